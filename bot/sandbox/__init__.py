@@ -1,1 +1,34 @@
-"""sandbox package."""
+"""The local GitHub: a stateful in-memory GitHub REST server keeping GitHub's contract (tests, demo, trials).
+
+Usage::
+
+    sb = Sandbox(OPENAPI, public_key_pem=public_pem)   # contract check on when a description is given
+    sb.add_repo("octo/sandbox", installation_id=1)
+    token = sb.issue_token(1)                          # writes with it are by parallel-work-bot[bot]
+    sb.create_issue("octo/sandbox", "Epic", body="...")  # seeding bypasses HTTP
+    await sb.start()                                   # 127.0.0.1, free port -> sb.base_url
+    sb.faults.add("503:nth=2")                         # or Fault("secondary", path="/comments$")
+    ...
+    sb.snapshot("octo/sandbox"); sb.accounting(1); sb.log; sb.violations
+    await sb.stop()
+
+Modules: state (the data and GitHub's rules), shapes (JSON bodies), auth (JWT and tokens), faults, accounting
+(counters and request log), contract (openapi-core checks), server (aiohttp app and routes).
+"""
+
+from bot.sandbox.accounting import Accounting, LogEntry
+from bot.sandbox.faults import KINDS as FAULT_KINDS
+from bot.sandbox.faults import Fault
+from bot.sandbox.server import Sandbox
+from bot.sandbox.state import DEFAULT_LABEL_COLOR, MAX_BODY, MAX_SUB_ISSUES
+
+__all__ = [
+    "DEFAULT_LABEL_COLOR",
+    "FAULT_KINDS",
+    "MAX_BODY",
+    "MAX_SUB_ISSUES",
+    "Accounting",
+    "Fault",
+    "LogEntry",
+    "Sandbox",
+]

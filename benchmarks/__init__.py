@@ -1,0 +1,1 @@
+"""Benchmarks: figures printed for the closing notes, never asserted by tests."""

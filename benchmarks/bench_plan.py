@@ -1,0 +1,115 @@
+"""Speed of read + check + render: the corpus against a PyYAML + markdown-it-py baseline, and synthetic plans.
+
+Run: python3 benchmarks/bench_plan.py  (prints figures; not a test)
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from markdown_it import MarkdownIt
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.analysis.checker import check_plan  # noqa: E402
+from bot.analysis.reader import read_analysis  # noqa: E402
+from bot.analysis.render import render_summary  # noqa: E402
+from tests.paths import CORPUS, SEED  # noqa: E402
+
+
+def full(text: str) -> int:
+    """Read + check + render one document; returns the summary length."""
+    analysis = read_analysis(text)
+    if analysis is None:
+        return 0
+    return len(render_summary(check_plan(analysis)))
+
+
+_MD = MarkdownIt("commonmark").enable("table")
+
+
+def baseline(text: str) -> int:
+    """Only load the frontmatter with PyYAML and tokenise the body with markdown-it-py."""
+    body = text
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end > 0:
+            yaml.safe_load(text[3:end])
+            body = text[end + 4 :]
+    return len(_MD.parse(body))
+
+
+def per_pass(fn: Callable[[str], int], docs: list[str], repeat: int) -> float:
+    """Best-of-`repeat` seconds for one pass over all documents."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for d in docs:
+            fn(d)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def synthetic(n: int, seed: int = 0) -> str:
+    """A template-shaped analysis with n streams, a random DAG (0-3 dependencies each) and 3 files per stream."""
+    rng = random.Random(seed)
+    out = [f"---\nissue: 1\ntitle: Synthetic {n}\nestimated_hours: {n * 2}\nparallelization_factor: 3.0\n---",
+           "", f"# Parallel Work Analysis: Issue #1", "", "## Parallel Streams", ""]
+    for i in range(1, n + 1):
+        k = min(i - 1, rng.randint(0, 3))
+        deps = sorted(rng.sample(range(1, i), k))
+        files = [f"src/mod{rng.randrange(n)}/file{rng.randrange(3)}.ts" for _ in range(3)]
+        out += [
+            f"### Stream {i}: Work item {i}",
+            f"**Scope**: Part {i} of the work",
+            "**Files**:",
+            *[f"- `{f}`" for f in files],
+            "**Agent Type**: backend-specialist",
+            "**Can Start**: " + ("immediately" if not deps else "after " + ", ".join(f"Stream {d}" for d in deps)),
+            f"**Estimated Hours**: {rng.randint(1, 4)}",
+            "**Dependencies**: " + (", ".join(f"Stream {d}" for d in deps) if deps else "none"),
+            "",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    docs = [p.read_text(encoding="utf-8") for p in sorted((CORPUS / "docs").glob("*.md"))]
+    docs.append(SEED.read_text(encoding="utf-8"))
+    for d in docs:  # warm up (imports, regex compilation, caches)
+        full(d)
+        baseline(d)
+    ours = per_pass(full, docs, 7)
+    base = per_pass(baseline, docs, 7)
+    n = len(docs)
+    print(f"corpus: {n} documents ({sum(map(len, docs)) / 1024:.0f} KiB)")
+    print(f"  read+check+render : {n / ours:9.0f} docs/s  {ours / n * 1e6:8.0f} µs/doc")
+    print(f"  baseline (PyYAML frontmatter + markdown-it-py tokenise): "
+          f"{n / base:9.0f} docs/s  {base / n * 1e6:8.0f} µs/doc")
+    print(f"  ratio ours/baseline: {ours / base:.2f} (goal <= 2)")
+    print("synthetic random-DAG plans (3 files each), read+check+render, median of runs:")
+    previous: tuple[int, float] | None = None
+    for size in (10, 100, 1000, 5000):
+        text = synthetic(size)
+        runs = 15 if size <= 1000 else 5
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            full(text)
+            times.append(time.perf_counter() - t0)
+        ms = statistics.median(times) * 1000
+        growth = ""
+        if previous is not None:
+            growth = f"  (x{ms / previous[1]:.1f} for x{size // previous[0]} streams)"
+        print(f"  {size:5d} streams: {ms:8.2f} ms/plan  ({len(text) / 1024:.0f} KiB){growth}")
+        previous = (size, ms)
+
+
+if __name__ == "__main__":
+    main()

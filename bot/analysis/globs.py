@@ -1,0 +1,164 @@
+"""Path patterns as analyses write them: normalising, matching and deciding whether two patterns overlap.
+
+Only `*` (within one path segment), `**` (any depth) and `?` are glob characters. Brackets and braces are
+literal: analyses name Next.js routes such as `app/[id]/page.tsx` far more often than character classes.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# A token is a literal character, "?" (one non-slash character), "*" (any non-slash run) or "**" (anything).
+_STAR = "*"
+_DSTAR = "**"
+_ONE = "?"
+_EPS = ""  # matches no character: either go on to the next token or jump to its skip index
+
+_CLEAN = re.compile(r"[^`'\"\s\\]+")
+_ANNOTATION = re.compile(r"\s+[(\[–—-].*$")
+
+
+def normalize_path(entry: str) -> str:
+    """A file entry as a comparable path: backticks, quotes, trailing notes, `./` and a trailing `/` removed.
+
+    `src/components/` (a directory) becomes `src/components/**` so it overlaps every file below it.
+    """
+    if _CLEAN.fullmatch(entry) and not entry.startswith("./") and not entry.endswith("/"):
+        return entry
+    text = entry.strip().strip("`'\"").strip()
+    if "`" in text:  # "`a.ts` (note)" -> the first code span
+        text = text.split("`", 1)[0].strip() or text.replace("`", "")
+    text = _ANNOTATION.sub("", text).strip().strip("`'\"").strip()
+    text = text.replace("\\", "/")
+    while text.startswith("./"):
+        text = text[2:]
+    if text.endswith("/") and text.strip("/"):
+        text = text.rstrip("/") + "/**"
+    return text
+
+
+def is_glob(pattern: str) -> bool:
+    """True when the pattern has a glob character (`*` or `?`)."""
+    return "*" in pattern or "?" in pattern
+
+
+def glob_dir(pattern: str) -> str:
+    """The directory every match of the pattern must lie in, with its trailing `/` (`""` for the root).
+
+    `convex/*` -> `convex/`; `src/**/x.ts` -> `src/`; `*.md` -> ``. For a literal path, its own directory.
+    """
+    cut = len(pattern)
+    for i, ch in enumerate(pattern):
+        if ch in "*?":
+            cut = i
+            break
+    prefix = pattern[:cut]
+    slash = prefix.rfind("/")
+    return prefix[: slash + 1] if slash >= 0 else ""
+
+
+def ancestors(path: str) -> list[str]:
+    """Every directory prefix of a literal path, root first: `a/b/c.ts` -> ["", "a/", "a/b/"]."""
+    out = [""]
+    start = 0
+    while True:
+        slash = path.find("/", start)
+        if slash < 0:
+            return out
+        out.append(path[: slash + 1])
+        start = slash + 1
+
+
+@lru_cache(maxsize=4096)
+def _tokens(pattern: str) -> tuple[tuple[str, int], ...]:
+    """Tokens with, for stars, the index to jump to when the star matches nothing (`**/` may vanish whole)."""
+    out: list[tuple[str, int]] = []
+    i = 0
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
+        k = len(out)
+        if ch == "*":
+            j = i
+            while j < n and pattern[j] == "*":
+                j += 1
+            if j - i >= 2:
+                at_segment_start = i == 0 or pattern[i - 1] == "/"
+                if j < n and pattern[j] == "/" and at_segment_start:
+                    # "src/**/x" also matches "src/x": "**/" is optional as a whole.
+                    out.extend([(_EPS, k + 3), (_DSTAR, k + 2), ("/", k + 3)])
+                    i = j + 1
+                    continue
+                out.append((_DSTAR, k + 1))
+            else:
+                out.append((_STAR, k + 1))
+            i = j
+            continue
+        out.append((_ONE if ch == "?" else ch, k + 1))
+        i += 1
+    return tuple(out)
+
+
+def _is_star(tok: str) -> bool:
+    return tok in (_STAR, _DSTAR)
+
+
+def _compatible(a: str, b: str) -> bool:
+    """Is there one character both tokens accept?"""
+    if a == _DSTAR or b == _DSTAR:
+        return True
+    a_seg = a in (_STAR, _ONE)
+    b_seg = b in (_STAR, _ONE)
+    if a_seg and b_seg:
+        return True
+    if a_seg:
+        return b != "/"
+    if b_seg:
+        return a != "/"
+    return a == b
+
+
+@lru_cache(maxsize=16384)
+def overlaps(p: str, q: str) -> bool:
+    """True when some path matches both patterns (either may be a literal path).
+
+    Works on the product of the two patterns' automata, so `src/**` overlaps `src/*/x.ts` and `convex/*` does
+    not overlap `convex/_generated/api.ts`.
+    """
+    if p == q:
+        return True
+    if not is_glob(p) and not is_glob(q):
+        return False
+    tp, tq = _tokens(p), _tokens(q)
+    lp, lq = len(tp), len(tq)
+    seen: set[tuple[int, int]] = set()
+    stack = [(0, 0)]
+    while stack:
+        state = stack.pop()
+        if state in seen:
+            continue
+        seen.add(state)
+        i, j = state
+        if i == lp and j == lq:
+            return True
+        a, a_skip = tp[i] if i < lp else ("", i)
+        b, b_skip = tq[j] if j < lq else ("", j)
+        if a == _EPS and i < lp:
+            stack.extend([(i + 1, j), (a_skip, j)])
+            continue
+        if b == _EPS and j < lq:
+            stack.extend([(i, j + 1), (i, b_skip)])
+            continue
+        if _is_star(a):
+            stack.append((a_skip, j))
+        if _is_star(b):
+            stack.append((i, b_skip))
+        if i < lp and j < lq and _compatible(a, b):
+            stack.append((i if _is_star(a) else i + 1, j if _is_star(b) else j + 1))
+    return False
+
+
+def matches(pattern: str, path: str) -> bool:
+    """True when the literal `path` matches `pattern`."""
+    return overlaps(pattern, path)

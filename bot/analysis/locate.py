@@ -1,0 +1,227 @@
+"""Finding the analysis inside a text: whole, after prose, in a ```markdown fence or a <details> block."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FENCE = re.compile(r"^ {0,3}(?P<f>`{3,}|~{3,})\s*(?P<info>[^`\s]*)[^`]*$")
+_MD_INFO = {"markdown", "md", "gfm", "mdx"}
+HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+# A heading whose text (bold and leading symbols dropped) starts with Stream + id, or 流A / 工作流 A.
+STREAM_HEADING_TEXT = re.compile(
+    r"^(?:work\s*)?stream\s+(?P<id>[A-Z]{1,2}(?![A-Za-z0-9])|[a-z]{1,2}(?=\s*(?:[:\-–—.)(]|$))|\d+(?![A-Za-z0-9]))"
+    r"|^(?:工作流|流)\s*(?P<cid>[A-Za-z]{1,2}(?![A-Za-z])|\d+(?!\d))",
+    re.IGNORECASE,
+)
+_LEAD_JUNK = re.compile(r"^[\W_]+", re.UNICODE)
+_DETAILS_OPEN = re.compile(r"<details\b[^>]*>", re.IGNORECASE)
+_DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
+_SUMMARY = re.compile(r"<summary\b[^>]*>.*?</summary\s*>", re.IGNORECASE | re.DOTALL)
+ANALYSIS_TITLE = re.compile(r"analy[sz]|分析|parallel|并行", re.IGNORECASE)
+
+
+_MAX_CANDIDATES = 20  # fences / details blocks tried; keeps hostile inputs linear
+
+
+@dataclass(frozen=True)
+class Located:
+    """The analysis text (\\n line endings) and the 0-based input line it starts on."""
+
+    lines: list[str]
+    offset: int
+    wrapper: str  # "whole", "prose", "fence", "details"
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines of `text` with CRLF, CR and LF all ending a line (so line numbers match editors)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def heading_text(raw: str) -> str:
+    """Heading text without bold markers and leading emoji/symbols/spaces."""
+    text = raw.replace("**", "").replace("__", "").strip()
+    return _LEAD_JUNK.sub("", text).strip()
+
+
+def is_stream_heading(line: str) -> bool:
+    """True when `line` is a markdown heading naming a stream ("### Stream A: ...")."""
+    m = HEADING.match(line)
+    return bool(m and STREAM_HEADING_TEXT.match(heading_text(m.group(2))))
+
+
+_TABLE_HEADER = re.compile(
+    r"^\s*\|?\s*(?:\*\*)?(?:work\s*)?(?:streams?|工作流|流)(?:\*\*)?\s*\|", re.IGNORECASE
+)
+
+
+def is_stream_start(line: str) -> bool:
+    """A stream heading, or the header row of a table whose first column is Stream."""
+    return is_stream_heading(line) or bool(_TABLE_HEADER.match(line))
+
+
+def code_mask(lines: list[str]) -> list[bool]:
+    """For each line, whether it is inside (or delimits) a fenced code block."""
+    mask = [False] * len(lines)
+    fence: str | None = None
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if fence is None:
+            if m:
+                fence = m.group("f")
+                mask[i] = True
+        else:
+            mask[i] = True
+            stripped = line.strip()
+            if (
+                stripped
+                and stripped[0] == fence[0]
+                and set(stripped) == {fence[0]}
+                and len(stripped) >= len(fence)
+            ):
+                fence = None
+    return mask
+
+
+def _has_frontmatter(lines: list[str], start: int) -> bool:
+    if start >= len(lines) or lines[start].strip() != "---":
+        return False
+    for j in range(start + 1, min(len(lines), start + 200)):
+        if lines[j].strip() in ("---", "..."):
+            return j > start + 1 and bool(re.match(r"^[\w\-]+\s*:", lines[start + 1]))
+    return False
+
+
+def _looks_like_analysis(lines: list[str]) -> bool:
+    mask = code_mask(lines)
+    first = next((i for i, s in enumerate(lines) if s.strip()), None)
+    if first is not None and _has_frontmatter(lines, first):
+        return True
+    return any(not mask[i] and is_stream_start(line) for i, line in enumerate(lines))
+
+
+def _fence_body(lines: list[str], start: int, fence: str) -> tuple[int, int]:
+    """(first, end) body lines of the fence opened at `start`, pairing inner bare fences."""
+    closers: list[int] = []
+    inner: str | None = None
+    for j in range(start + 1, len(lines)):
+        m = _FENCE.match(lines[j])
+        if not m:
+            continue
+        f, info = m.group("f"), m.group("info")
+        if inner is not None:
+            if not info and f[0] == inner[0] and len(f) >= len(inner):
+                inner = None
+            continue
+        if info and info.lower() not in _MD_INFO:
+            if len(f) < len(fence) or f[0] != fence[0]:
+                inner = f
+                continue
+            inner = f
+            continue
+        if not info and f[0] == fence[0] and len(f) >= len(fence):
+            closers.append(j)
+    if not closers:
+        return start + 1, len(lines)
+    # Bare fences pair up inside the block (an unlabeled code block); an odd count means the last closes.
+    end = closers[-1] if len(closers) % 2 == 1 else closers[0]
+    return start + 1, end
+
+
+def _details_blocks(lines: list[str], mask: list[bool]) -> list[tuple[int, int]]:
+    """(open line, close line) of every outermost <details> block outside code, in one pass."""
+    blocks: list[tuple[int, int]] = []
+    depth = 0
+    start = 0
+    for i, line in enumerate(lines):
+        if mask[i] or "<" not in line:
+            continue
+        opens = len(_DETAILS_OPEN.findall(line))
+        closes = len(_DETAILS_CLOSE.findall(line))
+        if opens and depth == 0:
+            start = i
+        depth += opens
+        if closes and depth > 0:
+            depth = max(0, depth - closes)
+            if depth == 0 and not (opens and closes and i == start):
+                blocks.append((start, i))
+    if depth > 0:
+        blocks.append((start, len(lines)))
+    return blocks
+
+
+def _details_inner(block: list[str]) -> list[str]:
+    """The lines of a <details> block without its tags and <summary> (line count kept, for line numbers)."""
+    inner = list(block)
+    inner[0] = _DETAILS_OPEN.sub("", inner[0], count=1)
+    for k, s in enumerate(inner):
+        if re.search(r"<summary\b", s, re.IGNORECASE):
+            end_k = next((q for q in range(k, len(inner)) if "</summary" in inner[q].lower()), k)
+            if end_k == k:
+                inner[k] = _SUMMARY.sub("", inner[k])
+            else:
+                for q in range(k, end_k + 1):
+                    inner[q] = ""
+            break
+    return inner
+
+
+def locate(text: str) -> Located | None:
+    """Where the analysis is in `text`, or None when no part of it looks like one."""
+    return _locate(split_lines(text), 0, depth=0)
+
+
+def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
+    first = next((i for i, s in enumerate(lines) if s.strip()), None)
+    if first is None:
+        return None
+    if _has_frontmatter(lines, first):
+        return Located(lines[first:], offset + first, "whole")
+    mask = code_mask(lines)
+    stream_lines = [i for i, line in enumerate(lines) if not mask[i] and is_stream_start(line)]
+    if depth < 4:
+        # A ```markdown fence (or ~~~) holding the analysis.
+        if not stream_lines:
+            openers: list[tuple[int, str]] = []
+            for i, line in enumerate(lines):
+                m = _FENCE.match(line)
+                if m and m.group("info").lower() in _MD_INFO:
+                    openers.append((i, m.group("f")))
+                    if len(openers) >= _MAX_CANDIDATES:
+                        break
+            for i, fence in openers:
+                a, b = _fence_body(lines, i, fence)
+                body = lines[a:b]
+                if _looks_like_analysis(body):
+                    found = _locate(body, offset + a, depth + 1)
+                    if found is not None:
+                        return Located(found.lines, found.offset, "fence")
+        # A <details> block holding the analysis (or the first stream heading).
+        for i, close in _details_blocks(lines, mask)[:_MAX_CANDIDATES]:
+            if stream_lines and not i < stream_lines[0] < close:
+                continue
+            inner = _details_inner(lines[i:close])
+            if _looks_like_analysis(inner):
+                found = _locate(inner, offset + i, depth + 1)
+                if found is not None:
+                    return Located(found.lines, found.offset, "details")
+    # After prose: a frontmatter block further down, else the title heading above the first stream.
+    for i in range(first, len(lines)):
+        if not mask[i] and lines[i].strip() == "---" and _has_frontmatter(lines, i):
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if re.match(r"^(?:issue|title|analyzed|estimated_hours|parallelization_factor|task)\s*:", nxt):
+                return Located(lines[i:], offset + i, "prose")
+    if stream_lines:
+        start = first
+        for i in range(stream_lines[0] - 1, first - 1, -1):
+            m = HEADING.match(lines[i])
+            if not mask[i] and m and len(m.group(1)) == 1:
+                start = i
+                break
+        return Located(lines[start:], offset + start, "whole" if start == first else "prose")
+    # No streams: a document that calls itself an analysis (title) is still one, with a diagnostic.
+    for i in range(first, min(len(lines), first + 40)):
+        m = HEADING.match(lines[i])
+        if not mask[i] and m and len(m.group(1)) <= 2 and ANALYSIS_TITLE.search(m.group(2)):
+            return Located(lines[i:], offset + i, "whole" if i == first else "prose")
+    return None

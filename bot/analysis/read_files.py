@@ -1,0 +1,74 @@
+"""File paths from the items of a Files / Shared Files list ("`a.ts` (note)", "Create: b.ts", "x, y")."""
+
+from __future__ import annotations
+
+import re
+
+_SPAN = re.compile(r"`([^`\n]+)`")
+_PATH_CHARS = re.compile(r"[\w@~.\-/*?\[\]{}()+=$#%!,:]+")
+_BARE_NAMES = {
+    "makefile",
+    "dockerfile",
+    "procfile",
+    "license",
+    "readme",
+    "gemfile",
+    "rakefile",
+    "justfile",
+    "cargo.toml",
+    "caddyfile",
+    "vagrantfile",
+    "brewfile",
+}
+_VERB_PREFIX = re.compile(r"^[A-Za-z][A-Za-z \-]{0,24}:\s+")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>])")
+_NOTE_TAIL = re.compile(r"\s*(?:\([^()]*\)|（[^（）]*）)\s*$")
+
+
+def looks_like_path(token: str) -> bool:
+    """A single token that names a file, a directory or a glob (not a word of prose)."""
+    token = token.strip().rstrip(",;:")
+    if not token or not _PATH_CHARS.fullmatch(token) or token.startswith("http"):
+        return False
+    if "/" in token or "*" in token:
+        return True
+    if re.search(r"[\w\-]\.[A-Za-z0-9]{1,10}$", token) or re.match(r"^\.[\w\-]", token):
+        return not re.fullmatch(r"(?:e\.g|i\.e|etc|vs|v\d+(?:\.\d+)*)\.?", token, re.IGNORECASE)
+    return token.lower() in _BARE_NAMES
+
+
+def _clean(path: str) -> str:
+    path = _NOTE_TAIL.sub("", path.strip()).strip()
+    return path.strip("`").strip().rstrip(",;:").strip()
+
+
+def paths_of(item: str) -> list[str]:
+    """The paths one list item names; [] for an item of prose."""
+    text = _ESCAPE.sub(r"\1", item.strip())
+    text = re.sub(r"^\[[ xX]\]\s+", "", text)
+    # Bold markers around words, not the `**` of a glob such as src/**/*.ts.
+    text = re.sub(r"^\*\*|\*\*(?=\s|:|$)|(?<=\s)\*\*", "", text).strip()
+    spans = _SPAN.findall(text)
+    if text.startswith("`") and spans:
+        # "`a.ts`, `b.ts` - note": the leading run of code spans.
+        lead = [_clean(spans[0])]
+        rest = text[text.index("`", 1) + 1 :]
+        while m := re.match(r"^\s*(?:,|and|&|\+|/)\s*`([^`\n]+)`", rest):
+            lead.append(_clean(m.group(1)))
+            rest = rest[m.end() :]
+        return [p for p in lead if p]
+    prefixed = _VERB_PREFIX.match(text)
+    if prefixed and not looks_like_path(prefixed.group(0).strip().rstrip(":")):
+        text = text[prefixed.end() :]
+        spans = _SPAN.findall(text)
+        if text.startswith("`") and spans:
+            return [p for p in [_clean(spans[0])] if p]
+    if spans:
+        return [c for c in (_clean(s) for s in spans) if c and looks_like_path(c.split()[0])][:3]
+    head = re.split(r"\s+[-–—]\s+|\s+\(|：|:\s", text, maxsplit=1)[0]
+    out: list[str] = []
+    for part in re.split(r",\s+", head):
+        tokens = part.split()
+        if tokens and looks_like_path(tokens[0]):
+            out.append(_clean(tokens[0]))
+    return [p for p in out if p]

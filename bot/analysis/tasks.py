@@ -1,0 +1,215 @@
+"""YAML frontmatter (of an analysis or a CCPM task) read into `Frontmatter`; YAML errors are diagnostics."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from bot.analysis.hours import hours_value
+from bot.analysis.models import Diagnostic, Frontmatter, Severity
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without timestamps (kept as written) and with "010" read as ten, not octal eight."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    raw = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    plain = raw.replace("_", "")
+    if re.fullmatch(r"[-+]?\d+", plain):
+        return int(plain, 10)
+    return loader.construct_yaml_int(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+_ISSUE_KEYS = ("issue", "task", "task_id", "issue_number", "id")
+_KNOWN = {
+    "issue",
+    "title",
+    "analyzed",
+    "estimated_hours",
+    "parallelization_factor",
+    "conflicts_with",
+    "depends_on",
+    "parallel",
+}
+_SALVAGE = re.compile(r"^([A-Za-z_][\w\-]*)\s*:\s*(.*?)\s*$")
+
+
+def frontmatter_bounds(lines: list[str]) -> tuple[int, int] | None:
+    """(start, end) line indexes of the `---` delimiters when `lines` open with frontmatter."""
+    if not lines or lines[0].strip() != "---":
+        return None
+    for j in range(1, min(len(lines), 500)):
+        if lines[j].strip() in ("---", "..."):
+            return (0, j)
+    return None
+
+
+def _int_of(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(?:#|(?:issue|task)\s*#?)?\s*(\d+)\s*", value, re.IGNORECASE)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def int_list(value: object) -> list[int]:
+    """Issue numbers from a YAML value: [006, 7], "5, 6", "#5", 5, or a block list."""
+    items: list[object]
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        items = list(value)
+    elif isinstance(value, str):
+        items = [int(n) for n in re.findall(r"\d+", value)]
+    else:
+        items = [value]
+    out: list[int] = []
+    for item in items:
+        n = _int_of(item)
+        if n is not None and n not in out:
+            out.append(n)
+    return out
+
+
+def _bool_of(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in ("true", "yes", "y", "on", "1"):
+            return True
+        if low in ("false", "no", "n", "off", "0"):
+            return False
+    return None
+
+
+def _float_of(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        m = re.search(r"\d+(?:\.\d+)?", value)
+        if m:
+            return float(m.group(0))
+    return None
+
+
+def _jsonable(value: object) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def build_frontmatter(data: dict[Any, Any], line: int) -> Frontmatter:
+    """A `Frontmatter` from loaded YAML; unknown keys kept (JSON-friendly) in `extra`."""
+    issue: int | None = None
+    for key in _ISSUE_KEYS:
+        if key in data:
+            issue = _int_of(data[key])
+            if issue is not None:
+                break
+    if issue is None and isinstance(data.get("github"), str):
+        m = re.search(r"/issues/(\d+)", data["github"])
+        if m:
+            issue = int(m.group(1))
+    title = data.get("title")
+    analyzed = data.get("analyzed")
+    extra = {str(k): _jsonable(v) for k, v in data.items() if str(k) not in _KNOWN}
+    return Frontmatter(
+        issue=issue,
+        title=str(title) if title is not None else None,
+        analyzed=str(analyzed) if analyzed is not None else None,
+        estimated_hours=hours_value(data.get("estimated_hours")),
+        parallelization_factor=_float_of(data.get("parallelization_factor")),
+        conflicts_with=int_list(data.get("conflicts_with")),
+        depends_on=int_list(data.get("depends_on")),
+        parallel=_bool_of(data.get("parallel")),
+        extra=extra,
+        line=line,
+    )
+
+
+def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Diagnostic]]:
+    """Frontmatter from the YAML lines between the delimiters; `line`: 1-based line of the opening `---`.
+
+    Broken YAML gives a diagnostic and whatever simple `key: value` lines can be salvaged.
+    """
+    text = "\n".join(block)
+    diags: list[Diagnostic] = []
+    try:
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = line + 1 + mark.line if mark is not None else line
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        diags.append(
+            Diagnostic(
+                severity=Severity.WARNING,
+                code="frontmatter-invalid",
+                message=f"frontmatter is not valid YAML ({problem}); read key by key",
+                line=where,
+            )
+        )
+        data = {}
+        for raw in block:
+            m = _SALVAGE.match(raw)
+            if m:
+                try:
+                    data[m.group(1)] = yaml.load(m.group(2), Loader=_Loader) if m.group(2) else None
+                except yaml.YAMLError:
+                    data[m.group(1)] = m.group(2)
+    if data is None:
+        data = {}
+    if isinstance(data, dict) and isinstance(data.get("title"), str):
+        # `title: Issue #288 Analysis` - YAML reads " #..." as a comment; the author meant a title.
+        for raw in block:
+            m = re.match(r"^title\s*:\s*([^'\"].*?)\s*$", raw)
+            full = m.group(1) if m else ""
+            if full != data["title"] and full.startswith(data["title"]) and " #" in full:
+                data["title"] = full
+                break
+    if not isinstance(data, dict):
+        diags.append(
+            Diagnostic(
+                severity=Severity.WARNING,
+                code="frontmatter-invalid",
+                message="frontmatter is not a mapping of keys to values",
+                line=line,
+            )
+        )
+        data = {}
+    return build_frontmatter(data, line), diags
+
+
+def read_task_frontmatter(lines: list[str], offset: int = 0) -> tuple[Frontmatter, list[Diagnostic]] | None:
+    """Frontmatter at the top of `lines` (leading blank lines allowed), or None when there is none."""
+    first = next((i for i, s in enumerate(lines) if s.strip()), None)
+    if first is None:
+        return None
+    bounds = frontmatter_bounds(lines[first:])
+    if bounds is None:
+        return None
+    _s, end = bounds
+    return parse_frontmatter(lines[first + 1 : first + end], offset + first + 1)

@@ -1,0 +1,61 @@
+"""`parallel-work-bot serve`: run the GitHub App (web app, plus the job worker when there is no database)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+
+log = logging.getLogger("bot.serve")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options override the environment (HOST, PORT); everything else is configured by environment variables."""
+    parser.add_argument("--host", default=None, help="address to listen on (default: $HOST or 0.0.0.0)")
+    parser.add_argument("--port", type=int, default=None, help="port to listen on (default: $PORT or 8000)")
+
+
+async def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    """Serve until SIGINT or SIGTERM."""
+    from bot.web import BotServer
+
+    server = BotServer(settings)
+    await server.start(host, port)
+    log.info("listening", extra={"url": server.webhook_url, "jobs": server.queue.backend,
+                                 "github": settings.github_api_url, "app_id": settings.github_app_id})
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await server.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the settings (one clear line on error), set up logging, serve."""
+    try:
+        overrides = {}
+        if args.port is not None:
+            overrides["port"] = args.port
+        settings = load_settings(**overrides)
+        settings.require_app()
+    except ConfigError as exc:
+        print(f"parallel-work-bot serve: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, secrets=[settings.webhook_secret(), settings.private_key_pem()])
+    try:
+        asyncio.run(serve(settings, args.host, args.port))
+    except OSError as exc:  # e.g. the port is taken
+        print(f"parallel-work-bot serve: {exc}", file=sys.stderr)
+        return 1
+    return 0

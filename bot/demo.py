@@ -1,0 +1,327 @@
+"""The demo: the App and a local GitHub in one process on loopback, a plan posted through a signed webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.analysis.reader import read_analysis
+from bot.config import Settings
+from bot.metrics import Metrics
+from bot.sandbox import Sandbox
+from bot.web import BotServer, dumps, webhook_headers
+
+REPO = "octo/sandbox"
+INSTALLATION_ID = 1
+APP_ID = 1
+#: The person who posts the plan: an admin of the sandbox repository.
+AUTHOR = "octocat"
+#: The number the planned issue gets (issues 1–3 exist before it, as in the seed's repository).
+PLAN_ISSUE = 4
+
+log = logging.getLogger("bot.demo")
+
+
+def bundled_plan() -> str:
+    """The seed analysis shipped with the package (bot/examples/4-analysis.md)."""
+    return resources.files("bot").joinpath("examples/4-analysis.md").read_text(encoding="utf-8")
+
+
+def default_openapi() -> Path | None:
+    """GitHub's OpenAPI subset next to the project (../shared), for the contract check; None when absent."""
+    candidate = Path(__file__).resolve().parent.parent.parent / "shared" / "github" / "openapi-subset.json"
+    return candidate if candidate.is_file() else None
+
+
+def generate_keys() -> tuple[str, str]:
+    """A fresh App key pair (private PEM, public PEM), made at start: nothing secret is stored anywhere."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+def repository_json(api: str, html: str, full_name: str, repo_id: int, owner: dict[str, Any]) -> dict[str, Any]:
+    """The `repository` object of a webhook payload, in GitHub's shape."""
+    url = f"{api}/repos/{full_name}"
+    name = full_name.split("/", 1)[1]
+    stamp = "2026-01-01T00:00:00Z"
+    templated = {
+        "archive_url": "/{archive_format}{/ref}", "assignees_url": "/assignees{/user}", "blobs_url": "/git/blobs{/sha}",
+        "branches_url": "/branches{/branch}", "collaborators_url": "/collaborators{/collaborator}",
+        "comments_url": "/comments{/number}", "commits_url": "/commits{/sha}",
+        "compare_url": "/compare/{base}...{head}", "contents_url": "/contents/{+path}",
+        "contributors_url": "/contributors", "deployments_url": "/deployments", "downloads_url": "/downloads",
+        "events_url": "/events", "forks_url": "/forks", "git_commits_url": "/git/commits{/sha}",
+        "git_refs_url": "/git/refs{/sha}", "git_tags_url": "/git/tags{/sha}", "hooks_url": "/hooks",
+        "issue_comment_url": "/issues/comments{/number}", "issue_events_url": "/issues/events{/number}",
+        "issues_url": "/issues{/number}", "keys_url": "/keys{/key_id}", "labels_url": "/labels{/name}",
+        "languages_url": "/languages", "merges_url": "/merges", "milestones_url": "/milestones{/number}",
+        "notifications_url": "/notifications{?since,all,participating}", "pulls_url": "/pulls{/number}",
+        "releases_url": "/releases{/id}", "stargazers_url": "/stargazers", "statuses_url": "/statuses/{sha}",
+        "subscribers_url": "/subscribers", "subscription_url": "/subscription", "tags_url": "/tags",
+        "teams_url": "/teams", "trees_url": "/git/trees{/sha}",
+    }
+    data: dict[str, Any] = {
+        "id": repo_id, "node_id": f"R_{repo_id}", "name": name, "full_name": full_name, "private": False,
+        "owner": owner, "html_url": f"{html}/{full_name}", "description": "The demo's repository", "fork": False,
+        "url": url, **{k: url + v for k, v in templated.items()},
+        "created_at": stamp, "updated_at": stamp, "pushed_at": stamp,
+        "git_url": f"git://github.com/{full_name}.git", "ssh_url": f"git@github.com:{full_name}.git",
+        "clone_url": f"{html}/{full_name}.git", "svn_url": f"{html}/{full_name}", "homepage": None,
+        "size": 0, "stargazers_count": 0, "watchers_count": 0, "language": None, "has_issues": True,
+        "has_projects": True, "has_downloads": True, "has_wiki": True, "has_pages": False,
+        "has_discussions": False, "forks_count": 0, "mirror_url": None, "archived": False, "disabled": False,
+        "open_issues_count": 0, "license": None, "allow_forking": True, "is_template": False,
+        "web_commit_signoff_required": False, "topics": [], "visibility": "public", "forks": 0,
+        "open_issues": 0, "watchers": 0, "default_branch": "main",
+    }
+    return data
+
+
+def issue_comment_payload(
+    sandbox: Sandbox, repo: str, comment: dict[str, Any], *, action: str = "created",
+    installation_id: int = INSTALLATION_ID,
+) -> dict[str, Any]:
+    """The `issue_comment` webhook GitHub would send for a comment of the local GitHub (GitHub's shape)."""
+    number = int(str(comment["issue_url"]).rsplit("/", 1)[1])
+    issue = dict(sandbox.issue_json(repo, number))
+    issue.setdefault("draft", False)
+    owner_login = repo.split("/", 1)[0]
+    owner = sandbox.shapes.user(sandbox.state.user(owner_login))
+    repo_id = sandbox.state.repo(repo).id
+    return {
+        "action": action,
+        "issue": issue,
+        "comment": comment,
+        "repository": repository_json(sandbox.base_url, sandbox.shapes.html, repo, repo_id, owner),
+        "sender": comment["user"],
+        "installation": {"id": installation_id, "node_id": f"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{installation_id}"},
+    }
+
+
+@dataclass
+class Delivery:
+    """One POST of the webhook and what came back."""
+
+    delivery_id: str
+    status: int
+    outcome: str
+    ack_seconds: float
+    job_seconds: float = 0.0
+    requests: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class DemoResult:
+    """Everything the demo shows: the deliveries, the repository afterwards, and the request counts."""
+
+    payload: dict[str, Any]
+    first: Delivery
+    duplicate: Delivery
+    again: Delivery
+    snapshot: dict[str, Any]
+    contract_checked: bool
+    violations: list[str]
+    bot_login: str
+
+
+def _counts(sandbox: Sandbox) -> dict[str, int]:
+    acct = sandbox.accounting(INSTALLATION_ID)
+    return {"writes": acct.writes, "reads": acct.reads, "not_modified": acct.not_modified}
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {k: after[k] - before[k] for k in after}
+
+
+async def _deliver(
+    http: aiohttp.ClientSession, server: BotServer, sandbox: Sandbox, body: bytes, delivery_id: str, secret: str,
+) -> Delivery:
+    before = _counts(sandbox)
+    started = time.perf_counter()
+    async with http.post(server.webhook_url, data=body,
+                         headers=webhook_headers("issue_comment", delivery_id, body, secret)) as resp:
+        answer = await resp.json()
+        status = resp.status
+    acked = time.perf_counter()
+    await server.queue.wait_idle(limit=120)
+    done = time.perf_counter()
+    return Delivery(delivery_id, status, str(answer.get("outcome")), acked - started, done - acked,
+                    _delta(_counts(sandbox), before))
+
+
+async def run_demo(plan: str, *, openapi: Path | None = None) -> DemoResult:
+    """Start the local GitHub and the App, post `plan` on #4 through a signed webhook, redeliver, report."""
+    private_pem, public_pem = generate_keys()
+    sandbox = Sandbox(openapi, app_id=APP_ID, public_key_pem=public_pem,
+                      validate_responses=openapi is not None)
+    sandbox.add_repo(REPO, installation_id=INSTALLATION_ID)
+    sandbox.set_permission(REPO, AUTHOR, "admin")
+    await sandbox.start()
+    server: BotServer | None = None
+    try:
+        analysis = read_analysis(plan)
+        title = (analysis.title if analysis and analysis.title else None) or "Parallel work plan"
+        seed_titles = ["Epic: real-time media app", "Set up the Next.js app", "Design the data model"]
+        for seed_title in seed_titles:
+            sandbox.create_issue(REPO, seed_title, body="Earlier work in this repository.", user=AUTHOR)
+        planned = sandbox.create_issue(REPO, title, body="The plan for this issue is in the comments.", user=AUTHOR)
+        sandbox.create_issue(REPO, "Integrate Clerk authentication",
+                             body="Sign-in with Clerk; its webhooks need the backend's HTTP actions.", user=AUTHOR)
+        assert planned["number"] == PLAN_ISSUE, planned["number"]
+        secret = secrets.token_hex(20)
+        settings = Settings(
+            github_app_id=APP_ID, github_private_key=private_pem, github_webhook_secret=secret,
+            github_api_url=sandbox.base_url, write_pacing=0, local_mode=False, database_url=None,
+            webhook_path="/webhook", bot_login=sandbox.bot_login,
+        )
+        server = BotServer(settings, metrics=Metrics(), poll_interval=0.02)
+        await server.start("127.0.0.1", 0)
+        comment = sandbox.create_comment(REPO, PLAN_ISSUE, plan, user=AUTHOR)
+        payload = issue_comment_payload(sandbox, REPO, comment)
+        body = dumps(payload)
+        async with aiohttp.ClientSession() as http:
+            delivery_id = str(uuid.uuid4())
+            first = await _deliver(http, server, sandbox, body, delivery_id, secret)
+            duplicate = await _deliver(http, server, sandbox, body, delivery_id, secret)
+            again = await _deliver(http, server, sandbox, body, str(uuid.uuid4()), secret)
+        snapshot = sandbox.snapshot(REPO)
+        return DemoResult(payload, first, duplicate, again, snapshot, openapi is not None,
+                          list(sandbox.violations), sandbox.bot_login)
+    finally:
+        if server is not None:
+            await server.stop()
+        await sandbox.stop()
+
+
+# ---- what the user sees ---------------------------------------------------------------------------------------
+
+def _issues(result: DemoResult) -> list[dict[str, Any]]:
+    issues: dict[str, dict[str, Any]] = result.snapshot["issues"]
+    return [issues[k] for k in sorted(issues, key=int)]
+
+
+def to_json(result: DemoResult) -> dict[str, Any]:
+    """The `--json` shape: every issue of the sandbox repository, and the request counts of both runs."""
+    return {
+        "repository": REPO,
+        "issues": [
+            {
+                "number": i["number"], "title": i["title"], "state": i["state"], "labels": list(i["labels"]),
+                "parent": i["parent"], "sub_issues": list(i["sub_issues"]), "blocked_by": list(i["blocked_by"]),
+                "comments": [{"user": c["user"], "body": c["body"]} for c in i["comments"]],
+            }
+            for i in _issues(result)
+        ],
+        "requests": {"first": result.first.requests, "redelivery": result.again.requests},
+        "deliveries": {
+            "first": {"status": result.first.status, "outcome": result.first.outcome},
+            "same_delivery_id": {"status": result.duplicate.status, "outcome": result.duplicate.outcome},
+            "new_delivery_id": {"status": result.again.status, "outcome": result.again.outcome},
+        },
+        "contract_checked": result.contract_checked,
+        "contract_violations": result.violations,
+    }
+
+
+def readiness(issue: dict[str, Any], by_number: dict[int, dict[str, Any]]) -> str:
+    """closed, ready (every blocker closed), or what it waits for."""
+    if issue["state"] == "closed":
+        return "closed" + (f" ({issue['state_reason']})" if issue.get("state_reason") else "")
+    waiting = [b for b in issue["blocked_by"] if not isinstance(b, int) or by_number[b]["state"] != "closed"]
+    if not waiting:
+        return "ready"
+    return "waiting on " + ", ".join(f"#{b}" for b in waiting)
+
+
+def render_text(result: DemoResult) -> str:
+    """What a user would see on GitHub, as text."""
+    issues = _issues(result)
+    by_number = {int(i["number"]): i for i in issues}
+    plan = by_number[PLAN_ISSUE]
+    out: list[str] = []
+    rule = "─" * 78
+
+    def section(title: str) -> None:
+        out.extend(["", f"── {title} " + "─" * max(0, 74 - len(title))])
+
+    out.append("parallel-work-bot demo — the App and a local GitHub on 127.0.0.1; nothing leaves this machine.")
+    out.append(f"Repository {REPO}: issues #1–#{max(by_number)}; {AUTHOR} posted the plan as a comment on "
+               f"#{PLAN_ISSUE}, and GitHub delivered a signed issue_comment webhook.")
+    f = result.first
+    out.append(f"  delivery {f.delivery_id}: HTTP {f.status} {f.outcome} in {f.ack_seconds * 1000:.1f} ms; "
+               f"the job finished {f.job_seconds:.2f} s later")
+    summary = next((c for c in plan["comments"] if c["user"] == result.bot_login
+                    and "parallel-work-bot:summary" in (c["body"] or "")), None)
+    section(f"Summary comment on #{PLAN_ISSUE} (by {result.bot_login})")
+    out.append(summary["body"].rstrip() if summary else "(no summary comment was written)")
+    section(f"Issue #{PLAN_ISSUE} · {plan['title']}")
+    out.append("labels: " + (", ".join(plan["labels"]) or "—"))
+    out.append(f"#{PLAN_ISSUE} {plan['title']}")
+    subs = plan["sub_issues"]
+    for k, number in enumerate(subs):
+        sub = by_number.get(number) if isinstance(number, int) else None
+        last = k == len(subs) - 1
+        branch, cont = ("└─", "   ") if last else ("├─", "│  ")
+        if sub is None:
+            out.append(f"{branch} {number}")
+            continue
+        out.append(f"{branch} #{number} {sub['title']}  [{readiness(sub, by_number)}]")
+        blocked = ", ".join(f"#{b}" for b in sub["blocked_by"]) or "—"
+        out.append(f"{cont}   blocked by: {blocked}   labels: {', '.join(sub['labels']) or '—'}")
+    if not subs:
+        out.append("   (no sub-issues)")
+    for other in issues:
+        if other["number"] == PLAN_ISSUE or other["parent"] is not None:
+            continue
+        notes = [c for c in other["comments"] if c["user"] == result.bot_login]
+        if not other["labels"] and not notes:
+            continue
+        section(f"Issue #{other['number']} · {other['title']}")
+        out.append("labels: " + (", ".join(other["labels"]) or "—"))
+        for note in notes:
+            out.append(f"comment by {note['user']}:")
+            out.extend("  " + line for line in (note["body"] or "").rstrip().splitlines())
+    section("GitHub requests made by the App (this installation)")
+    r = f.requests
+    out.append(f"first delivery:             {r['writes']} writes, {r['reads']} reads, "
+               f"{r['not_modified']} not modified (304)")
+    d = result.duplicate
+    out.append(f"same delivery id again:     HTTP {d.status} {d.outcome}: {d.requests['writes']} writes, "
+               f"{d.requests['reads']} reads")
+    a = result.again
+    out.append(f"same event, new delivery:   HTTP {a.status} {a.outcome}: {a.requests['writes']} writes, "
+               f"{a.requests['reads']} reads, {a.requests['not_modified']} not modified (304)")
+    if result.contract_checked:
+        out.append("contract check (GitHub's OpenAPI description): "
+                   + ("every request and response conformed" if not result.violations
+                      else f"{len(result.violations)} violation(s)"))
+        out.extend("  " + v for v in result.violations)
+    else:
+        out.append("contract check: off (GitHub's OpenAPI description not found; pass --openapi PATH)")
+    out.append(rule)
+    return "\n".join(out)
+
+
+def main_async(plan: str, openapi: Path | None, as_json: bool) -> tuple[str, int]:
+    """Run the demo; returns (text to print, exit status)."""
+    result = asyncio.run(run_demo(plan, openapi=openapi))
+    text = json.dumps(to_json(result), indent=2, ensure_ascii=False) if as_json else render_text(result)
+    ok = (result.first.status == 202 and result.duplicate.outcome == "duplicate"
+          and result.again.requests.get("writes") == 0 and not result.violations)
+    return text, 0 if ok else 1

@@ -1,0 +1,194 @@
+"""GitHub App authentication: the app JWT and cached, refreshed installation tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiohttp
+import cachetools
+from gidgethub.apps import get_jwt
+
+from .client import DEFAULT_BASE_URL, DEFAULT_REQUESTER, GitHubClient, is_loopback
+from .etag import EtagCache, new_etag_cache
+from .pacing import GITHUB_WRITE_INTERVAL, InProcessPacer, Pacer
+from .retry import RetryPolicy
+from .stats import ClientStats
+
+#: Installation tokens are replaced this long before GitHub's `expires_at`.
+REFRESH_MARGIN = 300.0
+
+
+@dataclass(frozen=True)
+class InstallationToken:
+    """An installation access token and when it expires (Unix seconds)."""
+
+    token: str
+    expires_at: float
+
+
+def parse_expires_at(value: str) -> float:
+    """GitHub's `expires_at` ("2016-07-11T22:14:10Z") as Unix seconds."""
+    parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed.timestamp()
+
+
+class AppAuth:
+    """Authenticates as a GitHub App and hands out installation clients.
+
+    Tokens are kept in a cachetools TLRU cache whose entries expire `refresh_margin` (5 min) before
+    GitHub's `expires_at` (or half-way through a token's remaining life when it is shorter than
+    twice the margin), on the injectable `clock` (Unix seconds). One refresh is in flight per
+    installation: concurrent callers wait on the same lock and reuse its result. The JWT is made by
+    gidgethub (`iat` 60 s in the past for clock skew, `exp` within GitHub's 10 minutes), on real time
+    because GitHub checks it against real time.
+    """
+
+    def __init__(
+        self,
+        app_id: int | str,
+        private_key: str | bytes,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        requester: str = DEFAULT_REQUESTER,
+        pacer: Pacer | None = None,
+        write_interval: float | None = None,
+        policy: RetryPolicy | None = None,
+        stats: ClientStats | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        refresh_margin: float = REFRESH_MARGIN,
+        max_installations: int = 4096,
+    ) -> None:
+        self.app_id = str(app_id)
+        self.private_key = private_key
+        self.base_url = base_url
+        self.requester = requester
+        self.policy = policy or RetryPolicy()
+        self.stats = stats if stats is not None else ClientStats()
+        self.refresh_margin = refresh_margin
+        self._clock = clock
+        self._sleep = sleep
+        if pacer is None:
+            interval = write_interval
+            if interval is None:
+                interval = 0.0 if is_loopback(base_url) else GITHUB_WRITE_INTERVAL
+            pacer = InProcessPacer(interval, sleep=sleep)
+        #: Shared by every installation client, so writes of one installation never overlap.
+        self.pacer: Pacer = pacer
+        self._tokens: cachetools.TLRUCache[int, InstallationToken] = cachetools.TLRUCache(
+            maxsize=max_installations, ttu=self._use_until, timer=clock
+        )
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._etags: cachetools.LRUCache[int, EtagCache] = cachetools.LRUCache(maxsize=max_installations)
+        #: Installation tokens requested from GitHub so far (tests and /metrics).
+        self.token_requests = 0
+
+    def _use_until(self, _key: int, value: InstallationToken, now: float) -> float:
+        margin = min(self.refresh_margin, max(0.0, value.expires_at - now) / 2)
+        return value.expires_at - margin
+
+    def jwt(self) -> str:
+        """A fresh app JWT (for calls as the App itself)."""
+        return get_jwt(app_id=self.app_id, private_key=self.private_key)
+
+    def app_client(self, session: aiohttp.ClientSession) -> GitHubClient:
+        """A client authenticated as the App (JWT), e.g. for `/app` or `/repos/{o}/{r}/installation`."""
+        return GitHubClient(
+            session,
+            self.requester,
+            base_url=self.base_url,
+            app_id=self.app_id,
+            private_key=self.private_key,
+            write_interval=0.0,  # token requests create no content
+            policy=self.policy,
+            stats=self.stats,
+            clock=self._clock,
+            sleep=self._sleep,
+            repeatable_posts=True,  # asking for another token twice is harmless
+        )
+
+    async def installation_id(self, session: aiohttp.ClientSession, owner: str, repo: str) -> int:
+        """The installation of this App on `owner/repo` (404 if the App is not installed there)."""
+        data = await self.app_client(session).getitem(
+            "/repos/{owner}/{repo}/installation", {"owner": owner, "repo": repo}
+        )
+        return int(data["id"])
+
+    async def installation_token(self, session: aiohttp.ClientSession, installation_id: int) -> str:
+        """A token for `installation_id`: cached, or fetched (one fetch in flight per installation)."""
+        cached = self._tokens.get(installation_id)
+        if cached is not None:
+            return cached.token
+        lock = self._locks.setdefault(installation_id, asyncio.Lock())
+        async with lock:
+            cached = self._tokens.get(installation_id)
+            if cached is not None:
+                return cached.token
+            fresh = await self._fetch_token(session, installation_id)
+            self._tokens[installation_id] = fresh
+            return fresh.token
+
+    async def _fetch_token(self, session: aiohttp.ClientSession, installation_id: int) -> InstallationToken:
+        self.token_requests += 1
+        self.stats.token_refreshes += 1
+        data = await self.app_client(session).post(
+            "/app/installations/{installation_id}/access_tokens",
+            {"installation_id": installation_id},
+            data=b"",
+        )
+        expires_at = parse_expires_at(str(data["expires_at"]))
+        return InstallationToken(token=str(data["token"]), expires_at=expires_at)
+
+    def invalidate(self, installation_id: int, token: str | None = None) -> None:
+        """Drop the cached token of `installation_id` (only if it is still `token`, when given)."""
+        cached = self._tokens.get(installation_id)
+        if cached is not None and (token is None or cached.token == token):
+            del self._tokens[installation_id]
+
+    def etag_cache(self, installation_id: int) -> EtagCache:
+        """The ETag cache of one installation (kept apart: what one token sees, another may not)."""
+        cache = self._etags.get(installation_id)
+        if cache is None:
+            cache = self._etags[installation_id] = new_etag_cache()
+        return cache
+
+    async def client(self, session: aiohttp.ClientSession, installation_id: int) -> GitHubClient:
+        """A client acting as `installation_id`; it asks for a token per request, so it outlives tokens."""
+        provider = InstallationTokenProvider(self, session, installation_id)
+        await provider.token()  # fail early (404/401) rather than at the first call
+        return GitHubClient(
+            session,
+            self.requester,
+            base_url=self.base_url,
+            token_provider=provider,
+            pacer=self.pacer,
+            pacer_key=f"installation:{installation_id}",
+            cache=self.etag_cache(installation_id),
+            policy=self.policy,
+            stats=self.stats,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
+
+
+class InstallationTokenProvider:
+    """The `TokenProvider` of one installation, backed by AppAuth's cache."""
+
+    def __init__(self, auth: AppAuth, session: aiohttp.ClientSession, installation_id: int) -> None:
+        self.auth = auth
+        self.session = session
+        self.installation_id = installation_id
+
+    async def token(self) -> str:
+        """The cached token, or a new one when it is close to expiry."""
+        return await self.auth.installation_token(self.session, self.installation_id)
+
+    def invalidate(self, token: str) -> None:
+        """GitHub refused `token` (401): forget it."""
+        self.auth.invalidate(self.installation_id, token)

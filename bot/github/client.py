@@ -1,0 +1,305 @@
+"""GitHubClient: gidgethub's aiohttp GitHubAPI plus API version, ETag reads, paced writes, retries.
+
+What happens to a request (gidgethub still builds URLs, headers, bodies, pagination and exceptions):
+
+* every request carries `X-GitHub-Api-Version`; with a `token_provider` the installation token is
+  fetched per attempt (so long jobs survive expiry) and a 401 invalidates it and retries once;
+* GETs are conditional through gidgethub's `cache=` (ETag / Last-Modified -> 304 served from cache);
+* writes hold the pacer's slot for `pacer_key` (one write at a time per installation, paced);
+* 5xx answers and connection failures are retried with exponential backoff and jitter (stamina),
+  but only where repeating is safe, see `GitHubClient._send_with_retries`;
+* 403/429 secondary limits wait `Retry-After` (else 60 s) and retry; an exhausted primary limit waits
+  until `x-ratelimit-reset`; a wait beyond `RetryPolicy.max_rate_limit_wait` raises `RateLimitWait`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+import aiohttp
+import gidgethub.aiohttp
+import stamina
+from gidgethub import HTTPException, sansio
+from gidgethub.abc import CACHE_TYPE
+
+from .errors import ConnectionFailed, OutcomeUnknown, RateLimitWait
+from .pacing import GITHUB_WRITE_INTERVAL, InProcessPacer, Pacer
+from .retry import (
+    READS,
+    RetryableConnection,
+    RetryableResponse,
+    RetryPolicy,
+    is_connection_error,
+    never_sent,
+    primary_limit_reset,
+    secondary_limit_wait,
+)
+from .stats import ClientStats
+
+#: The REST API version we are written against (accepted by github.com and GitHub Enterprise Server).
+API_VERSION = "2022-11-28"
+DEFAULT_BASE_URL = sansio.DOMAIN
+DEFAULT_REQUESTER = "parallel-work-bot"
+
+Response = tuple[int, Mapping[str, str], bytes]
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+
+class TokenProvider(Protocol):
+    """Supplies the current installation token; `invalidate` drops one GitHub refused (401)."""
+
+    async def token(self) -> str:
+        """A token valid for a while yet (refreshed before it expires)."""
+        ...
+
+    def invalidate(self, token: str) -> None:
+        """Forget `token` so the next `token()` fetches a new one."""
+        ...
+
+
+def is_loopback(base_url: str) -> bool:
+    """True for a GitHub served on this machine (the local GitHub), where pacing is pointless."""
+    host = urllib.parse.urlsplit(base_url).hostname or ""
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+def enterprise_base_url(host: str) -> str:
+    """The REST base URL of a GitHub Enterprise Server host (`https://HOST/api/v3`)."""
+    return f"https://{host}/api/v3"
+
+
+class GitHubClient(gidgethub.aiohttp.GitHubAPI):
+    """A gidgethub aiohttp client that keeps GitHub's rules (see the module docstring).
+
+    With `app_id` and `private_key` it authenticates as the App (gidgethub makes and renews the JWT).
+    `base_url` may be github.com's, a GitHub Enterprise one (`https://host/api/v3`) or the local GitHub.
+    `write_interval` (when no `pacer` is given) defaults to 1 s, or 0 for a loopback `base_url`.
+    `clock` is wall time (Unix seconds, compared with `x-ratelimit-reset`); `sleep` is used for
+    every rate-limit wait and by the default pacer, so tests can record waits instead of waiting.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        requester: str = DEFAULT_REQUESTER,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        oauth_token: str | None = None,
+        app_id: str | None = None,
+        private_key: str | bytes | None = None,
+        token_provider: TokenProvider | None = None,
+        pacer: Pacer | None = None,
+        pacer_key: str = "default",
+        write_interval: float | None = None,
+        cache: CACHE_TYPE | None = None,
+        policy: RetryPolicy | None = None,
+        stats: ClientStats | None = None,
+        api_version: str = API_VERSION,
+        clock: Clock = time.time,
+        sleep: Sleep = asyncio.sleep,
+        repeatable_posts: bool = False,
+    ) -> None:
+        super().__init__(
+            session,
+            requester,
+            oauth_token=oauth_token,
+            app_id=app_id,
+            private_key=private_key,
+            cache=cache,
+            base_url=base_url,
+        )
+        self._sleep = sleep
+        self._clock = clock
+        self._token_provider = token_provider
+        if pacer is None:
+            interval = write_interval
+            if interval is None:
+                interval = 0.0 if is_loopback(base_url) else GITHUB_WRITE_INTERVAL
+            pacer = InProcessPacer(interval, sleep=sleep)
+        self.pacer: Pacer = pacer
+        self.pacer_key = pacer_key
+        self.policy = policy or RetryPolicy()
+        self.stats = stats if stats is not None else ClientStats()
+        self.api_version = api_version
+        #: POSTs that may be repeated without harm (e.g. asking for an installation token).
+        self.repeatable_posts = repeatable_posts
+        self._limit_remaining: int | None = None
+        self._limit_reset: float | None = None
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep through the injected sleep (gidgethub's hook)."""
+        await self._sleep(seconds)
+
+    # -- the transport ---------------------------------------------------------------------------
+
+    async def _request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> Response:
+        """One logical request: add the version header; writes go one at a time through the pacer."""
+        method = method.upper()
+        request_headers = {k.lower(): v for k, v in headers.items()}
+        request_headers.setdefault("x-github-api-version", self.api_version)
+        if method in READS:
+            return await self._send_with_retries(method, url, request_headers, body)
+        async with self.pacer.slot(self.pacer_key):
+            return await self._send_with_retries(method, url, request_headers, body)
+
+    async def _send_with_retries(
+        self, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> Response:
+        """Send, retrying 5xx and connection failures where that is safe.
+
+        The rule for writes: GitHub may have acted on a request whose connection dropped after it was
+        sent, and a 5xx (a 502 especially) often comes after the work was done. So:
+
+        * a connection that was never made (refused) is retried for every method: nothing was sent;
+        * GET is retried on 5xx and dropped connections;
+        * PATCH, PUT and DELETE are retried too: GitHub's PATCH/PUT set values, so a repeat changes
+          nothing, and a DELETE that finds the thing already gone (404 after an uncertain attempt)
+          counts as done. If retries run out, the write raises `OutcomeUnknown`;
+        * POST creates things (comments, issues, sub-issue links), so a POST that may have reached
+          GitHub and then failed (dropped connection, any 5xx) raises `OutcomeUnknown` at once and is
+          not repeated: the caller re-reads and decides (unless `repeatable_posts`).
+        """
+        policy = self.policy
+        post_is_final = method == "POST" and not self.repeatable_posts
+        uncertain = False
+        try:
+            async for attempt in stamina.retry_context(
+                on=(RetryableResponse, RetryableConnection),
+                attempts=policy.attempts,
+                timeout=policy.timeout,
+                wait_initial=policy.wait_initial,
+                wait_max=policy.wait_max,
+                wait_jitter=policy.wait_jitter,
+            ):
+                with attempt:
+                    if attempt.num > 1:
+                        self.stats.retries += 1
+                    try:
+                        status, response_headers, data = await self._send_authorized(
+                            method, url, headers, body
+                        )
+                    except Exception as exc:
+                        if not is_connection_error(exc):
+                            raise
+                        if never_sent(exc):
+                            raise RetryableConnection(exc, sent=False) from exc
+                        if post_is_final:
+                            self.stats.outcome_unknown += 1
+                            raise OutcomeUnknown(method, url, reason=repr(exc)) from exc
+                        uncertain = uncertain or method not in READS
+                        raise RetryableConnection(exc, sent=True) from exc
+                    if status >= 500:
+                        if post_is_final:
+                            self.stats.outcome_unknown += 1
+                            raise OutcomeUnknown(method, url, status=status)
+                        uncertain = uncertain or method not in READS
+                        raise RetryableResponse(status, response_headers, data)
+                    if status == 404 and method == "DELETE" and uncertain:
+                        # An earlier attempt did delete it: the goal (gone) is reached.
+                        return 204, response_headers, b""
+                    return status, response_headers, data
+        except RetryableResponse as exc:
+            if method in READS:
+                return exc.response  # gidgethub turns it into GitHubBroken
+            self.stats.outcome_unknown += 1
+            raise OutcomeUnknown(method, url, status=exc.response[0]) from exc
+        except RetryableConnection as exc:
+            if method in READS or not uncertain:
+                raise ConnectionFailed(method, url, exc.cause) from exc.cause
+            self.stats.outcome_unknown += 1
+            raise OutcomeUnknown(method, url, reason=repr(exc.cause)) from exc.cause
+        raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    async def _send_authorized(self, method: str, url: str, headers: dict[str, str], body: bytes) -> Response:
+        """Send once with the provider's current token; on 401 refresh the token and send once more."""
+        if self._token_provider is None or "authorization" in headers:
+            return await self._send_once(method, url, headers, body)
+        token = await self._token_provider.token()
+        response = await self._send_once(method, url, {**headers, "authorization": f"token {token}"}, body)
+        if response[0] != 401:
+            return response
+        self.stats.unauthorized_retries += 1
+        self._token_provider.invalidate(token)
+        token = await self._token_provider.token()
+        return await self._send_once(method, url, {**headers, "authorization": f"token {token}"}, body)
+
+    async def _send_once(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Response:
+        """One HTTP exchange through gidgethub's aiohttp transport, counted."""
+        if method in READS:
+            self.stats.reads += 1
+        else:
+            self.stats.writes += 1
+        status, response_headers, data = await super()._request(method, url, headers, body)
+        if status == 304:
+            self.stats.not_modified += 1
+        remaining = response_headers.get("x-ratelimit-remaining")
+        if remaining is not None and remaining.isdigit():
+            self._limit_remaining = int(remaining)
+            self.stats.rate_limit_remaining = self._limit_remaining
+            reset = response_headers.get("x-ratelimit-reset")
+            if reset is not None and reset.isdigit():
+                self._limit_reset = float(reset)
+                self.stats.rate_limit_reset = self._limit_reset
+        return status, response_headers, data
+
+    # -- gidgethub's rate-limit hooks --------------------------------------------------------------
+
+    async def manage_rate_limit(self, *, method: str, url: str) -> None:
+        """Before sending: if GitHub last said the primary limit is spent, wait for its reset first."""
+        if self._limit_remaining != 0 or self._limit_reset is None:
+            return
+        wait = self._limit_reset - self._clock()
+        if wait <= 0:
+            return
+        if wait > self.policy.max_rate_limit_wait:
+            self.stats.rate_limit_deferrals += 1
+            raise RateLimitWait(self._limit_reset, reason="primary rate limit exhausted")
+        self.stats.primary_limit_waits += 1
+        await self._wait(method, wait)
+        self._limit_remaining = None
+
+    async def handle_rate_limit_error(
+        self, *, method: str, url: str, exception: HTTPException, attempt: int
+    ) -> bool:
+        """After a 403/429: wait as GitHub asks and retry, or raise RateLimitWait if that is too long."""
+        status = int(exception.status_code)
+        headers = exception.headers
+        reset = primary_limit_reset(status, headers)
+        if reset is not None:
+            wait = reset - self._clock()
+            if wait > self.policy.max_rate_limit_wait or attempt > self.policy.max_rate_limit_retries:
+                self.stats.rate_limit_deferrals += 1
+                raise RateLimitWait(reset, reason="primary rate limit exhausted") from exception
+            self.stats.primary_limit_waits += 1
+            await self._wait(method, max(0.0, wait))
+            self._limit_remaining = None
+            return True
+        wait_for = secondary_limit_wait(status, headers, str(exception), self.policy.secondary_default_wait)
+        if wait_for is None:
+            return False
+        if wait_for > self.policy.max_rate_limit_wait or attempt > self.policy.max_rate_limit_retries:
+            self.stats.rate_limit_deferrals += 1
+            raise RateLimitWait(self._clock() + wait_for, reason="secondary rate limit") from exception
+        self.stats.secondary_limit_waits += 1
+        await self._wait(method, wait_for)
+        return True
+
+    async def _wait(self, method: str, seconds: float) -> None:
+        """Wait out a rate limit; a write holds its installation's slot meanwhile, so no other write
+        of that installation goes out while GitHub asked us to stop."""
+        if method.upper() in READS:
+            await self.sleep(seconds)
+            return
+        async with self.pacer.slot(self.pacer_key):
+            await self.sleep(seconds)
+
+    def rate_limit_snapshot(self) -> dict[str, Any]:
+        """What this client last heard about its rate limit."""
+        return {"remaining": self._limit_remaining, "reset": self._limit_reset}

@@ -1,0 +1,1068 @@
+"""The local GitHub's HTTP side: the `Sandbox` (aiohttp app; auth, faults, contract, ETags) and its routes."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from multidict import CIMultiDict, MultiDict
+
+from bot.sandbox.accounting import READ_POINTS, WRITE_METHODS, WRITE_POINTS, Accounting, LogEntry
+from bot.sandbox.auth import AuthError, Credentials, Identity
+from bot.sandbox.contract import Contract, load_contract
+from bot.sandbox.faults import Fault, Faults
+from bot.sandbox.shapes import APP_PERMISSIONS, Shapes
+from bot.sandbox.state import (
+    Comment,
+    Issue,
+    Json,
+    Reaction,
+    Repo,
+    SandboxError,
+    State,
+    check_body,
+    invalid,
+    iso,
+    not_found,
+)
+
+DOCS = "https://docs.github.com/rest"
+SECONDARY_DOC = (
+    "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits"
+)
+PRIMARY_DOC = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
+
+
+@dataclass
+class Call:
+    """One request as a route handler sees it."""
+
+    request: web.Request
+    identity: Identity
+    body: Any
+    query: MultiDict[str]
+
+    def param(self, name: str) -> str:
+        """A path parameter."""
+        return self.request.match_info[name]
+
+    def int_param(self, name: str) -> int:
+        """An integer path parameter (404 when not a number, like GitHub's router)."""
+        try:
+            return int(self.request.match_info[name])
+        except ValueError:
+            raise not_found() from None
+
+
+@dataclass
+class Answer:
+    """A handler's result; `page=True` means `data` is a whole list the middleware paginates."""
+
+    status: int
+    data: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    page: bool = False
+
+
+Handler = Callable[["Sandbox", Call], Answer]
+CALL = web.RequestKey("call", Call)
+ANSWER = web.RequestKey("answer", Answer)
+
+
+class Sandbox:
+    """A stateful in-memory GitHub REST server for tests, the demo and trials by hand.
+
+    Seed state directly (`add_repo`, `create_issue`, `create_comment`, `set_permission`), hand out tokens
+    (`issue_token`, `user_token`), `await start()`, point a client at `base_url`, then read `snapshot(repo)`,
+    `accounting(installation_id)`, `log` and `violations`. Script faults with `faults.add(...)`.
+    """
+
+    def __init__(
+        self,
+        openapi_path: Path | str | None = None,
+        *,
+        app_id: int = 1,
+        public_key_pem: str | bytes | None = None,
+        bot_login: str = "parallel-work-bot[bot]",
+        validate_responses: bool | None = None,
+        clock: Callable[[], float] = time.time,
+        token_ttl: float = 3600,
+    ) -> None:
+        self.state = State(clock)
+        self.clock = clock
+        self.app_id = app_id
+        self.bot_login = bot_login
+        self.token_ttl = token_ttl
+        self.credentials = Credentials(app_id, public_key_pem, clock)
+        self.shapes = Shapes(self.state, app_id)
+        self.contract: Contract | None = load_contract(openapi_path) if openapi_path is not None else None
+        self.validate_responses = (
+            self.contract is not None if validate_responses is None else validate_responses
+        )
+        self.faults = Faults()
+        self.log: list[LogEntry] = []
+        self.violations: list[str] = []
+        #: operationId -> successful (2xx) answers served, when a description is loaded.
+        self.coverage: collections.Counter[str] = collections.Counter()
+        self.token: str | None = None
+        self._accounts: dict[int | str, Accounting] = {}
+        self._installations: set[int] = set()
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+        self.state.user(bot_login, "Bot")
+
+    # ---- public seeding API -----------------------------------------------------------------------------
+    @property
+    def public_key_pem(self) -> str | bytes | None:
+        """The App's public key that App JWTs are checked against (settable)."""
+        return self.credentials.public_key_pem
+
+    @public_key_pem.setter
+    def public_key_pem(self, value: str | bytes | None) -> None:
+        self.credentials.public_key_pem = value
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:PORT` once started."""
+        if self._base_url is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._base_url
+
+    def add_repo(self, full_name: str, installation_id: int | None = 1) -> None:
+        """Create a repository, installed on `installation_id` (None: the App is not installed there)."""
+        self.state.add_repo(full_name, installation_id)
+        if installation_id is not None:
+            self._installations.add(installation_id)
+
+    def issue_token(self, installation_id: int, ttl: float = 3600, token: str | None = None) -> str:
+        """An installation token (valid `ttl` seconds) as POST /app/installations/{id}/access_tokens gives."""
+        self._installations.add(installation_id)
+        return self.credentials.issue_installation_token(installation_id, ttl, token).value
+
+    def user_token(self, login: str, token: str | None = None) -> str:
+        """A token acting as a person, to script what users do over HTTP."""
+        self.state.user(login)
+        return self.credentials.issue_user_token(login, token).value
+
+    def expire_token(self, token: str) -> None:
+        """Make a token expired now: the next request with it gets 401."""
+        self.credentials.expire(token)
+
+    def set_permission(self, repo: str, login: str, permission: str) -> None:
+        """A user's role in a repository: admin, maintain, write, triage, read or none."""
+        if permission not in ("admin", "maintain", "write", "triage", "read", "none"):
+            raise ValueError(f"unknown permission {permission!r}")
+        self.state.user(login)
+        self.state.repo(repo).permissions[login.casefold()] = permission
+
+    def create_issue(
+        self,
+        repo: str,
+        title: str,
+        body: str | None = "",
+        user: str = "octocat",
+        *,
+        labels: list[str] | None = None,
+        pull_request: bool = False,
+    ) -> Json:
+        """Seed an issue (or a pull request, which the issues API lists too); returns its GitHub JSON."""
+        r = self.state.repo(repo)
+        author = self.state.user(user)
+        issue = self.state.create_issue(
+            r, title, body, author, labels=labels, via_app=user == self.bot_login, pull_request=pull_request
+        )
+        return self.shapes.issue(r, issue)
+
+    def create_comment(self, repo: str, number: int, body: str, user: str = "octocat") -> Json:
+        """Seed a comment on issue `number`; returns its GitHub JSON."""
+        r = self.state.repo(repo)
+        comment = self.state.create_comment(
+            r, self.state.issue(r, number), body, self.state.user(user), via_app=user == self.bot_login
+        )
+        return self.shapes.comment(r, comment)
+
+    def issue_json(self, repo: str, number: int) -> Json:
+        """An issue's GitHub JSON without going through HTTP."""
+        r = self.state.repo(repo)
+        return self.shapes.issue(r, self.state.issue(r, number))
+
+    def snapshot(self, repo: str) -> Json:
+        """Every issue with labels, comments, parent, sub_issues (numbers, in order), blocked_by, state."""
+        return self.state.snapshot(self.state.repo(repo))
+
+    def accounting(self, installation_id: int | str) -> Accounting:
+        """Counters of an installation (`"app"` for JWT calls, `"user:LOGIN"` for user tokens)."""
+        return self._account(installation_id)
+
+    def set_rate_limit(
+        self, installation_id: int, *, remaining: int | None = None, reset_in: float | None = None
+    ) -> None:
+        """Move an installation's primary limit (e.g. remaining=0 to exhaust it for real)."""
+        acct = self._account(installation_id)
+        self._roll_window(acct)
+        if remaining is not None:
+            acct.used = acct.limit - remaining
+        if reset_in is not None:
+            acct.reset = int(self.clock() + reset_in)
+
+    def writes(self) -> list[LogEntry]:
+        """Logged POST/PATCH/PUT/DELETE requests, in arrival order."""
+        return [e for e in self.log if e.is_write]
+
+    def add_fault(self, fault: Fault | str) -> Fault:
+        """Shortcut for `faults.add`."""
+        return self.faults.add(fault)
+
+    # ---- lifecycle --------------------------------------------------------------------------------------
+    def make_app(self) -> web.Application:
+        """The aiohttp application (one route per described operation)."""
+        app = web.Application(middlewares=[self._middleware], client_max_size=16 * 1024 * 1024)
+        for method, template, handler in ROUTES:
+            app.router.add_route(method, template, self._wrap(handler))
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Serve on host:port (0 = a free port); `base_url` is set afterwards."""
+        runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        bound = runner.addresses[0]
+        self._base_url = f"http://{host}:{bound[1]}"
+        self.state.api_url = self._base_url
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ---- machinery --------------------------------------------------------------------------------------
+    def _account(self, key: int | str) -> Accounting:
+        if key not in self._accounts:
+            self._accounts[key] = Accounting(reset=int(self.clock()) + 3600)
+        return self._accounts[key]
+
+    def _roll_window(self, acct: Accounting) -> None:
+        if self.clock() >= acct.reset:
+            acct.used = 0
+            acct.reset = int(self.clock()) + 3600
+
+    @staticmethod
+    def _account_key(identity: Identity | None) -> int | str:
+        if identity is None:
+            return "anonymous"
+        if identity.kind == "installation" and identity.installation_id is not None:
+            return identity.installation_id
+        if identity.kind == "user":
+            return f"user:{identity.login}"
+        return "app"
+
+    def _wrap(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def route(request: web.Request) -> web.StreamResponse:
+            call: Call = request[CALL]
+            answer = handler(self, call)
+            request[ANSWER] = answer
+            return web.Response(status=answer.status)
+
+        return route
+
+    def _json_response(self, status: int, data: Any, headers: dict[str, str] | None = None) -> web.Response:
+        body = b"" if data is None else json.dumps(data, separators=(",", ":")).encode()
+        resp = web.Response(status=status, body=body if data is not None else None, headers=headers or {})
+        if data is not None:
+            resp.content_type = "application/json"
+            resp.charset = "utf-8"
+        return resp
+
+    def _error(self, exc: SandboxError) -> web.Response:
+        return self._json_response(exc.status, exc.to_json())
+
+    def _rate_headers(self, acct: Accounting, resource: str = "core") -> dict[str, str]:
+        return {
+            "x-ratelimit-limit": str(acct.limit),
+            "x-ratelimit-remaining": str(acct.remaining),
+            "x-ratelimit-reset": str(acct.reset),
+            "x-ratelimit-used": str(acct.used),
+            "x-ratelimit-resource": resource,
+        }
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        entry = LogEntry(
+            seq=len(self.log) + 1,
+            method=request.method,
+            path=request.path,
+            query=request.query_string,
+            start=time.monotonic(),
+            api_version=request.headers.get("X-GitHub-Api-Version"),
+            headers=dict(request.headers),
+        )
+        self.log.append(entry)
+        try:
+            resp = await self._serve(request, handler, entry)
+        except ConnectionDropped:
+            entry.status = 0
+            entry.end = time.monotonic()
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            return web.Response(status=500)  # never delivered: the connection is gone
+        resp.headers["X-GitHub-Request-Id"] = f"SANDBOX:{entry.seq:08X}"
+        resp.headers["X-GitHub-Media-Type"] = "github.v3; format=json"
+        entry.status = resp.status
+        entry.end = time.monotonic()
+        return resp
+
+    async def _serve(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        entry: LogEntry,
+    ) -> web.Response:
+        raw = await request.read()
+        entry.request_body = raw
+        method = request.method
+        try:
+            identity: Identity | None = self.credentials.identify(request.headers.get("Authorization"))
+            auth_error: AuthError | None = None
+        except AuthError as exc:
+            identity, auth_error = None, exc
+        key = self._account_key(identity)
+        acct = self._account(key)
+        self._roll_window(acct)
+        entry.installation_id = identity.installation_id if identity else None
+        entry.actor = str(key)
+
+        fault = self.faults.pick(method, request.path)
+        entry.fault = fault.kind if fault else None
+        if fault is not None:
+            acct.faults += 1
+            if fault.kind == "slow":
+                await asyncio.sleep(fault.delay)
+            elif fault.kind == "drop_before":
+                raise ConnectionDropped()
+            elif fault.kind != "drop_after":
+                return self._fault_response(fault, acct)
+
+        if auth_error is not None or identity is None:
+            anon = self._rate_headers(Accounting(limit=60, reset=acct.reset))
+            msg = str(auth_error) if auth_error else "Requires authentication"
+            return self._json_response(
+                401, {"message": msg, "documentation_url": DOCS, "status": "401"}, anon
+            )
+
+        route = request.match_info.route
+        template = route.resource.canonical if route.resource is not None else None
+        if template is None or isinstance(request.match_info.http_exception, web.HTTPException):
+            if self.contract is not None:
+                self.violations.append(f"{method} {request.path}: operation not in the description")
+            return self._json_response(
+                404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"}
+            )
+
+        if self.contract is not None:
+            problems = self.contract.check_request(
+                method,
+                request.path,
+                template,
+                MultiDict(request.query),
+                request.headers,
+                raw,
+                request.content_type if raw else "application/json",
+            )
+            if problems:
+                self.violations.extend(problems)
+                op = self.contract.operation(method, template)
+                return self._json_response(
+                    422,
+                    {
+                        "message": "Invalid request.\n\n" + "\n".join(problems),
+                        "errors": [
+                            {"resource": "Request", "code": "invalid", "message": p} for p in problems
+                        ],
+                        "documentation_url": op.doc_url if op else DOCS,
+                        "status": "422",
+                    },
+                )
+
+        is_write = method in WRITE_METHODS
+        counted = template != "/rate_limit"
+        if counted and acct.remaining <= 0:
+            return self._primary_limit(acct, key)
+
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return self._json_response(
+                400, {"message": "Problems parsing JSON", "documentation_url": DOCS, "status": "400"}
+            )
+        request[CALL] = Call(request=request, identity=identity, body=body, query=MultiDict(request.query))
+        try:
+            await handler(request)
+            answer: Answer = request[ANSWER]
+        except SandboxError as exc:
+            answer = Answer(exc.status, exc.to_json())
+        except web.HTTPException:
+            answer = Answer(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
+
+        data = answer.data
+        headers = dict(answer.headers)
+        if answer.page and isinstance(data, list):
+            data, link = self._paginate(request, data)
+            if link:
+                headers["Link"] = link
+        resp = self._json_response(answer.status, data, headers)
+
+        if method == "GET" and answer.status == 200:
+            etag = (
+                'W/"'
+                + hashlib.sha256(resp.body if isinstance(resp.body, bytes) else b"").hexdigest()[:32]
+                + '"'
+            )
+            resp.headers["ETag"] = etag
+            resp.headers["Cache-Control"] = "private, max-age=60, s-maxage=60"
+            resp.headers["Vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
+            if _etag_matches(request.headers.get("If-None-Match"), etag):
+                acct.not_modified += 1
+                not_modified = web.Response(status=304, headers={"ETag": etag, **self._rate_headers(acct)})
+                return not_modified
+
+        if counted:
+            acct.used += 1
+            if is_write:
+                acct.writes += 1
+                acct.points += WRITE_POINTS
+            else:
+                acct.reads += 1
+                acct.points += READ_POINTS
+        resp.headers.update(self._rate_headers(acct))
+
+        if self.contract is not None and resp.status < 300:
+            op = self.contract.operation(method, template)
+            if op is not None:
+                self.coverage[op.operation_id] += 1
+        if self.validate_responses and self.contract is not None:
+            payload = resp.body if isinstance(resp.body, bytes) else b""
+            self.violations.extend(
+                self.contract.check_response(
+                    method, request.path, template, resp.status, payload, CIMultiDict(resp.headers)
+                )
+            )
+        if fault is not None and fault.kind == "drop_after":
+            raise ConnectionDropped()
+        return resp
+
+    def _fault_response(self, fault: Fault, acct: Accounting) -> web.Response:
+        status = fault.status or 500
+        headers = self._rate_headers(acct)
+        if fault.kind == "secondary" or fault.kind == "429":
+            headers["Retry-After"] = str(fault.retry_after)
+            message = (
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
+                "If you reach out to GitHub Support for help, please include the request ID."
+            )
+            return self._json_response(
+                status,
+                {"message": message, "documentation_url": SECONDARY_DOC, "status": str(status)},
+                headers,
+            )
+        if fault.kind == "primary":
+            headers["x-ratelimit-remaining"] = "0"
+            headers["x-ratelimit-used"] = str(acct.limit)
+            headers["x-ratelimit-reset"] = str(int(self.clock() + fault.reset_in))
+            return self._json_response(
+                403,
+                {
+                    "message": "API rate limit exceeded for installation.",
+                    "documentation_url": PRIMARY_DOC,
+                    "status": "403",
+                },
+                headers,
+            )
+        reasons = {500: "Server Error", 502: "Server Error", 503: "Service Unavailable"}
+        return self._json_response(
+            status, {"message": reasons.get(status, "Server Error"), "status": str(status)}, headers
+        )
+
+    def _primary_limit(self, acct: Accounting, key: int | str) -> web.Response:
+        return self._json_response(
+            403,
+            {
+                "message": f"API rate limit exceeded for installation ID {key}.",
+                "documentation_url": PRIMARY_DOC,
+                "status": "403",
+            },
+            self._rate_headers(acct),
+        )
+
+    def _paginate(self, request: web.Request, items: list[Any]) -> tuple[list[Any], str]:
+        """Slice a list by `page`/`per_page` (default 30, at most 100) and build GitHub's `Link` header."""
+        try:
+            per_page = max(1, min(100, int(request.query.get("per_page", "30"))))
+            page = max(1, int(request.query.get("page", "1")))
+        except ValueError:
+            per_page, page = 30, 1
+        last = max(1, -(-len(items) // per_page))
+        chunk = items[(page - 1) * per_page : page * per_page]
+
+        def url(n: int) -> str:
+            query = dict(request.query)
+            query["page"] = str(n)
+            query.setdefault("per_page", str(per_page))
+            return f"<{self.base_url}{request.path}?{urlencode(query)}>"
+
+        rels = []
+        if page > 1:
+            rels += [f'{url(page - 1)}; rel="prev"', f'{url(1)}; rel="first"']
+        if page < last:
+            rels += [f'{url(page + 1)}; rel="next"', f'{url(last)}; rel="last"']
+        return chunk, ", ".join(rels)
+
+    # ---- helpers for handlers ---------------------------------------------------------------------------
+    def repo_for(self, call: Call) -> Repo:
+        """The path's repository if it exists and the caller may see it (else 404)."""
+        ident = call.identity
+        if ident.kind == "app":
+            raise SandboxError(403, "Resource not accessible by integration")
+        try:
+            repo = self.state.repo(f"{call.param('owner')}/{call.param('repo')}")
+        except KeyError:
+            raise not_found() from None
+        if ident.kind == "installation" and repo.installation_id != ident.installation_id:
+            raise not_found()
+        return repo
+
+    def issue_for(self, call: Call) -> tuple[Repo, Issue]:
+        """The path's repository and issue (404 when either is unknown or invisible)."""
+        repo = self.repo_for(call)
+        return repo, self.state.issue(repo, call.int_param("issue_number"))
+
+    def actor(self, call: Call) -> tuple[Any, bool]:
+        """(user, via_app) for a write: the App's bot user for installation tokens."""
+        ident = call.identity
+        if ident.kind == "installation":
+            return self.state.user(self.bot_login, "Bot"), True
+        return self.state.user(ident.login or "ghost"), False
+
+    def require_app(self, call: Call) -> None:
+        """Only an App JWT may call this endpoint."""
+        if call.identity.kind != "app":
+            raise SandboxError(401, "A JSON web token could not be decoded")
+
+    def issue_of_id(self, repo: Repo, db_id: int) -> Issue:
+        """An issue by database id that the caller's repository owner can see (404 otherwise)."""
+        other_repo, issue = self.state.issue_by_id(db_id)
+        if other_repo.owner.casefold() != repo.owner.casefold():
+            raise not_found()
+        return issue
+
+
+class ConnectionDropped(Exception):
+    """Raised to drop the client's connection (a fault)."""
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    strip = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == strip or tag.strip() == "*" for tag in header.split(","))
+
+
+# ============================================================================================================
+# Route handlers. Each takes the sandbox and the call, returns an Answer or raises SandboxError.
+# ============================================================================================================
+
+
+def _obj(call: Call) -> dict[str, Any]:
+    body = call.body
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise SandboxError(400, "Problems parsing JSON")
+    return body
+
+
+def get_app(sb: Sandbox, call: Call) -> Answer:
+    sb.require_app(call)
+    return Answer(200, sb.shapes.app())
+
+
+def create_installation_token(sb: Sandbox, call: Call) -> Answer:
+    sb.require_app(call)
+    installation_id = call.int_param("installation_id")
+    if installation_id not in sb._installations:
+        raise not_found()
+    token = sb.credentials.issue_installation_token(installation_id, sb.token_ttl)
+    assert token.expires_at is not None
+    return Answer(
+        201,
+        {
+            "token": token.value,
+            "expires_at": iso(token.expires_at),
+            "permissions": dict(APP_PERMISSIONS),
+            "repository_selection": "selected",
+        },
+    )
+
+
+def get_rate_limit(sb: Sandbox, call: Call) -> Answer:
+    acct = sb._account(sb._account_key(call.identity))
+    core = {"limit": acct.limit, "remaining": acct.remaining, "reset": acct.reset, "used": acct.used}
+    search = {"limit": 30, "remaining": 30, "reset": int(sb.clock()) + 60, "used": 0}
+    return Answer(200, {"resources": {"core": core, "search": search}, "rate": core})
+
+
+def get_repo_installation(sb: Sandbox, call: Call) -> Answer:
+    sb.require_app(call)
+    try:
+        repo = sb.state.repo(f"{call.param('owner')}/{call.param('repo')}")
+    except KeyError:
+        raise not_found() from None
+    if repo.installation_id is None:
+        raise not_found()
+    return Answer(200, sb.shapes.installation(repo.installation_id, sb.state.user(repo.owner)))
+
+
+def get_permission(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    user = sb.state.user(call.param("username"))
+    return Answer(200, sb.shapes.collaborator_permission(repo, user))
+
+
+# ---- issues ------------------------------------------------------------------------------------------------
+def list_issues(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    q = call.query
+    state = q.get("state", "open")
+    issues = [i for i in repo.issues.values() if state == "all" or i.state == state]
+    if "labels" in q:
+        wanted = [name.strip().casefold() for name in q["labels"].split(",") if name.strip()]
+        issues = [i for i in issues if all(w in i.labels for w in wanted)]
+    if "creator" in q:
+        issues = [i for i in issues if i.user.login.casefold() == q["creator"].casefold()]
+    if "since" in q:
+        issues = [i for i in issues if iso(i.updated_at) >= q["since"]]
+    sort = q.get("sort", "created")
+
+    def sort_key(i: Issue) -> tuple[float, int]:
+        value = {"updated": i.updated_at, "comments": float(len(i.comment_ids))}.get(sort, i.created_at)
+        return (value, i.number)
+
+    issues.sort(key=sort_key, reverse=q.get("direction", "desc") == "desc")
+    return Answer(200, [sb.shapes.issue(repo, i) for i in issues], page=True)
+
+
+def _label_names(body: Any, *, allow_string: bool) -> list[str]:
+    """Label names from any of the body forms GitHub accepts."""
+    if isinstance(body, dict):
+        body = body.get("labels", [])
+    if isinstance(body, str) and allow_string:
+        body = [body]
+    if not isinstance(body, list):
+        raise invalid("Label", "labels")
+    names: list[str] = []
+    for item in body:
+        name = item.get("name") if isinstance(item, dict) else item
+        if not isinstance(name, str) or not name.strip():
+            raise invalid("Label", "name", "missing_field")
+        names.append(name)
+    return names
+
+
+def create_issue(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    body = _obj(call)
+    title = body.get("title")
+    if title is None:
+        raise invalid("Issue", "title", "missing_field")
+    user, via_app = sb.actor(call)
+    text = body.get("body")
+    labels = _label_names(body.get("labels", []), allow_string=False) if body.get("labels") else None
+    issue = sb.state.create_issue(repo, str(title), text, user, labels=labels, via_app=via_app)
+    data = sb.shapes.issue(repo, issue)
+    return Answer(201, data, {"Location": data["url"]})
+
+
+def get_issue(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    return Answer(200, sb.shapes.issue(repo, issue))
+
+
+def update_issue(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    body = _obj(call)
+    user, _ = sb.actor(call)
+    if "title" in body and body["title"] is not None:
+        if not str(body["title"]).strip():
+            raise invalid("Issue", "title", "missing_field")
+        issue.title = str(body["title"])
+    if "body" in body:
+        check_body(body["body"], "Issue")
+        issue.body = body["body"]
+    if "labels" in body and body["labels"] is not None:
+        names = _label_names(body["labels"], allow_string=False)
+        issue.labels = []
+        sb.state.add_labels(repo, issue, names)
+    state = body.get("state")
+    if state in ("open", "closed"):
+        sb.state.set_state(issue, state, body.get("state_reason") if state == "closed" else None, user)
+    elif body.get("state_reason") and issue.state == "closed":
+        reason = body["state_reason"]
+        if reason == "reopened":
+            sb.state.set_state(issue, "open", None, user)
+        else:
+            issue.state_reason = reason
+    sb.state.touch(issue)
+    return Answer(200, sb.shapes.issue(repo, issue))
+
+
+# ---- comments ----------------------------------------------------------------------------------------------
+def _comments_since(call: Call, comments: list[Comment]) -> list[Comment]:
+    since = call.query.get("since")
+    return [c for c in comments if since is None or iso(c.updated_at) >= since]
+
+
+def list_repo_comments(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    comments = _comments_since(call, list(repo.comments.values()))
+    by_updated = call.query.get("sort", "created") == "updated"
+    comments.sort(key=lambda c: (c.updated_at if by_updated else c.created_at, c.id))
+    if call.query.get("direction", "asc") == "desc":
+        comments.reverse()
+    return Answer(200, [sb.shapes.comment(repo, c) for c in comments], page=True)
+
+
+def list_issue_comments(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    comments = _comments_since(call, [repo.comments[i] for i in issue.comment_ids])
+    return Answer(200, [sb.shapes.comment(repo, c) for c in comments], page=True)
+
+
+def create_comment(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    body = _obj(call)
+    user, via_app = sb.actor(call)
+    text = body.get("body")
+    if not isinstance(text, str):
+        raise invalid("IssueComment", "body", "missing_field")
+    comment = sb.state.create_comment(repo, issue, text, user, via_app=via_app)
+    data = sb.shapes.comment(repo, comment)
+    return Answer(201, data, {"Location": data["url"]})
+
+
+def get_comment(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    return Answer(200, sb.shapes.comment(repo, sb.state.comment(repo, call.int_param("comment_id"))))
+
+
+def update_comment(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    comment = sb.state.comment(repo, call.int_param("comment_id"))
+    text = _obj(call).get("body")
+    if not isinstance(text, str):
+        raise invalid("IssueComment", "body", "missing_field")
+    check_body(text, "IssueComment", required=True)
+    comment.body = text
+    comment.updated_at = max(sb.clock(), comment.updated_at)
+    return Answer(200, sb.shapes.comment(repo, comment))
+
+
+def delete_comment(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    sb.state.delete_comment(repo, sb.state.comment(repo, call.int_param("comment_id")))
+    return Answer(204)
+
+
+# ---- reactions ---------------------------------------------------------------------------------------------
+def _list_reactions(sb: Sandbox, call: Call, reactions: list[Reaction]) -> Answer:
+    content = call.query.get("content")
+    return Answer(200, [sb.shapes.reaction(r) for r in reactions if content in (None, r.content)], page=True)
+
+
+def _react(sb: Sandbox, call: Call, reactions: list[Reaction]) -> Answer:
+    user, _ = sb.actor(call)
+    content = _obj(call).get("content")
+    if not isinstance(content, str):
+        raise invalid("Reaction", "content", "missing_field")
+    reaction, created = sb.state.react(reactions, user, content)
+    return Answer(201 if created else 200, sb.shapes.reaction(reaction))
+
+
+def _unreact(call: Call, reactions: list[Reaction]) -> Answer:
+    reaction_id = call.int_param("reaction_id")
+    for r in reactions:
+        if r.id == reaction_id:
+            reactions.remove(r)
+            return Answer(204)
+    raise not_found()
+
+
+def list_comment_reactions(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    return _list_reactions(sb, call, sb.state.comment(repo, call.int_param("comment_id")).reactions)
+
+
+def create_comment_reaction(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    return _react(sb, call, sb.state.comment(repo, call.int_param("comment_id")).reactions)
+
+
+def delete_comment_reaction(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    return _unreact(call, sb.state.comment(repo, call.int_param("comment_id")).reactions)
+
+
+def list_issue_reactions(sb: Sandbox, call: Call) -> Answer:
+    return _list_reactions(sb, call, sb.issue_for(call)[1].reactions)
+
+
+def create_issue_reaction(sb: Sandbox, call: Call) -> Answer:
+    return _react(sb, call, sb.issue_for(call)[1].reactions)
+
+
+def delete_issue_reaction(sb: Sandbox, call: Call) -> Answer:
+    return _unreact(call, sb.issue_for(call)[1].reactions)
+
+
+# ---- labels ------------------------------------------------------------------------------------------------
+def list_repo_labels(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    return Answer(200, [sb.shapes.label(repo, lb) for lb in repo.labels.values()], page=True)
+
+
+def create_label(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    body = _obj(call)
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise invalid("Label", "name", "missing_field")
+    color = body.get("color") or "ededed"
+    label = sb.state.create_label(repo, name, str(color), body.get("description"))
+    data = sb.shapes.label(repo, label)
+    return Answer(201, data, {"Location": data["url"]})
+
+
+def _repo_label(sb: Sandbox, call: Call) -> tuple[Repo, Any]:
+    repo = sb.repo_for(call)
+    label = repo.labels.get(call.param("name").casefold())
+    if label is None:
+        raise not_found()
+    return repo, label
+
+
+def get_label(sb: Sandbox, call: Call) -> Answer:
+    repo, label = _repo_label(sb, call)
+    return Answer(200, sb.shapes.label(repo, label))
+
+
+def update_label(sb: Sandbox, call: Call) -> Answer:
+    repo, label = _repo_label(sb, call)
+    body = _obj(call)
+    if "color" in body and body["color"] is not None:
+        color = str(body["color"]).removeprefix("#")
+        if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
+            raise invalid("Label", "color")
+        label.color = color.lower()
+    if "description" in body:
+        label.description = body["description"]
+    if body.get("new_name"):
+        sb.state.rename_label(repo, label, str(body["new_name"]))
+    return Answer(200, sb.shapes.label(repo, label))
+
+
+def delete_label(sb: Sandbox, call: Call) -> Answer:
+    repo, label = _repo_label(sb, call)
+    sb.state.delete_label(repo, label)
+    return Answer(204)
+
+
+def _issue_labels(sb: Sandbox, repo: Repo, issue: Issue) -> list[Json]:
+    return [sb.shapes.label(repo, repo.labels[k]) for k in issue.labels]
+
+
+def list_issue_labels(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    return Answer(200, _issue_labels(sb, repo, issue), page=True)
+
+
+def add_issue_labels(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    sb.state.add_labels(repo, issue, _label_names(call.body, allow_string=False))
+    return Answer(200, _issue_labels(sb, repo, issue))
+
+
+def set_issue_labels(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    names = _label_names(call.body if call.body is not None else [], allow_string=True)
+    issue.labels = []
+    sb.state.add_labels(repo, issue, names)
+    return Answer(200, _issue_labels(sb, repo, issue))
+
+
+def remove_all_issue_labels(sb: Sandbox, call: Call) -> Answer:
+    _, issue = sb.issue_for(call)
+    issue.labels = []
+    sb.state.touch(issue)
+    return Answer(204)
+
+
+def remove_issue_label(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    key = call.param("name").casefold()
+    if key not in issue.labels:
+        raise SandboxError(404, "Label does not exist")
+    issue.labels.remove(key)
+    sb.state.touch(issue)
+    return Answer(200, _issue_labels(sb, repo, issue))
+
+
+# ---- sub-issues --------------------------------------------------------------------------------------------
+def _int_field(call: Call, name: str, resource: str = "Issue", *, required: bool = True) -> int | None:
+    value = _obj(call).get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise invalid(resource, name, "missing_field" if value is None else "invalid")
+    return value
+
+
+def list_sub_issues(sb: Sandbox, call: Call) -> Answer:
+    _, issue = sb.issue_for(call)
+    children = [sb.state.issue_index[i] for i in issue.sub_issues]
+    return Answer(200, [sb.shapes.issue(r, c) for r, c in children], page=True)
+
+
+def add_sub_issue(sb: Sandbox, call: Call) -> Answer:
+    repo, parent = sb.issue_for(call)
+    child_id = _int_field(call, "sub_issue_id")
+    assert child_id is not None
+    sb.issue_of_id(repo, child_id)
+    sb.state.add_sub_issue(parent, child_id, replace_parent=bool(_obj(call).get("replace_parent")))
+    return Answer(
+        201,
+        sb.shapes.issue(repo, parent),
+        {"Location": f"{sb.base_url}/repos/{repo.full_name}/issues/{parent.number}/sub_issues"},
+    )
+
+
+def remove_sub_issue(sb: Sandbox, call: Call) -> Answer:
+    repo, parent = sb.issue_for(call)
+    child_id = _int_field(call, "sub_issue_id")
+    assert child_id is not None
+    sb.state.remove_sub_issue(parent, child_id)
+    return Answer(200, sb.shapes.issue(repo, parent))
+
+
+def reprioritize_sub_issue(sb: Sandbox, call: Call) -> Answer:
+    repo, parent = sb.issue_for(call)
+    child_id = _int_field(call, "sub_issue_id")
+    assert child_id is not None
+    after = _int_field(call, "after_id", required=False)
+    before = _int_field(call, "before_id", required=False)
+    sb.state.reprioritize(parent, child_id, after, before)
+    return Answer(200, sb.shapes.issue(repo, parent))
+
+
+def get_parent(sb: Sandbox, call: Call) -> Answer:
+    _, issue = sb.issue_for(call)
+    if issue.parent is None:
+        raise not_found()
+    parent_repo, parent = sb.state.issue_index[issue.parent]
+    return Answer(200, sb.shapes.issue(parent_repo, parent))
+
+
+# ---- dependencies ------------------------------------------------------------------------------------------
+def list_blocked_by(sb: Sandbox, call: Call) -> Answer:
+    _, issue = sb.issue_for(call)
+    blockers = [sb.state.issue_index[i] for i in issue.blocked_by]
+    return Answer(200, [sb.shapes.issue(r, b) for r, b in blockers], page=True)
+
+
+def add_blocked_by(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    blocker_id = _int_field(call, "issue_id", "IssueDependency")
+    assert blocker_id is not None
+    sb.issue_of_id(repo, blocker_id)
+    sb.state.add_blocked_by(issue, blocker_id)
+    return Answer(201, sb.shapes.issue(repo, issue))
+
+
+def remove_blocked_by(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    sb.state.remove_blocked_by(issue, call.int_param("issue_id"))
+    return Answer(200, sb.shapes.issue(repo, issue))
+
+
+def list_blocking(sb: Sandbox, call: Call) -> Answer:
+    _, issue = sb.issue_for(call)
+    return Answer(
+        200, [sb.shapes.issue(sb.state.issue_index[b.id][0], b) for b in sb.state.blocking(issue)], page=True
+    )
+
+
+R = "/repos/{owner}/{repo}"
+N = R + "/issues/{issue_number}"
+C = R + "/issues/comments/{comment_id}"
+#: (method, path template, handler): the 40 operations of the description.
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/app", get_app),
+    ("POST", "/app/installations/{installation_id}/access_tokens", create_installation_token),
+    ("GET", "/rate_limit", get_rate_limit),
+    ("GET", R + "/collaborators/{username}/permission", get_permission),
+    ("GET", R + "/installation", get_repo_installation),
+    ("GET", R + "/issues", list_issues),
+    ("POST", R + "/issues", create_issue),
+    ("GET", R + "/issues/comments", list_repo_comments),
+    ("GET", C, get_comment),
+    ("PATCH", C, update_comment),
+    ("DELETE", C, delete_comment),
+    ("GET", C + "/reactions", list_comment_reactions),
+    ("POST", C + "/reactions", create_comment_reaction),
+    ("DELETE", C + "/reactions/{reaction_id}", delete_comment_reaction),
+    ("GET", N, get_issue),
+    ("PATCH", N, update_issue),
+    ("GET", N + "/comments", list_issue_comments),
+    ("POST", N + "/comments", create_comment),
+    ("GET", N + "/dependencies/blocked_by", list_blocked_by),
+    ("POST", N + "/dependencies/blocked_by", add_blocked_by),
+    ("DELETE", N + "/dependencies/blocked_by/{issue_id}", remove_blocked_by),
+    ("GET", N + "/dependencies/blocking", list_blocking),
+    ("GET", N + "/labels", list_issue_labels),
+    ("POST", N + "/labels", add_issue_labels),
+    ("PUT", N + "/labels", set_issue_labels),
+    ("DELETE", N + "/labels", remove_all_issue_labels),
+    ("DELETE", N + "/labels/{name}", remove_issue_label),
+    ("GET", N + "/parent", get_parent),
+    ("GET", N + "/reactions", list_issue_reactions),
+    ("POST", N + "/reactions", create_issue_reaction),
+    ("DELETE", N + "/reactions/{reaction_id}", delete_issue_reaction),
+    ("DELETE", N + "/sub_issue", remove_sub_issue),
+    ("GET", N + "/sub_issues", list_sub_issues),
+    ("POST", N + "/sub_issues", add_sub_issue),
+    ("PATCH", N + "/sub_issues/priority", reprioritize_sub_issue),
+    ("GET", R + "/labels", list_repo_labels),
+    ("POST", R + "/labels", create_label),
+    ("GET", R + "/labels/{name}", get_label),
+    ("PATCH", R + "/labels/{name}", update_label),
+    ("DELETE", R + "/labels/{name}", delete_label),
+]

@@ -1,0 +1,572 @@
+"""In-memory GitHub state of the local GitHub: repositories, issues, comments, labels, reactions and links."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+Json = dict[str, Any]
+
+#: GitHub refuses a comment or issue body longer than this many characters.
+MAX_BODY = 65536
+#: GitHub allows at most this many sub-issues per parent.
+MAX_SUB_ISSUES = 100
+#: GitHub allows at most this many dependencies of each kind per issue.
+MAX_DEPENDENCIES = 50
+#: Colour GitHub gives a label created implicitly by labelling an issue.
+DEFAULT_LABEL_COLOR = "ededed"
+REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
+
+
+def iso(ts: float) -> str:
+    """GitHub's timestamp format (UTC, seconds, `Z`)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def node_id(prefix: str, db_id: int) -> str:
+    """An opaque GraphQL-style node id, shaped like GitHub's (`I_kwDO...`)."""
+    raw = base64.urlsafe_b64encode(db_id.to_bytes(8, "big")).decode().rstrip("=")
+    return f"{prefix}_kwDO{raw}"
+
+
+class IdAllocator:
+    """Database ids: large, per kind, never equal to an issue number (so id/number mix-ups fail loudly)."""
+
+    def __init__(self) -> None:
+        self._counters: dict[str, Iterator[int]] = {}
+        self._bases = {
+            "issue": 3_100_000_000,
+            "comment": 2_400_000_000,
+            "label": 7_000_000_000,
+            "reaction": 280_000_000,
+            "repo": 880_000_000,
+            "user": 90_000_000,
+        }
+
+    def next(self, kind: str) -> int:
+        """The next id of this kind; steps of 7 so consecutive ids are not consecutive integers."""
+        if kind not in self._counters:
+            self._counters[kind] = itertools.count(self._bases.get(kind, 1_000_000), 7)
+        return next(self._counters[kind])
+
+
+@dataclass
+class User:
+    """A GitHub account (a person, or an App's bot user)."""
+
+    login: str
+    id: int
+    type: str = "User"
+
+    def to_json(self, api: str, html: str) -> Json:
+        """The `simple-user` shape."""
+        login = self.login
+        return {
+            "login": login,
+            "id": self.id,
+            "node_id": node_id("U" if self.type == "User" else "BOT", self.id),
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{self.id}?v=4",
+            "gravatar_id": "",
+            "url": f"{api}/users/{login}",
+            "html_url": f"{html}/{login}"
+            if self.type == "User"
+            else f"{html}/apps/{login.removesuffix('[bot]')}",
+            "followers_url": f"{api}/users/{login}/followers",
+            "following_url": f"{api}/users/{login}/following{{/other_user}}",
+            "gists_url": f"{api}/users/{login}/gists{{/gist_id}}",
+            "starred_url": f"{api}/users/{login}/starred{{/owner}}{{/repo}}",
+            "subscriptions_url": f"{api}/users/{login}/subscriptions",
+            "organizations_url": f"{api}/users/{login}/orgs",
+            "repos_url": f"{api}/users/{login}/repos",
+            "events_url": f"{api}/users/{login}/events{{/privacy}}",
+            "received_events_url": f"{api}/users/{login}/received_events",
+            "type": self.type,
+            "user_view_type": "public",
+            "site_admin": False,
+        }
+
+
+@dataclass
+class Label:
+    """A repository label; issues refer to it by its case-folded name."""
+
+    id: int
+    name: str
+    color: str
+    description: str | None = None
+    default: bool = False
+
+    @property
+    def key(self) -> str:
+        """Label names are case-insensitive on GitHub."""
+        return self.name.casefold()
+
+
+@dataclass
+class Reaction:
+    """An emoji reaction on an issue or a comment."""
+
+    id: int
+    user: User
+    content: str
+    created_at: float
+
+
+@dataclass
+class Comment:
+    """An issue comment."""
+
+    id: int
+    issue_id: int
+    body: str
+    user: User
+    created_at: float
+    updated_at: float
+    via_app: bool = False
+    reactions: list[Reaction] = field(default_factory=list)
+
+
+@dataclass
+class Issue:
+    """An issue (or a pull request, which the issues API lists too). Links hold database ids."""
+
+    id: int
+    number: int
+    title: str
+    body: str | None
+    user: User
+    created_at: float
+    updated_at: float
+    state: str = "open"
+    state_reason: str | None = None
+    closed_at: float | None = None
+    closed_by: User | None = None
+    labels: list[str] = field(default_factory=list)
+    comment_ids: list[int] = field(default_factory=list)
+    reactions: list[Reaction] = field(default_factory=list)
+    parent: int | None = None
+    sub_issues: list[int] = field(default_factory=list)
+    blocked_by: list[int] = field(default_factory=list)
+    is_pull_request: bool = False
+    via_app: bool = False
+
+
+@dataclass
+class Repo:
+    """A repository with its issues, comments and labels."""
+
+    owner: str
+    name: str
+    id: int
+    installation_id: int | None
+    labels: dict[str, Label] = field(default_factory=dict)
+    issues: dict[int, Issue] = field(default_factory=dict)
+    comments: dict[int, Comment] = field(default_factory=dict)
+    permissions: dict[str, str] = field(default_factory=dict)
+    next_number: int = 1
+
+    @property
+    def full_name(self) -> str:
+        """`owner/name`."""
+        return f"{self.owner}/{self.name}"
+
+
+class SandboxError(Exception):
+    """A GitHub error answer: status, message and (for 422) GitHub's `errors` list."""
+
+    def __init__(self, status: int, message: str, errors: list[Any] | None = None, *, doc: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+        self.doc = doc or "https://docs.github.com/rest"
+
+    def to_json(self) -> Json:
+        """GitHub's error body (`basic-error` / `validation-error`)."""
+        out: Json = {"message": self.message, "documentation_url": self.doc}
+        if self.errors is not None:
+            out["errors"] = self.errors
+        out["status"] = str(self.status)
+        return out
+
+
+def not_found() -> SandboxError:
+    """GitHub's 404 (also for what exists but the token may not see)."""
+    return SandboxError(404, "Not Found")
+
+
+def invalid(
+    resource: str, field_name: str, code: str = "invalid", message: str | None = None
+) -> SandboxError:
+    """GitHub's 422 `Validation Failed` with one error entry."""
+    err: Json = {"resource": resource, "code": code, "field": field_name}
+    if message:
+        err["message"] = message
+    return SandboxError(422, "Validation Failed", [err])
+
+
+class State:
+    """Every repository, user and issue of the local GitHub; mutations are plain synchronous methods."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.ids = IdAllocator()
+        self.repos: dict[str, Repo] = {}
+        self.users: dict[str, User] = {}
+        self.issue_index: dict[int, tuple[Repo, Issue]] = {}
+        self.api_url = "http://127.0.0.1"
+        self.html_url = "https://github.com"
+
+    # ---- users and repositories -------------------------------------------------------------------------
+    def user(self, login: str, type_: str | None = None) -> User:
+        """The user with this login, created on first mention (logins ending `[bot]` are Bots)."""
+        key = login.casefold()
+        if key not in self.users:
+            kind = type_ or ("Bot" if login.endswith("[bot]") else "User")
+            self.users[key] = User(login=login, id=self.ids.next("user"), type=kind)
+        return self.users[key]
+
+    def add_repo(self, full_name: str, installation_id: int | None) -> Repo:
+        """Create a repository (idempotent) owned by its owner, who is an admin."""
+        owner, _, name = full_name.partition("/")
+        if not owner or not name or "/" in name:
+            raise ValueError(f"repository must be OWNER/NAME, got {full_name!r}")
+        key = full_name.casefold()
+        if key in self.repos:
+            repo = self.repos[key]
+            repo.installation_id = installation_id
+            return repo
+        self.user(owner)
+        repo = Repo(owner=owner, name=name, id=self.ids.next("repo"), installation_id=installation_id)
+        repo.permissions[owner.casefold()] = "admin"
+        self.repos[key] = repo
+        return repo
+
+    def repo(self, full_name: str) -> Repo:
+        """The repository, or KeyError."""
+        return self.repos[full_name.casefold()]
+
+    # ---- issues -----------------------------------------------------------------------------------------
+    def create_issue(
+        self,
+        repo: Repo,
+        title: str,
+        body: str | None,
+        user: User,
+        *,
+        labels: list[str] | None = None,
+        via_app: bool = False,
+        pull_request: bool = False,
+    ) -> Issue:
+        """A new open issue with the next number; unknown labels are created (colour `ededed`)."""
+        check_body(body, "Issue")
+        if not title.strip():
+            raise invalid("Issue", "title", "missing_field")
+        now = self.clock()
+        issue = Issue(
+            id=self.ids.next("issue"),
+            number=repo.next_number,
+            title=title,
+            body=body,
+            user=user,
+            created_at=now,
+            updated_at=now,
+            is_pull_request=pull_request,
+            via_app=via_app,
+        )
+        repo.next_number += 1
+        repo.issues[issue.number] = issue
+        self.issue_index[issue.id] = (repo, issue)
+        if labels:
+            self.add_labels(repo, issue, labels)
+        return issue
+
+    def issue(self, repo: Repo, number: int) -> Issue:
+        """The issue by number, or 404."""
+        try:
+            return repo.issues[number]
+        except KeyError:
+            raise not_found() from None
+
+    def issue_by_id(self, db_id: int) -> tuple[Repo, Issue]:
+        """The issue by database id, or 404."""
+        try:
+            return self.issue_index[db_id]
+        except KeyError:
+            raise not_found() from None
+
+    def touch(self, issue: Issue) -> None:
+        """Bump `updated_at` (ETags change with it)."""
+        issue.updated_at = max(self.clock(), issue.updated_at)
+
+    def set_state(self, issue: Issue, state: str, reason: str | None, user: User) -> None:
+        """Close (reason `completed` unless given) or reopen (reason `reopened`) an issue."""
+        if state == "closed" and issue.state != "closed":
+            issue.state = "closed"
+            issue.state_reason = reason or "completed"
+            issue.closed_at = self.clock()
+            issue.closed_by = user
+        elif state == "closed":
+            if reason:
+                issue.state_reason = reason
+        elif state == "open" and issue.state != "open":
+            issue.state = "open"
+            issue.state_reason = "reopened"
+            issue.closed_at = None
+            issue.closed_by = None
+        self.touch(issue)
+
+    # ---- labels -----------------------------------------------------------------------------------------
+    def create_label(
+        self, repo: Repo, name: str, color: str = DEFAULT_LABEL_COLOR, description: str | None = None
+    ) -> Label:
+        """A new repository label; 422 when it exists (names are case-insensitive) or the colour is bad."""
+        color = color.removeprefix("#")
+        if not name.strip():
+            raise invalid("Label", "name", "missing_field")
+        if not is_color(color):
+            raise invalid("Label", "color")
+        if name.casefold() in repo.labels:
+            raise invalid("Label", "name", "already_exists")
+        label = Label(id=self.ids.next("label"), name=name, color=color.lower(), description=description)
+        repo.labels[label.key] = label
+        return label
+
+    def ensure_label(self, repo: Repo, name: str) -> Label:
+        """The label by name (any case), created with colour `ededed` when missing, as GitHub does."""
+        found = repo.labels.get(name.casefold())
+        return found if found is not None else self.create_label(repo, name)
+
+    def add_labels(self, repo: Repo, issue: Issue, names: list[str]) -> None:
+        """Add labels to an issue (keeping order, no duplicates)."""
+        for name in names:
+            label = self.ensure_label(repo, name)
+            if label.key not in issue.labels:
+                issue.labels.append(label.key)
+        self.touch(issue)
+
+    def rename_label(self, repo: Repo, label: Label, new_name: str) -> None:
+        """Rename a label everywhere it is used."""
+        old = label.key
+        if new_name.casefold() != old and new_name.casefold() in repo.labels:
+            raise invalid("Label", "name", "already_exists")
+        del repo.labels[old]
+        label.name = new_name
+        repo.labels[label.key] = label
+        for issue in repo.issues.values():
+            issue.labels = [label.key if k == old else k for k in issue.labels]
+
+    def delete_label(self, repo: Repo, label: Label) -> None:
+        """Delete a label from the repository and from every issue."""
+        del repo.labels[label.key]
+        for issue in repo.issues.values():
+            if label.key in issue.labels:
+                issue.labels.remove(label.key)
+
+    # ---- comments ---------------------------------------------------------------------------------------
+    def create_comment(
+        self, repo: Repo, issue: Issue, body: str, user: User, *, via_app: bool = False
+    ) -> Comment:
+        """A new comment on an issue; 422 for an empty or too long body."""
+        check_body(body, "IssueComment", required=True)
+        now = self.clock()
+        comment = Comment(
+            id=self.ids.next("comment"),
+            issue_id=issue.id,
+            body=body,
+            user=user,
+            created_at=now,
+            updated_at=now,
+            via_app=via_app,
+        )
+        repo.comments[comment.id] = comment
+        issue.comment_ids.append(comment.id)
+        self.touch(issue)
+        return comment
+
+    def comment(self, repo: Repo, comment_id: int) -> Comment:
+        """A comment by id, or 404."""
+        try:
+            return repo.comments[comment_id]
+        except KeyError:
+            raise not_found() from None
+
+    def delete_comment(self, repo: Repo, comment: Comment) -> None:
+        """Remove a comment."""
+        del repo.comments[comment.id]
+        _, issue = self.issue_index[comment.issue_id]
+        issue.comment_ids.remove(comment.id)
+        self.touch(issue)
+
+    # ---- reactions --------------------------------------------------------------------------------------
+    def react(self, target: list[Reaction], user: User, content: str) -> tuple[Reaction, bool]:
+        """Add a reaction; returns (reaction, created). The same user+content twice gives the existing one."""
+        if content not in REACTIONS:
+            raise invalid("Reaction", "content")
+        for existing in target:
+            if existing.user.id == user.id and existing.content == content:
+                return existing, False
+        reaction = Reaction(id=self.ids.next("reaction"), user=user, content=content, created_at=self.clock())
+        target.append(reaction)
+        return reaction, True
+
+    # ---- sub-issues -------------------------------------------------------------------------------------
+    def add_sub_issue(self, parent: Issue, child_id: int, *, replace_parent: bool = False) -> Issue:
+        """Link a child (by database id) under parent; 422 for self, a second parent, over 100, cycles."""
+        child_repo, child = self.issue_by_id(child_id)
+        parent_repo, _ = self.issue_index[parent.id]
+        if child_repo.owner.casefold() != parent_repo.owner.casefold():
+            raise invalid(
+                "Issue", "sub_issue_id", "custom", "Sub-issue must belong to the same owner as the parent"
+            )
+        if child.id == parent.id:
+            raise invalid("Issue", "sub_issue_id", "custom", "An issue cannot be a sub-issue of itself")
+        if child.parent is not None and not (replace_parent and child.parent != parent.id):
+            raise invalid("Issue", "sub_issue_id", "custom", "Sub issue may only have one parent")
+        if len(parent.sub_issues) >= MAX_SUB_ISSUES:
+            raise invalid(
+                "Issue", "sub_issue_id", "custom", f"Parent cannot have more than {MAX_SUB_ISSUES} sub-issues"
+            )
+        ancestor = parent.parent
+        while ancestor is not None:
+            if ancestor == child.id:
+                raise invalid(
+                    "Issue", "sub_issue_id", "custom", "Sub-issue cannot be an ancestor of the parent"
+                )
+            ancestor = self.issue_index[ancestor][1].parent
+        if child.parent is not None:
+            _, old = self.issue_index[child.parent]
+            old.sub_issues.remove(child.id)
+            self.touch(old)
+        child.parent = parent.id
+        parent.sub_issues.append(child.id)
+        self.touch(parent)
+        self.touch(child)
+        return parent
+
+    def remove_sub_issue(self, parent: Issue, child_id: int) -> Issue:
+        """Unlink a child from its parent; 404 when it is not a sub-issue of this parent."""
+        if child_id not in parent.sub_issues:
+            raise not_found()
+        _, child = self.issue_index[child_id]
+        parent.sub_issues.remove(child_id)
+        child.parent = None
+        self.touch(parent)
+        self.touch(child)
+        return parent
+
+    def reprioritize(
+        self, parent: Issue, child_id: int, after_id: int | None, before_id: int | None
+    ) -> Issue:
+        """Move a sub-issue right after `after_id` or right before `before_id` (exactly one of them)."""
+        if (after_id is None) == (before_id is None):
+            raise SandboxError(
+                422, "Validation Failed", ["Exactly one of after_id or before_id must be provided"]
+            )
+        anchor = after_id if after_id is not None else before_id
+        if child_id not in parent.sub_issues or anchor not in parent.sub_issues:
+            raise not_found()
+        if anchor == child_id:
+            raise SandboxError(
+                422, "Validation Failed", ["A sub-issue cannot be positioned relative to itself"]
+            )
+        parent.sub_issues.remove(child_id)
+        pos = parent.sub_issues.index(anchor) + (1 if after_id is not None else 0)
+        parent.sub_issues.insert(pos, child_id)
+        self.touch(parent)
+        return parent
+
+    # ---- dependencies -----------------------------------------------------------------------------------
+    def add_blocked_by(self, issue: Issue, blocker_id: int) -> Issue:
+        """Record that `issue` is blocked by the issue with database id `blocker_id`."""
+        _, blocker = self.issue_by_id(blocker_id)
+        if blocker.id == issue.id:
+            raise invalid("IssueDependency", "issue_id", "custom", "An issue cannot be blocked by itself")
+        if blocker.id in issue.blocked_by:
+            raise invalid("IssueDependency", "issue_id", "already_exists", "This dependency already exists")
+        if issue.id in blocker.blocked_by:
+            raise invalid(
+                "IssueDependency",
+                "issue_id",
+                "custom",
+                "Adding this dependency would create a circular dependency",
+            )
+        if len(issue.blocked_by) >= MAX_DEPENDENCIES:
+            raise invalid(
+                "IssueDependency",
+                "issue_id",
+                "custom",
+                f"An issue can be blocked by at most {MAX_DEPENDENCIES} issues",
+            )
+        issue.blocked_by.append(blocker.id)
+        self.touch(issue)
+        self.touch(blocker)
+        return issue
+
+    def remove_blocked_by(self, issue: Issue, blocker_id: int) -> Issue:
+        """Remove a blocked-by link; 404 when absent."""
+        if blocker_id not in issue.blocked_by:
+            raise not_found()
+        issue.blocked_by.remove(blocker_id)
+        self.touch(issue)
+        _, blocker = self.issue_index[blocker_id]
+        self.touch(blocker)
+        return issue
+
+    def blocking(self, issue: Issue) -> list[Issue]:
+        """Issues that `issue` blocks, in the order they were linked (by id)."""
+        return [other for _, other in self.issue_index.values() if issue.id in other.blocked_by]
+
+    # ---- snapshot ---------------------------------------------------------------------------------------
+    def ref(self, repo: Repo, db_id: int) -> int | str:
+        """An issue as its number in `repo`, or `owner/name#n` when it lives elsewhere."""
+        other_repo, other = self.issue_index[db_id]
+        return other.number if other_repo is repo else f"{other_repo.full_name}#{other.number}"
+
+    def snapshot(self, repo: Repo) -> Json:
+        """Plain data of a repository for tests and the demo: issues with labels, comments and links."""
+        issues: Json = {}
+        for number, issue in sorted(repo.issues.items()):
+            issues[str(number)] = {
+                "id": issue.id,
+                "number": number,
+                "title": issue.title,
+                "body": issue.body,
+                "user": issue.user.login,
+                "state": issue.state,
+                "state_reason": issue.state_reason,
+                "labels": [repo.labels[k].name for k in issue.labels],
+                "comments": [
+                    {"id": c.id, "user": c.user.login, "body": c.body}
+                    for c in (repo.comments[cid] for cid in issue.comment_ids)
+                ],
+                "parent": None if issue.parent is None else self.ref(repo, issue.parent),
+                "sub_issues": [self.ref(repo, i) for i in issue.sub_issues],
+                "blocked_by": [self.ref(repo, i) for i in issue.blocked_by],
+                "reactions": [r.content for r in issue.reactions],
+                "pull_request": issue.is_pull_request,
+            }
+        return {
+            "repo": repo.full_name,
+            "labels": {label.name: label.color for label in repo.labels.values()},
+            "issues": issues,
+        }
+
+
+def is_color(color: str) -> bool:
+    """Six hex digits, as GitHub requires for label colours."""
+    return len(color) == 6 and all(c in "0123456789abcdefABCDEF" for c in color)
+
+
+def check_body(body: str | None, resource: str, *, required: bool = False) -> None:
+    """422 when a body is missing (if required) or longer than GitHub's 65,536 characters."""
+    if body is None or (required and not body.strip()):
+        if required:
+            raise invalid(resource, "body", "missing_field")
+        return
+    if len(body) > MAX_BODY:
+        raise invalid(resource, "body", "custom", f"body is too long (maximum is {MAX_BODY} characters)")

@@ -1,0 +1,65 @@
+"""Executing planned writes one at a time; a write with an unknown outcome stops the run for a re-read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import gidgethub
+import gidgethub.abc
+
+from bot.github.errors import OutcomeUnknown
+from bot.sync.diff import PlannedWrite, Refs, Write
+from bot.sync.labels import LABEL_CACHE
+
+
+class Progress:
+    """What a run has written so far (kept across the rounds of one sync)."""
+
+    def __init__(self) -> None:
+        self.writes = 0
+        self.done: list[PlannedWrite] = []
+        #: Responses of tagged writes.
+        self.results: dict[str, Any] = {}
+
+
+async def send(gh: gidgethub.abc.GitHubAPI, method: str, path: str, data: Any) -> Any:
+    """One REST write through the client; transport failures after sending become `OutcomeUnknown`."""
+    try:
+        if method == "POST":
+            return await gh.post(path, data=data)
+        if method == "PATCH":
+            return await gh.patch(path, data=data)
+        if method == "PUT":
+            return await gh.put(path, data=data)
+        if method == "DELETE":
+            await gh.delete(path)
+            return None
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        # A bare gidgethub client (no retry layer): the request may have reached GitHub.
+        raise OutcomeUnknown(method, path, reason=repr(exc)) from exc
+    raise ValueError(f"not a write method: {method}")
+
+
+async def apply(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, writes: list[Write], refs: Refs, progress: Progress
+) -> None:
+    """Run the writes in order, serially; `OutcomeUnknown` propagates (the caller re-reads first)."""
+    base = str(getattr(gh, "base_url", ""))
+    for write in writes:
+        path = write.resolve_path(refs)
+        data = write.resolve_data(refs)
+        try:
+            result = await send(gh, write.method, path, data)
+        except gidgethub.BadRequest as exc:
+            if exc.status_code.value not in write.ok_statuses:
+                raise
+            result = None
+        progress.writes += 1
+        progress.done.append(write.planned())
+        if write.tag is not None:
+            progress.results[write.tag] = result
+        if write.produces is not None and isinstance(result, dict):
+            refs[write.produces] = (int(result["number"]), int(result["id"]))
+        if write.creates_label is not None:
+            LABEL_CACHE.add(LABEL_CACHE.key(base, owner, repo), write.creates_label)

@@ -1,0 +1,197 @@
+"""Reading the current GitHub state of a plan: issue, summary, stream sub-issues, links, labels, conflicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gidgethub
+import gidgethub.abc
+
+from bot.sync import markers
+from bot.sync.labels import LABEL_CACHE, STREAM, LabelCache, names
+
+
+@dataclass
+class IssueState:
+    """What the sync needs of one issue as GitHub has it."""
+
+    number: int
+    id: int
+    title: str
+    body: str
+    state: str
+    state_reason: str | None
+    labels: set[str]
+    url: str
+    is_pr: bool
+    by_bot: bool
+
+    @classmethod
+    def of(cls, raw: dict[str, Any]) -> IssueState:
+        """From GitHub's issue object."""
+        return cls(
+            number=int(raw["number"]),
+            id=int(raw["id"]),
+            title=str(raw.get("title") or ""),
+            body=str(raw.get("body") or ""),
+            state=str(raw.get("state") or "open"),
+            state_reason=raw.get("state_reason"),
+            labels=names(raw.get("labels")),
+            url=str(raw.get("html_url") or ""),
+            is_pr=bool(raw.get("pull_request")),
+            by_bot=markers.is_bot(raw.get("user")),
+        )
+
+    @property
+    def marker(self) -> markers.StreamMarker | None:
+        """The stream marker, when the bot wrote this issue as a stream sub-issue."""
+        return markers.parse_stream_marker(self.body) if self.by_bot else None
+
+    @property
+    def closed(self) -> bool:
+        """True when the issue is closed (for any reason)."""
+        return self.state == "closed"
+
+
+@dataclass
+class ConflictTarget:
+    """An issue named in conflicts_with: None when it does not exist, plus the bot's comment on it if any."""
+
+    issue: IssueState | None
+    comment: dict[str, Any] | None = None
+
+
+@dataclass
+class CurrentState:
+    """Everything the diff compares against, read fresh at the start of each round."""
+
+    parent: IssueState
+    comments: list[dict[str, Any]]
+    summary: dict[str, Any] | None
+    extra_summaries: list[dict[str, Any]]
+    #: The bot's stream sub-issues of this parent by stream id (linked ones first, then found unlinked).
+    streams: dict[str, IssueState] = field(default_factory=dict)
+    #: Stream ids whose sub-issue exists but is not linked to the parent (a create whose link never happened).
+    unlinked: set[str] = field(default_factory=set)
+    #: How many sub-issues the parent has in all (any author, open or closed): GitHub allows 100.
+    sub_issue_count: int = 0
+    #: Sub-issue number -> ids of the issues it is blocked by.
+    blocked_by: dict[int, set[int]] = field(default_factory=dict)
+    #: Repository labels known to exist (lower case).
+    repo_labels: set[str] = field(default_factory=set)
+    conflicts: dict[int, ConflictTarget] = field(default_factory=dict)
+    #: Issue-level depends_on targets (None = does not exist) and the parent's own blocked-by ids.
+    issue_deps: dict[int, IssueState | None] = field(default_factory=dict)
+    parent_blocked_by: set[int] = field(default_factory=set)
+
+
+async def read_issue(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int) -> IssueState | None:
+    """One issue, or None when it does not exist (or is not visible)."""
+    try:
+        raw = await gh.getitem(
+            "/repos/{owner}/{repo}/issues/{number}", {"owner": owner, "repo": repo, "number": number}
+        )
+    except gidgethub.BadRequest as exc:
+        if exc.status_code.value in (404, 410):
+            return None
+        raise
+    return IssueState.of(raw)
+
+
+async def read_comments(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int
+) -> list[dict[str, Any]]:
+    """All comments of an issue, oldest first."""
+    url = "/repos/{owner}/{repo}/issues/{number}/comments?per_page=100"
+    return [c async for c in gh.getiter(url, {"owner": owner, "repo": repo, "number": number})]
+
+
+async def read_blocked_by(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int) -> set[int]:
+    """Database ids of the issues blocking this one."""
+    url = "/repos/{owner}/{repo}/issues/{number}/dependencies/blocked_by?per_page=100"
+    return {int(i["id"]) async for i in gh.getiter(url, {"owner": owner, "repo": repo, "number": number})}
+
+
+async def read_repo_labels(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, cache: LabelCache = LABEL_CACHE
+) -> set[str]:
+    """Label names of the repository, read once per repository per process."""
+    key = cache.key(str(getattr(gh, "base_url", "")), owner, repo)
+    known = cache.get(key)
+    if known is None:
+        url = "/repos/{owner}/{repo}/labels?per_page=100"
+        found = {str(lab["name"]) async for lab in gh.getiter(url, {"owner": owner, "repo": repo})}
+        cache.put(key, found)
+        known = cache.get(key) or set()
+    return set(known)
+
+
+async def read_current(
+    gh: gidgethub.abc.GitHubAPI,
+    owner: str,
+    repo: str,
+    parent: IssueState,
+    comments: list[dict[str, Any]],
+    *,
+    stream_ids: list[str],
+    conflict_numbers: list[int],
+    dep_numbers: list[int],
+    structure: bool,
+) -> CurrentState:
+    """Read what the diff needs; `structure` False (invalid plan) skips links and conflicts (untouched)."""
+    summaries = [c for c in comments if markers.is_summary(c)]
+    state = CurrentState(
+        parent=parent,
+        comments=comments,
+        summary=summaries[0] if summaries else None,
+        extra_summaries=summaries[1:],
+    )
+    state.repo_labels = await read_repo_labels(gh, owner, repo)
+    n = parent.number
+    url = "/repos/{owner}/{repo}/issues/{number}/sub_issues?per_page=100"
+    async for raw in gh.getiter(url, {"owner": owner, "repo": repo, "number": n}):
+        state.sub_issue_count += 1
+        sub = IssueState.of(raw)
+        mark = sub.marker
+        if mark is not None and mark.parent == n and mark.stream_id not in state.streams:
+            state.streams[mark.stream_id] = sub
+    missing = [s for s in stream_ids if markers.safe_id(s) not in state.streams]
+    if missing and structure:
+        await _find_unlinked(gh, owner, repo, n, state)
+    if structure:
+        for sub in state.streams.values():
+            if sub.closed and markers.REMOVED_MARKER in sub.body:
+                continue  # removed by the bot: its links went before it was closed
+            state.blocked_by[sub.number] = await read_blocked_by(gh, owner, repo, sub.number)
+        for m in conflict_numbers:
+            if m == n:
+                continue
+            target = await read_issue(gh, owner, repo, m)
+            state.conflicts[m] = ConflictTarget(target)
+            if target is not None and not target.is_pr:
+                for comment in await read_comments(gh, owner, repo, m):
+                    if markers.conflict_of(comment) == n:
+                        state.conflicts[m].comment = comment
+                        break
+        for d in dep_numbers:
+            if d != n:
+                state.issue_deps[d] = await read_issue(gh, owner, repo, d)
+        if any(v is not None for v in state.issue_deps.values()):
+            state.parent_blocked_by = await read_blocked_by(gh, owner, repo, n)
+    return state
+
+
+async def _find_unlinked(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, parent: int, state: CurrentState
+) -> None:
+    """Sub-issues the bot created for this parent but never linked (the link failed): by label + marker."""
+    url = "/repos/{owner}/{repo}/issues?state=all&labels={label}&per_page=100"
+    async for raw in gh.getiter(url, {"owner": owner, "repo": repo, "label": STREAM.name}):
+        if raw.get("pull_request"):
+            continue
+        sub = IssueState.of(raw)
+        mark = sub.marker
+        if mark is not None and mark.parent == parent and mark.stream_id not in state.streams:
+            state.streams[mark.stream_id] = sub
+            state.unlinked.add(mark.stream_id)

@@ -1,0 +1,273 @@
+"""The desired GitHub state of one plan, computed (purely) from the checked plan and what GitHub has now."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.analysis.markdown import escape_inline, plain_text
+from bot.analysis.models import Diagnostic, HourRange, PlanReport, Severity, Stream
+from bot.sync import labels as L
+from bot.sync import markers
+from bot.sync.current import CurrentState
+
+MAX_SUB_ISSUES = 100
+MAX_BODY = 65536
+MAX_TITLE = 256
+_AGENT_RE = re.compile(r"<!-- parallel-work-bot:labels (\S+) -->")
+
+
+@dataclass
+class DesiredStream:
+    """One stream's sub-issue as it should be: title, bot-owned region, labels, blockers, readiness."""
+
+    id: str
+    stream: Stream
+    title: str
+    region: str
+    labels: list[L.LabelSpec]
+    deps: list[str]
+    ready: bool
+
+
+@dataclass
+class DesiredState:
+    """What the sync wants GitHub to show for issue #number."""
+
+    number: int
+    #: False when the plan has errors or breaks a limit: only the summary and the issue's labels are written.
+    structure: bool
+    parent_labels: list[L.LabelSpec]
+    streams: list[DesiredStream] = field(default_factory=list)
+    #: Stream ids with a sub-issue that are no longer in the plan.
+    removed: list[str] = field(default_factory=list)
+    conflicts: list[int] = field(default_factory=list)
+    issue_deps: list[int] = field(default_factory=list)
+    notes: list[Diagnostic] = field(default_factory=list)
+
+    def all_labels(self) -> list[L.LabelSpec]:
+        """Every label this state puts somewhere, each once: they must exist in the repository first."""
+        out: dict[str, L.LabelSpec] = {}
+        for spec in self.parent_labels:
+            out.setdefault(spec.name, spec)
+        if self.structure:
+            for ds in self.streams:
+                for spec in ds.labels:
+                    out.setdefault(spec.name, spec)
+            if self.conflicts:
+                out.setdefault(L.PLAN_CONFLICT.name, L.PLAN_CONFLICT)
+        return list(out.values())
+
+
+def clean_title(text: str) -> str:
+    """A single-line title within GitHub's length: plain text, so no escaping beyond defusing mentions."""
+    return plain_text(text, MAX_TITLE)
+
+
+def stream_title(parent: int, stream: Stream) -> str:
+    """`#4 · Stream A: Core Setup & Schema`."""
+    return clean_title(f"#{parent} · Stream {stream.id}: {stream.name}")
+
+
+def fmt_hours(hours: HourRange | None) -> str:
+    """`2 h`, `1.5–3 h` or `not given`."""
+    if hours is None:
+        return "not given"
+    lo, hi = hours
+    return f"{lo:g} h" if lo == hi else f"{lo:g}–{hi:g} h"
+
+
+def stream_region(parent: int, stream: Stream, by_id: dict[str, Stream], agent: L.LabelSpec | None) -> str:
+    """The bot-owned region of a stream sub-issue body: scope, files, agent, estimate, blockers, link back."""
+    lines = [markers.stream_open(parent, stream.id)]
+    if agent is not None:
+        lines.append(f"<!-- parallel-work-bot:labels {agent.name} -->")
+    lines.append(f"**Stream {escape_inline(stream.id)}** of the parallel work plan in #{parent}.")
+    lines.append("")
+    lines.append(f"**Scope**: {escape_inline(stream.scope) if stream.scope else 'not given'}")
+    if stream.files:
+        lines.append("**Files**:")
+        lines.extend(f"- {escape_inline(f)}" for f in stream.files)
+    else:
+        lines.append("**Files**: not given")
+    lines.append(f"**Agent type**: {escape_inline(stream.agent_type) if stream.agent_type else 'not given'}")
+    lines.append(f"**Estimate**: {fmt_hours(stream.hours)}")
+    if stream.depends_on:
+        waits = ", ".join(
+            f"Stream {escape_inline(d)}" + (f" ({escape_inline(by_id[d].name)})" if d in by_id else "")
+            for d in stream.depends_on
+        )
+        lines.append(f"**Waits for**: {waits} (see *Blocked by*)")
+    else:
+        lines.append("**Waits for**: nothing: it can start now")
+    if stream.external_deps:
+        lines.append(
+            "**External dependencies**: " + "; ".join(escape_inline(e) for e in stream.external_deps)
+        )
+    lines.append("")
+    lines.append(
+        f"Part of #{parent}. parallel-work-bot keeps this part in sync with the plan; write outside it."
+    )
+    lines.append(markers.STREAM_CLOSE)
+    return "\n".join(lines)
+
+
+def removed_region(current_region: str | None, parent: int, stream_id: str) -> str:
+    """The region of a sub-issue whose stream left the plan: a short note, then what it said before."""
+    inner = ""
+    if current_region:
+        inner = current_region.split("\n", 1)[1] if "\n" in current_region else ""
+        inner = inner.replace(markers.STREAM_CLOSE, "").strip()
+    note = f"Stream {escape_inline(stream_id)} is no longer in the plan of #{parent}: closed as not planned."
+    parts = [
+        markers.stream_open(parent, stream_id),
+        markers.REMOVED_MARKER,
+        f"> {note}",
+        "",
+        inner,
+        markers.STREAM_CLOSE,
+    ]
+    return "\n".join(p for p in parts if p is not None)
+
+
+def previous_agent(body: str) -> str | None:
+    """The agent label the bot last put on a sub-issue (kept in its region): the only one it may remove."""
+    region = markers.region_of(body) or ""
+    m = _AGENT_RE.search(region)
+    return m.group(1).lower() if m else None
+
+
+def note(code: str, message: str, severity: Severity = Severity.WARNING) -> Diagnostic:
+    """A finding of the sync itself, shown with the summary's warnings."""
+    return Diagnostic(severity=severity, code=code, message=message)
+
+
+def build_desired(
+    report: PlanReport | None,
+    current: CurrentState,
+    *,
+    conflicts: list[int],
+    deps: list[int],
+) -> DesiredState:
+    """Desired state from the plan: pure, so dry runs and real runs compute exactly the same thing."""
+    n = current.parent.number
+    notes: list[Diagnostic] = []
+    invalid = report is not None and report.has_errors
+    streams = report.analysis.streams if report is not None else []
+    if report is not None and report.analysis.issue is not None and report.analysis.issue != n:
+        notes.append(
+            note(
+                "sync-issue-mismatch",
+                f"The analysis is for issue #{report.analysis.issue}; it is synced on #{n}.",
+            )
+        )
+    if len(streams) > MAX_SUB_ISSUES:
+        notes.append(
+            note(
+                "sync-limit-streams",
+                f"The plan has {len(streams)} streams; GitHub allows {MAX_SUB_ISSUES} sub-issues per issue. "
+                "Nothing was created: split the plan.",
+                Severity.ERROR,
+            )
+        )
+    structure = not invalid and not notes_have_errors(notes)
+    by_id = {s.id: s for s in streams}
+    desired_streams: list[DesiredStream] = []
+    if structure:
+        for s in streams:
+            sid = markers.safe_id(s.id)
+            agent = L.agent_label(s.agent_type)
+            deps_ids = [markers.safe_id(d) for d in s.depends_on]
+            ready = all((c := current.streams.get(d)) is not None and c.closed for d in deps_ids)
+            specs = [L.STREAM] + ([agent] if agent else []) + ([L.STREAM_READY] if ready else [])
+            region = stream_region(n, s, by_id, agent)
+            desired_streams.append(DesiredStream(sid, s, stream_title(n, s), region, specs, deps_ids, ready))
+        new = [d for d in desired_streams if d.id not in current.streams or d.id in current.unlinked]
+        if current.sub_issue_count + len(new) > MAX_SUB_ISSUES:
+            notes.append(
+                note(
+                    "sync-limit-sub-issues",
+                    f"#{n} has {current.sub_issue_count} sub-issues (closed ones count) and the plan needs "
+                    f"{len(new)} more; "
+                    f"GitHub allows {MAX_SUB_ISSUES}. Nothing was created.",
+                    Severity.ERROR,
+                )
+            )
+        too_big = [
+            d.id
+            for d in desired_streams
+            if len(
+                markers.replace_region(
+                    current.streams[d.id].body if d.id in current.streams else "", d.region
+                )
+            )
+            > MAX_BODY
+        ]
+        if too_big:
+            notes.append(
+                note(
+                    "sync-limit-body",
+                    f"The sub-issue body of stream(s) {', '.join(too_big)} would pass GitHub's limit of "
+                    f"{MAX_BODY} characters. "
+                    "Nothing was created.",
+                    Severity.ERROR,
+                )
+            )
+        if notes_have_errors(notes):
+            structure = False
+            desired_streams = []
+    parent_labels = [L.PARALLEL_PLAN] if report is not None else []
+    if report is not None and not structure:
+        parent_labels.append(L.PLAN_INVALID)
+    state = DesiredState(n, structure, parent_labels, desired_streams, notes=notes)
+    if not structure:
+        return state
+    if report is not None:
+        wanted = {d.id for d in desired_streams}
+        state.removed = [sid for sid in current.streams if sid not in wanted]
+    for m in conflicts:
+        if m == n:
+            notes.append(
+                note("sync-conflict-self", f"conflicts_with lists #{m}, this issue itself: ignored.")
+            )
+            continue
+        target = current.conflicts.get(m)
+        if target is None or target.issue is None:
+            notes.append(
+                note("sync-conflict-missing", f"conflicts_with lists #{m}, which does not exist: ignored.")
+            )
+        elif target.issue.is_pr:
+            notes.append(
+                note("sync-conflict-pr", f"conflicts_with lists #{m}, which is a pull request: ignored.")
+            )
+        else:
+            state.conflicts.append(m)
+    if state.conflicts:
+        state.parent_labels.append(L.PLAN_CONFLICT)
+    for d in deps:
+        if d == n:
+            notes.append(note("sync-dep-self", f"depends_on lists #{d}, this issue itself: ignored."))
+            continue
+        dep = current.issue_deps.get(d)
+        if dep is None:
+            notes.append(note("sync-dep-missing", f"depends_on lists #{d}, which does not exist: ignored."))
+        elif dep.is_pr:
+            notes.append(note("sync-dep-pr", f"depends_on lists #{d}, which is a pull request: ignored."))
+        else:
+            state.issue_deps.append(d)
+    return state
+
+
+def notes_have_errors(notes: list[Diagnostic]) -> bool:
+    """True when a finding of the sync stops structure writes."""
+    return any(d.severity is Severity.ERROR for d in notes)
+
+
+def conflict_comment(parent: int, target: int) -> str:
+    """The bot's one comment on an issue named in #parent's conflicts_with."""
+    return (
+        f"{markers.conflict_marker(parent)}\n"
+        f"**Possible conflict with #{parent}.** Its parallel work plan lists this issue in `conflicts_with`: "
+        f"work on #{target} and #{parent} at the same time may touch the same code. "
+        "Coordinate before starting both.\n"
+    )

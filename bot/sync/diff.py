@@ -1,0 +1,289 @@
+"""The difference between current and desired state as an ordered list of writes (none when equal)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel
+
+from bot.sync import labels as L
+from bot.sync import markers
+from bot.sync.current import CurrentState
+from bot.sync.desired import DesiredState, conflict_comment, previous_agent, removed_region
+
+
+class PlannedWrite(BaseModel):
+    """One write the sync makes (or, in a dry run, would make)."""
+
+    method: str
+    path: str
+    description: str
+
+
+@dataclass(frozen=True)
+class NewNumber:
+    """The number of the sub-issue the sync creates for a stream (known only once it exists)."""
+
+    stream: str
+
+
+@dataclass(frozen=True)
+class NewId:
+    """The database id of the sub-issue the sync creates for a stream."""
+
+    stream: str
+
+
+#: Stream id -> (number, database id) of its sub-issue.
+Refs = dict[str, tuple[int, int]]
+Part = str | NewNumber
+
+
+@dataclass
+class Write:
+    """One REST write; parts of the path and data may refer to sub-issues created earlier in the same run."""
+
+    method: str
+    path: tuple[Part, ...]
+    data: Any
+    description: str
+    #: The stream whose sub-issue this call creates: its number and id become known from the response.
+    produces: str | None = None
+    #: Statuses meaning "already so" (a label that already exists): the write counts as done.
+    ok_statuses: tuple[int, ...] = ()
+    #: A repository label this call creates (the existence cache learns it).
+    creates_label: str | None = None
+    #: A name under which the response is kept (the summary's, for its URL).
+    tag: str | None = None
+
+    def resolve_path(self, refs: Refs) -> str:
+        """The path with created sub-issues' numbers filled in."""
+        return "".join(str(refs[p.stream][0]) if isinstance(p, NewNumber) else p for p in self.path)
+
+    def resolve_data(self, refs: Refs) -> Any:
+        """The data with created sub-issues' ids filled in."""
+        if isinstance(self.data, dict):
+            return {k: (refs[v.stream][1] if isinstance(v, NewId) else v) for k, v in self.data.items()}
+        return self.data
+
+    def planned(self) -> PlannedWrite:
+        """How the write is shown (a dry run shows `{new A}` for a sub-issue not created yet)."""
+        path = "".join(f"{{new {p.stream}}}" if isinstance(p, NewNumber) else p for p in self.path)
+        return PlannedWrite(method=self.method, path=path, description=self.description)
+
+
+def _issue(owner: str, repo: str, number: int | NewNumber, rest: str = "") -> tuple[Part, ...]:
+    return (f"/repos/{owner}/{repo}/issues/", number if isinstance(number, NewNumber) else str(number), rest)
+
+
+def _label_path(owner: str, repo: str, number: int, name: str) -> tuple[Part, ...]:
+    return _issue(owner, repo, number, "/labels/" + quote(name, safe=""))
+
+
+def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) -> list[Write]:
+    """Writes that turn `current` into `desired`, in an order where each one's inputs already exist."""
+    writes: list[Write] = []
+    n = current.parent.number
+    # 1. Labels the bot uses must exist, with its colour and description, before anything carries them.
+    for spec in desired.all_labels():
+        if spec.name.lower() not in current.repo_labels:
+            writes.append(
+                Write(
+                    "POST",
+                    (f"/repos/{owner}/{repo}/labels",),
+                    {"name": spec.name, "color": spec.color, "description": spec.description},
+                    f"create label {spec.name}",
+                    ok_statuses=(422,),
+                    creates_label=spec.name,
+                )
+            )
+    ids: dict[str, int | NewId] = {sid: s.id for sid, s in current.streams.items()}
+    nums: dict[str, int | NewNumber] = {sid: s.number for sid, s in current.streams.items()}
+    # 2. One sub-issue per stream: created with its labels, or brought up to date.
+    for ds in desired.streams:
+        cur = current.streams.get(ds.id)
+        want_labels = [s.name for s in ds.labels]
+        if cur is None:
+            writes.append(
+                Write(
+                    "POST",
+                    (f"/repos/{owner}/{repo}/issues",),
+                    {"title": ds.title, "body": ds.region, "labels": want_labels},
+                    f"create sub-issue for stream {ds.id}: {ds.title}",
+                    produces=ds.id,
+                )
+            )
+            ids[ds.id], nums[ds.id] = NewId(ds.id), NewNumber(ds.id)
+            continue
+        patch: dict[str, Any] = {}
+        if cur.title != ds.title:
+            patch["title"] = ds.title
+        body = markers.replace_region(cur.body, ds.region)
+        if body != cur.body:
+            patch["body"] = body
+        bot_removed = cur.closed and markers.REMOVED_MARKER in cur.body
+        if bot_removed:
+            patch.update(state="open", state_reason="reopened")
+        if patch:
+            what = ", ".join(sorted(patch))
+            writes.append(
+                Write("PATCH", _issue(owner, repo, cur.number), patch, f"update #{cur.number} ({what})")
+            )
+        if cur.closed and not bot_removed:
+            continue  # a person closed it: it stays closed and its labels stay as they are
+        have = cur.labels
+        add = [name for name in want_labels if name.lower() not in have]
+        if add:
+            writes.append(
+                Write(
+                    "POST",
+                    _issue(owner, repo, cur.number, "/labels"),
+                    {"labels": add},
+                    f"label #{cur.number} {', '.join(add)}",
+                )
+            )
+        wanted = {x.lower() for x in want_labels}
+        drop = [x for x in sorted(L.MANAGED_STATE) if x in have and x not in wanted]
+        old_agent = previous_agent(cur.body)
+        if old_agent and old_agent in have and old_agent not in wanted:
+            drop.append(old_agent)
+        for name in drop:
+            writes.append(
+                Write(
+                    "DELETE",
+                    _label_path(owner, repo, cur.number, name),
+                    b"",
+                    f"unlabel #{cur.number} {name}",
+                    ok_statuses=(404,),
+                )
+            )
+    # 3. Streams that left the plan: links go, then the sub-issue is closed as not planned (never deleted).
+    our_ids = {s.id for s in current.streams.values()}
+    for sid in desired.removed:
+        cur = current.streams[sid]
+        if cur.closed and markers.REMOVED_MARKER in cur.body:
+            continue
+        for blocker in sorted(current.blocked_by.get(cur.number, set()) & our_ids):
+            writes.append(
+                Write(
+                    "DELETE",
+                    _issue(owner, repo, cur.number, f"/dependencies/blocked_by/{blocker}"),
+                    b"",
+                    f"unblock #{cur.number} (stream {sid} removed)",
+                    ok_statuses=(404,),
+                )
+            )
+        patch = {
+            "body": markers.replace_region(cur.body, removed_region(markers.region_of(cur.body), n, sid))
+        }
+        if not cur.closed:
+            patch.update(state="closed", state_reason="not_planned")
+        writes.append(
+            Write(
+                "PATCH", _issue(owner, repo, cur.number), patch, f"close #{cur.number}: stream {sid} removed"
+            )
+        )
+    # 4. Link new (or never linked) sub-issues to the parent, in stream order, by database id.
+    for ds in desired.streams:
+        if ds.id not in current.streams or ds.id in current.unlinked:
+            writes.append(
+                Write(
+                    "POST",
+                    _issue(owner, repo, n, "/sub_issues"),
+                    {"sub_issue_id": ids[ds.id]},
+                    f"link stream {ds.id} as a sub-issue of #{n}",
+                )
+            )
+    # 5. "B depends on A" -> B blocked by A; links between our sub-issues the plan no longer has go.
+    for ds in desired.streams:
+        cur = current.streams.get(ds.id)
+        have_ids = current.blocked_by.get(cur.number, set()) if cur is not None else set()
+        want_ids: set[int] = set()
+        for dep in ds.deps:
+            dep_id = ids.get(dep)
+            if dep_id is None:
+                continue
+            if isinstance(dep_id, int):
+                want_ids.add(dep_id)
+                if dep_id in have_ids:
+                    continue
+            writes.append(
+                Write(
+                    "POST",
+                    _issue(owner, repo, nums[ds.id], "/dependencies/blocked_by"),
+                    {"issue_id": dep_id},
+                    f"stream {ds.id} blocked by stream {dep}",
+                )
+            )
+        if cur is not None:
+            for stale in sorted((have_ids & our_ids) - want_ids):
+                writes.append(
+                    Write(
+                        "DELETE",
+                        _issue(owner, repo, cur.number, f"/dependencies/blocked_by/{stale}"),
+                        b"",
+                        f"stream {ds.id} no longer blocked by issue id {stale}",
+                        ok_statuses=(404,),
+                    )
+                )
+    # 6. The issue's own labels (one call) and its task-level blocked-by links.
+    have = current.parent.labels
+    add = [s.name for s in desired.parent_labels if s.name.lower() not in have]
+    if add:
+        writes.append(
+            Write("POST", _issue(owner, repo, n, "/labels"), {"labels": add}, f"label #{n} {', '.join(add)}")
+        )
+    wanted = {s.name.lower() for s in desired.parent_labels}
+    for name in sorted(L.MANAGED_STATE):
+        if name in have and name not in wanted and name == L.PLAN_INVALID.name:
+            writes.append(
+                Write(
+                    "DELETE",
+                    _label_path(owner, repo, n, name),
+                    b"",
+                    f"unlabel #{n} {name}",
+                    ok_statuses=(404,),
+                )
+            )
+    for d in desired.issue_deps:
+        dep_issue = current.issue_deps.get(d)
+        if dep_issue is not None and dep_issue.id not in current.parent_blocked_by:
+            writes.append(
+                Write(
+                    "POST",
+                    _issue(owner, repo, n, "/dependencies/blocked_by"),
+                    {"issue_id": dep_issue.id},
+                    f"#{n} blocked by #{d}",
+                )
+            )
+    # 7. conflicts_with: the label and one comment (edited in place) on the other issue.
+    for m in desired.conflicts:
+        target = current.conflicts[m]
+        assert target.issue is not None
+        if L.PLAN_CONFLICT.name not in target.issue.labels:
+            writes.append(
+                Write(
+                    "POST",
+                    _issue(owner, repo, m, "/labels"),
+                    {"labels": [L.PLAN_CONFLICT.name]},
+                    f"label #{m} {L.PLAN_CONFLICT.name}",
+                )
+            )
+        text = conflict_comment(n, m)
+        if target.comment is None:
+            writes.append(
+                Write("POST", _issue(owner, repo, m, "/comments"), {"body": text}, f"conflict note on #{m}")
+            )
+        elif target.comment.get("body") != text:
+            cid = target.comment["id"]
+            writes.append(
+                Write(
+                    "PATCH",
+                    (f"/repos/{owner}/{repo}/issues/comments/{cid}",),
+                    {"body": text},
+                    f"update conflict note on #{m}",
+                )
+            )
+    return writes

@@ -1,0 +1,246 @@
+"""sync_issue and report_failure: read, compute the desired state, diff, apply; one sync per issue."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Any
+
+import gidgethub.abc
+from pydantic import BaseModel, Field
+
+from bot.analysis.checker import check_plan
+from bot.analysis.markdown import escape_inline
+from bot.analysis.models import Diagnostic, LiveStatus, PlanReport, StreamStatus
+from bot.analysis.render import render_summary
+from bot.github.errors import OutcomeUnknown
+from bot.sync import markers
+from bot.sync.apply import Progress, apply, send
+from bot.sync.current import CurrentState, read_comments, read_current, read_issue
+from bot.sync.desired import MAX_SUB_ISSUES, DesiredState, build_desired
+from bot.sync.diff import PlannedWrite, Refs, Write, diff
+from bot.sync.source import pick_source, task_numbers
+
+#: Rounds of read -> diff -> apply; a new round starts only after a write whose outcome is unknown.
+MAX_ROUNDS = 4
+
+
+class SyncResult(BaseModel):
+    """What one sync did (or, in a dry run, would do)."""
+
+    issue: int
+    planned: list[PlannedWrite] = Field(default_factory=list)
+    writes: int = 0
+    found_analysis: bool = False
+    summary_url: str | None = None
+    errors: bool = False
+    dry_run: bool = False
+    notes: list[Diagnostic] = Field(default_factory=list)
+    #: Read -> write rounds taken (more than 1 after a write whose outcome was unknown).
+    rounds: int = 0
+
+
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def issue_lock(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int) -> asyncio.Lock:
+    """The in-process lock of one issue (per event loop): two syncs of one plan never interleave writes."""
+    key = f"{getattr(gh, 'base_url', '')}/{owner}/{repo}#{number}".lower()
+    locks = _LOCKS.setdefault(asyncio.get_running_loop(), {})
+    lock = locks.get(key)
+    if lock is None:
+        lock = locks[key] = asyncio.Lock()
+    return lock
+
+
+async def sync_issue(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, *, dry_run: bool = False
+) -> SyncResult:
+    """Make GitHub show issue #number's newest plan; writes only the difference (none when `dry_run`).
+
+    A stream sub-issue written by the bot syncs its parent instead (its close/reopen changes readiness there).
+    """
+    issue = await read_issue(gh, owner, repo, number)
+    if issue is not None and issue.marker is not None and issue.marker.parent != number:
+        number = issue.marker.parent
+    async with issue_lock(gh, owner, repo, number):
+        return await _sync_locked(gh, owner, repo, number, dry_run=dry_run)
+
+
+async def _sync_locked(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, *, dry_run: bool
+) -> SyncResult:
+    progress = Progress()
+    result = SyncResult(issue=number, dry_run=dry_run)
+    for round_ in range(1, MAX_ROUNDS + 1):
+        result.rounds = round_
+        parent = await read_issue(gh, owner, repo, number)
+        if parent is None or parent.is_pr:
+            return result
+        comments = await read_comments(gh, owner, repo, number)
+        source = pick_source(parent.body, parent.url, comments)
+        report = check_plan(source.analysis) if source.analysis is not None else None
+        conflicts = list(
+            dict.fromkeys(
+                (report.analysis.conflicts_with if report is not None else [])
+                + task_numbers(source.task, "conflicts_with")
+            )
+        )
+        deps = task_numbers(source.task, "depends_on")
+        result.found_analysis = report is not None
+        if report is None and not conflicts and not deps:
+            return result
+        streams = report.analysis.streams if report is not None else []
+        structure = report is None or (not report.has_errors and len(streams) <= MAX_SUB_ISSUES)
+        current = await read_current(
+            gh,
+            owner,
+            repo,
+            parent,
+            comments,
+            stream_ids=[s.id for s in streams],
+            conflict_numbers=conflicts,
+            dep_numbers=deps,
+            structure=structure,
+        )
+        desired = build_desired(report, current, conflicts=conflicts, deps=deps)
+        result.notes = desired.notes
+        result.errors = (report is not None and report.has_errors) or (
+            report is not None and not desired.structure
+        )
+        writes = diff(current, desired, owner, repo)
+        refs: Refs = {sid: (s.number, s.id) for sid, s in current.streams.items()}
+        if dry_run:
+            for i, w in enumerate(writes):
+                if w.produces is not None:
+                    refs[w.produces] = (0, -1 - i)
+            result.planned = [w.planned() for w in writes]
+            result.planned += [
+                w.planned() for w in _summary_writes(report, conflicts, current, desired, refs, owner, repo)
+            ]
+            return result
+        try:
+            await apply(gh, owner, repo, writes, refs, progress)
+            final = _summary_writes(report, conflicts, current, desired, refs, owner, repo)
+            await apply(gh, owner, repo, final, refs, progress)
+        except OutcomeUnknown:
+            result.writes, result.planned = progress.writes, list(progress.done)
+            if round_ == MAX_ROUNDS:
+                raise
+            continue  # GitHub may or may not have done it: read again before writing anything else
+        result.writes, result.planned = progress.writes, list(progress.done)
+        result.summary_url = _summary_url(current, progress.results.get("summary"))
+        break
+    return result
+
+
+def _summary_url(current: CurrentState, written: Any) -> str | None:
+    if isinstance(written, dict) and written.get("html_url"):
+        return str(written["html_url"])
+    if current.summary is not None:
+        return str(current.summary.get("html_url") or "") or None
+    return None
+
+
+def _stream_url(parent_url: str, number: int) -> str:
+    return f"{parent_url.rsplit('/', 1)[0]}/{number}" if parent_url else f"#{number}"
+
+
+def live_status(
+    report: PlanReport | None, current: CurrentState, desired: DesiredState, refs: Refs
+) -> LiveStatus:
+    """Where each stream lives and its state, as it will be once the writes of this run are made."""
+    status = LiveStatus(notes=list(desired.notes), blocked_by_issues=list(desired.issue_deps))
+    ready = {ds.id: ds.ready for ds in desired.streams}
+    for stream in report.analysis.streams if report is not None else []:
+        sid = markers.safe_id(stream.id)
+        if sid not in refs:
+            continue
+        num = refs[sid][0]
+        cur = current.streams.get(sid)
+        reopened = cur is not None and cur.closed and markers.REMOVED_MARKER in cur.body and sid in ready
+        if cur is not None and cur.closed and not reopened:
+            state = "not_planned" if cur.state_reason == "not_planned" else "closed"
+        elif sid in ready:
+            state = "ready" if ready[sid] else "open"
+        else:
+            state = "open"
+        status.streams[stream.id] = StreamStatus(
+            number=num, url=_stream_url(current.parent.url, num), state=state
+        )
+    return status
+
+
+def _summary_writes(
+    report: PlanReport | None,
+    conflicts: list[int],
+    current: CurrentState,
+    desired: DesiredState,
+    refs: Refs,
+    owner: str,
+    repo: str,
+) -> list[Write]:
+    """The summary, created or edited in place only when its text changes; stray duplicates removed."""
+    if report is None:
+        return []
+    shown = report
+    if conflicts != report.analysis.conflicts_with:
+        shown = report.model_copy(
+            update={"analysis": report.analysis.model_copy(update={"conflicts_with": conflicts})}
+        )
+    text = render_summary(shown, live_status(report, current, desired, refs))
+    n = current.parent.number
+    writes: list[Write] = []
+    if current.summary is None:
+        writes.append(
+            Write(
+                "POST",
+                (f"/repos/{owner}/{repo}/issues/{n}/comments",),
+                {"body": text},
+                "create summary",
+                tag="summary",
+            )
+        )
+    elif current.summary.get("body") != text:
+        cid = current.summary["id"]
+        writes.append(
+            Write(
+                "PATCH",
+                (f"/repos/{owner}/{repo}/issues/comments/{cid}",),
+                {"body": text},
+                "update summary",
+                tag="summary",
+            )
+        )
+    for extra in current.extra_summaries:
+        writes.append(
+            Write(
+                "DELETE",
+                (f"/repos/{owner}/{repo}/issues/comments/{extra['id']}",),
+                b"",
+                "delete duplicate summary",
+                ok_statuses=(404,),
+            )
+        )
+    return writes
+
+
+async def report_failure(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, message: str
+) -> None:
+    """Put a failure note in the issue's summary (a bare one if there is none); the next sync clears it."""
+    text = " ".join(message.split())
+    note = f"> **The last sync failed**: {escape_inline(text[:1000])}"
+    async with issue_lock(gh, owner, repo, number):
+        comments = await read_comments(gh, owner, repo, number)
+        summary: dict[str, Any] | None = next((c for c in comments if markers.is_summary(c)), None)
+        if summary is None:
+            body = markers.with_failure(f"{markers.SUMMARY_PREFIX} issue={number} plan=none -->\n", note)
+            await send(gh, "POST", f"/repos/{owner}/{repo}/issues/{number}/comments", {"body": body})
+            return
+        old = str(summary.get("body") or "")
+        body = markers.with_failure(old, note)
+        if body != old:
+            await send(gh, "PATCH", f"/repos/{owner}/{repo}/issues/comments/{summary['id']}", {"body": body})

@@ -1,0 +1,83 @@
+"""The bot's fixed, namespaced label set (names, colours, descriptions) and the label existence cache."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """A label the bot may put on issues: created with this colour and description before first use."""
+
+    name: str
+    color: str
+    description: str
+
+
+PARALLEL_PLAN = LabelSpec("parallel-plan", "1d76db", "Has a parallel work plan synced by parallel-work-bot")
+PLAN_INVALID = LabelSpec("plan:invalid", "d93f0b", "The parallel work plan has errors: see the bot's summary")
+PLAN_CONFLICT = LabelSpec("plan:conflict", "fbca04", "Listed in a parallel plan's conflicts_with")
+STREAM = LabelSpec("stream", "0e8a16", "A work stream of a parallel plan (sub-issue)")
+STREAM_READY = LabelSpec("stream:ready", "2ea44f", "All blockers of this stream are closed: it can start")
+AGENT_COLOR = "c5def5"
+AGENT_PREFIX = "agent:"
+MAX_NAME = 50
+
+#: Labels whose presence the bot moves both ways (added and removed); every other label it only ever adds.
+MANAGED_STATE = frozenset({PLAN_INVALID.name, STREAM_READY.name})
+
+
+def agent_label(agent_type: str | None) -> LabelSpec | None:
+    """`agent:<type>` from a stream's Agent Type: lower case, [a-z0-9._-] only, at most 50 characters."""
+    if not agent_type:
+        return None
+    slug = re.sub(r"[^a-z0-9._-]+", "-", agent_type.strip().lower())
+    slug = re.sub(r"-{2,}", "-", slug).strip("-._")
+    slug = slug[: MAX_NAME - len(AGENT_PREFIX)].rstrip("-._")
+    if not slug:
+        return None
+    return LabelSpec(AGENT_PREFIX + slug, AGENT_COLOR, f"Stream for a {slug} agent (parallel-work-bot)")
+
+
+def names(labels: object) -> set[str]:
+    """Lower-cased label names from an issue's `labels` list (GitHub compares names case-insensitively)."""
+    out: set[str] = set()
+    if isinstance(labels, list):
+        for item in labels:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                out.add(item["name"].lower())
+            elif isinstance(item, str):
+                out.add(item.lower())
+    return out
+
+
+class LabelCache:
+    """Which labels are known to exist per repository: the check happens once per repository per process."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, set[str]] = {}
+
+    @staticmethod
+    def key(base_url: str, owner: str, repo: str) -> str:
+        """The cache key of one repository on one GitHub."""
+        return f"{base_url.rstrip('/')}/{owner}/{repo}".lower()
+
+    def get(self, key: str) -> set[str] | None:
+        """The names known to exist (lower case), or None when the repository was not checked yet."""
+        return self._known.get(key)
+
+    def put(self, key: str, names_: set[str]) -> None:
+        """Record the repository's labels as read."""
+        self._known[key] = {n.lower() for n in names_}
+
+    def add(self, key: str, name: str) -> None:
+        """Record one label as created."""
+        self._known.setdefault(key, set()).add(name.lower())
+
+    def clear(self) -> None:
+        """Forget everything (tests start fresh local GitHubs, which may reuse a port)."""
+        self._known.clear()
+
+
+LABEL_CACHE = LabelCache()

@@ -1,0 +1,112 @@
+"""Hidden markers the bot writes into GitHub text to find its own comments, regions and sub-issues again."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+PREFIX = "<!-- parallel-work-bot:"
+#: The renderer starts the summary comment with `<!-- parallel-work-bot:summary issue=<N> plan=<hash> -->`.
+SUMMARY_PREFIX = PREFIX + "summary"
+CONFLICT_PREFIX = PREFIX + "conflict"
+STREAM_PREFIX = PREFIX + "stream"
+STREAM_CLOSE = "<!-- /parallel-work-bot:stream -->"
+#: In a stream region: the bot closed this sub-issue as its stream left the plan (so it may reopen it).
+REMOVED_MARKER = PREFIX + "removed -->"
+FAILURE_OPEN = PREFIX + "failure -->"
+FAILURE_CLOSE = "<!-- /parallel-work-bot:failure -->"
+
+_STREAM_RE = re.compile(r"<!-- parallel-work-bot:stream parent=(\d+) id=([A-Za-z0-9_.-]{1,40}) -->")
+_REGION_RE = re.compile(
+    r"<!-- parallel-work-bot:stream parent=\d+ id=[A-Za-z0-9_.-]{1,40} -->"
+    r".*?<!-- /parallel-work-bot:stream -->",
+    re.DOTALL,
+)
+_CONFLICT_RE = re.compile(r"<!-- parallel-work-bot:conflict of=#(\d+) -->")
+_FAILURE_RE = re.compile(
+    r"\n*<!-- parallel-work-bot:failure -->.*?<!-- /parallel-work-bot:failure -->", re.DOTALL
+)
+
+
+@dataclass(frozen=True)
+class StreamMarker:
+    """Which plan (parent issue) and which stream a sub-issue belongs to."""
+
+    parent: int
+    stream_id: str
+
+
+def is_bot(user: Any) -> bool:
+    """Only markers written by a Bot account count: a person quoting a marker must not steer the bot."""
+    return isinstance(user, dict) and user.get("type") == "Bot"
+
+
+def safe_id(stream_id: str) -> str:
+    """A stream id as it may appear in a marker (short letters or numbers; anything else is dropped)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "", stream_id)[:40] or "_"
+
+
+def stream_open(parent: int, stream_id: str) -> str:
+    """The opening marker of a stream sub-issue's bot-owned body region."""
+    return f"{STREAM_PREFIX} parent={parent} id={safe_id(stream_id)} -->"
+
+
+def conflict_marker(of: int) -> str:
+    """The marker that starts the bot's comment on an issue named in #`of`'s conflicts_with."""
+    return f"{CONFLICT_PREFIX} of=#{of} -->"
+
+
+def parse_stream_marker(body: str | None) -> StreamMarker | None:
+    """The stream marker in an issue body, if any."""
+    if not body:
+        return None
+    m = _STREAM_RE.search(body)
+    return StreamMarker(int(m.group(1)), m.group(2)) if m else None
+
+
+def region_of(body: str | None) -> str | None:
+    """The bot-owned region (markers included) of a sub-issue body, or None when it has none."""
+    if not body:
+        return None
+    m = _REGION_RE.search(body)
+    return m.group(0) if m else None
+
+
+def replace_region(body: str | None, region: str) -> str:
+    """The body with its bot-owned region replaced by `region`; text a person wrote outside it is kept."""
+    if body and _REGION_RE.search(body):
+        return _REGION_RE.sub(lambda _m: region, body, count=1)
+    if body:
+        return region + "\n\n" + body
+    return region
+
+
+def is_summary(comment: Any) -> bool:
+    """True for the bot's summary comment (the renderer's marker on the first line, written by a Bot)."""
+    body = comment.get("body") or ""
+    return is_bot(comment.get("user")) and body.lstrip().startswith(SUMMARY_PREFIX)
+
+
+def is_ours(comment: Any) -> bool:
+    """True for any comment the bot wrote (summary, conflict note): never read as an analysis."""
+    body = comment.get("body") or ""
+    return is_bot(comment.get("user")) and PREFIX in body
+
+
+def conflict_of(comment: Any) -> int | None:
+    """The issue number a bot conflict comment points back to, or None."""
+    if not is_bot(comment.get("user")):
+        return None
+    m = _CONFLICT_RE.search(comment.get("body") or "")
+    return int(m.group(1)) if m else None
+
+
+def strip_failure(body: str) -> str:
+    """The summary without a failure note a previous failed job left in it."""
+    return _FAILURE_RE.sub("", body)
+
+
+def with_failure(body: str, note: str) -> str:
+    """The summary with a (single) failure note appended."""
+    return f"{strip_failure(body).rstrip()}\n\n{FAILURE_OPEN}\n{note}\n{FAILURE_CLOSE}\n"

@@ -1,0 +1,219 @@
+"""The aiohttp web app: the signed webhook endpoint (verify, dedupe, enqueue, answer at once), /healthz, /metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, Protocol
+
+from aiohttp import web
+from gidgethub import BadRequest, ValidationFailure, routing, sansio
+
+from bot.config import ConfigError, Settings
+from bot.events import EVENTS, Intake
+from bot.events import router as default_router
+from bot.github.retry import RetryPolicy
+from bot.jobrequest import JobRequest
+from bot.jobs import JobQueue
+from bot.metrics import CONTENT_TYPE, DEFAULT, Metrics
+from bot.runner import JobHandler, build_handler
+
+log = logging.getLogger("bot.web")
+
+#: GitHub caps webhook payloads at 25 MB; anything larger is refused unread.
+MAX_BODY = 25 * 1024 * 1024
+#: Content types GitHub can send a webhook with (the App manifest's hooks use JSON).
+CONTENT_TYPES = frozenset({"application/json", "application/x-www-form-urlencoded"})
+
+
+class Queue(Protocol):
+    """What the web app needs from the job queue (bot.jobs.JobQueue)."""
+
+    async def enqueue(self, request: JobRequest) -> bool: ...
+
+    async def seen_delivery(self, delivery_id: str) -> bool: ...
+
+
+SETTINGS = web.AppKey("settings", Settings)
+QUEUE: web.AppKey[Queue] = web.AppKey("queue")
+METRICS = web.AppKey("metrics", Metrics)
+ROUTER = web.AppKey("router", routing.Router)
+
+
+def _reply(status: int, outcome: str, event: str = "", delivery: str | None = None, **extra: Any) -> web.Response:
+    body: dict[str, Any] = {"outcome": outcome}
+    if event:
+        body["event"] = event
+    if delivery:
+        body["delivery"] = delivery
+    body.update(extra)
+    return web.json_response(body, status=status)
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """POST <WEBHOOK_PATH>: verify the signature, drop redeliveries, dispatch to the event routers; 202 when queued."""
+    app = request.app
+    settings, metrics = app[SETTINGS], app[METRICS]
+    started = time.perf_counter()
+    event_name = request.headers.get("X-GitHub-Event", "")
+    delivery = request.headers.get("X-GitHub-Delivery") or None
+
+    def done(status: int, outcome: str, **extra: Any) -> web.Response:
+        metrics.deliveries.inc(event=event_name or "-", outcome=outcome)
+        log.info("delivery %s", outcome, extra={
+            "event": event_name, "delivery": delivery, "status": status,
+            "ms": round((time.perf_counter() - started) * 1000, 2), **extra})
+        return _reply(status, outcome, event_name, delivery, **extra)
+
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return done(413, "too_large")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return done(413, "too_large")
+    secret = settings.webhook_secret()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    if secret is not None and "x-hub-signature-256" not in headers:
+        return done(401, "unsigned")
+    if request.content_type not in CONTENT_TYPES:
+        return done(415, "unsupported_media_type")
+    if not event_name:
+        return done(400, "no_event")
+    try:
+        event = sansio.Event.from_http(headers, body, secret=secret)
+    except ValidationFailure:
+        return done(401, "bad_signature")
+    except (BadRequest, ValueError, KeyError):
+        return done(400, "malformed")
+    if not isinstance(event.data, dict):
+        return done(400, "malformed")
+    if event.event not in EVENTS:
+        return done(200, "ignored", why="event not handled")
+    queue = app[QUEUE]
+    try:
+        if delivery is not None and await queue.seen_delivery(delivery):
+            return done(200, "duplicate")
+        intake = Intake(enqueue=queue.enqueue, delivery_id=delivery, bot_login=settings.bot_login)
+        await app[ROUTER].dispatch(event, intake)
+    except (KeyError, TypeError, ValueError) as exc:
+        # The payload lacked what its event must carry: GitHub's shape was not followed.
+        log.warning("malformed payload", extra={"event": event_name, "delivery": delivery, "error": repr(exc)})
+        return done(400, "malformed")
+    except Exception:
+        # Queue or database unavailable: 503 tells the sender to redeliver later; nothing was accepted.
+        log.exception("could not accept delivery", extra={"event": event_name, "delivery": delivery})
+        return done(503, "unavailable")
+    if intake.outcome in ("queued", "coalesced"):
+        return done(202, intake.outcome, jobs=len(intake.requests))
+    return done(200, "ignored", why=intake.why)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """GET /healthz: the process is up and serving."""
+    return web.json_response({"status": "ok"})
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    """GET /metrics: Prometheus text format."""
+    text = request.app[METRICS].render()
+    return web.Response(body=text.encode(), headers={"Content-Type": CONTENT_TYPE})
+
+
+def create_app(
+    settings: Settings, queue: Queue, *, metrics: Metrics | None = None, router: routing.Router | None = None,
+) -> web.Application:
+    """The web application. Refuses (ConfigError) to run without a webhook secret unless LOCAL_MODE is set."""
+    if settings.webhook_secret() is None and not settings.local_mode:
+        raise ConfigError("GITHUB_WEBHOOK_SECRET is not set (set LOCAL_MODE=1 to run without one, locally only)")
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app[QUEUE] = queue
+    app[METRICS] = metrics if metrics is not None else DEFAULT
+    app[ROUTER] = router if router is not None else default_router
+    app.router.add_post(settings.webhook_path, webhook)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_view)
+    return app
+
+
+class BotServer:
+    """The whole App in one process: job queue (+ in-process worker without a database), handler and web app."""
+
+    def __init__(
+        self, settings: Settings, *, metrics: Metrics | None = None, concurrency: int = 8,
+        poll_interval: float = 0.2, handler: JobHandler | None = None, policy: RetryPolicy | None = None,
+        queue_options: dict[str, Any] | None = None,
+    ) -> None:
+        settings.require_app()
+        self.settings = settings
+        self.metrics = metrics if metrics is not None else DEFAULT
+        self.queue = JobQueue.from_settings(settings, **(queue_options or {}))
+        self.handler = handler or build_handler(
+            settings, metrics=self.metrics, pacer=self.queue.pacer, policy=policy)
+        self.queue.handler = self.handler
+        self.queue.on_give_up = self.handler.give_up
+        self.app = create_app(settings, self.queue, metrics=self.metrics)
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.host = "127.0.0.1"
+
+    @property
+    def base_url(self) -> str:
+        """http://host:port of the web app once started."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def webhook_url(self) -> str:
+        """Where GitHub (or the demo) posts deliveries."""
+        return self.base_url + self.settings.webhook_path
+
+    async def start(self, host: str | None = None, port: int | None = None, *, worker: bool = True) -> None:
+        """Open the queue, start the in-process worker (memory backend), serve HTTP on host:port (0 = any)."""
+        await self.queue.open()
+        if worker and self.queue.runs_worker_in_process:
+            self.queue.start_worker(concurrency=self.concurrency, poll_interval=self.poll_interval)
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        self.host = host if host is not None else self.settings.host
+        site = web.TCPSite(self._runner, self.host, self.settings.port if port is None else port,
+                           backlog=1024, reuse_address=True)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        """Stop serving, stop the worker, close the queue and the HTTP session."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.queue.close()
+        await self.handler.close()
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The X-Hub-Signature-256 value GitHub would send for this body (for the demo, tests and benchmarks)."""
+    import hashlib
+    import hmac
+
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_headers(event: str, delivery: str, body: bytes, secret: str | None) -> dict[str, str]:
+    """The headers of a GitHub webhook delivery for this body."""
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "GitHub-Hookshot/parallel-work-bot",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+        "X-GitHub-Hook-ID": "1",
+    }
+    if secret is not None:
+        headers["X-Hub-Signature-256"] = sign(body, secret)
+    return headers
+
+
+def dumps(payload: dict[str, Any]) -> bytes:
+    """Serialise a payload compactly, as GitHub does."""
+    return json.dumps(payload, separators=(",", ":")).encode()

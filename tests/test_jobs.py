@@ -1,0 +1,223 @@
+"""The job queue, in memory and on a real PostgreSQL: one job per issue, coalescing, retries, rate-limit waits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.github.client import GitHubClient
+from bot.github.retry import RetryPolicy
+from bot.jobrequest import JobRequest
+from bot.jobs import JobQueue, JobRetry, QueueUnavailable
+
+REPO = "octo/sandbox"
+OWNER, NAME = REPO.split("/")
+
+
+@dataclass
+class Run:
+    number: int
+    reason: str
+    start: float
+    end: float = 0.0
+    error: str = ""
+
+
+@dataclass
+class Commenter:
+    """A real handler: each job posts a comment `job <reason>` on its issue through the local GitHub."""
+
+    base_url: str
+    token: str
+    runs: list[Run] = field(default_factory=list)
+    overlaps: list[str] = field(default_factory=list)
+    hold: asyncio.Event | None = None
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    _active: set[str] = field(default_factory=set)
+
+    async def __call__(self, request: JobRequest) -> None:
+        key = request.issue_key
+        if key in self._active:
+            self.overlaps.append(key)
+        self._active.add(key)
+        run = Run(request.number, request.reason, time.monotonic())
+        self.runs.append(run)
+        try:
+            self.started.set()
+            if self.hold is not None:
+                await self.hold.wait()
+            async with aiohttp.ClientSession() as session:
+                gh = GitHubClient(session, base_url=self.base_url, oauth_token=self.token,
+                                  policy=RetryPolicy(max_rate_limit_wait=0.0, attempts=1))
+                await gh.post(f"/repos/{request.owner}/{request.repo}/issues/{request.number}/comments",
+                              data={"body": f"job {request.reason}"})
+        except Exception as exc:
+            run.error = type(exc).__name__
+            raise
+        finally:
+            run.end = time.monotonic()
+            self._active.discard(key)
+
+
+def comments(sandbox: Any, number: int) -> list[str]:
+    issue = sandbox.snapshot(REPO)["issues"][str(number)]
+    return [c["body"] for c in issue["comments"]]
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str | None:
+    """None (in memory) or a DSN to a fresh database of a real PostgreSQL server."""
+    if request.param == "memory":
+        return None
+    dsn: str = request.getfixturevalue("pg_dsn")
+    return dsn
+
+
+QueueFactory = Callable[..., Awaitable[JobQueue]]
+
+
+@pytest.fixture
+async def make_queue(backend: str | None) -> AsyncIterator[QueueFactory]:
+    queues: list[JobQueue] = []
+
+    async def make(handler: Any, *, concurrency: int = 4, **kwargs: Any) -> JobQueue:
+        kwargs.setdefault("retry", JobRetry(max_attempts=4, exponential_wait=0))
+        queue = JobQueue(handler, database_url=backend, write_interval=0.0, **kwargs)
+        await queue.open()
+        queues.append(queue)
+        queue.start_worker(concurrency=concurrency, poll_interval=0.05, heartbeat_interval=1.0)
+        return queue
+
+    yield make
+    for queue in queues:
+        await queue.close()
+
+
+def request(number: int, reason: str, **kw: Any) -> JobRequest:
+    return JobRequest(installation_id=1, owner=OWNER, repo=NAME, number=number, reason=reason, **kw)
+
+
+async def test_one_job_per_issue_at_a_time_in_order(sandbox: Any, make_queue: QueueFactory) -> None:
+    numbers = [sandbox.create_issue(REPO, f"issue {i}")["number"] for i in range(3)]
+    handler = Commenter(sandbox.base_url, sandbox.token)
+    queue = await make_queue(handler, concurrency=6)
+    # Commands never coalesce (one queueing key per comment), so every job runs: in order, one at a time.
+    for step in range(4):
+        for number in numbers:
+            assert await queue.enqueue(request(number, f"{number}-{step}", kind="command", comment_id=step + 1))
+    await queue.wait_idle(30)
+    assert handler.overlaps == []
+    for number in numbers:
+        assert comments(sandbox, number) == [f"job {number}-{step}" for step in range(4)]
+        runs = [r for r in handler.runs if r.number == number]
+        assert all(a.end <= b.start for a, b in zip(runs, runs[1:], strict=False))
+
+
+async def test_burst_of_20_while_one_runs_coalesces_to_two_runs(sandbox: Any, make_queue: QueueFactory) -> None:
+    number = sandbox.create_issue(REPO, "busy issue")["number"]
+    handler = Commenter(sandbox.base_url, sandbox.token, hold=asyncio.Event())
+    queue = await make_queue(handler)
+    assert await queue.enqueue(request(number, "first"))
+    await asyncio.wait_for(handler.started.wait(), 10)
+    accepted = [await queue.enqueue(request(number, f"edit {i}")) for i in range(20)]
+    assert accepted == [True] + [False] * 19  # one waiting job; the 19 others coalesce into it
+    handler.hold.set()  # type: ignore[union-attr]
+    await queue.wait_idle(30)
+    assert [r.reason for r in handler.runs] == ["first", "edit 0"]
+    assert comments(sandbox, number) == ["job first", "job edit 0"]
+
+
+async def test_transient_failures_are_retried_to_success(sandbox: Any, make_queue: QueueFactory) -> None:
+    number = sandbox.create_issue(REPO, "flaky")["number"]
+    fault = sandbox.faults.add("502:method=POST,path=/comments$,times=2")
+    handler = Commenter(sandbox.base_url, sandbox.token)
+    queue = await make_queue(handler)
+    await queue.enqueue(request(number, "plan"))
+    await queue.wait_idle(30)
+    assert fault.fired == 2
+    assert [r.error for r in handler.runs] == ["OutcomeUnknown", "OutcomeUnknown", ""]
+    assert comments(sandbox, number) == ["job plan"]
+
+
+async def test_last_failure_is_reported_once(sandbox: Any, make_queue: QueueFactory) -> None:
+    number = sandbox.create_issue(REPO, "broken")["number"]
+    sandbox.faults.add("502:method=POST,path=/comments$,times=0")
+    handler = Commenter(sandbox.base_url, sandbox.token)
+    reported: list[tuple[int, str]] = []
+
+    async def give_up(req: JobRequest, exc: BaseException) -> None:
+        reported.append((req.number, type(exc).__name__))
+
+    queue = await make_queue(handler, retry=JobRetry(max_attempts=2, exponential_wait=0), on_give_up=give_up)
+    await queue.enqueue(request(number, "plan"))
+    await queue.wait_idle(30)
+    assert len(handler.runs) == 3  # the first try and two retries
+    assert reported == [(number, "OutcomeUnknown")]
+    assert comments(sandbox, number) == []
+
+
+async def test_rate_limit_wait_reschedules_without_holding_the_worker(
+    sandbox: Any, make_queue: QueueFactory
+) -> None:
+    limited = sandbox.create_issue(REPO, "limited")["number"]
+    other = sandbox.create_issue(REPO, "other")["number"]
+    sandbox.faults.add(f"primary:method=POST,path=/issues/{limited}/comments$,reset_in=2,times=1")
+    handler = Commenter(sandbox.base_url, sandbox.token)
+    queue = await make_queue(handler, concurrency=1)
+    await queue.enqueue(request(limited, "limited"))
+    await asyncio.wait_for(handler.started.wait(), 10)
+    while not handler.runs[0].end:
+        await asyncio.sleep(0.01)
+    failed_at = time.time()
+    await queue.enqueue(request(other, "other"))
+    await queue.wait_idle(30)
+    reasons = [(r.reason, r.error) for r in handler.runs]
+    # With one worker slot, the other issue ran while the limited job waited for its reset: not held.
+    assert reasons == [("limited", "RateLimitWait"), ("other", ""), ("limited", "")]
+    retry = handler.runs[2]
+    assert retry.start - handler.runs[0].end >= 0.5  # re-scheduled for the reset, not retried at once
+    assert time.time() >= failed_at
+    assert comments(sandbox, limited) == ["job limited"]
+    assert comments(sandbox, other) == ["job other"]
+
+
+async def test_delivery_ids_are_deduplicated(sandbox: Any, make_queue: QueueFactory) -> None:
+    number = sandbox.create_issue(REPO, "dedupe")["number"]
+    handler = Commenter(sandbox.base_url, sandbox.token)
+    queue = await make_queue(handler)
+    assert await queue.seen_delivery("d-1") is False
+    await queue.enqueue(request(number, "one", delivery_id="d-1"))
+    assert await queue.seen_delivery("d-1") is True
+    assert await queue.seen_delivery("d-2") is False
+    await queue.wait_idle(30)
+    assert comments(sandbox, number) == ["job one"]
+
+
+async def test_delivery_ids_expire(make_queue: QueueFactory) -> None:
+    async def nothing(req: JobRequest) -> None:
+        return None
+
+    queue = await make_queue(nothing, delivery_ttl=0.5)
+    await queue.enqueue(request(1, "x", delivery_id="d-exp"))
+    assert await queue.seen_delivery("d-exp") is True
+    await asyncio.sleep(0.7)
+    assert await queue.seen_delivery("d-exp") is False
+
+
+async def test_unreachable_postgres_raises_queue_unavailable() -> None:
+    queue = JobQueue(None, database_url="postgresql://postgres@127.0.0.1:1/none", pool_timeout=0.5)
+    await queue.open()
+    try:
+        assert await queue.healthy() is False
+        with pytest.raises(QueueUnavailable):
+            await queue.seen_delivery("d")
+        with pytest.raises(QueueUnavailable):
+            await queue.enqueue(request(1, "x"))
+    finally:
+        await queue.close()

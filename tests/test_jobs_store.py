@@ -1,0 +1,123 @@
+"""The PostgreSQL store on a real server: `db init`, delivery dedupe with expiry, pacing across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import psycopg
+
+from bot.store import PgDeliveries, make_pool
+from tests.fixtures.postgres import PgServer
+from tests.paths import ROOT
+
+REPO = "octo/sandbox"
+
+
+def empty_database(pg_server: PgServer, name: str) -> str:
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return pg_server.dsn(name)
+
+
+def test_db_init_creates_the_schema_and_is_idempotent(pg_server: PgServer) -> None:
+    dsn = empty_database(pg_server, f"pwb_init_{os.getpid()}")
+    env = {**os.environ, "DATABASE_URL": dsn}
+    outputs = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-m", "bot", "db", "init"], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert "schema created" in outputs[0]
+    assert "already present" in outputs[1]
+    with psycopg.connect(dsn) as conn:
+        tables = {row[0] for row in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()}
+    assert {"procrastinate_jobs", "procrastinate_workers", "pwb_deliveries", "pwb_write_pacing"} <= tables
+
+
+def test_db_init_without_a_url_says_so() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run([sys.executable, "-m", "bot", "db", "init"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "DATABASE_URL is not set" in done.stderr
+
+
+async def test_delivery_ids_recorded_once_and_expire(pg_dsn: str) -> None:
+    pool = make_pool(pg_dsn)
+    await pool.open()
+    try:
+        deliveries = PgDeliveries(pool, ttl=0.4, purge_every=0.0)
+        assert await deliveries.record("abc") is False
+        assert await deliveries.record("abc") is True
+        assert await deliveries.seen("abc") is True
+        assert await deliveries.seen("other") is False
+        await asyncio.sleep(0.5)
+        assert await deliveries.seen("abc") is False  # expired: a redelivery much later is new work
+        assert await deliveries.record("abc") is False
+        assert await deliveries.record("abc") is True
+    finally:
+        await pool.close()
+
+
+PACED_WRITER = textwrap.dedent("""
+    import asyncio, sys
+    import aiohttp
+    from bot.github.client import GitHubClient
+    from bot.store import PgPacer, make_pool
+
+    async def main(dsn, base_url, token, number, tag, count, interval):
+        pool = make_pool(dsn)
+        await pool.open()
+        async with aiohttp.ClientSession() as session:
+            gh = GitHubClient(session, base_url=base_url, oauth_token=token,
+                              pacer=PgPacer(pool, interval=interval), pacer_key="installation:1")
+            print("ready", flush=True)
+            sys.stdin.readline()  # start together with the other process
+            for i in range(count):
+                await gh.post(f"/repos/octo/sandbox/issues/{number}/comments", data={"body": f"{tag} {i}"})
+        await pool.close()
+
+    dsn, base_url, token, number, tag, count, interval = sys.argv[1:]
+    asyncio.run(main(dsn, base_url, token, int(number), tag, int(count), float(interval)))
+""")
+
+
+async def test_write_pacing_holds_across_two_processes(sandbox: Any, pg_dsn: str) -> None:
+    number = sandbox.create_issue(REPO, "paced")["number"]
+    interval, count = 0.05, 12
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", PACED_WRITER, pg_dsn, sandbox.base_url, sandbox.token, str(number), tag,
+            str(count), str(interval), cwd=str(ROOT), stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        for tag in ("p1", "p2")
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        assert (await asyncio.wait_for(proc.stdout.readline(), 60)).strip() == b"ready"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+    for proc in procs:
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, err.decode()
+    writes = sorted(sandbox.writes(), key=lambda e: e.start)
+    assert len(writes) == 2 * count
+    for before, after in zip(writes, writes[1:], strict=False):
+        assert before.end <= after.start, "two writes of one installation overlapped"
+        assert after.start - before.end >= interval * 0.9, "writes closer than the pacing interval"
+    bodies = [c["body"] for c in sandbox.snapshot(REPO)["issues"][str(number)]["comments"]]
+    assert sorted(bodies) == sorted(f"{tag} {i}" for tag in ("p1", "p2") for i in range(count))
+    # Both processes were writing during the same period (otherwise nothing was tested).
+    order = [b.split()[0] for b in bodies]
+    first = {tag: order.index(tag) for tag in ("p1", "p2")}
+    last = {tag: len(order) - 1 - order[::-1].index(tag) for tag in ("p1", "p2")}
+    assert first["p1"] < last["p2"] and first["p2"] < last["p1"]

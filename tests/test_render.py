@@ -1,0 +1,237 @@
+"""Renderer: the summary comment (marker, table, diagram, findings, status), escaping, limits, JSON and hash."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from markdown_it import MarkdownIt
+
+from bot.analysis.checker import check_plan
+from bot.analysis.markdown import code_span, escape_inline, mermaid_label, plain_text
+from bot.analysis.models import (
+    Analysis,
+    Diagnostic,
+    LiveStatus,
+    PlanReport,
+    Severity,
+    Stream,
+    StreamStatus,
+)
+from bot.analysis.reader import read_analysis
+from bot.analysis.render import plan_hash, render_summary, render_text, report_to_json
+from tests.paths import SEED
+
+LIVE_MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9]")
+RAW_TAG = re.compile(r"<(?!!-- parallel-work-bot:summary |/?details>|/?summary>)[A-Za-z/!?]")
+
+
+@pytest.fixture(scope="module")
+def seed() -> PlanReport:
+    analysis = read_analysis(SEED.read_text(encoding="utf-8"))
+    assert analysis is not None
+    return check_plan(analysis)
+
+
+def table_rows(md: str) -> list[list[str]]:
+    """Cells of every table row as GitHub would split them (unescaped pipes only)."""
+    rows = []
+    for line in md.splitlines():
+        if line.startswith("| ") and not line.startswith("|---"):
+            rows.append([c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
+    return rows
+
+
+def test_summary_of_the_seed(seed: PlanReport) -> None:
+    md = render_summary(seed)
+    first = md.splitlines()[0]
+    assert first == f"<!-- parallel-work-bot:summary issue=4 plan={plan_hash(seed)} -->"
+    assert re.fullmatch(r"[0-9a-f]{12}", plan_hash(seed))
+    assert "#4" in md and "Configure Convex Backend" in md
+    assert "**4 streams**" in md
+    assert "total **5.0 h** (stated 5.0 h)" in md
+    assert "wall **3.0 h** (stated 3.0 h)" in md
+    assert "speed-up **1.67×** (stated 2.0×)" in md
+    assert "**Critical path:** A → B" in md
+    assert "**Conflicts with:** #5" in md
+    assert "`parallelization-factor-mismatch` (line 6)" in md
+    rows = table_rows(md)
+    assert rows[0] == ["Stream", "Name", "Hours", "Depends on", "Start → finish", "Agent"]
+    assert rows[1] == ["**A** ★", "Core Setup &amp; Schema", "2.0", "—", "0.0 → 2.0", "backend-specialist"]
+    assert rows[2][0] == "**B** ★" and rows[2][3] == "A" and rows[2][4] == "2.0 → 3.0"
+    assert rows[3][0] == "**C**"
+    assert len(md) <= 65536
+
+
+def test_mermaid_diagram_with_critical_path(seed: PlanReport) -> None:
+    md = render_summary(seed)
+    block = md.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block.startswith("graph LR")
+    assert 's0["A: Core Setup #38; Schema (2.0 h)"]' in block
+    assert block.count("-->") == 3 and "s0 --> s1" in block
+    assert "class s0,s1 critical" in block
+    assert "linkStyle 0 " in block  # the A → B edge
+
+
+def test_markdown_parses_as_one_table_and_one_fence(seed: PlanReport) -> None:
+    tokens = MarkdownIt("commonmark").enable("table").parse(render_summary(seed))
+    assert [t.info for t in tokens if t.type == "fence"] == ["mermaid"]
+    assert sum(1 for t in tokens if t.type == "table_open") == 1
+    assert sum(1 for t in tokens if t.type == "tr_open") == 5
+
+
+def test_hash_changes_with_the_plan(seed: PlanReport) -> None:
+    again = check_plan(seed.analysis)
+    assert plan_hash(again) == plan_hash(seed)
+    changed = seed.analysis.model_copy(deep=True)
+    changed.streams[1].hours = (2.0, 2.0)
+    assert plan_hash(check_plan(changed)) != plan_hash(seed)
+
+
+HOSTILE = "@octocat <script>alert(1)</script> a|b ``` `x` [link](http://e.x) <img src=x onerror=1> **b** &lt;i&gt;"
+
+
+def hostile_report() -> PlanReport:
+    streams = [
+        Stream(id="A", name=HOSTILE, line=3, hours=(1.0, 1.0), agent_type="@team/devs <b>", files=["x|y"]),
+        Stream(id="B", name="line\nbreak ```mermaid\n```", line=9, hours=(1.0, 1.0), depends_on=["A"],
+               external_deps=["@someone #12"]),
+    ]
+    diags = [Diagnostic(severity=Severity.WARNING, code="x", message="ping @octocat <b>bold</b> | pipe", line=2)]
+    return check_plan(Analysis(issue=7, title="<h1>@admin</h1>", streams=streams, diagnostics=diags))
+
+
+def test_untrusted_text_cannot_ping_inject_html_or_break_the_table() -> None:
+    md = render_summary(hostile_report())
+    assert not LIVE_MENTION.search(md)
+    assert not RAW_TAG.search(md), RAW_TAG.search(md)
+    rows = table_rows(md)
+    assert all(len(r) == 6 for r in rows), rows
+    # A ``` in a name cannot close or open a fence: exactly one fence, the diagram, and it ends where we end it.
+    tokens = MarkdownIt("commonmark").enable("table").parse(md)
+    fences = [t for t in tokens if t.type == "fence"]
+    assert [t.info for t in fences] == ["mermaid"]
+    assert fences[0].content.rstrip().endswith("stroke-width:3px")
+    # The rendered HTML has no tag from the input.
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(md)
+    for tag in ("<script", "<img", "<b>", "<h1"):
+        assert tag not in html
+
+
+def test_escape_inline() -> None:
+    out = escape_inline("@octocat <b>x</b> a|b `c`\nnext")
+    assert not LIVE_MENTION.search(out)
+    assert "<" not in out and ">" not in out
+    assert "\\|" in out and "\\`c\\`" in out
+    assert "\n" not in out
+    assert escape_inline("a & b") == "a &amp; b"
+
+
+def test_code_span_and_mermaid_label_cannot_be_escaped() -> None:
+    span = code_span("a `` b", in_table=True)
+    assert span.startswith("```") and span.endswith("```")
+    assert code_span("x|y", in_table=True) == "`x\\|y`"
+    label = mermaid_label('A"] --> B[```\n@x <b>')
+    assert label.startswith('"') and label.endswith('"') and label.count('"') == 2
+    assert "`" not in label and "<" not in label and "@" not in label and "\n" not in label
+    assert "@\u200d" in plain_text("@octocat title") and "\n" not in plain_text("a\nb")
+
+
+def test_status_links_sub_issues_and_shows_progress(seed: PlanReport) -> None:
+    status = LiveStatus(
+        streams={
+            "A": StreamStatus(number=12, url="https://github.com/o/r/issues/12", state="closed"),
+            "B": StreamStatus(number=13, url="https://github.com/o/r/issues/13", state="ready"),
+            "C": StreamStatus(number=14, url="https://github.com/o/r/issues/14", state="ready"),
+        },
+        notes=[Diagnostic(severity=Severity.WARNING, code="missing-issue", message="#99 does not exist")],
+        blocked_by_issues=[3],
+    )
+    md = render_summary(seed, status)
+    rows = table_rows(md)
+    assert rows[0][-2:] == ["Issue", "State"]
+    assert rows[1][-2:] == ["#12", "✅ closed"]
+    assert rows[2][-2:] == ["#13", "🟢 ready"]
+    assert rows[4][-2:] == ["—", "—"]  # D has no sub-issue yet
+    assert "1 of 4 streams done" in md and "2.0 h of 5.0 h" in md
+    assert "remaining critical path 1.0 h" in md
+    assert "`missing-issue`" in md and "**Blocked by:** #3" in md
+
+
+def big_report(n: int, seed: int = 1) -> PlanReport:
+    rng = random.Random(seed)
+    streams = []
+    for i in range(n):
+        deps = [f"S{j}" for j in rng.sample(range(i), min(i, 2))]
+        streams.append(
+            Stream(
+                id=f"S{i}",
+                name=f"Work item {i} with a reasonably long descriptive name @user <b>",
+                line=i + 1,
+                hours=(1.0, 2.0),
+                depends_on=deps,
+                files=[f"src/m{rng.randrange(n)}/f{k}.ts" for k in range(3)],
+                agent_type="backend-specialist",
+            )
+        )
+    return check_plan(Analysis(issue=1, title="Big", streams=streams))
+
+
+def test_large_plan_degrades_under_the_limit_and_says_so() -> None:
+    report = big_report(3000)
+    md = render_summary(report)
+    assert len(md) <= 65536
+    assert md.startswith("<!-- parallel-work-bot:summary issue=1 plan=")
+    assert "```mermaid" not in md and "Diagram omitted" in md
+    assert "<details><summary>Streams (3000)</summary>" in md
+    assert "more streams not shown" in md
+    assert "Shortened to fit" in md
+    assert not LIVE_MENTION.search(md)
+    assert not RAW_TAG.search(md)
+
+
+def test_medium_plan_folds_table_and_drops_diagram() -> None:
+    md = render_summary(big_report(80))
+    assert "<details><summary>Streams (80)</summary>" in md
+    assert "```mermaid" not in md and "Diagram omitted" in md
+    assert "more streams not shown" not in md
+
+
+@pytest.mark.parametrize("limit", [2000, 6000, 20000])
+def test_small_limits_are_respected(limit: int) -> None:
+    md = render_summary(big_report(300), limit=limit)
+    assert len(md) <= limit
+    assert md.startswith("<!-- parallel-work-bot:summary")
+
+
+def test_report_to_json_shape(seed: PlanReport) -> None:
+    data = report_to_json(seed)
+    assert list(data) == [
+        "issue", "title", "streams", "total_hours", "wall_hours", "speedup", "critical_path",
+        "conflicts_with", "stated", "diagnostics",
+    ]  # fmt: skip
+    assert data["issue"] == 4 and data["total_hours"] == [5.0, 5.0] and data["wall_hours"] == [3.0, 3.0]
+    assert data["speedup"] == [1.67, 1.67] and data["critical_path"] == ["A", "B"]
+    assert data["conflicts_with"] == [5]
+    streams = data["streams"]
+    assert isinstance(streams, list)
+    assert streams[0] == {
+        "id": "A", "name": "Core Setup & Schema", "hours": [2.0, 2.0], "depends_on": [],
+        "files": streams[0]["files"], "start": [0.0, 0.0], "finish": [2.0, 2.0],
+    }  # fmt: skip
+    assert "convex/schema.ts" in streams[0]["files"]
+
+
+def test_terminal_rendering(seed: PlanReport) -> None:
+    text = render_text(seed)
+    assert "Parallel work plan for #4: Configure Convex Backend" in text
+    assert "speed-up 1.67× (stated 2.0×)" in text
+    assert "Critical path: A → B (3.0 h)" in text
+    assert re.search(r"^\*\s+A\s+Core Setup & Schema\s+2\.0\s+—\s+0\.0 → 2\.0", text, re.M)
+    assert "parallelization-factor-mismatch" in text
+    hostile = render_text(hostile_report())
+    assert "\x1b" not in render_text(
+        check_plan(Analysis(streams=[Stream(id="A", name="evil \x1b[31mred", line=1)]))
+    )
+    assert "\n" not in hostile.splitlines()[0]

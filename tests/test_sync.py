@@ -1,0 +1,278 @@
+"""The sync against the local GitHub: the seed's structure, zero-write re-syncs, plan edits, readiness."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.sandbox import Sandbox
+from bot.sync import sync_issue
+from bot.sync.labels import AGENT_COLOR, PARALLEL_PLAN, PLAN_CONFLICT, STREAM, STREAM_READY
+from tests.paths import SEED
+from tests.test_sync_support import (
+    NAME,
+    OWNER,
+    REPO,
+    as_person,
+    client,
+    cyclic_seed,
+    edited_seed,
+    forget_labels,
+    issue,
+    seed_issues,
+    writes,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_labels() -> None:
+    forget_labels()
+
+
+#: 6 label creations + 4 creates + 4 links + 3 blocked-by + 1 label call on #4 + 2 conflict flags + 1 summary.
+SEED_MINIMUM = 6 + 4 + 4 + 3 + 1 + 2 + 1
+
+
+async def test_seed_first_sync_builds_the_structure(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4)
+    assert result.found_analysis and not result.errors
+    assert result.writes == writes(sandbox) == SEED_MINIMUM
+    snap = sandbox.snapshot(REPO)
+    parent = issue(snap, 4)
+    summaries = [c for c in parent["comments"] if c["body"].startswith("<!-- parallel-work-bot:summary")]
+    assert len(summaries) == 1 and summaries[0]["user"] == "parallel-work-bot[bot]"
+    assert parent["sub_issues"] == [6, 7, 8, 9]
+    titles = [issue(snap, n)["title"] for n in (6, 7, 8, 9)]
+    assert titles == [
+        "#4 · Stream A: Core Setup & Schema",
+        "#4 · Stream B: Provider Integration",
+        "#4 · Stream C: File Storage & Actions",
+        "#4 · Stream D: HTTP Actions for Webhooks",
+    ]
+    assert issue(snap, 6)["blocked_by"] == []
+    assert [issue(snap, n)["blocked_by"] for n in (7, 8, 9)] == [[6], [6], [6]]
+    assert set(issue(snap, 6)["labels"]) == {"stream", "agent:backend-specialist", "stream:ready"}
+    assert set(issue(snap, 7)["labels"]) == {"stream", "agent:fullstack-specialist"}
+    assert set(issue(snap, 8)["labels"]) == {"stream", "agent:backend-specialist"}
+    assert set(parent["labels"]) == {"parallel-plan", "plan:conflict"}
+    # conflicts_with: [5] -> #5 is flagged and points back to #4 with one bot comment.
+    other = issue(snap, 5)
+    assert other["labels"] == ["plan:conflict"]
+    notes = [c for c in other["comments"] if c["user"] == "parallel-work-bot[bot]"]
+    assert len(notes) == 1 and notes[0]["body"].startswith("<!-- parallel-work-bot:conflict of=#4 -->")
+    assert "#4" in notes[0]["body"]
+    # The labels exist with the bot's colours, not GitHub's default for auto-created ones.
+    colours = snap["labels"]
+    assert colours[STREAM.name] == STREAM.color and colours[STREAM_READY.name] == STREAM_READY.color
+    assert (
+        colours[PARALLEL_PLAN.name] == PARALLEL_PLAN.color
+        and colours[PLAN_CONFLICT.name] == PLAN_CONFLICT.color
+    )
+    assert colours["agent:backend-specialist"] == AGENT_COLOR
+    # The summary links every stream to its sub-issue; the sub-issue body has the region and a link back.
+    assert all(
+        f"/issues/{n}" in summaries[0]["body"] or f"#{n}" in summaries[0]["body"] for n in (6, 7, 8, 9)
+    )
+    body = issue(snap, 7)["body"]
+    assert body.startswith("<!-- parallel-work-bot:stream parent=4 id=B -->")
+    assert "Part of #4" in body and "Stream A" in body and "providers.tsx" in body
+
+
+async def test_second_sync_writes_nothing_and_reads_conditionally(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        snap = sandbox.snapshot(REPO)
+        before = sandbox.accounting(1).as_dict()
+        again = await sync_issue(gh, OWNER, NAME, 4)
+        middle = sandbox.accounting(1).as_dict()
+        third = await sync_issue(gh, OWNER, NAME, 4)
+        after = sandbox.accounting(1).as_dict()
+    assert again.writes == 0 and again.planned == [] and third.writes == 0
+    assert before["writes"] == middle["writes"] == after["writes"]
+    assert sandbox.snapshot(REPO) == snap
+    # Once the client has seen the state after its own writes, every read is a free 304.
+    assert after["not_modified"] > middle["not_modified"]
+    assert after["reads"] == middle["reads"]
+    assert after["points"] == middle["points"]
+
+
+async def test_sync_of_a_stream_sub_issue_syncs_its_parent(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        result = await sync_issue(gh, OWNER, NAME, 7)
+    assert result.issue == 4 and result.writes == 0 and result.found_analysis
+
+
+async def test_plan_edit_writes_exactly_the_delta(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        before = sandbox.snapshot(REPO)
+        sandbox.create_comment(REPO, 4, edited_seed())  # a newer analysis wins
+        result = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    done = sorted(w.description.split(":")[0] for w in result.planned)
+    assert done == sorted(
+        [
+            "create sub-issue for stream E",
+            "link stream E as a sub-issue of #4",
+            "stream E blocked by stream B",
+            "update #8 (body)",
+            "unblock #9 (stream D removed)",
+            "close #9",
+            "update summary",
+        ]
+    ), result.planned
+    assert again.writes == 0
+    snap = sandbox.snapshot(REPO)
+    assert issue(snap, 4)["sub_issues"] == [6, 7, 8, 9, 10]
+    d = issue(snap, 9)
+    assert (d["state"], d["state_reason"], d["blocked_by"]) == ("closed", "not_planned", [])
+    assert "no longer in the plan" in d["body"]
+    assert issue(snap, 10)["blocked_by"] == [7] and "stream:ready" not in issue(snap, 10)["labels"]
+    assert "**Estimate**: 3 h" in issue(snap, 8)["body"]
+    for n in (6, 7):
+        assert issue(snap, n) == issue(before, n)
+
+
+async def test_closing_a_blocker_makes_its_dependents_ready(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        sandbox.create_comment(REPO, 4, edited_seed())
+        await sync_issue(gh, OWNER, NAME, 4)
+        await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/6", {"state": "closed"})
+        result = await sync_issue(gh, OWNER, NAME, 6)  # the closed sub-issue's event syncs its parent
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert result.issue == 4 and again.writes == 0
+    snap = sandbox.snapshot(REPO)
+    assert "stream:ready" in issue(snap, 7)["labels"] and "stream:ready" in issue(snap, 8)["labels"]
+    assert "stream:ready" not in issue(snap, 10)["labels"]  # E waits for B, still open
+    assert issue(snap, 6)["state"] == "closed"
+    assert sorted(w.description for w in result.planned) == sorted(
+        ["label #7 stream:ready", "label #8 stream:ready", "update summary"]
+    )
+    summary = next(
+        c for c in issue(snap, 4)["comments"] if c["body"].startswith("<!-- parallel-work-bot:summary")
+    )
+    assert "1 of 4 streams done" in summary["body"]
+
+
+async def test_person_closed_stream_stays_closed_and_their_text_survives(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        body = sandbox.snapshot(REPO)["issues"]["7"]["body"]
+        await as_person(
+            sandbox, "PATCH", f"/repos/{REPO}/issues/7", {"body": body + "\n\nNotes by a person."}
+        )
+        await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/8", {"state": "closed"})
+        edited = SEED.read_text().replace("Configure ConvexProvider in Next.js app", "Configure the provider")
+        edited = edited.replace("### Stream C: File Storage & Actions", "### Stream C: Storage")
+        sandbox.create_comment(REPO, 4, edited)
+        await sync_issue(gh, OWNER, NAME, 4)
+    snap = sandbox.snapshot(REPO)
+    assert "Configure the provider" in issue(snap, 7)["body"]
+    assert issue(snap, 7)["body"].endswith("Notes by a person.")
+    c = issue(snap, 8)
+    assert c["state"] == "closed" and c["title"] == "#4 · Stream C: Storage"
+
+
+async def test_invalid_plan_writes_only_the_summary_and_label(sandbox: Sandbox) -> None:
+    seed_issues(sandbox, analysis=cyclic_seed())
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert result.errors and result.found_analysis and again.writes == 0
+    assert sorted(w.description for w in result.planned) == sorted(
+        [
+            "create label parallel-plan",
+            "create label plan:invalid",
+            "label #4 parallel-plan, plan:invalid",
+            "create summary",
+        ]
+    )
+    snap = sandbox.snapshot(REPO)
+    assert sorted(snap["issues"]) == ["1", "2", "3", "4", "5"]  # no sub-issue
+    assert issue(snap, 4)["sub_issues"] == [] and issue(snap, 5)["labels"] == []
+    summary = issue(snap, 4)["comments"][-1]["body"]
+    assert summary.startswith("<!-- parallel-work-bot:summary") and "A → D → A" in summary
+
+
+async def test_invalid_then_valid_again(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        sandbox.create_comment(REPO, 4, cyclic_seed())
+        broken = await sync_issue(gh, OWNER, NAME, 4)
+        sandbox.create_comment(REPO, 4, SEED.read_text())
+        fixed = await sync_issue(gh, OWNER, NAME, 4)
+    assert sorted(w.description for w in broken.planned) == sorted(
+        [
+            "create label plan:invalid",
+            "label #4 plan:invalid",
+            "update summary",
+        ]
+    )
+    assert sorted(w.description for w in fixed.planned) == ["unlabel #4 plan:invalid", "update summary"]
+    assert set(issue(sandbox.snapshot(REPO), 4)["labels"]) == {"parallel-plan", "plan:conflict"}
+
+
+async def test_dry_run_lists_the_writes_and_makes_none(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        dry = await sync_issue(gh, OWNER, NAME, 4, dry_run=True)
+        assert writes(sandbox) == 0 and dry.writes == 0 and dry.dry_run
+        real = await sync_issue(gh, OWNER, NAME, 4)
+    assert [w.description for w in dry.planned] == [w.description for w in real.planned]
+    assert len(dry.planned) == SEED_MINIMUM
+    assert any("{new B}" in w.path for w in dry.planned)
+
+
+async def test_two_concurrent_syncs_never_create_twice(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh1, client(sandbox) as gh2:
+        first, second = await asyncio.gather(sync_issue(gh1, OWNER, NAME, 4), sync_issue(gh2, OWNER, NAME, 4))
+    assert sorted([first.writes, second.writes]) == [0, SEED_MINIMUM]
+    snap = sandbox.snapshot(REPO)
+    assert len(snap["issues"]) == 9 and issue(snap, 4)["sub_issues"] == [6, 7, 8, 9]
+
+
+async def test_conflicts_with_missing_pr_and_self_are_warnings(sandbox: Sandbox) -> None:
+    sandbox.create_issue(REPO, "A pull request", "", pull_request=True)  # 1
+    text = SEED.read_text().replace("conflicts_with: [5]", "conflicts_with: [1, 2, 9]")
+    text = text.replace(
+        "parallelization_factor: 2.0\n", "parallelization_factor: 2.0\nconflicts_with: [1, 2, 9]\n"
+    )
+    sandbox.create_issue(REPO, "Epic", text)  # 2: the analysis in the body, listing itself
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 2)
+    codes = sorted(n.code for n in result.notes if n.code.startswith("sync-conflict"))
+    assert codes == ["sync-conflict-missing", "sync-conflict-pr", "sync-conflict-self"]
+    snap = sandbox.snapshot(REPO)
+    assert issue(snap, 1)["labels"] == [] and issue(snap, 1)["comments"] == []
+    assert "plan:conflict" not in issue(snap, 2)["labels"]
+    summary = issue(snap, 2)["comments"][-1]["body"]
+    assert "which does not exist" in summary and "pull request" in summary
+
+
+async def test_task_frontmatter_depends_on_blocks_the_issue(sandbox: Sandbox) -> None:
+    sandbox.create_issue(REPO, "Database", "")  # 1
+    body = (
+        "---\nname: API\nstatus: open\n"
+        "depends_on: [1, 7]\nconflicts_with: [1]\nparallel: false\n---\n\n# Task\n"
+    )
+    sandbox.create_issue(REPO, "API", body)  # 2
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 2)
+        again = await sync_issue(gh, OWNER, NAME, 2)
+    assert not result.found_analysis and again.writes == 0
+    assert [n.code for n in result.notes] == ["sync-dep-missing"]
+    snap = sandbox.snapshot(REPO)
+    assert issue(snap, 2)["blocked_by"] == [1]
+    assert issue(snap, 1)["labels"] == ["plan:conflict"] and issue(snap, 2)["labels"] == ["plan:conflict"]

@@ -1,0 +1,47 @@
+"""Every corpus document with streams, synced into a fresh repository: no contract violation, no exception."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.analysis.reader import read_analysis
+from bot.sandbox import Sandbox
+from bot.sync import sync_issue
+from tests.paths import CORPUS
+from tests.test_sync_support import client, forget_labels
+
+DOCS = sorted((CORPUS / "docs").glob("*.md"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_labels() -> None:
+    forget_labels()
+
+
+async def test_every_corpus_document_syncs(sandbox: Sandbox) -> None:
+    synced = 0
+    async with client(sandbox) as gh:
+        for i, path in enumerate(DOCS):
+            text = path.read_bytes().decode("utf-8")  # keep CRLF documents as they are
+            analysis = read_analysis(text)
+            if analysis is None or not analysis.streams:
+                continue
+            repo = f"octo/corpus{i}"
+            sandbox.add_repo(repo, installation_id=1)
+            sandbox.create_issue(repo, path.stem, "An issue with a plan in a comment.")
+            sandbox.create_comment(repo, 1, text)
+            owner, name = repo.split("/")
+            result = await sync_issue(gh, owner, name, 1)
+            again = await sync_issue(gh, owner, name, 1)
+            assert result.found_analysis, path.name
+            assert again.writes == 0, (path.name, again.planned)
+            snap = sandbox.snapshot(repo)
+            subs = snap["issues"]["1"]["sub_issues"]
+            assert len(subs) == (0 if result.errors else len(analysis.streams)), path.name
+            summaries = [
+                c for c in snap["issues"]["1"]["comments"] if "parallel-work-bot:summary" in c["body"]
+            ]
+            assert len(summaries) == 1, path.name
+            synced += 1
+    assert sandbox.violations == []
+    assert synced >= 40

@@ -1,0 +1,83 @@
+"""Convergence: fail each write of the seed's first sync (before or after it takes effect), sync again."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import gidgethub
+import gidgethub.aiohttp
+import pytest
+
+from bot.github.errors import OutcomeUnknown
+from bot.sandbox import Fault, Sandbox
+from bot.sync import sync_issue
+from tests.paths import OPENAPI
+from tests.test_sync_support import NAME, OWNER, REPO, client, forget_labels, seed_issues
+
+#: Writes of the seed's undisturbed first sync (see test_sync.SEED_MINIMUM).
+SEED_WRITES = 21
+WRITE_METHODS = "POST|PATCH|PUT|DELETE"
+
+
+@asynccontextmanager
+async def fresh_sandbox() -> AsyncIterator[Sandbox]:
+    """A started local GitHub with the contract check on and the seed's issues; fails on any violation."""
+    sb = Sandbox(OPENAPI, validate_responses=True)
+    sb.add_repo(REPO, installation_id=1)
+    sb.token = sb.issue_token(1)
+    seed_issues(sb)
+    await sb.start()
+    try:
+        yield sb
+    finally:
+        await sb.stop()
+    assert sb.violations == []
+
+
+@asynccontextmanager
+async def bare_client(sb: Sandbox) -> AsyncIterator[gidgethub.aiohttp.GitHubAPI]:
+    """Plain gidgethub: no retries and no OutcomeUnknown, so a failed write ends the first sync."""
+    async with aiohttp.ClientSession() as session:
+        yield gidgethub.aiohttp.GitHubAPI(
+            session, "parallel-work-bot", oauth_token=sb.token, base_url=sb.base_url
+        )
+
+
+_baseline: dict[str, Any] = {}
+
+
+async def baseline() -> dict[str, Any]:
+    """The snapshot after an undisturbed first sync (computed once)."""
+    if not _baseline:
+        forget_labels()
+        async with fresh_sandbox() as sb, client(sb) as gh:
+            result = await sync_issue(gh, OWNER, NAME, 4)
+            assert result.writes == SEED_WRITES
+            _baseline.update(sb.snapshot(REPO))
+    return _baseline
+
+
+@pytest.mark.parametrize("bare", [False, True], ids=["client", "bare"])
+@pytest.mark.parametrize("kind", ["502", "drop_after"])
+@pytest.mark.parametrize("k", range(1, SEED_WRITES + 1))
+async def test_fault_at_each_write_converges(k: int, kind: str, bare: bool) -> None:
+    expected = await baseline()
+    forget_labels()
+    async with fresh_sandbox() as sb:
+        fault = sb.add_fault(Fault(kind=kind, nth=k, method=WRITE_METHODS))
+        make = bare_client if bare else client
+        async with make(sb) as gh:
+            try:
+                await sync_issue(gh, OWNER, NAME, 4)
+            except (OutcomeUnknown, gidgethub.GitHubException, aiohttp.ClientError):
+                assert bare, "the bot's client re-reads and finishes within the same sync"
+        assert fault.fired == 1
+        sb.faults.clear()
+        async with client(sb) as gh:
+            await sync_issue(gh, OWNER, NAME, 4)
+            again = await sync_issue(gh, OWNER, NAME, 4)
+        assert again.writes == 0
+        assert sb.snapshot(REPO) == expected

@@ -1,0 +1,144 @@
+"""Limits checked before writing (streams, sub-issues, body size), failure notes, untrusted text, labels."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.sandbox import Sandbox
+from bot.sync import report_failure, sync_issue
+from tests.paths import SEED
+from tests.test_sync_support import (
+    NAME,
+    OWNER,
+    REPO,
+    as_person,
+    client,
+    forget_labels,
+    generated_plan,
+    issue,
+    seed_issues,
+    writes,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_labels() -> None:
+    forget_labels()
+
+
+def only_summary_and_labels(descriptions: list[str]) -> bool:
+    """True when a run wrote nothing but labels and the summary (no sub-issue, link or conflict)."""
+    return all(
+        d.startswith(("create label", "label #1 ", "create summary", "update summary")) for d in descriptions
+    )
+
+
+async def test_over_100_streams_writes_nothing_half_done(sandbox: Sandbox) -> None:
+    sandbox.create_issue(REPO, "Huge", "")
+    sandbox.create_comment(REPO, 1, generated_plan(101))
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 1)
+    assert result.errors and "sync-limit-streams" in [n.code for n in result.notes]
+    assert only_summary_and_labels([w.description for w in result.planned])
+    snap = sandbox.snapshot(REPO)
+    assert list(snap["issues"]) == ["1"] and "plan:invalid" in issue(snap, 1)["labels"]
+    assert "GitHub allows 100 sub-issues" in issue(snap, 1)["comments"][-1]["body"]
+
+
+async def test_parent_sub_issue_limit_counts_existing_ones(sandbox: Sandbox) -> None:
+    sandbox.create_issue(REPO, "Parent", "")
+    for k in range(98):
+        child = sandbox.create_issue(REPO, f"Child {k}", "")
+        await as_person(sandbox, "POST", f"/repos/{REPO}/issues/1/sub_issues", {"sub_issue_id": child["id"]})
+    await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/2", {"state": "closed"})  # closed ones count too
+    sandbox.create_comment(REPO, 1, generated_plan(3))
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 1)
+    assert "sync-limit-sub-issues" in [n.code for n in result.notes]
+    assert only_summary_and_labels([w.description for w in result.planned])
+    assert len(sandbox.snapshot(REPO)["issues"]) == 99
+
+
+async def test_body_over_githubs_size_is_refused(sandbox: Sandbox) -> None:
+    sandbox.create_issue(REPO, "Big", "")
+    # 900 file names full of `&`: the comment fits GitHub's limit, the escaped sub-issue body does not.
+    files = "".join(f"- `src/{i}/" + "&" * 40 + ".ts`\n" for i in range(900))
+    plan = generated_plan(2).replace("**Files**:\n- `src/part2/file0.ts`\n", "**Files**:\n" + files)
+    sandbox.create_comment(REPO, 1, plan)
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 1)
+    assert "sync-limit-body" in [n.code for n in result.notes]
+    assert only_summary_and_labels([w.description for w in result.planned])
+    assert len(sandbox.snapshot(REPO)["issues"]) == 1
+
+
+async def test_report_failure_notes_then_next_sync_clears(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        clean = issue(sandbox.snapshot(REPO), 4)["comments"][-1]["body"]
+        await report_failure(gh, OWNER, NAME, 4, "GitHub said 500 @octocat <b>x</b>")
+        await report_failure(gh, OWNER, NAME, 4, "GitHub said 500 @octocat <b>x</b>")  # same note: no write
+        noted = issue(sandbox.snapshot(REPO), 4)["comments"][-1]["body"]
+        count = writes(sandbox)
+        result = await sync_issue(gh, OWNER, NAME, 4)
+    assert noted.startswith(clean.rstrip()) and "The last sync failed" in noted
+    assert "@octocat" not in noted and "<b>" not in noted
+    assert count == 21 + 1
+    assert [w.description for w in result.planned] == ["update summary"]
+    assert issue(sandbox.snapshot(REPO), 4)["comments"][-1]["body"] == clean
+
+
+async def test_report_failure_without_summary_creates_one(sandbox: Sandbox) -> None:
+    sandbox.create_issue(REPO, "Plain", "")
+    async with client(sandbox) as gh:
+        await report_failure(gh, OWNER, NAME, 1, "boom")
+    comments = issue(sandbox.snapshot(REPO), 1)["comments"]
+    assert len(comments) == 1 and comments[0]["body"].startswith("<!-- parallel-work-bot:summary")
+
+
+async def test_untrusted_stream_text_cannot_ping_or_inject(sandbox: Sandbox) -> None:
+    text = SEED.read_text().replace("Core Setup & Schema", "Setup @octocat <img src=x> `x`")
+    text = text.replace("Initialize Convex, create schema", "ping @admin <script>alert(1)</script> | x")
+    seed_issues(sandbox, analysis=text)
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+    a = issue(sandbox.snapshot(REPO), 6)
+    assert "@octocat" not in a["title"] and "@admin" not in a["body"]
+    assert "<script>" not in a["body"] and "<img" not in a["body"]
+
+
+async def test_labels_a_person_added_are_never_removed(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        await as_person(
+            sandbox, "POST", f"/repos/{REPO}/issues/7/labels", {"labels": ["priority", "agent:human"]}
+        )
+        await as_person(sandbox, "POST", f"/repos/{REPO}/issues/4/labels", {"labels": ["epic"]})
+        text = SEED.read_text().replace("**Agent Type**: fullstack-specialist", "**Agent Type**: frontend")
+        sandbox.create_comment(REPO, 4, text)
+        result = await sync_issue(gh, OWNER, NAME, 4)
+    labels = set(issue(sandbox.snapshot(REPO), 7)["labels"])
+    # The bot's old agent label goes (it recorded adding it); the person's labels stay.
+    assert labels == {"stream", "agent:frontend", "priority", "agent:human"}
+    assert "epic" in issue(sandbox.snapshot(REPO), 4)["labels"]
+    assert "unlabel #7 agent:fullstack-specialist" in [w.description for w in result.planned]
+
+
+async def test_removed_stream_comes_back_reopened(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    text = SEED.read_text()
+    without_d = text[: text.index("### Stream D")] + text[text.index("## Coordination Points") :]
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        sandbox.create_comment(REPO, 4, without_d)
+        await sync_issue(gh, OWNER, NAME, 4)
+        sandbox.create_comment(REPO, 4, text)
+        back = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    d = issue(sandbox.snapshot(REPO), 9)
+    assert d["state"] == "open" and d["blocked_by"] == [6] and again.writes == 0
+    assert "no longer in the plan" not in d["body"]
+    assert len(sandbox.snapshot(REPO)["issues"]) == 9
+    assert "create sub-issue" not in " ".join(w.description for w in back.planned)

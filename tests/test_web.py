@@ -1,0 +1,174 @@
+"""The webhook endpoint over real HTTP: signatures, content types, sizes, unknown events, duplicates, health."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from bot.config import ConfigError, Settings
+from bot.jobs import JobQueue
+from bot.web import MAX_BODY, create_app, dumps, sign
+from tests.fixtures.app import MAINTAINER, REPO, BotApp, real_payload
+from tests.paths import SEED
+
+
+async def _seed_comment(bot_app: BotApp) -> dict[str, object]:
+    sb = bot_app.sandbox
+    sb.create_issue(REPO, "Plan here", user=MAINTAINER)
+    return sb.create_comment(REPO, 1, SEED.read_text(encoding="utf-8"), user=MAINTAINER)
+
+
+async def test_bad_or_missing_signature_is_401_and_nothing_happens(bot_app: BotApp) -> None:
+    comment = await _seed_comment(bot_app)
+    payload = bot_app.comment_event("created", comment)
+    body = dumps(payload)
+    status, answer = await bot_app.post("issue_comment", payload, signature=None)
+    assert (status, answer["outcome"]) == (401, "unsigned")
+    status, answer = await bot_app.post("issue_comment", payload, signature=sign(body, "not-the-secret"))
+    assert (status, answer["outcome"]) == (401, "bad_signature")
+    # A signature over other bytes (the payload tampered with after signing) is refused too.
+    status, _ = await bot_app.post("issue_comment", payload, signature=sign(body + b" ", bot_app.secret))
+    assert status == 401
+    await bot_app.idle()
+    assert bot_app.issue(1)["sub_issues"] == []
+    assert len(bot_app.sandbox.log) == 0  # the bot did not even talk to GitHub
+    # The refused delivery ids were not recorded: the genuine delivery with the same id is accepted.
+    status, answer = await bot_app.post("issue_comment", payload, delivery=bot_app.deliveries[0])
+    assert (status, answer["outcome"]) == (202, "queued")
+
+
+async def test_wrong_content_type_is_415(bot_app: BotApp) -> None:
+    payload = real_payload("ping.with-app_id.json")
+    status, answer = await bot_app.post("ping", payload, content_type="text/plain")
+    assert (status, answer["outcome"]) == (415, "unsupported_media_type")
+
+
+async def test_malformed_json_is_400(bot_app: BotApp) -> None:
+    status, answer = await bot_app.post("issue_comment", b'{"action": "created", "issue": ')
+    assert (status, answer["outcome"]) == (400, "malformed")
+    # Valid JSON that is not GitHub's shape for the event is a 400 as well, never a 500.
+    status, answer = await bot_app.post("issue_comment", b'{"action": "created"}')
+    assert (status, answer["outcome"]) == (400, "malformed")
+    status, answer = await bot_app.post("issue_comment", b"[1, 2, 3]")
+    assert (status, answer["outcome"]) == (400, "malformed")
+
+
+async def test_body_over_25_mb_is_413(bot_app: BotApp) -> None:
+    payload = real_payload("issue_comment.created.with-installation.json")
+    payload["comment"]["body"] = "x" * (MAX_BODY + 1)
+    status, answer = await bot_app.post("issue_comment", payload)
+    assert status == 413
+    assert answer["outcome"] == "too_large"
+    # Just under the limit is read and verified (and ignored: no plan, no command).
+    payload["comment"]["body"] = "x" * (MAX_BODY - 20_000)
+    status, answer = await bot_app.post("issue_comment", payload)
+    assert (status, answer["outcome"]) == (200, "ignored")
+
+
+async def test_unknown_event_is_200_ignored(bot_app: BotApp) -> None:
+    payload = real_payload("issue_dependencies.blocked_by_added.json")
+    status, answer = await bot_app.post("issue_dependencies", payload)
+    assert (status, answer["outcome"]) == (200, "ignored")
+    status, answer = await bot_app.post("star", {"action": "created", "starred_at": None})
+    assert (status, answer["outcome"]) == (200, "ignored")
+    assert bot_app.metrics.deliveries.value(event="star", outcome="ignored") == 1
+
+
+@pytest.mark.parametrize("name", ["ping.json", "ping.with-app_id.json"])
+async def test_ping_is_answered(bot_app: BotApp, name: str) -> None:
+    status, answer = await bot_app.post("ping", real_payload(name))
+    assert status == 200
+    assert answer["outcome"] == "ignored" and answer["why"] == "pong"
+
+
+@pytest.mark.parametrize(
+    "event,name",
+    [("installation", "installation.created.json"), ("installation", "installation.deleted.json"),
+     ("installation_repositories", "installation_repositories.added.json")],
+)
+async def test_installation_events_are_handled(bot_app: BotApp, event: str, name: str) -> None:
+    status, answer = await bot_app.post(event, real_payload(name))
+    assert (status, answer["outcome"]) == (200, "ignored")
+    assert bot_app.metrics.deliveries.value(event=event, outcome="ignored") == 1
+
+
+async def test_duplicate_delivery_is_processed_once(bot_app: BotApp) -> None:
+    comment = await _seed_comment(bot_app)
+    payload = bot_app.comment_event("created", comment)
+    delivery = str(uuid.uuid4())
+    status, answer = await bot_app.post("issue_comment", payload, delivery=delivery)
+    assert (status, answer["outcome"]) == (202, "queued")
+    await bot_app.idle()
+    writes = len(bot_app.sandbox.writes())
+    for _ in range(3):
+        status, answer = await bot_app.post("issue_comment", payload, delivery=delivery)
+        assert (status, answer["outcome"]) == (200, "duplicate")
+    await bot_app.idle()
+    assert len(bot_app.sandbox.writes()) == writes
+    assert bot_app.jobs("sync") == 1
+    assert bot_app.metrics.deliveries.value(event="issue_comment", outcome="duplicate") == 3
+
+
+async def test_healthz_and_metrics(bot_app: BotApp) -> None:
+    await bot_app.post("ping", real_payload("ping.json"))
+    base = bot_app.server.base_url
+    async with bot_app.http.get(base + "/healthz") as resp:
+        assert resp.status == 200
+        assert (await resp.json())["status"] == "ok"
+    async with bot_app.http.get(base + "/metrics") as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].startswith("text/plain")
+        text = await resp.text()
+    assert 'pwb_webhook_deliveries_total{event="ping",outcome="ignored"} 1' in text
+    for name in ("pwb_jobs_total", "pwb_github_requests_total", "pwb_github_rate_limit_remaining"):
+        assert f"# TYPE {name} " in text
+
+
+async def test_metrics_count_github_requests_and_rate_limit(bot_app: BotApp) -> None:
+    comment = await _seed_comment(bot_app)
+    await bot_app.post("issue_comment", bot_app.comment_event("created", comment))
+    await bot_app.idle()
+    acct, app = bot_app.sandbox.accounting(1), bot_app.sandbox.accounting("app")
+    m = bot_app.metrics
+    # Every request the local GitHub counted (as the installation, or as the App asking for a token).
+    assert m.github_requests.value(kind="read") == acct.reads + app.reads
+    assert m.github_requests.value(kind="write") == acct.writes + app.writes
+    assert m.github_requests.value(kind="not_modified") == acct.not_modified + app.not_modified
+    assert acct.writes > 0
+    assert m.rate_limit_remaining.value(installation="1") == acct.remaining
+    assert m.jobs.value(kind="sync", outcome="ok") == 1
+
+
+def test_refuses_to_start_without_a_secret_unless_local_mode() -> None:
+    queue = JobQueue()
+    with pytest.raises(ConfigError, match="GITHUB_WEBHOOK_SECRET"):
+        create_app(Settings(github_webhook_secret=None, local_mode=False), queue)
+    create_app(Settings(github_webhook_secret=None, local_mode=True), queue)
+
+
+async def test_local_mode_accepts_unsigned_deliveries() -> None:
+    from aiohttp import ClientSession, web
+
+    queue = JobQueue()  # no handler and no worker: the job stays queued where we can count it
+    await queue.open()
+    app = create_app(Settings(github_webhook_secret=None, local_mode=True), queue)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        payload = real_payload("issue_comment.created.with-installation.json")
+        payload["comment"]["body"] = "/analyze help"
+        async with ClientSession() as http, http.post(
+            f"http://127.0.0.1:{port}/webhook", data=json.dumps(payload),
+            headers={"Content-Type": "application/json", "X-GitHub-Event": "issue_comment",
+                     "X-GitHub-Delivery": "d-1"},
+        ) as resp:
+            assert resp.status == 202
+        assert await queue.pending() == 1
+    finally:
+        await runner.cleanup()
+        await queue.close()
