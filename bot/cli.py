@@ -7,40 +7,40 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-#: Subcommand name -> module in bot.commands. Each module has `add_arguments(parser)` and `run(args) -> int`.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "plan": ("plan", "read, check and render an analysis document"),
-    "sandbox": ("sandbox", "serve the local GitHub on loopback"),
-    "demo": ("demo", "run the whole bot against the local GitHub and show the result"),
-    "serve": ("serve", "run the GitHub App web server"),
-    "worker": ("worker", "run job workers (with DATABASE_URL)"),
-    "db": ("db", "database schema commands (with DATABASE_URL)"),
+#: Subcommand -> help. Each is `bot.commands.<name>` with `add_arguments(parser)` and `run(args) -> int`.
+COMMANDS: dict[str, str] = {
+    "demo": "run the bot against a local GitHub and show what it builds (no account needed)",
+    "plan": "read, check and render an analysis document",
+    "serve": "run the GitHub App web server",
+    "worker": "run job workers (needs DATABASE_URL)",
+    "db": "database commands (needs DATABASE_URL)",
+    "sandbox": "serve the local GitHub on loopback",
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the top-level parser; subcommand modules are imported only when present."""
-    parser = argparse.ArgumentParser(prog="parallel-work-bot", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, (module_name, help_text) in COMMANDS.items():
-        try:
-            module = importlib.import_module(f"bot.commands.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"bot.commands.{module_name}":
-                continue
-            raise
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Build the parser; with `only`, import just that subcommand's module so start-up stays fast."""
+    parser = argparse.ArgumentParser(
+        prog="parallel-work-bot",
+        description="Turn a parallel work analysis into GitHub structure.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(sp)
-        sp.set_defaults(_run=module.run)
+        if only is None or name == only:
+            module = importlib.import_module(f"bot.commands.{name}")
+            module.add_arguments(sp)
+            sp.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments and run the chosen subcommand; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    run = args._run
-    status: int = run(args)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(chosen if chosen in COMMANDS else None)
+    args = parser.parse_args(args_list)
+    status: int = args._run(args)
     sys.stdout.flush()
     return status
 

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: GitHub's own REST endpoint; pacing defaults to 1 s between writes there (GitHub's advice for content creation).
+#: GitHub's own REST endpoint; writes there are 1 s apart by default (GitHub's advice for content creation).
 GITHUB_COM_API = "https://api.github.com"
 DEFAULT_BOT_LOGIN = "parallel-work-bot[bot]"
+NO_SECRET = "GITHUB_WEBHOOK_SECRET is not set (set LOCAL_MODE=1 to run without one, locally only)"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -109,9 +110,9 @@ class Settings(BaseSettings):
         if self.github_app_id is None:
             raise ConfigError("GITHUB_APP_ID is not set (the App's numeric id from its settings page)")
         if self.private_key_pem() is None:
-            raise ConfigError("neither GITHUB_PRIVATE_KEY nor GITHUB_PRIVATE_KEY_PATH is set (the App's .pem key)")
+            raise ConfigError("neither GITHUB_PRIVATE_KEY nor GITHUB_PRIVATE_KEY_PATH is set (the App's key)")
         if self.github_webhook_secret is None and not self.local_mode:
-            raise ConfigError("GITHUB_WEBHOOK_SECRET is not set (set LOCAL_MODE=1 to run without one, locally only)")
+            raise ConfigError(NO_SECRET)
 
 
 def _check_pem(pem: str) -> None:
@@ -120,7 +121,7 @@ def _check_pem(pem: str) -> None:
     try:
         load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError) as exc:
-        raise ValueError("the App private key is not a PEM private key (expected -----BEGIN ... KEY-----)") from exc
+        raise ValueError("the App private key is not a PEM private key (-----BEGIN ... KEY-----)") from exc
 
 
 def _is_loopback(url: str) -> bool:

@@ -55,13 +55,16 @@ def generate_keys() -> tuple[str, str]:
     return private, public
 
 
-def repository_json(api: str, html: str, full_name: str, repo_id: int, owner: dict[str, Any]) -> dict[str, Any]:
+def repository_json(
+    api: str, html: str, full_name: str, repo_id: int, owner: dict[str, Any],
+) -> dict[str, Any]:
     """The `repository` object of a webhook payload, in GitHub's shape."""
     url = f"{api}/repos/{full_name}"
     name = full_name.split("/", 1)[1]
     stamp = "2026-01-01T00:00:00Z"
     templated = {
-        "archive_url": "/{archive_format}{/ref}", "assignees_url": "/assignees{/user}", "blobs_url": "/git/blobs{/sha}",
+        "archive_url": "/{archive_format}{/ref}", "assignees_url": "/assignees{/user}",
+        "blobs_url": "/git/blobs{/sha}",
         "branches_url": "/branches{/branch}", "collaborators_url": "/collaborators{/collaborator}",
         "comments_url": "/comments{/number}", "commits_url": "/commits{/sha}",
         "compare_url": "/compare/{base}...{head}", "contents_url": "/contents/{+path}",
@@ -78,7 +81,8 @@ def repository_json(api: str, html: str, full_name: str, repo_id: int, owner: di
     }
     data: dict[str, Any] = {
         "id": repo_id, "node_id": f"R_{repo_id}", "name": name, "full_name": full_name, "private": False,
-        "owner": owner, "html_url": f"{html}/{full_name}", "description": "The demo's repository", "fork": False,
+        "owner": owner, "html_url": f"{html}/{full_name}", "description": "The demo's repository",
+        "fork": False,
         "url": url, **{k: url + v for k, v in templated.items()},
         "created_at": stamp, "updated_at": stamp, "pushed_at": stamp,
         "git_url": f"git://github.com/{full_name}.git", "ssh_url": f"git@github.com:{full_name}.git",
@@ -110,7 +114,9 @@ def issue_comment_payload(
         "comment": comment,
         "repository": repository_json(sandbox.base_url, sandbox.shapes.html, repo, repo_id, owner),
         "sender": comment["user"],
-        "installation": {"id": installation_id, "node_id": f"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{installation_id}"},
+        "installation": {
+            "id": installation_id,
+            "node_id": f"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{installation_id}"},
     }
 
 
@@ -150,7 +156,8 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 
 
 async def _deliver(
-    http: aiohttp.ClientSession, server: BotServer, sandbox: Sandbox, body: bytes, delivery_id: str, secret: str,
+    http: aiohttp.ClientSession, server: BotServer, sandbox: Sandbox, body: bytes, delivery_id: str,
+    secret: str,
 ) -> Delivery:
     before = _counts(sandbox)
     started = time.perf_counter()
@@ -180,9 +187,9 @@ async def run_demo(plan: str, *, openapi: Path | None = None) -> DemoResult:
         seed_titles = ["Epic: real-time media app", "Set up the Next.js app", "Design the data model"]
         for seed_title in seed_titles:
             sandbox.create_issue(REPO, seed_title, body="Earlier work in this repository.", user=AUTHOR)
-        planned = sandbox.create_issue(REPO, title, body="The plan for this issue is in the comments.", user=AUTHOR)
+        planned = sandbox.create_issue(REPO, title, body="The plan is in the comments.", user=AUTHOR)
         sandbox.create_issue(REPO, "Integrate Clerk authentication",
-                             body="Sign-in with Clerk; its webhooks need the backend's HTTP actions.", user=AUTHOR)
+                             body="Sign-in with Clerk; its webhooks need HTTP actions.", user=AUTHOR)
         assert planned["number"] == PLAN_ISSUE, planned["number"]
         secret = secrets.token_hex(20)
         settings = Settings(
@@ -209,7 +216,7 @@ async def run_demo(plan: str, *, openapi: Path | None = None) -> DemoResult:
         await sandbox.stop()
 
 
-# ---- what the user sees ---------------------------------------------------------------------------------------
+# ---- what the user sees -------------------------------------------------------------------------------
 
 def _issues(result: DemoResult) -> list[dict[str, Any]]:
     issues: dict[str, dict[str, Any]] = result.snapshot["issues"]
@@ -223,7 +230,8 @@ def to_json(result: DemoResult) -> dict[str, Any]:
         "issues": [
             {
                 "number": i["number"], "title": i["title"], "state": i["state"], "labels": list(i["labels"]),
-                "parent": i["parent"], "sub_issues": list(i["sub_issues"]), "blocked_by": list(i["blocked_by"]),
+                "parent": i["parent"], "sub_issues": list(i["sub_issues"]),
+                "blocked_by": list(i["blocked_by"]),
                 "comments": [{"user": c["user"], "body": c["body"]} for c in i["comments"]],
             }
             for i in _issues(result)
@@ -260,7 +268,7 @@ def render_text(result: DemoResult) -> str:
     def section(title: str) -> None:
         out.extend(["", f"── {title} " + "─" * max(0, 74 - len(title))])
 
-    out.append("parallel-work-bot demo — the App and a local GitHub on 127.0.0.1; nothing leaves this machine.")
+    out.append("parallel-work-bot demo — the App and a local GitHub on 127.0.0.1; nothing leaves this host.")
     out.append(f"Repository {REPO}: issues #1–#{max(by_number)}; {AUTHOR} posted the plan as a comment on "
                f"#{PLAN_ISSUE}, and GitHub delivered a signed issue_comment webhook.")
     f = result.first

@@ -157,6 +157,7 @@ class JobQueue:
         on_give_up: GiveUpHandler | None = None,
         delivery_ttl: float = 7 * 24 * 3600,
         write_interval: float = 1.0,
+        write_lease: float = 10.0,
         pool_size: int = 10,
         pool_timeout: float = 3.0,
     ) -> None:
@@ -174,7 +175,7 @@ class JobQueue:
         if database_url:
             self.pool = make_pool(database_url, max_size=pool_size, timeout=pool_timeout)
             self._deliveries = PgDeliveries(self.pool, ttl=delivery_ttl)
-            self._pacer = PgPacer(self.pool, interval=write_interval)
+            self._pacer = PgPacer(self.pool, interval=write_interval, lease=write_lease)
             self.connector: PsycopgConnector | EmbeddedConnector = PsycopgConnector()
         else:
             self.connector = EmbeddedConnector()

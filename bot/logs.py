@@ -1,4 +1,4 @@
-"""Structured logging: one JSON object a line off a terminal, and a filter that keeps secrets out of every line."""
+"""Structured logging: one JSON object a line off a terminal, and a filter that keeps secrets out of it."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import time
 from collections.abc import Iterable
 from typing import IO, Any
 
-#: Things that look like credentials wherever they appear: GitHub tokens, JWTs, PEM keys, auth headers, URL passwords.
+#: What looks like a credential anywhere: GitHub tokens, JWTs, PEM keys, auth headers, URL passwords.
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S), "[REDACTED KEY]"),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
+     "[REDACTED KEY]"),
     (re.compile(r"\b(gh[pousr]_[A-Za-z0-9_]{8,}|github_pat_[A-Za-z0-9_]{8,})"), "[REDACTED]"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), "[REDACTED JWT]"),
     (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\",}\n]+"), r"\1[REDACTED]"),
@@ -84,7 +85,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -105,7 +107,8 @@ class TextFormatter(logging.Formatter):
         fields = " ".join(
             f"{k}={v}" for k, v in vars(record).items() if k not in _RESERVED and not k.startswith("_")
         )
-        line = f"{stamp} {record.levelname:<7} {record.name}: {record.getMessage()}" + (f"  {fields}" if fields else "")
+        line = f"{stamp} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        line += f"  {fields}" if fields else ""
         if record.exc_text:
             line += "\n" + record.exc_text
         return line
@@ -131,5 +134,6 @@ def setup_logging(
     root.addHandler(handler)
     root.setLevel(level.upper())
     # aiohttp's access log is one line per delivery: keep it at warning unless debugging.
-    logging.getLogger("aiohttp.access").setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
+    access = logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
+    logging.getLogger("aiohttp.access").setLevel(access)
     return handler

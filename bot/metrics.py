@@ -86,11 +86,12 @@ class Metrics:
     def __init__(self) -> None:
         self.deliveries = Counter(
             "pwb_webhook_deliveries_total",
-            "Webhook deliveries received, by event and outcome (queued, coalesced, ignored, duplicate, rejected...).",
+            "Webhook deliveries, by event and outcome (queued, coalesced, ignored, duplicate...).",
             ("event", "outcome"),
         )
-        self.jobs = Counter("pwb_jobs_total", "Jobs run, by kind and outcome (ok, failed, reported, deferred).",
-                            ("kind", "outcome"))
+        self.jobs = Counter(
+            "pwb_jobs_total", "Jobs run, by kind and outcome (ok, failed, reported, deferred...).",
+            ("kind", "outcome"))
         self.jobs_running = Gauge("pwb_jobs_running", "Jobs running now in this process.")
         self.github_requests = Counter(
             "pwb_github_requests_total",

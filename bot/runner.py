@@ -41,9 +41,10 @@ one sub-issue per stream and the *blocked by* links between them.
 | `/analyze dry-run` | List the writes a sync would make, and make none. |
 | `/analyze help` | Show this help. |
 
-Posting or editing a comment that holds an analysis (YAML frontmatter, then `### Stream A: Name` sections with \
-**Files**, **Estimated Hours** and **Dependencies**) syncs the issue by itself; so does closing or reopening one \
-of its stream sub-issues. Only people with write access to the repository can trigger the bot."""
+Posting or editing a comment that holds an analysis (YAML frontmatter, then `### Stream A: Name` \
+sections with **Files**, **Estimated Hours** and **Dependencies**) syncs the issue by itself; so does \
+closing or reopening one of its stream sub-issues. Only people with write access to the repository \
+can trigger the bot."""
 
 REFUSAL = """\
 Thank you for this! parallel-work-bot only acts on plans and `/analyze` commands from people with write \
@@ -157,8 +158,8 @@ class JobHandler:
         started = time.perf_counter()
         self.metrics.jobs_running.inc()
         outcome = "failed"
-        extra: dict[str, Any] = {"issue": request.issue_key, "kind": request.kind, "command": request.command,
-                 "delivery": request.delivery_id}
+        extra: dict[str, Any] = {"issue": request.issue_key, "kind": request.kind,
+                                 "command": request.command, "delivery": request.delivery_id}
         try:
             gh = await self.client(request)
             try:
@@ -189,7 +190,7 @@ class JobHandler:
         self.metrics.jobs.inc(kind=request.kind, outcome="reported")
         gh = await self.client(request)
         message = (f"The bot could not finish syncing this issue after several attempts "
-                   f"({type(exc).__name__}: {escape_inline(truncate(str(exc), 200))}). Nothing was lost: "
+                   f"({type(exc).__name__}: {truncate(str(exc), 200)}). Nothing was lost: "
                    "comment `/analyze` to try again once GitHub is reachable, or edit the plan.")
         await report_failure(gh, request.owner, request.repo, request.number, message)
         if request.kind == "command" and request.comment_id is not None:
@@ -233,8 +234,8 @@ class JobHandler:
             result = await sync_issue(gh, o, r, n)
             ok = result.found_analysis and not result.errors
             if is_command and not result.found_analysis:
-                await self._reply(gh, request, f"No parallel work analysis found on #{n}, so there is nothing "
-                                  "to sync. `/analyze help` shows what the bot reads.")
+                await self._reply(gh, request, f"No parallel work analysis found on #{n}, so there is "
+                                  "nothing to sync. `/analyze help` shows what the bot reads.")
         if is_command:
             await self._react(gh, request, "+1" if ok else "confused")
         return "ok" if ok else "unhappy"
@@ -254,6 +255,11 @@ class JobHandler:
         levels = {str(data.get("permission") or "").lower(), str(data.get("role_name") or "").lower()}
         return bool(levels & WRITE_LEVELS)
 
+    def _is_us(self, user: Any) -> bool:
+        """This App's bot account (a person quoting our marker must not steer the bot)."""
+        return (isinstance(user, dict) and user.get("type") == "Bot"
+                and user.get("login") == self.settings.bot_login)
+
     async def _refuse(self, gh: GitHubClient, request: JobRequest, login: str) -> None:
         """One polite reply per person and issue; nothing else is written."""
         await self._reply(gh, request, REFUSAL, key=f"refused user={_safe(login)}", once=True)
@@ -272,7 +278,7 @@ class JobHandler:
         body = truncate(f"{marker}\n{text}", MAX_COMMENT)
         base = f"/repos/{request.owner}/{request.repo}/issues"
         async for comment in gh.getiter(f"{base}/{request.number}/comments"):
-            if is_bot(comment.get("user")) and str(comment.get("body") or "").startswith(marker):
+            if self._is_us(comment.get("user")) and str(comment.get("body") or "").startswith(marker):
                 if once or comment.get("body") == body:
                     return
                 await gh.patch(f"{base}/comments/{comment['id']}", data={"body": body})

@@ -1,4 +1,4 @@
-"""The aiohttp web app: the signed webhook endpoint (verify, dedupe, enqueue, answer at once), /healthz, /metrics."""
+"""The aiohttp web app: the signed webhook endpoint (verify, dedupe, enqueue, answer at once), metrics."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from gidgethub import BadRequest, ValidationFailure, routing, sansio
 
-from bot.config import ConfigError, Settings
+from bot.config import NO_SECRET, ConfigError, Settings
 from bot.events import EVENTS, Intake
 from bot.events import router as default_router
 from bot.github.retry import RetryPolicy
@@ -41,7 +41,9 @@ METRICS = web.AppKey("metrics", Metrics)
 ROUTER = web.AppKey("router", routing.Router)
 
 
-def _reply(status: int, outcome: str, event: str = "", delivery: str | None = None, **extra: Any) -> web.Response:
+def _reply(
+    status: int, outcome: str, event: str = "", delivery: str | None = None, **extra: Any,
+) -> web.Response:
     body: dict[str, Any] = {"outcome": outcome}
     if event:
         body["event"] = event
@@ -52,7 +54,7 @@ def _reply(status: int, outcome: str, event: str = "", delivery: str | None = No
 
 
 async def webhook(request: web.Request) -> web.Response:
-    """POST <WEBHOOK_PATH>: verify the signature, drop redeliveries, dispatch to the event routers; 202 when queued."""
+    """POST <WEBHOOK_PATH>: verify the signature, drop redeliveries, dispatch; 202 when a job is queued."""
     app = request.app
     settings, metrics = app[SETTINGS], app[METRICS]
     started = time.perf_counter()
@@ -98,7 +100,8 @@ async def webhook(request: web.Request) -> web.Response:
         await app[ROUTER].dispatch(event, intake)
     except (KeyError, TypeError, ValueError) as exc:
         # The payload lacked what its event must carry: GitHub's shape was not followed.
-        log.warning("malformed payload", extra={"event": event_name, "delivery": delivery, "error": repr(exc)})
+        log.warning("malformed payload",
+                    extra={"event": event_name, "delivery": delivery, "error": repr(exc)})
         return done(400, "malformed")
     except Exception:
         # Queue or database unavailable: 503 tells the sender to redeliver later; nothing was accepted.
@@ -125,7 +128,7 @@ def create_app(
 ) -> web.Application:
     """The web application. Refuses (ConfigError) to run without a webhook secret unless LOCAL_MODE is set."""
     if settings.webhook_secret() is None and not settings.local_mode:
-        raise ConfigError("GITHUB_WEBHOOK_SECRET is not set (set LOCAL_MODE=1 to run without one, locally only)")
+        raise ConfigError(NO_SECRET)
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[QUEUE] = queue
@@ -138,7 +141,7 @@ def create_app(
 
 
 class BotServer:
-    """The whole App in one process: job queue (+ in-process worker without a database), handler and web app."""
+    """The whole App in one process: job queue (and its worker without a database), handler, web app."""
 
     def __init__(
         self, settings: Settings, *, metrics: Metrics | None = None, concurrency: int = 8,

@@ -1,4 +1,4 @@
-"""Checker: figures, schedule, critical path and every error/warning it reports, on the seed and built plans."""
+"""Checker: figures, schedule, critical path and every error/warning it reports (seed and built plans)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def stream(
 
 
 def plan(*streams: Stream, **kwargs: object) -> PlanReport:
-    return check_plan(Analysis(streams=list(streams), **kwargs))  # type: ignore[arg-type]
+    return check_plan(Analysis(streams=list(streams), **kwargs))
 
 
 def codes(report: PlanReport, severity: Severity | None = None) -> list[str]:
@@ -54,7 +54,7 @@ def only(report: PlanReport, code: str) -> list[Diagnostic]:
     return [d for d in report.diagnostics if d.code == code]
 
 
-# --- the seed ------------------------------------------------------------------------------------------------
+# --- the seed -------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +92,16 @@ def test_seed_diagnostics(seed: PlanReport) -> None:
     assert only(seed, "file-overlap") == []
     assert only(seed, "shared-file-concurrent") == []
     # Stated figures that agree raise nothing.
-    for code in ("estimated-hours-mismatch", "wall-time-mismatch", "total-work-mismatch", "efficiency-gain-mismatch"):
+    for code in (
+        "estimated-hours-mismatch",
+        "wall-time-mismatch",
+        "total-work-mismatch",
+        "efficiency-gain-mismatch",
+    ):
         assert only(seed, code) == []
 
 
-# --- dependency errors ---------------------------------------------------------------------------------------
+# --- dependency errors ----------------------------------------------------------------------------
 
 
 def test_cycle_is_named_and_other_streams_still_scheduled() -> None:
@@ -159,7 +164,7 @@ def test_reader_diagnostic_with_same_code_and_line_is_not_repeated() -> None:
     assert only(r, "duplicate-stream") == [reader_says]
 
 
-# --- figures -------------------------------------------------------------------------------------------------
+# --- figures --------------------------------------------------------------------------------------
 
 
 def test_ranges_give_low_and_high_figures() -> None:
@@ -199,7 +204,7 @@ def test_remaining_wall_counts_done_streams_as_zero() -> None:
     assert remaining_wall(r, ["A", "C"]) == (1.0, 1.0)
 
 
-# --- stated vs computed --------------------------------------------------------------------------------------
+# --- stated vs computed ---------------------------------------------------------------------------
 
 
 def test_stated_figures_that_differ_warn_with_both_numbers() -> None:
@@ -244,7 +249,7 @@ def test_more_streams_than_github_allows_sub_issues() -> None:
     assert only(plan(*many[:100]), "too-many-streams") == []
 
 
-# --- file overlaps -------------------------------------------------------------------------------------------
+# --- file overlaps --------------------------------------------------------------------------------
 
 
 def test_concurrent_streams_touching_one_file() -> None:
@@ -275,7 +280,9 @@ def test_glob_overlaps() -> None:
 
 
 def test_glob_against_glob() -> None:
-    r = plan(stream("A", 1, [], ["src/**"]), stream("B", 1, [], ["src/*/x.ts"]), stream("C", 1, [], ["lib/*"]))
+    r = plan(
+        stream("A", 1, [], ["src/**"]), stream("B", 1, [], ["src/*/x.ts"]), stream("C", 1, [], ["lib/*"])
+    )
     assert [d.message.split(" can run")[0] for d in only(r, "file-overlap")] == ["Streams A and B"]
 
 
@@ -309,3 +316,23 @@ def test_glob_helpers() -> None:
     assert not globs.overlaps("app/[id]/page.tsx", "app/i/page.tsx")  # brackets are literal
     assert globs.normalize_path("`convex/_generated/*` (auto-generated)") == "convex/_generated/*"
     assert globs.normalize_path("src/components/") == "src/components/**"
+
+
+def test_no_streams_reported_once_even_if_the_reader_did() -> None:
+    reader_says = Diagnostic(severity=Severity.WARNING, code="no-streams", message="none", line=1)
+    r = check_plan(Analysis(diagnostics=[reader_says]))
+    assert only(r, "no-streams") == [reader_says]
+    assert [d.code for d in check_plan(Analysis()).diagnostics] == ["no-streams"]
+
+
+def test_leading_slash_means_repository_root() -> None:
+    r = plan(stream("A", 1, [], ["/lib/monitoring/*"]), stream("B", 1, [], ["lib/monitoring/db.ts"]))
+    assert len(only(r, "file-overlap")) == 1
+
+
+def test_overlap_warnings_are_capped_and_counted() -> None:
+    # 150 pairs of concurrent streams, each pair sharing its own file.
+    streams = [stream(f"S{i}", 1, [], [f"f{i // 2}.ts"]) for i in range(300)]
+    found = only(plan(*streams), "file-overlap")
+    assert len(found) == 101
+    assert "50 more" in found[-1].message

@@ -67,6 +67,16 @@ async def test_second_read_is_a_304_served_from_the_cache(
     assert sandbox.log[-1].status == 200
 
 
+async def test_by_default_a_client_has_its_own_etag_cache(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    sandbox.create_issue(REPO, "Default")
+    gh = GitHubClient(session, base_url=sandbox.base_url, oauth_token=sandbox.token)
+    await gh.getitem(ISSUE, {"number": 1})
+    await gh.getitem(ISSUE, {"number": 1})
+    assert [e.status for e in sandbox.log] == [200, 304]
+
+
 async def test_without_a_cache_reads_are_not_conditional(
     sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,11 @@ def mismatches(analysis: Analysis | None, want: dict[str, Any]) -> list[str]:
         out.append(f"conflicts_with: got {analysis.conflicts_with}, want {want['conflicts_with']}")
     stated = want["stated"]
     fm, tl = analysis.frontmatter, analysis.timeline
-    for key, got in (("estimated_hours", fm.estimated_hours), ("wall_hours", tl.wall_hours),
-                     ("total_hours", tl.total_hours)):
+    for key, got in (
+        ("estimated_hours", fm.estimated_hours),
+        ("wall_hours", tl.wall_hours),
+        ("total_hours", tl.total_hours),
+    ):
         if not _hours_match(got, stated[key]):
             out.append(f"stated {key}: got {got}, want {stated[key]}")
     pf = stated["parallelization_factor"]
@@ -91,6 +95,35 @@ def test_document(want: dict[str, Any]) -> None:
     problems = mismatches(read_analysis(text), want)
     _RESULTS[want["file"]] = problems
     assert not problems, "\n".join(problems)
+
+
+def _wrap(text: str, how: str) -> str:
+    """The document as a comment would carry it: CRLF, or after prose in a fence or a <details> block."""
+    if how == "crlf":
+        return text.replace("\n", "\r\n")
+    prose = "Here is the analysis for this issue.\n\nThoughts welcome.\n\n"
+    if how == "fence":
+        longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
+        fence = "`" * max(3, longest + 1)
+        return f"{prose}{fence}markdown\n{text}\n{fence}\n\nThanks!\n"
+    return f"{prose}<details>\n<summary>Analysis</summary>\n\n{text}\n</details>\n\nThanks!\n"
+
+
+@pytest.mark.parametrize("how", ["crlf", "fence", "details"])
+@pytest.mark.parametrize("want", EXPECTED, ids=[e["file"] for e in EXPECTED])
+def test_document_wrapped(want: dict[str, Any], how: str) -> None:
+    """Wrapping a document the way comments do changes nothing in its reading (line numbers shift)."""
+    text = _path(want["file"]).read_text(encoding="utf-8")
+    plain = read_analysis(text)
+    wrapped = read_analysis(_wrap(text, how))
+    assert plain is not None and wrapped is not None
+    assert mismatches(wrapped, want) == mismatches(plain, want)
+    assert [s.model_dump(exclude={"line"}) for s in wrapped.streams] == [
+        s.model_dump(exclude={"line"}) for s in plain.streams
+    ]
+    shift = wrapped.source_line - plain.source_line
+    assert shift == (0 if how == "crlf" else 5 if how == "fence" else 7)
+    assert [s.line for s in wrapped.streams] == [s.line + shift for s in plain.streams]
 
 
 def test_mismatches_can_fail() -> None:

@@ -1,8 +1,9 @@
-"""The job queue, in memory and on a real PostgreSQL: one job per issue, coalescing, retries, rate-limit waits."""
+"""The job queue, in memory and on real PostgreSQL: one job per issue, coalescing, retries, rate limits."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class Commenter:
     overlaps: list[str] = field(default_factory=list)
     hold: asyncio.Event | None = None
     started: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
     _active: set[str] = field(default_factory=set)
 
     async def __call__(self, request: JobRequest) -> None:
@@ -63,6 +65,7 @@ class Commenter:
         finally:
             run.end = time.monotonic()
             self._active.discard(key)
+            self.finished.set()
 
 
 def comments(sandbox: Any, number: int) -> list[str]:
@@ -110,16 +113,19 @@ async def test_one_job_per_issue_at_a_time_in_order(sandbox: Any, make_queue: Qu
     # Commands never coalesce (one queueing key per comment), so every job runs: in order, one at a time.
     for step in range(4):
         for number in numbers:
-            assert await queue.enqueue(request(number, f"{number}-{step}", kind="command", comment_id=step + 1))
+            job = request(number, f"{number}-{step}", kind="command", comment_id=step + 1)
+            assert await queue.enqueue(job)
     await queue.wait_idle(30)
     assert handler.overlaps == []
     for number in numbers:
         assert comments(sandbox, number) == [f"job {number}-{step}" for step in range(4)]
         runs = [r for r in handler.runs if r.number == number]
-        assert all(a.end <= b.start for a, b in zip(runs, runs[1:], strict=False))
+        assert all(a.end <= b.start for a, b in itertools.pairwise(runs))
 
 
-async def test_burst_of_20_while_one_runs_coalesces_to_two_runs(sandbox: Any, make_queue: QueueFactory) -> None:
+async def test_burst_of_20_while_one_runs_coalesces_to_two_runs(
+    sandbox: Any, make_queue: QueueFactory
+) -> None:
     number = sandbox.create_issue(REPO, "busy issue")["number"]
     handler = Commenter(sandbox.base_url, sandbox.token, hold=asyncio.Event())
     queue = await make_queue(handler)
@@ -172,8 +178,7 @@ async def test_rate_limit_wait_reschedules_without_holding_the_worker(
     queue = await make_queue(handler, concurrency=1)
     await queue.enqueue(request(limited, "limited"))
     await asyncio.wait_for(handler.started.wait(), 10)
-    while not handler.runs[0].end:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(handler.finished.wait(), 10)
     failed_at = time.time()
     await queue.enqueue(request(other, "other"))
     await queue.wait_idle(30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -111,7 +112,7 @@ async def test_write_pacing_holds_across_two_processes(sandbox: Any, pg_dsn: str
         assert proc.returncode == 0, err.decode()
     writes = sorted(sandbox.writes(), key=lambda e: e.start)
     assert len(writes) == 2 * count
-    for before, after in zip(writes, writes[1:], strict=False):
+    for before, after in itertools.pairwise(writes):
         assert before.end <= after.start, "two writes of one installation overlapped"
         assert after.start - before.end >= interval * 0.9, "writes closer than the pacing interval"
     bodies = [c["body"] for c in sandbox.snapshot(REPO)["issues"][str(number)]["comments"]]

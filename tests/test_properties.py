@@ -1,7 +1,8 @@
-"""Property tests: the reader never raises, the schedule is a true longest path, the summary is always safe."""
+"""Property tests: the reader never raises, the schedule is the longest path, the summary is always safe."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from hypothesis import HealthCheck, given, settings
@@ -18,14 +19,38 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 # Pieces of real analyses, so generated text often looks like one (and reaches deep into the reader).
 FRAGMENTS = [
-    "---\n", "issue: 4\n", "estimated_hours: 2-3\n", "parallelization_factor: x\n", "conflicts_with: [5, a]\n",
-    "# Parallel Work Analysis: Issue #4\n", "## Parallel Streams\n", "### Stream A: Core\n", "### Stream 1 - X\n",
-    "#### **Stream B: Other (2 days)**\n", "**Files**:\n", "- `src/**`\n", "**Estimated Hours**: 1.5h\n",
-    "**Dependencies**: Stream A, Stream Z\n", "**Can Start**: after Streams A & B complete\n",
-    "- **Dependencies**:\n  - Stream B\n", "| Stream | Hours |\n|---|---|\n| A | 2 |\n", "```markdown\n", "```\n",
-    "<details>\n", "</details>\n", "## Expected Timeline\n", "- Wall time: 3.0 hours\n", "- Efficiency gain: 40%\n",
-    "## Coordination Points\n### Shared Files\n- `package.json`\n", "### 流A：前端\n", "**依赖**: 流A\n",
-    "@octocat <script>x</script> | ``` \r\n", "\x00\ufeff\u202e", "Stream ", "A", "\n",
+    "---\n",
+    "issue: 4\n",
+    "estimated_hours: 2-3\n",
+    "parallelization_factor: x\n",
+    "conflicts_with: [5, a]\n",
+    "# Parallel Work Analysis: Issue #4\n",
+    "## Parallel Streams\n",
+    "### Stream A: Core\n",
+    "### Stream 1 - X\n",
+    "#### **Stream B: Other (2 days)**\n",
+    "**Files**:\n",
+    "- `src/**`\n",
+    "**Estimated Hours**: 1.5h\n",
+    "**Dependencies**: Stream A, Stream Z\n",
+    "**Can Start**: after Streams A & B complete\n",
+    "- **Dependencies**:\n  - Stream B\n",
+    "| Stream | Hours |\n|---|---|\n| A | 2 |\n",
+    "```markdown\n",
+    "```\n",
+    "<details>\n",
+    "</details>\n",
+    "## Expected Timeline\n",
+    "- Wall time: 3.0 hours\n",
+    "- Efficiency gain: 40%\n",
+    "## Coordination Points\n### Shared Files\n- `package.json`\n",
+    "### 流A：前端\n",
+    "**依赖**: 流A\n",
+    "@octocat <script>x</script> | ``` \r\n",
+    "\x00\ufeff\u202e",
+    "Stream ",
+    "A",
+    "\n",
 ]
 
 document = st.one_of(
@@ -79,7 +104,9 @@ def brute_force_longest(streams: list[Stream], hours: dict[str, HourRange], k: i
 
 @FAST
 @given(dag_plans())
-def test_schedule_is_the_longest_path_and_respects_dependencies(plan: tuple[list[Stream], dict[str, HourRange]]) -> None:
+def test_schedule_is_the_longest_path_and_respects_dependencies(
+    plan: tuple[list[Stream], dict[str, HourRange]],
+) -> None:
     streams, hours = plan
     report = check_plan(Analysis(streams=streams))
     assert not report.has_errors
@@ -97,28 +124,30 @@ def test_schedule_is_the_longest_path_and_respects_dependencies(plan: tuple[list
     # The critical path is a chain of dependencies whose hours add up to the (high) wall time.
     path = report.critical_path
     by_id = {s.id: s for s in streams}
-    assert all(a in by_id[b].depends_on for a, b in zip(path, path[1:], strict=False))
+    assert all(a in by_id[b].depends_on for a, b in itertools.pairwise(path))
     assert abs(sum(hours[s][1] for s in path) - report.wall_hours[1]) < 1e-9
 
 
 untrusted = st.lists(
     st.sampled_from([*"@<>|`&#*_[]()\\\"'!~ -/\n\rabcXYZ019", "<script>", "<img src=x>", "```", "@octocat"]),
-    max_size=120,
+    max_size=60,
 ).map("".join)
 
 
 @st.composite
 def hostile_analyses(draw: st.DrawFn) -> Analysis:
-    n = draw(st.integers(0, 80))
+    n = draw(st.integers(0, 25))
     streams = [
         Stream(
             id=draw(untrusted.filter(bool)) if i % 7 == 0 else f"S{i}",
             name=draw(untrusted),
             line=i + 1,
-            hours=draw(st.none() | hour_ranges),
+            hours=draw(st.none() | hour_ranges | st.tuples(st.floats(), st.floats())),
             agent_type=draw(st.none() | untrusted),
             files=draw(st.lists(untrusted, max_size=3)),
-            depends_on=draw(st.lists(st.sampled_from([f"S{j}" for j in range(max(i, 1))]) | untrusted, max_size=3)),
+            depends_on=draw(
+                st.lists(st.sampled_from([f"S{j}" for j in range(max(i, 1))]) | untrusted, max_size=3)
+            ),
             external_deps=draw(st.lists(untrusted, max_size=2)),
             can_start=draw(st.none() | untrusted),
         )
@@ -131,14 +160,19 @@ def hostile_analyses(draw: st.DrawFn) -> Analysis:
     return Analysis(
         issue=draw(st.none() | st.integers(1, 10**6)),
         title=draw(st.none() | untrusted),
-        frontmatter=Frontmatter(parallelization_factor=draw(st.none() | st.floats(0, 10))),
+        frontmatter=Frontmatter(
+            parallelization_factor=draw(st.none() | st.floats()),
+            estimated_hours=draw(st.none() | st.tuples(st.floats(), st.floats())),
+        ),
         streams=streams,
         diagnostics=diagnostics,
     )
 
 
-@FAST
-@given(hostile_analyses(), st.sampled_from([65536, 65536, 8000, 1500]))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(hostile_analyses(), st.sampled_from([65536, 65536, 4000, 1500]))
 def test_rendered_summary_is_within_limit_and_safe(analysis: Analysis, limit: int) -> None:
     md = render_summary(check_plan(analysis), limit=limit)
     assert len(md) <= limit

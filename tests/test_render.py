@@ -1,4 +1,4 @@
-"""Renderer: the summary comment (marker, table, diagram, findings, status), escaping, limits, JSON and hash."""
+"""Renderer: summary comment (marker, table, diagram, findings, status), escaping, limits, JSON, hash."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from bot.analysis.models import (
 )
 from bot.analysis.reader import read_analysis
 from bot.analysis.render import plan_hash, render_summary, render_text, report_to_json
-from tests.paths import SEED
+from tests.paths import CORPUS, SEED
 
 LIVE_MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9]")
 RAW_TAG = re.compile(r"<(?!!-- parallel-work-bot:summary |/?details>|/?summary>)[A-Za-z/!?]")
@@ -89,16 +89,26 @@ def test_hash_changes_with_the_plan(seed: PlanReport) -> None:
     assert plan_hash(check_plan(changed)) != plan_hash(seed)
 
 
-HOSTILE = "@octocat <script>alert(1)</script> a|b ``` `x` [link](http://e.x) <img src=x onerror=1> **b** &lt;i&gt;"
+HOSTILE = (
+    "@octocat <script>alert(1)</script> a|b ``` `x` [link](http://e.x) <img src=x onerror=1> **b** &lt;i&gt;"
+)
 
 
 def hostile_report() -> PlanReport:
     streams = [
         Stream(id="A", name=HOSTILE, line=3, hours=(1.0, 1.0), agent_type="@team/devs <b>", files=["x|y"]),
-        Stream(id="B", name="line\nbreak ```mermaid\n```", line=9, hours=(1.0, 1.0), depends_on=["A"],
-               external_deps=["@someone #12"]),
+        Stream(
+            id="B",
+            name="line\nbreak ```mermaid\n```",
+            line=9,
+            hours=(1.0, 1.0),
+            depends_on=["A"],
+            external_deps=["@someone #12"],
+        ),
     ]
-    diags = [Diagnostic(severity=Severity.WARNING, code="x", message="ping @octocat <b>bold</b> | pipe", line=2)]
+    diags = [
+        Diagnostic(severity=Severity.WARNING, code="x", message="ping @octocat <b>bold</b> | pipe", line=2)
+    ]
     return check_plan(Analysis(issue=7, title="<h1>@admin</h1>", streams=streams, diagnostics=diags))
 
 
@@ -108,7 +118,7 @@ def test_untrusted_text_cannot_ping_inject_html_or_break_the_table() -> None:
     assert not RAW_TAG.search(md), RAW_TAG.search(md)
     rows = table_rows(md)
     assert all(len(r) == 6 for r in rows), rows
-    # A ``` in a name cannot close or open a fence: exactly one fence, the diagram, and it ends where we end it.
+    # A ``` in a name cannot open or close a fence: one fence (the diagram), ending where we end it.
     tokens = MarkdownIt("commonmark").enable("table").parse(md)
     fences = [t for t in tokens if t.type == "fence"]
     assert [t.info for t in fences] == ["mermaid"]
@@ -157,6 +167,7 @@ def test_status_links_sub_issues_and_shows_progress(seed: PlanReport) -> None:
     assert "1 of 4 streams done" in md and "2.0 h of 5.0 h" in md
     assert "remaining critical path 1.0 h" in md
     assert "`missing-issue`" in md and "**Blocked by:** #3" in md
+    assert "class s0 done" in md  # finished streams are shaded in the diagram
 
 
 def big_report(n: int, seed: int = 1) -> PlanReport:
@@ -235,3 +246,20 @@ def test_terminal_rendering(seed: PlanReport) -> None:
         check_plan(Analysis(streams=[Stream(id="A", name="evil \x1b[31mred", line=1)]))
     )
     assert "\n" not in hostile.splitlines()[0]
+
+
+def test_every_corpus_document_renders_safely() -> None:
+    rendered = 0
+    for path in sorted((CORPUS / "docs").glob("*.md")):
+        analysis = read_analysis(path.read_text(encoding="utf-8"))
+        if analysis is None:
+            continue
+        md = render_summary(check_plan(analysis))
+        rendered += 1
+        assert md.startswith("<!-- parallel-work-bot:summary "), path.name
+        assert len(md) <= 65536, path.name
+        assert not LIVE_MENTION.search(md), path.name
+        assert not RAW_TAG.search(md), (path.name, RAW_TAG.search(md))
+        fences = [line for line in md.splitlines() if line.startswith("```")]
+        assert fences in ([], ["```mermaid", "```"]), path.name
+    assert rendered >= 50

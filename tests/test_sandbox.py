@@ -100,7 +100,7 @@ async def test_bad_and_expired_tokens_get_401(sandbox: Sandbox, api: Api) -> Non
     assert (await api("GET", ISSUES, token=short)).status == 401
 
 
-async def test_token_expiry_follows_the_injected_clock(app_keys: object) -> None:
+async def test_token_expiry_follows_the_injected_clock() -> None:
     now = [1_000_000.0]
     sb = Sandbox(clock=lambda: now[0])
     sb.add_repo(REPO)
@@ -322,3 +322,9 @@ async def test_malformed_json_is_400(sandbox: Sandbox, api: Api) -> None:
     r = await api("POST", f"{ISSUES}/1/comments", raw=b"{not json")
     assert r.status in (400, 422)
     sandbox.violations.clear()  # the contract check may also flag the undecodable body; that is the point
+
+
+async def test_unsupported_api_version_is_400(sandbox: Sandbox, api: Api) -> None:
+    r = await api("GET", ISSUES, headers={"X-GitHub-Api-Version": "2019-01-01"})
+    assert r.status == 400 and "2019-01-01" in r.data["message"]
+    assert (await api("GET", ISSUES, headers={"X-GitHub-Api-Version": "2026-03-10"})).status == 200

@@ -80,7 +80,8 @@ async def test_cli_prints_a_token_when_none_is_given() -> None:
         base, token = first.split()[3], second.split()[-1]
         assert token.startswith("ghs_")
         headers = {"Authorization": f"token {token}"}
-        async with aiohttp.ClientSession(headers=headers) as session, session.get(f"{base}/repos/octo/sandbox/issues") as r:
+        url = f"{base}/repos/octo/sandbox/issues"
+        async with aiohttp.ClientSession(headers=headers) as session, session.get(url) as r:
             assert r.status == 200
     finally:
         proc.send_signal(signal.SIGTERM)

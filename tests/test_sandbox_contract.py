@@ -1,8 +1,7 @@
-"""The contract check: wrong requests are rejected and recorded; every answer validates against the description."""
+"""The contract check: wrong requests are rejected and recorded; every answer fits the description."""
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from typing import Any
@@ -110,13 +109,7 @@ def test_recorded_github_responses_validate() -> None:
 
 def test_nullable_enums_need_the_null_reading() -> None:
     """Read literally, the description's nullable enum `state_reason` rejects GitHub's real `null`."""
-    spec = json.loads(OPENAPI.read_text())
-    literal = Contract.__new__(Contract)
-    from openapi_core import OpenAPI
-
-    literal.openapi = OpenAPI.from_dict(copy.deepcopy(spec))
-    literal.spec = spec
-    literal.operations = load_contract(OPENAPI).operations
+    literal = Contract(json.loads(OPENAPI.read_text()), null_in_nullable_enums=False)
     recorded = json.loads((FIXTURES / "add-labels-to-issue.normalized-fixture.json").read_text())[0]
     body = json.dumps(recorded["response"]).encode()
     headers = CIMultiDict({"Content-Type": "application/json"})

@@ -1,4 +1,4 @@
-"""Faults on demand and accounting of the local GitHub: faults fire as scripted; counters and the log add up."""
+"""Faults on demand and accounting of the local GitHub: faults fire as scripted; the counters add up."""
 
 from __future__ import annotations
 
@@ -125,6 +125,7 @@ async def test_accounting_and_request_log(sandbox: Sandbox, api: Api) -> None:
         "not_modified": 1,
         "points": 2 + 10,
         "faults": 0,
+        "secondary_limited": 0,
         "used": 4,
         "remaining": 4996,
     }
@@ -138,9 +139,7 @@ async def test_accounting_and_request_log(sandbox: Sandbox, api: Api) -> None:
     ]
     assert [e.seq for e in log] == [1, 2, 3, 4, 5]
     assert all(e.start <= e.end for e in log)
-    assert all(
-        a.end <= b.start for a, b in itertools.pairwise(log)
-    )  # sequential calls do not overlap
+    assert all(a.end <= b.start for a, b in itertools.pairwise(log))  # sequential calls do not overlap
     assert all(e.api_version == "2022-11-28" and e.installation_id == 1 for e in log)
     assert [e.path for e in sandbox.writes()] == [f"{ISSUES}/1/comments", f"{ISSUES}/1"]
 
@@ -152,3 +151,38 @@ async def test_log_shows_overlapping_writes(sandbox: Sandbox, api: Api) -> None:
     await asyncio.gather(*(api("POST", f"{ISSUES}/1/comments", {"body": str(i)}) for i in range(2)))
     a, b = sandbox.writes()
     assert a.start < b.end and b.start < a.end
+
+
+async def test_content_creation_limit_per_minute() -> None:
+    """With `secondary_limit`, the 81st POST in a minute gets a secondary-limit 403 until the window moves."""
+    now = [1_700_000_000.0]
+    sb = Sandbox(clock=lambda: now[0], secondary_limit=80)
+    sb.add_repo(REPO)
+    token = sb.issue_token(1, ttl=10_000)
+    sb.create_issue(REPO, "t")
+    await sb.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            caller = Api(session, sb.base_url, token)
+            for i in range(80):
+                now[0] += 0.5
+                assert (await caller("POST", f"{ISSUES}/1/comments", {"body": str(i)})).status == 201
+            limited = await caller("POST", f"{ISSUES}/1/comments", {"body": "81"})
+            assert limited.status == 403 and "secondary rate limit" in limited.data["message"]
+            assert 1 <= int(limited.headers["Retry-After"]) <= 21
+            assert (
+                await caller("PATCH", f"{ISSUES}/1", {"title": "edits are not content creation"})
+            ).status == 200
+            now[0] += int(limited.headers["Retry-After"])
+            assert (await caller("POST", f"{ISSUES}/1/comments", {"body": "later"})).status == 201
+    finally:
+        await sb.stop()
+    assert sb.accounting(1).secondary_limited == 1
+    assert len(sb.snapshot(REPO)["issues"]["1"]["comments"]) == 81
+
+
+async def test_secondary_limit_without_retry_after(sandbox: Sandbox, api: Api) -> None:
+    sandbox.faults.add(Fault("secondary", retry_after=-1))
+    r = await api("GET", ISSUES)
+    assert r.status == 403 and "Retry-After" not in r.headers
+    assert "secondary rate limit" in r.data["message"]

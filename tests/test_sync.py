@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.sandbox import Sandbox
-from bot.sync import sync_issue
+from bot.sync import engine, sync_issue
+from bot.sync.diff import in_order, reorder_moves
 from bot.sync.labels import AGENT_COLOR, PARALLEL_PLAN, PLAN_CONFLICT, STREAM, STREAM_READY
 from tests.paths import SEED
 from tests.test_sync_support import (
@@ -161,6 +164,15 @@ async def test_closing_a_blocker_makes_its_dependents_ready(sandbox: Sandbox) ->
         c for c in issue(snap, 4)["comments"] if c["body"].startswith("<!-- parallel-work-bot:summary")
     )
     assert "1 of 4 streams done" in summary["body"]
+    # Reopening the blocker moves the label back.
+    async with client(sandbox) as gh:
+        await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/6", {"state": "open"})
+        reopened = await sync_issue(gh, OWNER, NAME, 4)
+    assert sorted(w.description for w in reopened.planned) == sorted(
+        ["unlabel #7 stream:ready", "unlabel #8 stream:ready", "update summary"]
+    )
+    snap = sandbox.snapshot(REPO)
+    assert "stream:ready" not in issue(snap, 7)["labels"] and "stream:ready" in issue(snap, 6)["labels"]
 
 
 async def test_person_closed_stream_stays_closed_and_their_text_survives(sandbox: Sandbox) -> None:
@@ -241,6 +253,7 @@ async def test_two_concurrent_syncs_never_create_twice(sandbox: Sandbox) -> None
     assert sorted([first.writes, second.writes]) == [0, SEED_MINIMUM]
     snap = sandbox.snapshot(REPO)
     assert len(snap["issues"]) == 9 and issue(snap, 4)["sub_issues"] == [6, 7, 8, 9]
+    assert not engine._LOCKS.get(asyncio.get_running_loop())  # no lock is kept once nobody waits
 
 
 async def test_conflicts_with_missing_pr_and_self_are_warnings(sandbox: Sandbox) -> None:
@@ -276,3 +289,105 @@ async def test_task_frontmatter_depends_on_blocks_the_issue(sandbox: Sandbox) ->
     snap = sandbox.snapshot(REPO)
     assert issue(snap, 2)["blocked_by"] == [1]
     assert issue(snap, 1)["labels"] == ["plan:conflict"] and issue(snap, 2)["labels"] == ["plan:conflict"]
+
+
+async def test_sub_issues_follow_stream_order(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    text = SEED.read_text()
+    stream_e = "### Stream E: Early Checks\n**Scope**: Lint\n**Dependencies**: Stream A\n\n"
+    at = text.index("### Stream B")
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        sandbox.create_comment(REPO, 4, text[:at] + stream_e + text[at:])  # E between A and B
+        inserted = await sync_issue(gh, OWNER, NAME, 4)
+        assert issue(sandbox.snapshot(REPO), 4)["sub_issues"] == [6, 10, 7, 8, 9]
+        moves = [w for w in inserted.planned if w.path.endswith("/sub_issues/priority")]
+        assert len(moves) == 1
+        blocks = text[text.index("### Stream A") : text.index("## Coordination Points")].split("### ")[1:]
+        head, tail = text[: text.index("### Stream A")], text[text.index("## Coordination Points") :]
+        reordered = head + "".join("### " + b for b in reversed(blocks)) + stream_e + tail  # D C B A E
+        sandbox.create_comment(REPO, 4, reordered)
+        moved = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert issue(sandbox.snapshot(REPO), 4)["sub_issues"] == [9, 8, 7, 6, 10]
+    assert again.writes == 0, (again.planned, moved.planned)
+    # A, E stay (the longest run already in order); D, C, B move.
+    assert len([w for w in moved.planned if w.path.endswith("/sub_issues/priority")]) == 3
+
+
+@given(st.permutations(list("ABCDEFG")), st.lists(st.sampled_from("XYZ"), max_size=3, unique=True))
+def test_reorder_moves_put_streams_in_plan_order(order: list[str], others: list[str]) -> None:
+    """The move plan, applied to the list (others' sub-issues in it too), gives the plan order."""
+    items = order[:3] + others + order[3:]
+    want = sorted(order)
+    moves = reorder_moves(items, want)
+    for sid, side, anchor in moves:
+        items.remove(sid)
+        at = items.index(anchor)
+        items.insert(at + 1 if side == "after" else at, sid)
+    assert [x for x in items if x in want] == want
+    assert len(moves) == len(want) - len(in_order(order, want))
+
+
+async def test_dropped_conflicts_and_issue_dependencies_are_undone(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    sandbox.create_issue(REPO, "Issue 6", "")  # 6, plays an issue-level blocker of #4
+    await as_person(
+        sandbox, "PATCH", f"/repos/{REPO}/issues/4", {"body": "---\ndepends_on: [6]\n---\n\nTask."}
+    )
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        snap = sandbox.snapshot(REPO)
+        assert issue(snap, 4)["blocked_by"] == [6] and "plan:conflict" in issue(snap, 5)["labels"]
+        await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/4", {"body": "Task, no frontmatter."})
+        sandbox.create_comment(REPO, 4, SEED.read_text().replace("The `conflicts_with: [5]`", "The note"))
+        result = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert sorted(w.description for w in result.planned) == sorted(
+        [
+            "#4 no longer blocked by #6",
+            "remove conflict note on #5",
+            "unlabel #5 plan:conflict",
+            "unlabel #4 plan:conflict",
+            "update summary",
+        ]
+    )
+    assert again.writes == 0
+    snap = sandbox.snapshot(REPO)
+    assert issue(snap, 4)["blocked_by"] == [] and issue(snap, 5)["labels"] == []
+    assert [c for c in issue(snap, 5)["comments"] if c["user"] == "parallel-work-bot[bot]"] == []
+
+
+async def test_only_bot_markers_count_and_duplicate_summaries_go(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    fake = "<!-- parallel-work-bot:summary issue=4 plan=x -->\nA person's look-alike."
+    sandbox.create_comment(REPO, 4, fake)  # a person quoting the marker: never edited, never read as ours
+    sandbox.create_issue(
+        REPO, "Look-alike", "<!-- parallel-work-bot:stream parent=4 id=A -->\n"
+    )  # 6, by a person
+    bot = "parallel-work-bot[bot]"
+    sandbox.create_comment(REPO, 4, "<!-- parallel-work-bot:summary issue=4 plan=old -->\nold", user=bot)
+    sandbox.create_comment(REPO, 4, "<!-- parallel-work-bot:summary issue=4 plan=old -->\ndup", user=bot)
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    descriptions = [w.description for w in result.planned]
+    assert "update summary" in descriptions and "delete duplicate summary" in descriptions
+    assert "create summary" not in descriptions and again.writes == 0
+    snap = sandbox.snapshot(REPO)
+    bodies = [c["body"] for c in issue(snap, 4)["comments"]]
+    assert fake in bodies and sum(b.startswith("<!-- parallel-work-bot:summary") for b in bodies) == 2
+    assert issue(snap, 4)["sub_issues"] == [7, 8, 9, 10]  # the person's look-alike #6 is not taken for A
+
+
+async def test_a_bot_label_deleted_behind_the_cache_gets_its_colour_back(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)  # the label cache now says `stream` exists
+        await as_person(sandbox, "DELETE", f"/repos/{REPO}/labels/stream", {})
+        sandbox.create_comment(REPO, 4, edited_seed())  # a new stream E: created with `stream`
+        result = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert "restore label stream" in [w.description for w in result.planned]
+    assert sandbox.snapshot(REPO)["labels"]["stream"] == STREAM.color
+    assert again.writes == 0

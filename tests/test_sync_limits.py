@@ -134,11 +134,32 @@ async def test_removed_stream_comes_back_reopened(sandbox: Sandbox) -> None:
         await sync_issue(gh, OWNER, NAME, 4)
         sandbox.create_comment(REPO, 4, without_d)
         await sync_issue(gh, OWNER, NAME, 4)
-        sandbox.create_comment(REPO, 4, text)
+        # D comes back, and a new stream E waits for it: D is reopened, so E is not ready.
+        stream_e = (
+            "### Stream E: Webhook Tests\n**Scope**: Test the webhooks\n**Agent Type**: backend-specialist\n"
+            "**Estimated Hours**: 1.0\n**Dependencies**: Stream D\n\n"
+        )
+        at = text.index("## Coordination Points")
+        sandbox.create_comment(REPO, 4, text[:at] + stream_e + text[at:])
         back = await sync_issue(gh, OWNER, NAME, 4)
         again = await sync_issue(gh, OWNER, NAME, 4)
-    d = issue(sandbox.snapshot(REPO), 9)
+    snap = sandbox.snapshot(REPO)
+    d = issue(snap, 9)
     assert d["state"] == "open" and d["blocked_by"] == [6] and again.writes == 0
     assert "no longer in the plan" not in d["body"]
-    assert len(sandbox.snapshot(REPO)["issues"]) == 9
-    assert "create sub-issue" not in " ".join(w.description for w in back.planned)
+    assert len(snap["issues"]) == 10 and "stream:ready" not in issue(snap, 10)["labels"]
+    assert "create sub-issue for stream D" not in " ".join(w.description for w in back.planned)
+
+
+async def test_removed_stream_a_person_reopened_is_left_alone(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    text = SEED.read_text()
+    without_d = text[: text.index("### Stream D")] + text[text.index("## Coordination Points") :]
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        sandbox.create_comment(REPO, 4, without_d)
+        await sync_issue(gh, OWNER, NAME, 4)
+        await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/9", {"state": "open"})
+        result = await sync_issue(gh, OWNER, NAME, 4)
+    assert result.writes == 0
+    assert issue(sandbox.snapshot(REPO), 9)["state"] == "open"

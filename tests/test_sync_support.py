@@ -9,7 +9,6 @@ from typing import Any
 import aiohttp
 
 from bot.github.client import GitHubClient
-from bot.github.etag import new_etag_cache
 from bot.github.retry import RetryPolicy
 from bot.sandbox import Sandbox
 from bot.sync.labels import LABEL_CACHE
@@ -24,9 +23,8 @@ FAST = RetryPolicy(attempts=3, timeout=5.0, wait_initial=0.001, wait_max=0.005, 
 async def client(sb: Sandbox, token: str | None = None) -> AsyncIterator[GitHubClient]:
     """The bot's GitHub client against the local GitHub: conditional reads on, quick retries."""
     async with aiohttp.ClientSession() as session:
-        yield GitHubClient(
-            session, base_url=sb.base_url, oauth_token=token or sb.token, cache=new_etag_cache(), policy=FAST
-        )
+        # The client's default cache (its own ETag LRU) makes every read conditional.
+        yield GitHubClient(session, base_url=sb.base_url, oauth_token=token or sb.token, policy=FAST)
 
 
 def seed_issues(sb: Sandbox, repo: str = REPO, *, analysis: str | None = None, in_body: bool = False) -> None:
@@ -92,6 +90,8 @@ async def as_person(sb: Sandbox, method: str, path: str, data: dict[str, Any], l
         gh = GitHubClient(session, base_url=sb.base_url, oauth_token=token, policy=FAST)
         if method == "PATCH":
             return await gh.patch(path, data=data)
+        if method == "DELETE":
+            return await gh.delete(path)
         return await gh.post(path, data=data)
 
 

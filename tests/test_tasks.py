@@ -89,3 +89,18 @@ def test_broken_yaml_is_salvaged_not_raised() -> None:
 def test_task_files_are_text() -> None:
     """read_task takes any str: binary-ish junk gives None, not an exception."""
     assert read_task("\x00\x01---\n\udcff") is None
+
+
+def test_yaml_alias_bomb_and_cycle_stay_small() -> None:
+    """Frontmatter is untrusted: nested aliases must not expand exponentially, nor a cycle loop forever."""
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        levels.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    bomb = "---\nissue: 3\n" + "\n".join(levels) + "\ntitle: *a8\ndepends_on: [4]\n---\n"
+    fm = read_task(bomb)
+    assert fm is not None
+    assert fm.issue == 3 and fm.depends_on == [4]
+    assert len(str(fm.extra)) < 200_000
+    assert fm.title is not None and len(fm.title) <= 10_000
+    cyclic = read_task("---\nissue: 5\nloop: &l [1, *l]\n---\n")
+    assert cyclic is not None and cyclic.issue == 5

@@ -1,4 +1,4 @@
-"""The webhook endpoint over real HTTP: signatures, content types, sizes, unknown events, duplicates, health."""
+"""The webhook endpoint over real HTTP: signatures, content types, sizes, unknown events, duplicates."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ overlaps are found through an index of paths and directory prefixes, never by co
 
 from __future__ import annotations
 
+import math
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -32,6 +33,8 @@ MAX_PAIRS_PER_PATH = 10
 #: At most this many file-overlap warnings; the rest are counted in one last warning.
 MAX_OVERLAP_WARNINGS = 100
 _EPS = 1e-9
+#: Codes about the whole document: reported once even when reader and checker both find them.
+_DOCUMENT_CODES = frozenset({"no-streams", "too-many-streams"})
 
 _IMMEDIATE = re.compile(
     r"^\W*(immediately|now|yes\b|right away|at once|立即|马上|immédiatement|tout de suite)", re.I
@@ -80,10 +83,8 @@ def check_plan(analysis: Analysis) -> PlanReport:
     hours = [_hours(s) for s in streams]
     start, finish = _schedule(comps, deps, hours)
     report = PlanReport(analysis=analysis)
-    # model_construct: the values are already typed, and validation would dominate for big plans.
     report.schedule = [
-        ScheduledStream.model_construct(stream=s, start=start[i], finish=finish[i], on_critical_path=False)
-        for i, s in enumerate(streams)
+        ScheduledStream(stream=s, start=start[i], finish=finish[i]) for i, s in enumerate(streams)
     ]
     _figures(report, streams, hours, deps, finish)
 
@@ -93,16 +94,14 @@ def check_plan(analysis: Analysis) -> PlanReport:
         own.append(
             _warning(
                 "too-many-streams",
-                f"The plan has {n} streams; GitHub allows at most "
-                f"{MAX_SUB_ISSUES} sub-issues per issue, so only the first {MAX_SUB_ISSUES} get one",
+                f"The plan has {n} streams; GitHub allows at most {MAX_SUB_ISSUES} sub-issues per issue",
                 streams[MAX_SUB_ISSUES].line,
             )
         )
     if n == 0:
         own.append(_warning("no-streams", "No streams found in the analysis", None))
     elif n > 1:
-        related = _relatedness(comps, comp_of, deps, n)
-        own.extend(_overlap_warnings(analysis, streams, related))
+        own.extend(_overlap_warnings(analysis, streams, _Related(comps, comp_of, deps)))
 
     report.diagnostics = _merge(analysis.diagnostics, own)
     return report
@@ -241,9 +240,10 @@ def _name_cycle(comp: Sequence[int], deps: Sequence[Sequence[int]], streams: Seq
 
 
 def _hours(s: Stream) -> HourRange:
+    """The stream's hours for figures: unknown, negative or non-finite values count as 0."""
     if s.hours is None:
         return (0.0, 0.0)
-    lo, hi = s.hours
+    lo, hi = (x if math.isfinite(x) and x > 0 else 0.0 for x in s.hours)
     return (min(lo, hi), max(lo, hi))
 
 
@@ -375,6 +375,8 @@ def fmt_hours(value: HourRange | float | None, unit: str = "") -> str:
 
 
 def _num(x: float) -> str:
+    if not math.isfinite(x):
+        return str(x)
     r = round(x, 2)
     if abs(r - round(r)) < 1e-9:
         return f"{r:.1f}"
@@ -494,34 +496,53 @@ def _stream_warnings(streams: Sequence[Stream]) -> list[Diagnostic]:
 # --- concurrency and file overlaps ----------------------------------------------------------------
 
 
-def _relatedness(
-    comps: Sequence[Sequence[int]], comp_of: Sequence[int], deps: Sequence[Sequence[int]], n: int
-) -> list[int]:
-    """Per stream, a bitset of the streams ordered with it (ancestors, descendants, itself, its cycle)."""
-    anc = [0] * len(comps)
-    desc = [0] * len(comps)
-    bits = [0] * len(comps)
-    for ci, comp in enumerate(comps):
-        b = 0
-        for v in comp:
-            b |= 1 << v
-        bits[ci] = b
-    for ci, comp in enumerate(comps):  # dependencies first
-        a = 0
-        for v in comp:
-            for d in deps[v]:
-                dc = comp_of[d]
-                if dc != ci:
-                    a |= anc[dc] | bits[dc]
-        anc[ci] = a
-    for ci in range(len(comps) - 1, -1, -1):  # dependents first
-        mine = desc[ci] | bits[ci]
-        for v in comps[ci]:
-            for d in deps[v]:
-                dc = comp_of[d]
-                if dc != ci:
-                    desc[dc] |= mine
-    return [anc[comp_of[v]] | desc[comp_of[v]] | bits[comp_of[v]] for v in range(n)]
+class _Related:
+    """Per stream, a bitset of the streams ordered with it (ancestors, descendants, itself, its cycle).
+
+    Built on first use and per stream on demand: plans whose streams share no file never pay for it.
+    """
+
+    def __init__(self, comps: Sequence[Sequence[int]], comp_of: Sequence[int], deps: Sequence[Sequence[int]]):
+        self._comps, self._comp_of, self._deps = comps, comp_of, deps
+        self._tables: tuple[list[int], list[int], list[int]] | None = None
+        self._cache: dict[int, int] = {}
+
+    def _build(self) -> tuple[list[int], list[int], list[int]]:
+        comps, comp_of, deps = self._comps, self._comp_of, self._deps
+        anc = [0] * len(comps)
+        desc = [0] * len(comps)
+        bits = [0] * len(comps)
+        for ci, comp in enumerate(comps):
+            b = 0
+            for v in comp:
+                b |= 1 << v
+            bits[ci] = b
+        for ci, comp in enumerate(comps):  # dependencies first
+            a = 0
+            for v in comp:
+                for d in deps[v]:
+                    dc = comp_of[d]
+                    if dc != ci:
+                        a |= anc[dc] | bits[dc]
+            anc[ci] = a
+        for ci in range(len(comps) - 1, -1, -1):  # dependents first
+            mine = desc[ci] | bits[ci]
+            for v in comps[ci]:
+                for d in deps[v]:
+                    dc = comp_of[d]
+                    if dc != ci:
+                        desc[dc] |= mine
+        return anc, desc, bits
+
+    def __getitem__(self, v: int) -> int:
+        found = self._cache.get(v)
+        if found is None:
+            if self._tables is None:
+                self._tables = self._build()
+            anc, desc, bits = self._tables
+            c = self._comp_of[v]
+            found = self._cache[v] = anc[c] | desc[c] | bits[c]
+        return found
 
 
 class _FileIndex:
@@ -595,9 +616,7 @@ def _bits(mask: int) -> Iterable[int]:
         mask ^= low
 
 
-def _overlap_warnings(
-    analysis: Analysis, streams: Sequence[Stream], related: Sequence[int]
-) -> list[Diagnostic]:
+def _overlap_warnings(analysis: Analysis, streams: Sequence[Stream], related: _Related) -> list[Diagnostic]:
     idx = _FileIndex(streams)
     pairs: dict[tuple[int, int], list[str]] = {}
     crowded: list[tuple[str, list[int]]] = []
@@ -639,7 +658,9 @@ def _overlap_warnings(
                 add_pair(i, j, _pair_desc(g, i, h, j, streams))
 
     out: list[Diagnostic] = []
-    for (a, b), files in sorted(pairs.items()):
+    found_pairs = sorted(pairs.items())
+    extra = max(0, len(found_pairs) + len(crowded) - MAX_OVERLAP_WARNINGS)
+    for (a, b), files in found_pairs[:MAX_OVERLAP_WARNINGS]:
         shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
         out.append(
             _warning(
@@ -649,7 +670,7 @@ def _overlap_warnings(
                 streams[b].line,
             )
         )
-    for path, crowd in crowded:
+    for path, crowd in crowded[: max(0, MAX_OVERLAP_WARNINGS - len(found_pairs))]:
         ids = ", ".join(streams[i].id for i in crowd[:12]) + (", …" if len(crowd) > 12 else "")
         out.append(
             _warning(
@@ -658,9 +679,7 @@ def _overlap_warnings(
                 streams[crowd[0]].line,
             )
         )
-    if len(out) > MAX_OVERLAP_WARNINGS:
-        extra = len(out) - MAX_OVERLAP_WARNINGS
-        out = out[:MAX_OVERLAP_WARNINGS]
+    if extra:
         out.append(
             _warning("file-overlap", f"… and {extra} more file overlaps between concurrent streams", None)
         )
@@ -721,10 +740,12 @@ def _merge(reader: Sequence[Diagnostic], own: Sequence[Diagnostic]) -> list[Diag
     """The reader's diagnostics, then the checker's the reader did not already report (same code + line)."""
     out = list(reader)
     seen_reader = {(d.code, d.line) for d in reader}
+    # Whole-document findings the reader may report on another line (or none).
+    seen_reader |= {(d.code, None) for d in reader if d.code in _DOCUMENT_CODES}
     seen_own: set[tuple[str, int | None, str]] = set()
     for d in own:
         key = (d.code, d.line, d.message)
-        if (d.code, d.line) in seen_reader or key in seen_own:
+        if (d.code, d.line) in seen_reader or (d.code, None) in seen_reader or key in seen_own:
             continue
         seen_own.add(key)
         out.append(d)

@@ -66,7 +66,9 @@ def _named(text: str, known: Sequence[str]) -> list[tuple[str, bool]]:
         ids = _CONNECTIVES.sub(" ", m.group("ids"))
         for item in _ID_ITEM.finditer(ids):
             expanded = _expand(item.group(1), item.group(2), known)
-            named.extend((sid, len(expanded) == 1) for sid in expanded)
+            # "A", "1" are named on their own; a lowercase word ("to") is prose, unless it is a known id.
+            plain = len(expanded) == 1 and (item.group(1).isupper() or item.group(1).isdigit())
+            named.extend((sid, plain) for sid in expanded)
     return named
 
 
@@ -79,8 +81,10 @@ def stream_refs(text: str, known: Sequence[str]) -> list[str]:
     return found
 
 
-def named_problems(inline: str, items: Sequence[str], known: Sequence[str], own: str) -> tuple[list[str], bool]:
-    """Streams a Dependencies field names that do not exist, and whether it names its own stream on its own."""
+def named_problems(
+    inline: str, items: Sequence[str], known: Sequence[str], own: str
+) -> tuple[list[str], bool]:
+    """Streams a Dependencies field names that do not exist, and whether it names its own stream alone."""
     unknown: list[str] = []
     itself = False
     for text in [inline, *items]:

@@ -24,7 +24,7 @@ def normalize_path(entry: str) -> str:
 
     `src/components/` (a directory) becomes `src/components/**` so it overlaps every file below it.
     """
-    if _CLEAN.fullmatch(entry) and not entry.startswith("./") and not entry.endswith("/"):
+    if _CLEAN.fullmatch(entry) and not entry.startswith(("./", "/")) and not entry.endswith("/"):
         return entry
     text = entry.strip().strip("`'\"").strip()
     if "`" in text:  # "`a.ts` (note)" -> the first code span
@@ -33,6 +33,7 @@ def normalize_path(entry: str) -> str:
     text = text.replace("\\", "/")
     while text.startswith("./"):
         text = text[2:]
+    text = text.lstrip("/")  # "/lib/x.ts" in an analysis means the repository root
     if text.endswith("/") and text.strip("/"):
         text = text.rstrip("/") + "/**"
     return text

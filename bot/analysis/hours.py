@@ -45,6 +45,9 @@ _AMOUNT = re.compile(
 )
 
 
+_MINUTES_AFTER = re.compile(r"\s*(?:and\s+)?(\d+)\s*(?:m|min|mins|minutes?|分钟)(?![A-Za-z])", re.IGNORECASE)
+
+
 def _num(text: str) -> float:
     return float(text.replace(",", "."))
 
@@ -67,6 +70,10 @@ def parse_hours(text: str, *, need_unit: bool = False) -> HourRange | None:
             continue
         low = _num(m.group("a")) * _factor(ua or ub)
         if m.group("b") is None:
+            # "1h 30m", "1 hour 30 minutes": a compound duration adds up.
+            more = _MINUTES_AFTER.match(text, m.end()) if ua and _factor(ua) == 1.0 else None
+            if more:
+                low += _num(more.group(1)) / 60
             return (round(low, 6), round(low, 6))
         high = _num(m.group("b")) * _factor(ub or ua)
         if high < low:

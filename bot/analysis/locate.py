@@ -35,6 +35,8 @@ class Located:
 
 def split_lines(text: str) -> list[str]:
     """Lines of `text` with CRLF, CR and LF all ending a line (so line numbers match editors)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark is not content
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
@@ -65,7 +67,8 @@ def code_mask(lines: list[str]) -> list[bool]:
     mask = [False] * len(lines)
     fence: str | None = None
     for i, line in enumerate(lines):
-        m = _FENCE.match(line)
+        head = line[:4].lstrip()
+        m = _FENCE.match(line) if head[:1] in ("`", "~") else None
         if fence is None:
             if m:
                 fence = m.group("f")
@@ -97,7 +100,18 @@ def _looks_like_analysis(lines: list[str]) -> bool:
     first = next((i for i, s in enumerate(lines) if s.strip()), None)
     if first is not None and _has_frontmatter(lines, first):
         return True
-    return any(not mask[i] and is_stream_start(line) for i, line in enumerate(lines))
+    if any(not mask[i] and is_stream_start(line) for i, line in enumerate(lines)):
+        return True
+    return first is not None and _title_line(lines, mask, first) is not None
+
+
+def _title_line(lines: list[str], mask: list[bool], first: int) -> int | None:
+    """A heading near the top that calls the text an analysis ("# Issue #12 Analysis")."""
+    for i in range(first, min(len(lines), first + 40)):
+        m = HEADING.match(lines[i])
+        if not mask[i] and m and len(m.group(1)) <= 2 and ANALYSIS_TITLE.search(m.group(2)):
+            return i
+    return None
 
 
 def _fence_body(lines: list[str], start: int, fence: str) -> tuple[int, int]:
@@ -220,8 +234,7 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
                 break
         return Located(lines[start:], offset + start, "whole" if start == first else "prose")
     # No streams: a document that calls itself an analysis (title) is still one, with a diagnostic.
-    for i in range(first, min(len(lines), first + 40)):
-        m = HEADING.match(lines[i])
-        if not mask[i] and m and len(m.group(1)) <= 2 and ANALYSIS_TITLE.search(m.group(2)):
-            return Located(lines[i:], offset + i, "whole" if i == first else "prose")
+    title = _title_line(lines, mask, first)
+    if title is not None:
+        return Located(lines[title:], offset + title, "whole" if title == first else "prose")
     return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 HourRange = tuple[float, float]
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How serious a diagnostic is: errors stop the sync from writing structure."""
 
     ERROR = "error"
@@ -120,7 +120,7 @@ class ScheduledStream(BaseModel):
 
 
 class PlanReport(BaseModel):
-    """The checked plan: the analysis, the schedule, the figures and every diagnostic (reader's and checker's)."""
+    """The checked plan: analysis, schedule, figures and every diagnostic (the reader's and the checker's)."""
 
     analysis: Analysis
     schedule: list[ScheduledStream] = Field(default_factory=list)

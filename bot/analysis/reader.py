@@ -32,10 +32,17 @@ from bot.analysis.tasks import frontmatter_bounds, parse_frontmatter, read_task_
 
 __all__ = ["read_analysis", "read_task"]
 
-# Cheap test before any parsing: an analysis names streams (or 流), or calls itself an analysis.
-_PRECHECK = re.compile(
-    r"stream|流|parallelization_factor|analysis|analyse|分析|^---", re.IGNORECASE | re.MULTILINE
-)
+# Cheap test before any parsing: an analysis names streams (or 流), or calls itself an analysis,
+# or opens with frontmatter. Substring tests on the lower-cased text are far cheaper than a regex.
+_KEYWORDS = ("stream", "流", "parallelization_factor", "analysis", "analyse", "分析")
+
+
+def _maybe_analysis(text: str) -> bool:
+    low = text.lower()
+    return any(k in low for k in _KEYWORDS) or low.lstrip("\ufeff \t\r\n").startswith("---")
+
+
+_BOT_MARKER = "<!-- parallel-work-bot:"
 _MAX_CHARS = 2_000_000
 _MAX_FIELD_LINE = 4000  # a label sits at the start of its line; longer lines are not scanned further
 
@@ -53,7 +60,6 @@ for _kind, _names in {
         "estimate",
         "estimated",
         "time estimate",
-        "estimation",
         "预估时间",
         "预计时间",
         "估计时间",
@@ -144,11 +150,16 @@ class _RawStream:
 
 def _label_kind(label: str) -> str | None:
     norm = re.sub(r"\s+", " ", label.replace("**", "").replace("__", "")).strip().lower()
+    if "(" in norm:
+        norm = re.sub(r"\s*[(（][^)）]*[)）]", "", norm).strip()
     return _LABELS.get(norm)
 
 
 def _field_at(line: str) -> tuple[str, str] | None:
-    m = _FIELD.match(line[:_MAX_FIELD_LINE])
+    head = line[:_MAX_FIELD_LINE]
+    if ":" not in head and "：" not in head:
+        return None
+    m = _FIELD.match(head)
     if not m:
         return None
     kind = _label_kind(m.group("label"))
@@ -257,7 +268,7 @@ def _section_map(lines: list[str], mask: list[bool]) -> list[tuple[int, int, str
     """Every heading outside code: (index, level, text)."""
     out: list[tuple[int, int, str]] = []
     for i, line in enumerate(lines):
-        if mask[i]:
+        if mask[i] or "#" not in line[:4]:
             continue
         m = HEADING.match(line)
         if m:
@@ -298,6 +309,15 @@ def _find_section(
 _Heads = list[tuple[int, int, str]]
 
 
+_WALL_RX = re.compile(r"\bwall[\s-]*(?:clock\s*)?time\**\s*\**\s*[:：]\**", re.IGNORECASE)
+_TOTAL_RX = re.compile(
+    r"\btotal\s+(?:work|effort|hours|(?:implementation|development|estimated)\s+(?:time|effort))"
+    r"\**\s*\**\s*[:：]\**",
+    re.IGNORECASE,
+)
+_EFF_RX = re.compile(r"efficiency\s+gain\**\s*\**\s*[:：]\**\s*~?\s*(\d+(?:\.\d+)?)\s*%", re.IGNORECASE)
+
+
 def _timeline(lines: list[str], mask: list[bool], heads: _Heads, base: int) -> StatedTimeline:
     start, end = 0, len(lines)
     tl_line: int | None = None
@@ -306,12 +326,18 @@ def _timeline(lines: list[str], mask: list[bool], heads: _Heads, base: int) -> S
             start, end = i, _section_end(heads, pos, len(lines))
             tl_line = base + i + 1
             break
+    # Only lines holding the key word are looked at (cheap substring test before any regex).
+    cand: dict[str, list[int]] = {"wall": [], "total": [], "efficiency": []}
+    for k, line in enumerate(lines):
+        if mask[k] or (":" not in line and "：" not in line):
+            continue
+        low = line.lower()
+        for word, found in cand.items():
+            if word in low:
+                found.append(k)
 
-    def grab(pattern: str, rng: range) -> tuple[HourRange | None, int | None]:
-        rx = re.compile(pattern, re.IGNORECASE)
-        for k in rng:
-            if mask[k]:
-                continue
+    def grab(rx: re.Pattern[str], ks: list[int]) -> tuple[HourRange | None, int | None]:
+        for k in ks:
             m = rx.search(lines[k])
             if m:
                 rest = lines[k][m.end() :]
@@ -323,30 +349,24 @@ def _timeline(lines: list[str], mask: list[bool], heads: _Heads, base: int) -> S
                     return value, k
         return None, None
 
-    wall_rx = r"\bwall[\s-]*(?:clock\s*)?time\**\s*\**\s*[:：]\**"
-    total_rx = (
-        r"\btotal\s+(?:work|effort|hours|(?:implementation|development|estimated)\s+(?:time|effort))"
-        r"\**\s*\**\s*[:：]\**"
-    )
-    wall, wl = grab(wall_rx, range(start, end))
-    if wall is None and tl_line is not None:
-        wall, wl = grab(wall_rx, range(len(lines)))
-    total, tlk = grab(total_rx, range(start, end))
-    if total is None and tl_line is not None:
-        total, tlk = grab(total_rx, range(len(lines)))
+    def ordered(ks: list[int]) -> list[int]:
+        """The timeline section's lines first, then (when there is such a section) the whole document."""
+        inside = [k for k in ks if start <= k < end]
+        return inside + ([k for k in ks if not start <= k < end] if tl_line is not None else [])
+
+    wall, wl = grab(_WALL_RX, ordered(cand["wall"]))
+    total, tlk = grab(_TOTAL_RX, ordered(cand["total"]))
     eff: float | None = None
-    eff_rx = re.compile(r"efficiency\s+gain\**\s*\**\s*[:：]\**\s*~?\s*(\d+(?:\.\d+)?)\s*%", re.IGNORECASE)
-    for k in list(range(start, end)) + list(range(len(lines))):
-        if not mask[k]:
-            m = eff_rx.search(lines[k])
-            if m:
-                eff = float(m.group(1))
-                break
-    line = tl_line
-    if line is None:
+    for k in ordered(cand["efficiency"]):
+        m = _EFF_RX.search(lines[k])
+        if m:
+            eff = float(m.group(1))
+            break
+    where = tl_line
+    if where is None:
         firsts = [x for x in (wl, tlk) if x is not None]
-        line = base + min(firsts) + 1 if firsts else None
-    return StatedTimeline(wall_hours=wall, total_hours=total, efficiency_gain=eff, line=line)
+        where = base + min(firsts) + 1 if firsts else None
+    return StatedTimeline(wall_hours=wall, total_hours=total, efficiency_gain=eff, line=where)
 
 
 def _coordination(
@@ -452,16 +472,14 @@ def _raw_streams(
     for s in streams:
         s.fields = _collect_fields(lines, mask, s.index + 1, s.end)
     # Rows of a stream table join the heading streams in order of appearance; the first of an id wins.
-    for row in _table_streams(lines, mask, heads):
+    rows = _table_streams(lines, mask, heads)
+    for row in rows:
         if row.sid in seen:
+            dups.append((row.sid, row.index))
             continue
         seen.add(row.sid)
         streams.append(row)
     streams.sort(key=lambda r: r.index)
-    first_line = {r.sid: r.index for r in streams}
-    for row in _table_streams(lines, mask, heads):
-        if first_line.get(row.sid, row.index) != row.index:
-            dups.append((row.sid, row.index))
     return streams, dups
 
 
@@ -582,15 +600,17 @@ def _build(text: str) -> Analysis | None:
         m = _H1_ISSUE.search(h1)
         if m:
             issue = int(m.group(1))
-    is_analysis = (
-        bool(raws)
-        or "analyzed" in (fm.extra or {})
-        or fm.analyzed is not None
-        or (fm.parallelization_factor is not None)
+    # An analysis declares itself (frontmatter, a title) or describes its streams with fields. A comment
+    # that merely has a heading "### Stream A status" must not replace the plan.
+    declared = (
+        fm.analyzed is not None
+        or fm.parallelization_factor is not None
+        or fm.estimated_hours is not None
         or bool(h1 and ANALYSIS_TITLE.search(h1))
         or bool(heads and ANALYSIS_TITLE.search(heads[0][2]))
     )
-    if not is_analysis:
+    described = any(r.fields for r in raws)
+    if not (declared or (raws and (described or has_fm))):
         return None
 
     known = [r.sid for r in raws]
@@ -621,12 +641,24 @@ def _build(text: str) -> Analysis | None:
             source = "dependencies"
             unknown, itself = named_problems(df.inline, df.items, known, r.sid)
             for sid in unknown:
-                diags.append(Diagnostic(severity=Severity.ERROR, code="unknown-dependency",
-                                        message=f"Stream {r.sid} depends on Stream {sid}, which is not in the plan",
-                                        line=base + df.line + 1))
+                message = f"Stream {r.sid} depends on Stream {sid}, which is not in the plan"
+                diags.append(
+                    Diagnostic(
+                        severity=Severity.ERROR,
+                        code="unknown-dependency",
+                        message=message,
+                        line=base + df.line + 1,
+                    )
+                )
             if itself:
-                diags.append(Diagnostic(severity=Severity.ERROR, code="self-dependency",
-                                        message=f"Stream {r.sid} depends on itself", line=base + df.line + 1))
+                diags.append(
+                    Diagnostic(
+                        severity=Severity.ERROR,
+                        code="self-dependency",
+                        message=f"Stream {r.sid} depends on itself",
+                        line=base + df.line + 1,
+                    )
+                )
             if cf is not None:
                 alt = read_can_start(_text_of(cf) or "", known, r.sid)
                 if alt and sorted(alt) != sorted(depends):
@@ -703,8 +735,10 @@ def _build(text: str) -> Analysis | None:
 def read_analysis(text: str) -> Analysis | None:
     """The analysis in `text`, or None when there is none. Never raises: problems become diagnostics."""
     try:
-        if not isinstance(text, str) or not _PRECHECK.search(text):
+        if not isinstance(text, str) or not _maybe_analysis(text):
             return None
+        if text.lstrip().startswith(_BOT_MARKER):
+            return None  # the bot's own summary or sub-issue text is never a plan to follow
         return _build(text)
     except Exception as exc:  # a reader bug must not take the bot down
         message = f"the reader failed: {type(exc).__name__}: {exc}"[:300]

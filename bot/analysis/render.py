@@ -202,7 +202,7 @@ def _table(
     return lines
 
 
-def _diagram(report: PlanReport) -> list[str]:
+def _diagram(report: PlanReport, status: LiveStatus | None = None) -> list[str]:
     index = {ss.stream.id: i for i, ss in enumerate(report.schedule)}
     lines = ["```mermaid", "graph LR"]
     for i, ss in enumerate(report.schedule):
@@ -228,6 +228,15 @@ def _diagram(report: PlanReport) -> list[str]:
         lines.append(f"  class {','.join(crit_nodes)} critical")
     if styled:
         lines.append(f"  linkStyle {','.join(map(str, styled))} stroke:#d73a49,stroke-width:3px")
+    if status is not None:
+        done = [
+            f"s{i}"
+            for i, ss in enumerate(report.schedule)
+            if (st := status.streams.get(ss.stream.id)) is not None and st.state == "closed"
+        ]
+        if done:
+            lines.append("  classDef done fill:#dafbe1,stroke:#1a7f37")
+            lines.append(f"  class {','.join(done)} done")
     lines.append("```")
     return lines
 
@@ -293,7 +302,7 @@ def _compose(
             ]
         blocks.append(table)
     if diagram and report.schedule:
-        blocks.append(_diagram(report))
+        blocks.append(_diagram(report, status))
     if notes:
         blocks.append(["_" + " ".join(notes) + "_"])
     return "\n\n".join("\n".join(b) for b in blocks) + "\n"

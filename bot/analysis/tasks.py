@@ -42,6 +42,9 @@ _KNOWN = {
     "depends_on",
     "parallel",
 }
+_MAX_NODES = 5000  # values kept in `extra`, all keys together
+_MAX_ITEMS = 1000
+_MAX_STR = 10_000
 _SALVAGE = re.compile(r"^([A-Za-z_][\w\-]*)\s*:\s*(.*?)\s*$")
 
 
@@ -75,7 +78,7 @@ def int_list(value: object) -> list[int]:
     if value is None:
         return []
     if isinstance(value, list | tuple):
-        items = list(value)
+        items = list(value[:1000])
     elif isinstance(value, str):
         items = [int(n) for n in re.findall(r"\d+", value)]
     else:
@@ -112,14 +115,30 @@ def _float_of(value: object) -> float | None:
     return None
 
 
-def _jsonable(value: object) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
+def _jsonable(value: object, budget: list[int], depth: int = 0) -> Any:
+    """A JSON-friendly copy, cut short ("…") past a node budget: YAML aliases can nest exponentially
+    ("billion laughs") or in a cycle, and frontmatter is untrusted text."""
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 32:
+        return "…"
+    if value is None or isinstance(value, bool | int | float):
         return value
+    if isinstance(value, str):
+        return value[:_MAX_STR]
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, budget, depth + 1) for v in value[:_MAX_ITEMS]]
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return str(value)
+        items = list(value.items())[:_MAX_ITEMS]
+        return {str(k)[:_MAX_STR]: _jsonable(v, budget, depth + 1) for k, v in items}
+    return str(value)[:_MAX_STR]
+
+
+def _scalar_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str | int | float | bool):
+        return str(value)[:_MAX_STR]
+    return str(_jsonable(value, [50]))[:_MAX_STR]
 
 
 def build_frontmatter(data: dict[Any, Any], line: int) -> Frontmatter:
@@ -136,11 +155,12 @@ def build_frontmatter(data: dict[Any, Any], line: int) -> Frontmatter:
             issue = int(m.group(1))
     title = data.get("title")
     analyzed = data.get("analyzed")
-    extra = {str(k): _jsonable(v) for k, v in data.items() if str(k) not in _KNOWN}
+    budget = [_MAX_NODES]
+    extra = {str(k)[:_MAX_STR]: _jsonable(v, budget) for k, v in data.items() if str(k) not in _KNOWN}
     return Frontmatter(
         issue=issue,
-        title=str(title) if title is not None else None,
-        analyzed=str(analyzed) if analyzed is not None else None,
+        title=_scalar_text(title),
+        analyzed=_scalar_text(analyzed),
         estimated_hours=hours_value(data.get("estimated_hours")),
         parallelization_factor=_float_of(data.get("parallelization_factor")),
         conflicts_with=int_list(data.get("conflicts_with")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -15,8 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="analysis document to post (default: the bundled example); - reads stdin")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--openapi", type=Path, default=None,
-                        help="GitHub's OpenAPI description for the contract check (default: ../shared if present)")
-    parser.add_argument("--no-contract", action="store_true", help="do not check requests against the description")
+                        help="GitHub's OpenAPI description for the contract check "
+                             "(default: ../shared if present)")
+    parser.add_argument("--no-contract", action="store_true",
+                        help="do not check requests against the description")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +40,13 @@ def run(args: argparse.Namespace) -> int:
     if openapi is not None and not openapi.is_file():
         print(f"parallel-work-bot demo: no such file: {openapi}", file=sys.stderr)
         return 2
-    setup_logging("WARNING")
-    text, status = main_async(plan, openapi, args.json)
-    print(text)
+    handler = setup_logging("WARNING")
+    try:
+        text, status = main_async(plan, openapi, args.json)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    try:
+        print(text)
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
     return status

@@ -25,6 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--openapi", type=Path, help="GitHub's OpenAPI description: turns the contract check on"
     )
     parser.add_argument(
+        "--secondary-limit",
+        type=int,
+        metavar="N",
+        help="answer the secondary-limit 403 past N content-creating requests a minute (GitHub: 80)",
+    )
+    parser.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -38,7 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build(args: argparse.Namespace) -> Sandbox:
     """The sandbox the arguments describe (not started)."""
     public_key = args.public_key.read_text() if args.public_key else None
-    sb = Sandbox(args.openapi, app_id=args.app_id, public_key_pem=public_key, validate_responses=False)
+    sb = Sandbox(
+        args.openapi,
+        app_id=args.app_id,
+        public_key_pem=public_key,
+        validate_responses=False,
+        secondary_limit=args.secondary_limit,
+    )
     sb.add_repo(args.repo, installation_id=args.installation_id)
     sb.token = sb.issue_token(args.installation_id, ttl=365 * 24 * 3600, token=args.token)
     for spec in args.fault:

@@ -16,16 +16,20 @@ log = logging.getLogger("bot.serve")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options override the environment (HOST, PORT); everything else is configured by environment variables."""
+    """Options override the environment (HOST, PORT); everything else comes from environment variables."""
     parser.add_argument("--host", default=None, help="address to listen on (default: $HOST or 0.0.0.0)")
     parser.add_argument("--port", type=int, default=None, help="port to listen on (default: $PORT or 8000)")
+    parser.add_argument("--concurrency", type=int, default=4, metavar="N",
+                        help="jobs run at once by the in-process worker, without DATABASE_URL (default 4)")
 
 
-async def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+async def serve(
+    settings: Settings, host: str | None = None, port: int | None = None, concurrency: int = 4,
+) -> None:
     """Serve until SIGINT or SIGTERM."""
     from bot.web import BotServer
 
-    server = BotServer(settings)
+    server = BotServer(settings, concurrency=concurrency)
     await server.start(host, port)
     log.info("listening", extra={"url": server.webhook_url, "jobs": server.queue.backend,
                                  "github": settings.github_api_url, "app_id": settings.github_app_id})
@@ -54,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     setup_logging(settings.log_level, secrets=[settings.webhook_secret(), settings.private_key_pem()])
     try:
-        asyncio.run(serve(settings, args.host, args.port))
+        asyncio.run(serve(settings, args.host, args.port, args.concurrency))
     except OSError as exc:  # e.g. the port is taken
         print(f"parallel-work-bot serve: {exc}", file=sys.stderr)
         return 1

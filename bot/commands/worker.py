@@ -25,12 +25,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how often this worker says it is alive (default 10)")
     parser.add_argument("--stalled-timeout", type=float, default=30.0, metavar="SECONDS",
                         help="re-queue jobs of workers silent this long, e.g. killed (default 30)")
+    parser.add_argument("--write-lease", type=float, default=10.0, metavar="SECONDS",
+                        help="after a worker dies mid-write, its installation's next write waits this long"
+                             " (the longest a write request can take; default 10)")
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runner import build_handler
 
-    queue = JobQueue.from_settings(settings, pool_size=args.concurrency * 2 + 4)
+    queue = JobQueue.from_settings(settings, pool_size=args.concurrency * 2 + 4, write_lease=args.write_lease)
     # Writes of one installation are paced across every worker through PostgreSQL (queue.pacer).
     handler = build_handler(settings, pacer=queue.pacer)
     queue.handler = handler

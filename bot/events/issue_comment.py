@@ -10,6 +10,7 @@ from bot.events.common import (
     installation_of,
     is_bot,
     is_trusted,
+    may_hold_plan,
     parse_command,
     previous_body,
     repo_of,
@@ -32,7 +33,8 @@ async def comment_written(event: sansio.Event, intake: Intake) -> None:
     if is_bot(data.get("sender"), intake.bot_login) or is_bot(comment.get("user"), intake.bot_login):
         return intake.ignore("comment by a bot")
     owner, repo = repo_of(data)
-    base = {"installation_id": installation_of(data), "owner": owner, "repo": repo, "number": int(issue["number"])}
+    base = {"installation_id": installation_of(data), "owner": owner, "repo": repo,
+            "number": int(issue["number"])}
     body = comment.get("body") or ""
     login = (comment.get("user") or {}).get("login", "?")
     command = parse_command(body)
@@ -45,18 +47,25 @@ async def comment_written(event: sansio.Event, intake: Intake) -> None:
             reason=f"/analyze {text}".strip() + f" by {login}", **base,
         ))
         return None
-    if not (has_plan(body) or (action == "edited" and has_plan(previous_body(data)))):
+    before = previous_body(data) if action == "edited" else None
+    trusted = is_trusted(comment.get("author_association"))
+    # Trusted authors: a cheap test, the job reads the plan. Others: a full read, so that nobody is
+    # refused for a comment that holds no plan at all.
+    test = may_hold_plan if trusted else has_plan
+    if not (test(body) or test(before)):
         return intake.ignore("no analysis and no command")
-    if is_trusted(comment.get("author_association")):
+    if trusted:
         await intake.submit(JobRequest(
-            kind="sync", comment_id=int(comment["id"]), reason=f"analysis in comment {action} by {login}", **base,
+            kind="sync", comment_id=int(comment["id"]), reason=f"analysis in comment {action} by {login}",
+            **base,
         ))
     else:
         # Not known to have write access: the job asks the permission API about the comment's author, in a
         # job of its own (a command job), so it can never coalesce with, or stand in for, a trusted sync.
         await intake.submit(JobRequest(
             kind="command", command="analyze", comment_id=int(comment["id"]),
-            reason=f"analysis in comment {action} by {login} ({comment.get('author_association')}): check permission",
+            reason=f"analysis in comment {action} by {login} "
+                   f"({comment.get('author_association')}): check permission",
             **base,
         ))
     return None

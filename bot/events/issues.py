@@ -1,4 +1,4 @@
-"""`issues` deliveries: a plan or task links in the body sync the issue; closing a stream's sub-issue syncs its parent."""
+"""`issues` deliveries: a plan (or task links) in the body syncs it; a closed stream syncs its parent."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.events.common import (
     installation_of,
     is_bot,
     is_trusted,
+    may_hold_plan,
     previous_body,
     repo_of,
 )
@@ -20,7 +21,7 @@ from bot.jobrequest import JobRequest
 
 router = routing.Router()
 
-#: Text every bot-written issue body holds (the bot-owned region's marker), and the labels the bot puts on issues.
+#: Text every bot-written issue body holds (its region's marker), and the labels the bot puts on issues.
 MARKER = "<!-- parallel-work-bot:"
 OUR_LABELS = ("parallel-plan", "stream", "plan:")
 
@@ -43,9 +44,12 @@ async def issue_written(event: sansio.Event, intake: Intake) -> None:
         return intake.ignore("issue written by a bot")
     body = issue.get("body")
     before = previous_body(data) if data.get("action") == "edited" else None
-    plan = has_plan(body) or has_task_links(body) or has_plan(before) or has_task_links(before)
+    # Trusted authors: a cheap test (the job reads the body); others: a full read before anything is said.
+    test = may_hold_plan if is_trusted(issue.get("author_association")) else has_plan
+    plan = test(body) or has_task_links(body) or test(before) or has_task_links(before)
     owner, repo = repo_of(data)
-    base = {"installation_id": installation_of(data), "owner": owner, "repo": repo, "number": int(issue["number"])}
+    base = {"installation_id": installation_of(data), "owner": owner, "repo": repo,
+            "number": int(issue["number"])}
     login = (issue.get("user") or {}).get("login", "?")
     if not plan:
         if data.get("action") == "edited" and _ours(issue):
@@ -58,7 +62,8 @@ async def issue_written(event: sansio.Event, intake: Intake) -> None:
     else:
         await intake.submit(JobRequest(
             kind="command", command="analyze",
-            reason=f"plan in issue body by {login} ({issue.get('author_association')}): check permission", **base,
+            reason=f"plan in issue body by {login} ({issue.get('author_association')}): check permission",
+            **base,
         ))
     return None
 
@@ -66,7 +71,7 @@ async def issue_written(event: sansio.Event, intake: Intake) -> None:
 @router.register("issues", action="closed")
 @router.register("issues", action="reopened")
 async def issue_state(event: sansio.Event, intake: Intake) -> None:
-    """A stream's sub-issue closed or reopened: the sync (redirected to the parent) moves readiness and progress."""
+    """A stream's sub-issue closed or reopened: the sync (of its parent) moves readiness and progress."""
     data = event.data
     issue = data["issue"]
     if is_bot(data.get("sender"), intake.bot_login):
@@ -75,7 +80,8 @@ async def issue_state(event: sansio.Event, intake: Intake) -> None:
         return intake.ignore("issue unrelated to any plan")
     owner, repo = repo_of(data)
     await intake.submit(JobRequest(
-        kind="sync", installation_id=installation_of(data), owner=owner, repo=repo, number=int(issue["number"]),
+        kind="sync", installation_id=installation_of(data), owner=owner, repo=repo,
+        number=int(issue["number"]),
         reason=f"issue {data.get('action')}",
     ))
     return None

@@ -17,5 +17,6 @@ async def ping(event: sansio.Event, intake: Intake) -> None:
     """Log the hook and its zen; nothing to do."""
     data = event.data
     hook = data.get("hook") or {}
-    log.info("ping", extra={"hook_id": data.get("hook_id"), "app_id": hook.get("app_id"), "zen": data.get("zen")})
+    log.info("ping", extra={"hook_id": data.get("hook_id"), "app_id": hook.get("app_id"),
+                            "zen": data.get("zen")})
     intake.ignore("pong")

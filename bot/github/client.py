@@ -15,6 +15,7 @@ What happens to a request (gidgethub still builds URLs, headers, bodies, paginat
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,10 +24,11 @@ from typing import Any, Protocol
 import aiohttp
 import gidgethub.aiohttp
 import stamina
-from gidgethub import HTTPException, sansio
+from gidgethub import sansio
 from gidgethub.abc import CACHE_TYPE
 
 from .errors import ConnectionFailed, OutcomeUnknown, RateLimitWait
+from .etag import new_etag_cache
 from .pacing import GITHUB_WRITE_INTERVAL, InProcessPacer, Pacer
 from .retry import (
     READS,
@@ -44,6 +46,8 @@ from .stats import ClientStats
 API_VERSION = "2022-11-28"
 DEFAULT_BASE_URL = sansio.DOMAIN
 DEFAULT_REQUESTER = "parallel-work-bot"
+PRIMARY = "primary rate limit exhausted"
+SECONDARY = "secondary rate limit"
 
 Response = tuple[int, Mapping[str, str], bytes]
 Sleep = Callable[[float], Awaitable[None]]
@@ -62,6 +66,24 @@ class TokenProvider(Protocol):
         ...
 
 
+def _message(body: bytes) -> str:
+    """GitHub's error `message`, or "" when the body is not a JSON object."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ""
+    return str(data.get("message", "")) if isinstance(data, dict) else ""
+
+
+def _choose_cache(cache: CACHE_TYPE | bool | None) -> CACHE_TYPE | None:
+    """True: a new LRU cache; None/False: none; a mapping (even an empty one): that mapping."""
+    if cache is True:
+        return new_etag_cache()
+    if cache is None or cache is False:
+        return None
+    return cache
+
+
 def is_loopback(base_url: str) -> bool:
     """True for a GitHub served on this machine (the local GitHub), where pacing is pointless."""
     host = urllib.parse.urlsplit(base_url).hostname or ""
@@ -76,6 +98,8 @@ def enterprise_base_url(host: str) -> str:
 class GitHubClient(gidgethub.aiohttp.GitHubAPI):
     """A gidgethub aiohttp client that keeps GitHub's rules (see the module docstring).
 
+    `cache`: gidgethub's ETag cache mapping; the default (True) gives the client its own LRU cache,
+    None or False turns conditional reads off.
     With `app_id` and `private_key` it authenticates as the App (gidgethub makes and renews the JWT).
     `base_url` may be github.com's, a GitHub Enterprise one (`https://host/api/v3`) or the local GitHub.
     `write_interval` (when no `pacer` is given) defaults to 1 s, or 0 for a loopback `base_url`.
@@ -96,7 +120,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         pacer: Pacer | None = None,
         pacer_key: str = "default",
         write_interval: float | None = None,
-        cache: CACHE_TYPE | None = None,
+        cache: CACHE_TYPE | bool | None = True,
         policy: RetryPolicy | None = None,
         stats: ClientStats | None = None,
         api_version: str = API_VERSION,
@@ -110,7 +134,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
             oauth_token=oauth_token,
             app_id=app_id,
             private_key=private_key,
-            cache=cache,
+            cache=_choose_cache(cache),
             base_url=base_url,
         )
         self._sleep = sleep
@@ -140,14 +164,54 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> Response:
-        """One logical request: add the version header; writes go one at a time through the pacer."""
+        """One logical request: add the version header; writes go one at a time through the pacer.
+
+        A write keeps its installation's slot while it waits out a rate limit, so no other write of
+        that installation goes out while GitHub asked us to stop.
+        """
         method = method.upper()
         request_headers = {k.lower(): v for k, v in headers.items()}
         request_headers.setdefault("x-github-api-version", self.api_version)
         if method in READS:
-            return await self._send_with_retries(method, url, request_headers, body)
+            return await self._send_within_limits(method, url, request_headers, body)
         async with self.pacer.slot(self.pacer_key):
-            return await self._send_with_retries(method, url, request_headers, body)
+            return await self._send_within_limits(method, url, request_headers, body)
+
+    async def _send_within_limits(
+        self, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> Response:
+        """Send; on a rate-limit answer wait as GitHub asks and send again (a rejected request did
+        nothing, so this is safe for every method), or raise RateLimitWait when that is too long."""
+        attempt = 0
+        while True:
+            attempt += 1
+            response = await self._send_with_retries(method, url, headers, body)
+            limited = self._rate_limit_wait(response)
+            if limited is None:
+                return response
+            wait, reset_at, reason = limited
+            if wait > self.policy.max_rate_limit_wait or attempt > self.policy.max_rate_limit_retries:
+                self.stats.rate_limit_deferrals += 1
+                raise RateLimitWait(reset_at, reason=reason)
+            if reason == PRIMARY:
+                self.stats.primary_limit_waits += 1
+                self._limit_remaining = None
+            else:
+                self.stats.secondary_limit_waits += 1
+            await self.sleep(wait)
+
+    def _rate_limit_wait(self, response: Response) -> tuple[float, float, str] | None:
+        """(seconds to wait, Unix time to resume, which limit) when `response` is a rate limit."""
+        status, headers, body = response
+        if status not in (403, 429):
+            return None
+        reset = primary_limit_reset(status, headers)
+        if reset is not None:
+            return max(0.0, reset - self._clock()), reset, PRIMARY
+        wait = secondary_limit_wait(status, headers, _message(body), self.policy.secondary_default_wait)
+        if wait is None:
+            return None
+        return wait, self._clock() + wait, SECONDARY
 
     async def _send_with_retries(
         self, method: str, url: str, headers: dict[str, str], body: bytes
@@ -165,6 +229,10 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         * POST creates things (comments, issues, sub-issue links), so a POST that may have reached
           GitHub and then failed (dropped connection, any 5xx) raises `OutcomeUnknown` at once and is
           not repeated: the caller re-reads and decides (unless `repeatable_posts`).
+
+        Note that aiohttp itself repeats GET, PUT and DELETE once when a connection drops
+        (RFC 9112 9.3.1) before we see anything; for a DELETE that repeat may answer 404, which then
+        reaches the caller as gidgethub's BadRequest (404).
         """
         policy = self.policy
         post_is_final = method == "POST" and not self.repeatable_posts
@@ -249,7 +317,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
                 self.stats.rate_limit_reset = self._limit_reset
         return status, response_headers, data
 
-    # -- gidgethub's rate-limit hooks --------------------------------------------------------------
+    # -- gidgethub's rate-limit hook ----------------------------------------------------------------
 
     async def manage_rate_limit(self, *, method: str, url: str) -> None:
         """Before sending: if GitHub last said the primary limit is spent, wait for its reset first."""
@@ -262,43 +330,12 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
             self.stats.rate_limit_deferrals += 1
             raise RateLimitWait(self._limit_reset, reason="primary rate limit exhausted")
         self.stats.primary_limit_waits += 1
-        await self._wait(method, wait)
-        self._limit_remaining = None
-
-    async def handle_rate_limit_error(
-        self, *, method: str, url: str, exception: HTTPException, attempt: int
-    ) -> bool:
-        """After a 403/429: wait as GitHub asks and retry, or raise RateLimitWait if that is too long."""
-        status = int(exception.status_code)
-        headers = exception.headers
-        reset = primary_limit_reset(status, headers)
-        if reset is not None:
-            wait = reset - self._clock()
-            if wait > self.policy.max_rate_limit_wait or attempt > self.policy.max_rate_limit_retries:
-                self.stats.rate_limit_deferrals += 1
-                raise RateLimitWait(reset, reason="primary rate limit exhausted") from exception
-            self.stats.primary_limit_waits += 1
-            await self._wait(method, max(0.0, wait))
-            self._limit_remaining = None
-            return True
-        wait_for = secondary_limit_wait(status, headers, str(exception), self.policy.secondary_default_wait)
-        if wait_for is None:
-            return False
-        if wait_for > self.policy.max_rate_limit_wait or attempt > self.policy.max_rate_limit_retries:
-            self.stats.rate_limit_deferrals += 1
-            raise RateLimitWait(self._clock() + wait_for, reason="secondary rate limit") from exception
-        self.stats.secondary_limit_waits += 1
-        await self._wait(method, wait_for)
-        return True
-
-    async def _wait(self, method: str, seconds: float) -> None:
-        """Wait out a rate limit; a write holds its installation's slot meanwhile, so no other write
-        of that installation goes out while GitHub asked us to stop."""
         if method.upper() in READS:
-            await self.sleep(seconds)
-            return
-        async with self.pacer.slot(self.pacer_key):
-            await self.sleep(seconds)
+            await self.sleep(wait)
+        else:
+            async with self.pacer.slot(self.pacer_key):
+                await self.sleep(wait)
+        self._limit_remaining = None
 
     def rate_limit_snapshot(self) -> dict[str, Any]:
         """What this client last heard about its rate limit."""

@@ -52,7 +52,7 @@ class RetryableConnection(Exception):
 
 def never_sent(exc: BaseException) -> bool:
     """True when the request cannot have reached GitHub (we never got a connection)."""
-    return isinstance(exc, aiohttp.ClientConnectorError)
+    return isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
 
 
 def is_connection_error(exc: BaseException) -> bool:

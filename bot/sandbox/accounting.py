@@ -26,6 +26,7 @@ class Accounting:
     not_modified: int = 0
     points: int = 0
     faults: int = 0
+    secondary_limited: int = 0
     limit: int = PRIMARY_LIMIT
     used: int = 0
     reset: int = 0
@@ -43,6 +44,7 @@ class Accounting:
             "not_modified": self.not_modified,
             "points": self.points,
             "faults": self.faults,
+            "secondary_limited": self.secondary_limited,
             "used": self.used,
             "remaining": self.remaining,
         }

@@ -27,7 +27,7 @@ class Fault:
     - with `nth`: the nth matching request (1-based) and the following ones, `times` in all;
     - with `probability`: each matching request with that chance (seeded RNG), until `times` fired;
     - otherwise: the first `times` matching requests.
-    `times=None` means unlimited.
+    `times=None` means unlimited. `retry_after` < 0 leaves the Retry-After header out (GitHub sometimes does).
     """
 
     kind: str

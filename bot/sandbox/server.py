@@ -39,6 +39,8 @@ DOCS = "https://docs.github.com/rest"
 SECONDARY_DOC = (
     "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits"
 )
+#: X-GitHub-Api-Version values GitHub accepts (others get 400).
+API_VERSIONS = frozenset({"2022-11-28", "2026-03-10"})
 PRIMARY_DOC = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
 
 
@@ -96,12 +98,16 @@ class Sandbox:
         validate_responses: bool | None = None,
         clock: Callable[[], float] = time.time,
         token_ttl: float = 3600,
+        secondary_limit: int | None = None,
     ) -> None:
         self.state = State(clock)
         self.clock = clock
         self.app_id = app_id
         self.bot_login = bot_login
         self.token_ttl = token_ttl
+        #: Content-creating requests (POST) allowed per installation per minute (GitHub: 80); None = no limit.
+        self.secondary_limit = secondary_limit
+        self._created: dict[int | str, collections.deque[float]] = {}
         self.credentials = Credentials(app_id, public_key_pem, clock)
         self.shapes = Shapes(self.state, app_id)
         self.contract: Contract | None = load_contract(openapi_path) if openapi_path is not None else None
@@ -265,6 +271,18 @@ class Sandbox:
             acct.used = 0
             acct.reset = int(self.clock()) + 3600
 
+    def _content_creation_wait(self, key: int | str) -> int | None:
+        """Seconds to wait when this POST would exceed the per-minute content-creation limit, else None."""
+        assert self.secondary_limit is not None
+        now = self.clock()
+        times = self._created.setdefault(key, collections.deque())
+        while times and times[0] <= now - 60:
+            times.popleft()
+        if len(times) >= self.secondary_limit:
+            return max(1, int(times[0] + 60 - now + 0.999))
+        times.append(now)
+        return None
+
     @staticmethod
     def _account_key(identity: Identity | None) -> int | str:
         if identity is None:
@@ -364,6 +382,17 @@ class Sandbox:
             elif fault.kind != "drop_after":
                 return self._fault_response(fault, acct)
 
+        version = request.headers.get("X-GitHub-Api-Version")
+        if version is not None and version not in API_VERSIONS:
+            return self._json_response(
+                400,
+                {
+                    "message": f"API version '{version}' is not supported.",
+                    "documentation_url": DOCS,
+                    "status": "400",
+                },
+            )
+
         if auth_error is not None or identity is None:
             anon = self._rate_headers(Accounting(limit=60, reset=acct.reset))
             msg = str(auth_error) if auth_error else "Requires authentication"
@@ -409,6 +438,11 @@ class Sandbox:
         counted = template != "/rate_limit"
         if counted and acct.remaining <= 0:
             return self._primary_limit(acct, key)
+        if method == "POST" and identity.kind != "app" and self.secondary_limit is not None:
+            wait = self._content_creation_wait(key)
+            if wait is not None:
+                acct.secondary_limited += 1
+                return self._fault_response(Fault("secondary", retry_after=wait), acct)
 
         try:
             body = json.loads(raw) if raw else None
@@ -476,7 +510,8 @@ class Sandbox:
         status = fault.status or 500
         headers = self._rate_headers(acct)
         if fault.kind == "secondary" or fault.kind == "429":
-            headers["Retry-After"] = str(fault.retry_after)
+            if fault.retry_after >= 0:
+                headers["Retry-After"] = str(fault.retry_after)
             message = (
                 "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
                 "If you reach out to GitHub Support for help, please include the request ID."
@@ -712,12 +747,13 @@ def update_issue(sb: Sandbox, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     body = _obj(call)
     user, _ = sb.actor(call)
-    if "title" in body and body["title"] is not None:
-        if not str(body["title"]).strip():
-            raise invalid("Issue", "title", "missing_field")
-        issue.title = str(body["title"])
+    if "title" in body and body["title"] is not None and not str(body["title"]).strip():
+        raise invalid("Issue", "title", "missing_field")
     if "body" in body:
         check_body(body["body"], "Issue")
+    if "title" in body and body["title"] is not None:
+        issue.title = str(body["title"])
+    if "body" in body:
         issue.body = body["body"]
     if "labels" in body and body["labels"] is not None:
         names = _label_names(body["labels"], allow_string=False)

@@ -15,58 +15,81 @@ from bot.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
+_UPSERT = (
+    "INSERT INTO pwb_write_pacing (key, next_write_at)"
+    " VALUES (%s, clock_timestamp() + make_interval(secs => %s))"
+    " ON CONFLICT (key) DO UPDATE SET next_write_at = EXCLUDED.next_write_at"
+)
+
 
 class PgPacer:
     """Implements bot.github.pacing's `Pacer` protocol across processes.
 
-    `slot(key)` takes a transaction-scoped advisory lock for the key (an installation), waits until the
-    key's `next_write_at` (the database clock, so hosts need not agree on time), lets the caller write,
-    then sets `next_write_at = now + interval`. The lock is held for the whole write, so writes to one
-    installation never overlap no matter how many workers run; a crashed process's lock dies with its
-    connection. More workers therefore never means more write pressure on one installation.
+    `slot(key)` takes a session advisory lock for the key (an installation), waits until the key's
+    `next_write_at` (the database clock, so hosts need not agree on time), and before letting the caller
+    write commits a *lease*: `next_write_at = now + lease`. After the write it sets `next_write_at = now +
+    interval` and unlocks. The lock is held for the whole write, so writes to one installation never overlap
+    however many workers run; more workers never means more write pressure on one installation. If a process
+    dies mid-write its lock dies with its connection, but its request may still be in flight at GitHub: the
+    lease keeps the next writer waiting until that request has surely ended (`lease` ≥ the write timeout).
     """
 
-    def __init__(self, pool: psycopg_pool.AsyncConnectionPool[Any], interval: float = 1.0) -> None:
+    def __init__(self, pool: psycopg_pool.AsyncConnectionPool[Any], interval: float = 1.0,
+                 lease: float = 10.0) -> None:
         self.pool = pool
         self.interval = interval
+        self.lease = max(lease, interval)
 
     @contextlib.asynccontextmanager
-    async def slot(self, key: object) -> AsyncIterator[None]:
+    async def slot(self, key: str) -> AsyncIterator[None]:
         name = f"pwb-pace:{key}"
+        conn_cm = self.pool.connection()
         try:
-            conn_cm = self.pool.connection()
             conn = await conn_cm.__aenter__()
+            await self._acquire(conn, name)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            with contextlib.suppress(Exception):
+                await conn_cm.__aexit__(None, None, None)
             raise StoreUnavailable(str(exc)) from exc
-        failed: BaseException | None = None
         try:
-            try:
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+            yield
+        finally:
+            await self._release(conn, name)
+            with contextlib.suppress(Exception):
+                await conn_cm.__aexit__(None, None, None)
+
+    async def _acquire(self, conn: psycopg.AsyncConnection[Any], name: str) -> None:
+        try:
+            await conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
+            await conn.commit()  # the session lock outlives the transaction
+            while True:
                 cur = await conn.execute(
-                    "SELECT GREATEST(0, EXTRACT(EPOCH FROM next_write_at - clock_timestamp()))::float8"
+                    "SELECT EXTRACT(EPOCH FROM next_write_at - clock_timestamp())::float8"
                     " FROM pwb_write_pacing WHERE key = %s", (name,))
                 row = await cur.fetchone()
-            except psycopg.Error as exc:
-                raise StoreUnavailable(str(exc)) from exc
-            wait = float(row[0]) if row else 0.0
-            if wait > 0:
+                await conn.commit()
+                wait = float(row[0]) if row else 0.0
+                if wait <= 0:
+                    break
                 await asyncio.sleep(wait)
-            yield
-        except BaseException as exc:
-            failed = exc
+            await conn.execute(_UPSERT, (name, self.lease))
+            await conn.commit()  # committed before the write: survives our death
+        except BaseException:
+            await self._discard(conn)
             raise
-        finally:
-            try:
-                if failed is None or not isinstance(failed, StoreUnavailable):
-                    await conn.execute(
-                        "INSERT INTO pwb_write_pacing (key, next_write_at)"
-                        " VALUES (%s, clock_timestamp() + make_interval(secs => %s))"
-                        " ON CONFLICT (key) DO UPDATE SET next_write_at = EXCLUDED.next_write_at",
-                        (name, self.interval))
-            except psycopg.Error:
-                # The write itself is done; losing the pacing row only shortens one pause: never mask it.
-                log.warning("could not record the next write time", extra={"key": name})
-            finally:
-                # Commit (releases the xact lock) or roll back on error; closing a broken connection is fine.
-                with contextlib.suppress(psycopg.Error):
-                    await conn_cm.__aexit__(None, None, None)
+
+    async def _release(self, conn: psycopg.AsyncConnection[Any], name: str) -> None:
+        try:
+            await conn.execute(_UPSERT, (name, self.interval))
+            await conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+            await conn.commit()
+        except BaseException:
+            # The write is done; never mask its outcome. A connection that may still hold the lock is closed,
+            # which releases the lock (the lease then bounds the pause).
+            log.warning("could not release the write slot cleanly", extra={"key": name})
+            await self._discard(conn)
+
+    @staticmethod
+    async def _discard(conn: psycopg.AsyncConnection[Any]) -> None:
+        with contextlib.suppress(Exception):
+            await conn.close()

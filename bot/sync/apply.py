@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import gidgethub
@@ -10,7 +11,7 @@ import gidgethub.abc
 
 from bot.github.errors import OutcomeUnknown
 from bot.sync.diff import PlannedWrite, Refs, Write
-from bot.sync.labels import LABEL_CACHE
+from bot.sync.labels import LABEL_CACHE, auto_created
 
 
 class Progress:
@@ -63,3 +64,18 @@ async def apply(
             refs[write.produces] = (int(result["number"]), int(result["id"]))
         if write.creates_label is not None:
             LABEL_CACHE.add(LABEL_CACHE.key(base, owner, repo), write.creates_label)
+        await _heal_labels(gh, owner, repo, result, progress)
+
+
+async def _heal_labels(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, result: Any, progress: Progress
+) -> None:
+    """A bot label GitHub auto-created (someone deleted it after the cache saw it) gets its colour back."""
+    labels = result.get("labels") if isinstance(result, dict) else result
+    for spec in auto_created(labels):
+        path = f"/repos/{owner}/{repo}/labels/{quote(spec.name, safe='')}"
+        await send(gh, "PATCH", path, {"color": spec.color, "description": spec.description})
+        progress.writes += 1
+        progress.done.append(
+            PlannedWrite(method="PATCH", path=path, description=f"restore label {spec.name}")
+        )

@@ -60,6 +60,8 @@ class ConflictTarget:
 
     issue: IssueState | None
     comment: dict[str, Any] | None = None
+    #: True when the bot's conflict notes of other plans are on it too (then its label stays).
+    others: bool = False
 
 
 @dataclass
@@ -171,9 +173,11 @@ async def read_current(
             state.conflicts[m] = ConflictTarget(target)
             if target is not None and not target.is_pr:
                 for comment in await read_comments(gh, owner, repo, m):
-                    if markers.conflict_of(comment) == n:
+                    of = markers.conflict_of(comment)
+                    if of == n and state.conflicts[m].comment is None:
                         state.conflicts[m].comment = comment
-                        break
+                    elif of is not None and of != n:
+                        state.conflicts[m].others = True
         for d in dep_numbers:
             if d != n:
                 state.issue_deps[d] = await read_issue(gh, owner, repo, d)

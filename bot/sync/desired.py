@@ -44,6 +44,11 @@ class DesiredState:
     conflicts: list[int] = field(default_factory=list)
     issue_deps: list[int] = field(default_factory=list)
     notes: list[Diagnostic] = field(default_factory=list)
+    #: Flags and links of earlier syncs the plan no longer asks for: undone.
+    stale_conflicts: list[int] = field(default_factory=list)
+    stale_deps: list[int] = field(default_factory=list)
+    #: What the summary records as made by the bot (conflicts, issue-level deps), to undo later.
+    record: tuple[list[int], list[int]] = ([], [])
 
     def all_labels(self) -> list[L.LabelSpec]:
         """Every label this state puts somewhere, each once: they must exist in the repository first."""
@@ -114,6 +119,8 @@ def stream_region(parent: int, stream: Stream, by_id: dict[str, Stream], agent: 
 
 def removed_region(current_region: str | None, parent: int, stream_id: str) -> str:
     """The region of a sub-issue whose stream left the plan: a short note, then what it said before."""
+    if current_region and markers.REMOVED_MARKER in current_region:
+        return current_region
     inner = ""
     if current_region:
         inner = current_region.split("\n", 1)[1] if "\n" in current_region else ""
@@ -148,6 +155,7 @@ def build_desired(
     *,
     conflicts: list[int],
     deps: list[int],
+    previous: tuple[list[int], list[int]] = ([], []),
 ) -> DesiredState:
     """Desired state from the plan: pure, so dry runs and real runs compute exactly the same thing."""
     n = current.parent.number
@@ -178,7 +186,13 @@ def build_desired(
             sid = markers.safe_id(s.id)
             agent = L.agent_label(s.agent_type)
             deps_ids = [markers.safe_id(d) for d in s.depends_on]
-            ready = all((c := current.streams.get(d)) is not None and c.closed for d in deps_ids)
+            # A blocker is done when closed, unless the bot closed it as removed and it is back (reopened).
+            ready = all(
+                (c := current.streams.get(d)) is not None
+                and c.closed
+                and markers.REMOVED_MARKER not in c.body
+                for d in deps_ids
+            )
             specs = [L.STREAM] + ([agent] if agent else []) + ([L.STREAM_READY] if ready else [])
             region = stream_region(n, s, by_id, agent)
             desired_streams.append(DesiredStream(sid, s, stream_title(n, s), region, specs, deps_ids, ready))
@@ -219,9 +233,9 @@ def build_desired(
     parent_labels = [L.PARALLEL_PLAN] if report is not None else []
     if report is not None and not structure:
         parent_labels.append(L.PLAN_INVALID)
-    state = DesiredState(n, structure, parent_labels, desired_streams, notes=notes)
+    state = DesiredState(n, structure, parent_labels, desired_streams, notes=notes, record=previous)
     if not structure:
-        return state
+        return state  # nothing is undone either: the record is kept for when the plan is valid again
     if report is not None:
         wanted = {d.id for d in desired_streams}
         state.removed = [sid for sid in current.streams if sid not in wanted]
@@ -255,6 +269,12 @@ def build_desired(
             notes.append(note("sync-dep-pr", f"depends_on lists #{d}, which is a pull request: ignored."))
         else:
             state.issue_deps.append(d)
+    for m in previous[0]:
+        target = current.conflicts.get(m)
+        if m not in state.conflicts and target is not None and target.issue is not None:
+            state.stale_conflicts.append(m)
+    state.stale_deps = [d for d in previous[1] if d not in state.issue_deps and current.issue_deps.get(d)]
+    state.record = (list(state.conflicts), list(state.issue_deps))
     return state
 
 

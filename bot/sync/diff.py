@@ -163,8 +163,8 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
     our_ids = {s.id for s in current.streams.values()}
     for sid in desired.removed:
         cur = current.streams[sid]
-        if cur.closed and markers.REMOVED_MARKER in cur.body:
-            continue
+        if markers.REMOVED_MARKER in cur.body:
+            continue  # handled on an earlier sync (and if a person reopened it since, that is their call)
         for blocker in sorted(current.blocked_by.get(cur.number, set()) & our_ids):
             writes.append(
                 Write(
@@ -196,6 +196,19 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
                     f"link stream {ds.id} as a sub-issue of #{n}",
                 )
             )
+    # 4b. Keep the sub-issues in stream order: move only those outside the longest run already in order,
+    # each right after its predecessor in the plan (the first before the first one that stays).
+    linked = [sid for sid in current.streams if sid not in current.unlinked]
+    appended = [ds.id for ds in desired.streams if ds.id not in current.streams or ds.id in current.unlinked]
+    for sid, side, anchor in reorder_moves(linked + appended, [ds.id for ds in desired.streams]):
+        writes.append(
+            Write(
+                "PATCH",
+                _issue(owner, repo, n, "/sub_issues/priority"),
+                {"sub_issue_id": ids[sid], f"{side}_id": ids[anchor]},
+                f"move stream {sid} into stream order under #{n}",
+            )
+        )
     # 5. "B depends on A" -> B blocked by A; links between our sub-issues the plan no longer has go.
     for ds in desired.streams:
         cur = current.streams.get(ds.id)
@@ -258,7 +271,52 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
                     f"#{n} blocked by #{d}",
                 )
             )
-    # 7. conflicts_with: the label and one comment (edited in place) on the other issue.
+    for d in desired.stale_deps:
+        dep_issue = current.issue_deps.get(d)
+        if dep_issue is not None and dep_issue.id in current.parent_blocked_by:
+            writes.append(
+                Write(
+                    "DELETE",
+                    _issue(owner, repo, n, f"/dependencies/blocked_by/{dep_issue.id}"),
+                    b"",
+                    f"#{n} no longer blocked by #{d}",
+                    ok_statuses=(404,),
+                )
+            )
+    # 7. conflicts_with: the label and one comment (edited in place) on the other issue; dropped ones undone.
+    for m in desired.stale_conflicts:
+        target = current.conflicts[m]
+        if target.comment is not None:
+            cid = target.comment["id"]
+            writes.append(
+                Write(
+                    "DELETE",
+                    (f"/repos/{owner}/{repo}/issues/comments/{cid}",),
+                    b"",
+                    f"remove conflict note on #{m}",
+                    ok_statuses=(404,),
+                )
+            )
+        if target.issue is not None and L.PLAN_CONFLICT.name in target.issue.labels and not target.others:
+            writes.append(
+                Write(
+                    "DELETE",
+                    _label_path(owner, repo, m, L.PLAN_CONFLICT.name),
+                    b"",
+                    f"unlabel #{m} {L.PLAN_CONFLICT.name}",
+                    ok_statuses=(404,),
+                )
+            )
+    if desired.stale_conflicts and not desired.conflicts and L.PLAN_CONFLICT.name in current.parent.labels:
+        writes.append(
+            Write(
+                "DELETE",
+                _label_path(owner, repo, n, L.PLAN_CONFLICT.name),
+                b"",
+                f"unlabel #{n} {L.PLAN_CONFLICT.name}",
+                ok_statuses=(404,),
+            )
+        )
     for m in desired.conflicts:
         target = current.conflicts[m]
         assert target.issue is not None
@@ -287,3 +345,34 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
                 )
             )
     return writes
+
+
+def in_order(order: list[str], want: list[str]) -> set[int]:
+    """Indices into `want` of a longest subsequence already in the right relative order in `order`."""
+    pos = {sid: k for k, sid in enumerate(order)}
+    seq = [pos.get(sid, -1) for sid in want]
+    best: list[list[int]] = []
+    for i, p in enumerate(seq):
+        chain: list[int] = []
+        for j in range(i):
+            if seq[j] < p and len(best[j]) > len(chain):
+                chain = best[j]
+        best.append([*chain, i])
+    longest: list[int] = []
+    for chain in best:
+        if len(chain) > len(longest):
+            longest = chain
+    return set(longest)
+
+
+def reorder_moves(order: list[str], want: list[str]) -> list[tuple[str, str, str]]:
+    """Moves (item, side, anchor) putting `want` in order within `order`, as few as possible."""
+    if len(want) < 2:
+        return []
+    keep = in_order(order, want)
+    first_kept = want[min(keep)]
+    return [
+        (sid, "after", want[i - 1]) if i > 0 else (sid, "before", first_kept)
+        for i, sid in enumerate(want)
+        if i not in keep
+    ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import gidgethub.abc
@@ -17,6 +19,7 @@ from bot.github.errors import OutcomeUnknown
 from bot.sync import markers
 from bot.sync.apply import Progress, apply, send
 from bot.sync.current import CurrentState, read_comments, read_current, read_issue
+from bot.sync.desired import MAX_BODY as MAX_COMMENT
 from bot.sync.desired import MAX_SUB_ISSUES, DesiredState, build_desired
 from bot.sync.diff import PlannedWrite, Refs, Write, diff
 from bot.sync.source import pick_source, task_numbers
@@ -28,31 +31,49 @@ MAX_ROUNDS = 4
 class SyncResult(BaseModel):
     """What one sync did (or, in a dry run, would do)."""
 
+    #: The issue synced (the parent, when a stream sub-issue was named).
     issue: int
+    #: The writes made, in order (in a dry run: the writes it would make; `{new A}` = a sub-issue to create).
     planned: list[PlannedWrite] = Field(default_factory=list)
     writes: int = 0
     found_analysis: bool = False
     summary_url: str | None = None
+    #: The plan has errors or breaks a limit: only the summary and the issue's labels were written.
     errors: bool = False
     dry_run: bool = False
+    #: The sync's own findings (missing conflicts_with issues, limits...), also shown in the summary.
     notes: list[Diagnostic] = Field(default_factory=list)
     #: Read -> write rounds taken (more than 1 after a write whose outcome was unknown).
     rounds: int = 0
 
 
-_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
-    weakref.WeakKeyDictionary()
-)
+class _Held:
+    """A lock and how many syncs hold or wait for it (the entry goes when the last one leaves)."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
 
 
-def issue_lock(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int) -> asyncio.Lock:
-    """The in-process lock of one issue (per event loop): two syncs of one plan never interleave writes."""
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Held]] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def issue_lock(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int) -> AsyncIterator[None]:
+    """Hold the in-process lock of one issue: two syncs of one plan never interleave their writes."""
     key = f"{getattr(gh, 'base_url', '')}/{owner}/{repo}#{number}".lower()
     locks = _LOCKS.setdefault(asyncio.get_running_loop(), {})
-    lock = locks.get(key)
-    if lock is None:
-        lock = locks[key] = asyncio.Lock()
-    return lock
+    held = locks.get(key)
+    if held is None:
+        held = locks[key] = _Held()
+    held.users += 1
+    try:
+        async with held.lock:
+            yield
+    finally:
+        held.users -= 1
+        if held.users == 0:
+            locks.pop(key, None)
 
 
 async def sync_issue(
@@ -92,6 +113,7 @@ async def _sync_locked(
         result.found_analysis = report is not None
         if report is None and not conflicts and not deps:
             return result
+        previous = markers.previous_links(comments)
         streams = report.analysis.streams if report is not None else []
         structure = report is None or (not report.has_errors and len(streams) <= MAX_SUB_ISSUES)
         current = await read_current(
@@ -101,11 +123,11 @@ async def _sync_locked(
             parent,
             comments,
             stream_ids=[s.id for s in streams],
-            conflict_numbers=conflicts,
-            dep_numbers=deps,
+            conflict_numbers=list(dict.fromkeys(conflicts + previous[0])),
+            dep_numbers=list(dict.fromkeys(deps + previous[1])),
             structure=structure,
         )
-        desired = build_desired(report, current, conflicts=conflicts, deps=deps)
+        desired = build_desired(report, current, conflicts=conflicts, deps=deps, previous=previous)
         result.notes = desired.notes
         result.errors = (report is not None and report.has_errors) or (
             report is not None and not desired.structure
@@ -190,7 +212,11 @@ def _summary_writes(
         shown = report.model_copy(
             update={"analysis": report.analysis.model_copy(update={"conflicts_with": conflicts})}
         )
-    text = render_summary(shown, live_status(report, current, desired, refs))
+    record = ""
+    if desired.record[0] or desired.record[1]:
+        record = "\n" + markers.links_marker(*desired.record) + "\n"
+    text = render_summary(shown, live_status(report, current, desired, refs), limit=MAX_COMMENT - len(record))
+    text = text.rstrip("\n") + "\n" + record if record else text
     n = current.parent.number
     writes: list[Write] = []
     if current.summary is None:

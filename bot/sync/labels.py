@@ -40,6 +40,35 @@ def agent_label(agent_type: str | None) -> LabelSpec | None:
     return LabelSpec(AGENT_PREFIX + slug, AGENT_COLOR, f"Stream for a {slug} agent (parallel-work-bot)")
 
 
+#: GitHub's colour for a label it creates by itself when an unknown one is added to an issue.
+AUTO_COLOR = "ededed"
+_FIXED = {spec.name: spec for spec in (PARALLEL_PLAN, PLAN_INVALID, PLAN_CONFLICT, STREAM, STREAM_READY)}
+
+
+def spec_for(name: str) -> LabelSpec | None:
+    """The bot's spec of a label name (fixed set or `agent:*`), or None for a label that is not the bot's."""
+    name = name.lower()
+    if name in _FIXED:
+        return _FIXED[name]
+    if name.startswith(AGENT_PREFIX):
+        spec = agent_label(name[len(AGENT_PREFIX) :])
+        return spec if spec is not None and spec.name == name else None
+    return None
+
+
+def auto_created(labels: object) -> list[LabelSpec]:
+    """Bot labels in a response that GitHub made by itself (grey, no description): the cache was wrong."""
+    out: list[LabelSpec] = []
+    if isinstance(labels, list):
+        for item in labels:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                continue
+            spec = spec_for(item["name"])
+            if spec and str(item.get("color", "")).lower() == AUTO_COLOR and not item.get("description"):
+                out.append(spec)
+    return out
+
+
 def names(labels: object) -> set[str]:
     """Lower-cased label names from an issue's `labels` list (GitHub compares names case-insensitively)."""
     out: set[str] = set()

@@ -24,6 +24,7 @@ _REGION_RE = re.compile(
     re.DOTALL,
 )
 _CONFLICT_RE = re.compile(r"<!-- parallel-work-bot:conflict of=#(\d+) -->")
+_LINKS_RE = re.compile(r"<!-- parallel-work-bot:links conflicts=([\d,]*) deps=([\d,]*) -->")
 _FAILURE_RE = re.compile(
     r"\n*<!-- parallel-work-bot:failure -->.*?<!-- /parallel-work-bot:failure -->", re.DOTALL
 )
@@ -110,3 +111,21 @@ def strip_failure(body: str) -> str:
 def with_failure(body: str, note: str) -> str:
     """The summary with a (single) failure note appended."""
     return f"{strip_failure(body).rstrip()}\n\n{FAILURE_OPEN}\n{note}\n{FAILURE_CLOSE}\n"
+
+
+def links_marker(conflicts: list[int], deps: list[int]) -> str:
+    """The summary's record of the conflict flags and issue-level links the bot made (to undo them later)."""
+    return f"{PREFIX}links conflicts={','.join(map(str, conflicts))} deps={','.join(map(str, deps))} -->"
+
+
+def previous_links(comments: list[Any]) -> tuple[list[int], list[int]]:
+    """The conflicts and issue-level dependencies the bot's summary says it made last time."""
+    for comment in comments:
+        if is_summary(comment):
+            m = _LINKS_RE.search(comment.get("body") or "")
+            if m:
+                return [int(x) for x in m.group(1).split(",") if x], [
+                    int(x) for x in m.group(2).split(",") if x
+                ]
+            break
+    return [], []

@@ -1,0 +1,34 @@
+"""Deployment files: the App manifest asks for the least that works; Procfile and Dockerfile run `serve`."""
+
+from __future__ import annotations
+
+import yaml
+
+from bot.cli import COMMANDS
+from bot.events import EVENTS
+from tests.paths import ROOT
+
+
+def test_app_manifest() -> None:
+    manifest = yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
+    keys = {"name", "url", "hook_attributes", "redirect_url", "public", "default_permissions",
+            "default_events"}
+    assert set(manifest) >= keys
+    assert manifest["hook_attributes"]["url"].endswith("/webhook")
+    assert manifest["public"] is False
+    assert manifest["default_permissions"] == {"issues": "write", "metadata": "read"}
+    assert manifest["default_events"] == ["issues", "issue_comment"]
+    assert set(manifest["default_events"]) <= EVENTS  # every subscribed event has a handler
+
+
+def test_procfile_and_dockerfile_run_the_app() -> None:
+    procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line)
+    assert procfile["web"] == "parallel-work-bot serve"
+    for command in procfile.values():
+        assert command.split()[1] in COMMANDS
+    docker = (ROOT / "Dockerfile").read_text()
+    assert docker.startswith("#") and "FROM python:3.11-slim" in docker
+    assert "pip install ." in docker
+    user_lines = [line for line in docker.splitlines() if line.startswith("USER ")]
+    assert user_lines and user_lines[-1] != "USER root"
+    assert docker.rstrip().splitlines()[-1] == 'CMD ["parallel-work-bot", "serve"]'
