@@ -93,6 +93,7 @@ class Metrics:
             "pwb_jobs_total", "Jobs run, by kind and outcome (ok, failed, reported, deferred...).",
             ("kind", "outcome"))
         self.jobs_running = Gauge("pwb_jobs_running", "Jobs running now in this process.")
+        self.jobs_pending = Gauge("pwb_jobs_pending", "Jobs waiting or running in the queue (last scrape).")
         self.github_requests = Counter(
             "pwb_github_requests_total",
             "Requests made to GitHub, by kind (read, write, not_modified).",
@@ -108,8 +109,8 @@ class Metrics:
             ("installation",),
         )
         self._all: list[_Metric] = [
-            self.deliveries, self.jobs, self.jobs_running, self.github_requests, self.github_errors,
-            self.rate_limit_remaining,
+            self.deliveries, self.jobs, self.jobs_running, self.jobs_pending, self.github_requests,
+            self.github_errors, self.rate_limit_remaining,
         ]
 
     def render(self) -> str:

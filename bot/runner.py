@@ -228,10 +228,10 @@ class JobHandler:
             await self._reply(gh, request, render_unknown(request.command_text))
             ok = False
         elif name == "dry-run":
-            result = await sync_issue(gh, o, r, n, dry_run=True)
+            result = await sync_issue(gh, o, r, n, dry_run=True, trusted_logins=[login])
             await self._reply(gh, request, render_dry_run(result, n))
         else:
-            result = await sync_issue(gh, o, r, n)
+            result = await sync_issue(gh, o, r, n, trusted_logins=[login])
             ok = result.found_analysis and not result.errors
             if is_command and not result.found_analysis:
                 await self._reply(gh, request, f"No parallel work analysis found on #{n}, so there is "

@@ -113,14 +113,25 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: the process is up and serving."""
-    return web.json_response({"status": "ok"})
+    """GET /healthz: 200 when deliveries can be accepted; 503 while the job store (PostgreSQL) is down."""
+    healthy = getattr(request.app[QUEUE], "healthy", None)
+    try:
+        ok = bool(await healthy()) if callable(healthy) else True
+    except Exception:
+        ok = False
+    return web.json_response({"status": "ok" if ok else "unavailable"}, status=200 if ok else 503)
 
 
 async def metrics_view(request: web.Request) -> web.Response:
-    """GET /metrics: Prometheus text format."""
-    text = request.app[METRICS].render()
-    return web.Response(body=text.encode(), headers={"Content-Type": CONTENT_TYPE})
+    """GET /metrics: Prometheus text format (with the number of jobs waiting or running, when known)."""
+    metrics = request.app[METRICS]
+    pending = getattr(request.app[QUEUE], "pending", None)
+    if callable(pending):
+        try:
+            metrics.jobs_pending.set(float(await pending()))
+        except Exception:
+            log.warning("could not count pending jobs", exc_info=True)
+    return web.Response(body=metrics.render().encode(), headers={"Content-Type": CONTENT_TYPE})
 
 
 def create_app(

@@ -320,3 +320,27 @@ async def test_an_issue_opened_with_task_frontmatter_gets_its_links(bot_app: Bot
     plain = bot_app.sandbox.create_issue(REPO, "Typo in README", body="Fix the typo.", user=MAINTAINER)
     status, answer = await bot_app.post("issues", bot_app.issue_event("opened", plain["number"]))
     assert (status, answer["outcome"]) == (200, "ignored")
+
+
+async def test_a_delivery_without_installation_finds_it_from_the_repository(bot_app: BotApp) -> None:
+    seed_issues(bot_app)
+    comment = bot_app.sandbox.create_comment(REPO, 4, PLAN, user=MAINTAINER)
+    payload = bot_app.comment_event("created", comment)
+    del payload["installation"]  # as a repository (not App) webhook sends it
+    status, _ = await bot_app.post("issue_comment", payload)
+    assert status == 202
+    await bot_app.idle()
+    assert_seed_structure(bot_app)
+    assert any(e.path == f"/repos/{REPO}/installation" for e in bot_app.sandbox.log)
+
+
+async def test_a_rate_limited_job_is_rescheduled_for_the_reset_and_then_runs(bot_app: BotApp) -> None:
+    seed_issues(bot_app)
+    # The installation's primary limit is exhausted for 2 s: the job leaves the worker and comes back then.
+    fault = bot_app.sandbox.faults.add("primary:method=GET,path=/issues/4$,reset_in=2,times=1")
+    await post_comment(bot_app, 4, PLAN)
+    await bot_app.idle()
+    assert fault.fired == 1
+    assert bot_app.jobs("sync", "deferred") == 1 and bot_app.jobs("sync", "ok") == 1
+    assert bot_app.jobs("sync", "failed") == 0
+    assert_seed_structure(bot_app)

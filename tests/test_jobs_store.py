@@ -100,16 +100,13 @@ async def test_write_pacing_holds_across_two_processes(sandbox: Any, pg_dsn: str
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         for tag in ("p1", "p2")
     ]
-    for proc in procs:
-        assert proc.stdout is not None
-        assert (await asyncio.wait_for(proc.stdout.readline(), 60)).strip() == b"ready"
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write(b"go\n")
-        await proc.stdin.drain()
-    for proc in procs:
-        _, err = await asyncio.wait_for(proc.communicate(), 60)
-        assert proc.returncode == 0, err.decode()
+    try:
+        await _run_together(procs)
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
     writes = sorted(sandbox.writes(), key=lambda e: e.start)
     assert len(writes) == 2 * count
     for before, after in itertools.pairwise(writes):
@@ -122,3 +119,17 @@ async def test_write_pacing_holds_across_two_processes(sandbox: Any, pg_dsn: str
     first = {tag: order.index(tag) for tag in ("p1", "p2")}
     last = {tag: len(order) - 1 - order[::-1].index(tag) for tag in ("p1", "p2")}
     assert first["p1"] < last["p2"] and first["p2"] < last["p1"]
+
+
+async def _run_together(procs: list[asyncio.subprocess.Process]) -> None:
+    """Wait until every writer is ready, start them at once, wait for them to finish."""
+    for proc in procs:
+        assert proc.stdout is not None
+        assert (await asyncio.wait_for(proc.stdout.readline(), 60)).strip() == b"ready"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+    for proc in procs:
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, err.decode()

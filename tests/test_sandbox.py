@@ -328,3 +328,19 @@ async def test_unsupported_api_version_is_400(sandbox: Sandbox, api: Api) -> Non
     r = await api("GET", ISSUES, headers={"X-GitHub-Api-Version": "2019-01-01"})
     assert r.status == 400 and "2019-01-01" in r.data["message"]
     assert (await api("GET", ISSUES, headers={"X-GitHub-Api-Version": "2026-03-10"})).status == 200
+
+
+async def test_label_names_with_slashes_spaces_and_percent(sandbox: Sandbox, api: Api) -> None:
+    sandbox.create_issue(REPO, "t", labels=["area/backend", "good first issue", "50%"])
+    got = await api("GET", f"/repos/{REPO}/labels/area%2Fbackend")
+    assert got.status == 200 and got.data["url"].endswith("/labels/area%2Fbackend")
+    assert (await api("GET", f"/repos/{REPO}/labels/GOOD%20first%20issue")).data["name"] == "good first issue"
+    r = await api("DELETE", f"{ISSUES}/1/labels/50%25")
+    assert [lb["name"] for lb in r.data] == ["area/backend", "good first issue"]
+
+
+async def test_log_can_be_bounded(sandbox: Sandbox, api: Api) -> None:
+    sandbox.max_log = 3
+    for _ in range(5):
+        await api("GET", ISSUES)
+    assert [e.seq for e in sandbox.log] == [3, 4, 5]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -12,7 +15,7 @@ from multidict import CIMultiDict
 from bot.sandbox import Sandbox
 from bot.sandbox.contract import Contract, load_contract
 from tests.fixtures.sandbox import REPO, Api, AppKeys
-from tests.paths import FIXTURES, OPENAPI
+from tests.paths import FIXTURES, OPENAPI, ROOT
 
 ISSUES = f"/repos/{REPO}/issues"
 
@@ -182,3 +185,39 @@ async def test_every_operation_answers_and_validates(sandbox: Sandbox, api: Api,
     assert (await api("DELETE", cpath)).status == 204
     assert set(sandbox.coverage) == spec_operations()
     assert len(spec_operations()) == 40
+
+
+async def test_the_fixture_fails_a_test_that_sent_a_wrong_request(tmp_path: Path) -> None:
+    """The `sandbox` fixture turns a contract violation into a test failure, even if the test ignores it."""
+    (tmp_path / "test_inner.py").write_text(
+        "from tests.fixtures.sandbox import REPO, Api\n"
+        "async def test_sloppy(sandbox, api: Api) -> None:\n"
+        "    sandbox.create_issue(REPO, 'a')\n"
+        "    await api('POST', f'/repos/{REPO}/issues/1/sub_issues', {'sub_issue_number': 1})\n"
+        "async def test_clean(sandbox, api: Api) -> None:\n"
+        "    assert (await api('GET', f'/repos/{REPO}/issues')).status == 200\n"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "tests.fixtures.sandbox",
+        "-o",
+        "asyncio_mode=auto",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(tmp_path),
+        str(tmp_path / "test_inner.py"),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 120)
+    text = out.decode()
+    assert proc.returncode == 1, text
+    assert "ERROR at teardown of test_sloppy" in text and "1 error" in text, text
+    assert "test_clean" not in text.split("short test summary info")[-1], text
+    assert "contract violations" in text and "sub_issue_number" in text, text

@@ -391,3 +391,30 @@ async def test_a_bot_label_deleted_behind_the_cache_gets_its_colour_back(sandbox
     assert "restore label stream" in [w.description for w in result.planned]
     assert sandbox.snapshot(REPO)["labels"]["stream"] == STREAM.color
     assert again.writes == 0
+
+
+async def test_a_strangers_newer_plan_is_passed_over(sandbox: Sandbox) -> None:
+    """Only text by people with write access creates structure: a stranger's later plan changes nothing."""
+    seed_issues(sandbox)
+    sandbox.set_permission(REPO, "mallory", "none")
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        before = sandbox.snapshot(REPO)
+        hostile = SEED.read_text().replace("### Stream D: HTTP Actions for Webhooks", "### Stream D: Pwned")
+        sandbox.create_comment(REPO, 4, hostile, user="mallory")
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert again.writes == 0
+    assert [i["title"] for i in sandbox.snapshot(REPO)["issues"].values()] == [
+        i["title"] for i in before["issues"].values()
+    ]
+
+
+async def test_a_strangers_issue_body_is_not_a_plan(sandbox: Sandbox) -> None:
+    sandbox.set_permission(REPO, "mallory", "none")
+    sandbox.create_issue(REPO, "Drive-by", SEED.read_text(), user="mallory")
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 1)
+        vouched = await sync_issue(gh, OWNER, NAME, 1, dry_run=True, trusted_logins=["mallory"])
+    assert not result.found_analysis and result.writes == 0
+    assert len(sandbox.snapshot(REPO)["issues"]) == 1
+    assert vouched.found_analysis and vouched.planned  # the same text, vouched for by a permission check

@@ -28,6 +28,7 @@ async def test_every_corpus_document_syncs(sandbox: Sandbox) -> None:
                 continue
             repo = f"octo/corpus{i}"
             sandbox.add_repo(repo, installation_id=1)
+            sandbox.set_permission(repo, "octocat", "write")
             sandbox.create_issue(repo, path.stem, "An issue with a plan in a comment.")
             sandbox.create_comment(repo, 1, text)
             owner, name = repo.split("/")

@@ -27,6 +27,7 @@ async def fresh_sandbox() -> AsyncIterator[Sandbox]:
     """A started local GitHub with the contract check on and the seed's issues; fails on any violation."""
     sb = Sandbox(OPENAPI, validate_responses=True)
     sb.add_repo(REPO, installation_id=1)
+    sb.set_permission(REPO, "octocat", "write")
     sb.token = sb.issue_token(1)
     seed_issues(sb)
     await sb.start()

@@ -30,6 +30,7 @@ async def client(sb: Sandbox, token: str | None = None) -> AsyncIterator[GitHubC
 def seed_issues(sb: Sandbox, repo: str = REPO, *, analysis: str | None = None, in_body: bool = False) -> None:
     """Issues #1..#5 as in the seed's project: the analysis of #4 in a comment (or its body); #5 exists."""
     text = SEED.read_text() if analysis is None else analysis
+    sb.set_permission(repo, "octocat", "write")  # the plan's author is a maintainer: only trusted text counts
     for n in range(1, 6):
         title = {4: "Configure Convex Backend", 5: "Clerk integration"}.get(n, f"Issue {n}")
         body = text if (n == 4 and in_body) else f"Body of issue {n}."

@@ -122,6 +122,7 @@ async def test_healthz_and_metrics(bot_app: BotApp) -> None:
         assert resp.headers["Content-Type"].startswith("text/plain")
         text = await resp.text()
     assert 'pwb_webhook_deliveries_total{event="ping",outcome="ignored"} 1' in text
+    assert "pwb_jobs_pending 0" in text
     for name in ("pwb_jobs_total", "pwb_github_requests_total", "pwb_github_rate_limit_remaining"):
         assert f"# TYPE {name} " in text
 
@@ -172,3 +173,11 @@ async def test_local_mode_accepts_unsigned_deliveries() -> None:
     finally:
         await runner.cleanup()
         await queue.close()
+
+
+async def test_form_encoded_deliveries_are_understood(bot_app: BotApp) -> None:
+    from urllib.parse import urlencode
+
+    body = urlencode({"payload": json.dumps(real_payload("ping.json"))}).encode()
+    status, answer = await bot_app.post("ping", body, content_type="application/x-www-form-urlencoded")
+    assert (status, answer["outcome"]) == (200, "ignored")

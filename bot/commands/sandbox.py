@@ -50,6 +50,7 @@ def build(args: argparse.Namespace) -> Sandbox:
         public_key_pem=public_key,
         validate_responses=False,
         secondary_limit=args.secondary_limit,
+        max_log=10_000,
     )
     sb.add_repo(args.repo, installation_id=args.installation_id)
     sb.token = sb.issue_token(args.installation_id, ttl=365 * 24 * 3600, token=args.token)

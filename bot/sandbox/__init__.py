@@ -12,6 +12,16 @@ Usage::
     sb.snapshot("octo/sandbox"); sb.accounting(1); sb.log; sb.violations
     await sb.stop()
 
+What it keeps of GitHub: the 40 operations of ../shared/github/openapi-subset.json; bodies shaped like the
+recorded responses; database ids (large, never equal to numbers) for sub-issues and blocked-by; ETag + 304
+(free); x-ratelimit-* headers and a primary limit per installation; Link pagination (per_page <= 100); 404 for
+what a token may not see; 401 for bad/expired tokens and JWTs; 422 `Validation Failed` bodies; labels
+case-insensitive and created with colour `ededed` on first use; optional content-creation limit
+(`secondary_limit=80`). Faults (`Fault.parse` specs, `KIND[:key=value,...]`): 500/502/503, `secondary`
+(403 + Retry-After), `429`, `primary` (403, remaining 0), `drop_before`/`drop_after` (connection dropped
+before/after the write took effect), `slow`; chosen by `nth`, `method`/`path` regexes, `probability`+`seed`,
+with `times`.
+
 Modules: state (the data and GitHub's rules), shapes (JSON bodies), auth (JWT and tokens), faults, accounting
 (counters and request log), contract (openapi-core checks), server (aiohttp app and routes).
 """

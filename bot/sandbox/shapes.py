@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from bot.sandbox.state import (
     REACTIONS,
@@ -100,7 +101,7 @@ class Shapes:
         return {
             "id": label.id,
             "node_id": node_id("LA", label.id),
-            "url": f"{self.api}/repos/{repo.full_name}/labels/{label.name}",
+            "url": f"{self.api}/repos/{repo.full_name}/labels/{quote(label.name, safe='')}",
             "name": label.name,
             "color": label.color,
             "default": label.default,

@@ -151,6 +151,7 @@ class Issue:
     parent: int | None = None
     sub_issues: list[int] = field(default_factory=list)
     blocked_by: list[int] = field(default_factory=list)
+    blocking: list[int] = field(default_factory=list)  # reverse of blocked_by, kept in step
     is_pull_request: bool = False
     via_app: bool = False
 
@@ -503,6 +504,7 @@ class State:
                 f"An issue can be blocked by at most {MAX_DEPENDENCIES} issues",
             )
         issue.blocked_by.append(blocker.id)
+        blocker.blocking.append(issue.id)
         self.touch(issue)
         self.touch(blocker)
         return issue
@@ -514,12 +516,13 @@ class State:
         issue.blocked_by.remove(blocker_id)
         self.touch(issue)
         _, blocker = self.issue_index[blocker_id]
+        blocker.blocking.remove(issue.id)
         self.touch(blocker)
         return issue
 
     def blocking(self, issue: Issue) -> list[Issue]:
-        """Issues that `issue` blocks, in the order they were linked (by id)."""
-        return [other for _, other in self.issue_index.values() if issue.id in other.blocked_by]
+        """Issues that `issue` blocks, in the order they were linked."""
+        return [self.issue_index[i][1] for i in issue.blocking]
 
     # ---- snapshot ---------------------------------------------------------------------------------------
     def ref(self, repo: Repo, db_id: int) -> int | str:

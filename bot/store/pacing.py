@@ -81,6 +81,7 @@ class PgPacer:
     async def _release(self, conn: psycopg.AsyncConnection[Any], name: str) -> None:
         try:
             await conn.execute(_UPSERT, (name, self.interval))
+            await conn.commit()  # visible before the next holder reads it: unlocking is not transactional
             await conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
             await conn.commit()
         except BaseException:

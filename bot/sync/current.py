@@ -26,6 +26,8 @@ class IssueState:
     url: str
     is_pr: bool
     by_bot: bool
+    #: GitHub's issue object as read, for what only some callers need (author, association).
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> IssueState:
@@ -41,6 +43,7 @@ class IssueState:
             url=str(raw.get("html_url") or ""),
             is_pr=bool(raw.get("pull_request")),
             by_bot=markers.is_bot(raw.get("user")),
+            raw=raw,
         )
 
     @property

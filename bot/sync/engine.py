@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -77,7 +77,13 @@ async def issue_lock(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number:
 
 
 async def sync_issue(
-    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, *, dry_run: bool = False
+    gh: gidgethub.abc.GitHubAPI,
+    owner: str,
+    repo: str,
+    number: int,
+    *,
+    dry_run: bool = False,
+    trusted_logins: Collection[str] = (),
 ) -> SyncResult:
     """Make GitHub show issue #number's newest plan; writes only the difference (none when `dry_run`).
 
@@ -87,11 +93,17 @@ async def sync_issue(
     if issue is not None and issue.marker is not None and issue.marker.parent != number:
         number = issue.marker.parent
     async with issue_lock(gh, owner, repo, number):
-        return await _sync_locked(gh, owner, repo, number, dry_run=dry_run)
+        return await _sync_locked(gh, owner, repo, number, dry_run=dry_run, trusted_logins=trusted_logins)
 
 
 async def _sync_locked(
-    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, *, dry_run: bool
+    gh: gidgethub.abc.GitHubAPI,
+    owner: str,
+    repo: str,
+    number: int,
+    *,
+    dry_run: bool,
+    trusted_logins: Collection[str],
 ) -> SyncResult:
     progress = Progress()
     result = SyncResult(issue=number, dry_run=dry_run)
@@ -101,7 +113,7 @@ async def _sync_locked(
         if parent is None or parent.is_pr:
             return result
         comments = await read_comments(gh, owner, repo, number)
-        source = pick_source(parent.body, parent.url, comments)
+        source = pick_source(parent.raw, comments, trusted_logins)
         report = check_plan(source.analysis) if source.analysis is not None else None
         conflicts = list(
             dict.fromkeys(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +22,33 @@ class Source:
     url: str | None = None
 
 
-def pick_source(body: str, url: str, comments: list[dict[str, Any]]) -> Source:
-    """Newest analysis wins: the latest comment holding one (never the bot's own), else the body."""
-    task = read_task(body) if body else None
+#: Authors GitHub itself vouches for: only their text may create structure (an open repository must not let
+#: strangers create issues through the bot).
+TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+
+
+def is_trusted(item: dict[str, Any], trusted_logins: Collection[str] = ()) -> bool:
+    """True when a comment or issue is by someone with write access (or vouched for by the caller)."""
+    if str(item.get("author_association") or "").upper() in TRUSTED_ASSOCIATIONS:
+        return True
+    login = str((item.get("user") or {}).get("login") or "")
+    return bool(login) and login.lower() in {t.lower() for t in trusted_logins}
+
+
+def pick_source(
+    issue: dict[str, Any], comments: list[dict[str, Any]], trusted_logins: Collection[str] = ()
+) -> Source:
+    """Newest trusted analysis wins: the latest comment holding one (never the bot's own), else the body.
+
+    Text by authors without write access is passed over, so a stranger's plan never reaches GitHub structure;
+    `trusted_logins` adds people the caller checked with the collaborator-permission API.
+    """
+    body = str(issue.get("body") or "")
+    url = str(issue.get("html_url") or "")
+    body_trusted = is_trusted(issue, trusted_logins)
+    task = read_task(body) if body and body_trusted else None
     for comment in reversed(comments):
-        if is_ours(comment):
+        if is_ours(comment) or not is_trusted(comment, trusted_logins):
             continue
         text = comment.get("body") or ""
         if not text.strip():
@@ -33,7 +56,7 @@ def pick_source(body: str, url: str, comments: list[dict[str, Any]]) -> Source:
         analysis = read_analysis(text)
         if analysis is not None:
             return Source(analysis, f"comment:{comment.get('id')}", task, comment.get("html_url"))
-    analysis = read_analysis(body) if body.strip() else None
+    analysis = read_analysis(body) if body.strip() and body_trusted else None
     if analysis is not None:
         return Source(analysis, "body", task, url)
     return Source(None, None, task, None)

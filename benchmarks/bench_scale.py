@@ -1,0 +1,272 @@
+"""Figures for running at scale on PostgreSQL: deliveries/s per web process, ack latency, jobs/s, RSS.
+
+    python3 benchmarks/bench_scale.py [--seconds 8] [--jobs 48] [--installations 16]
+
+Starts a throwaway PostgreSQL (as the test suite does), `parallel-work-bot serve` processes with DATABASE_URL,
+and `parallel-work-bot worker` processes against the local GitHub in this process (contract check off, zero
+pacing). Prints one table; a benchmark, not a test: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import socket
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.jobrequest import JobRequest  # noqa: E402
+from bot.jobs import JobQueue  # noqa: E402
+from bot.sandbox import Sandbox  # noqa: E402
+from tests.fixtures.postgres import PgServer  # noqa: E402
+from tests.fixtures.sandbox import make_keys  # noqa: E402
+from tests.paths import SEED, WEBHOOKS  # noqa: E402
+
+SECRET = "bench-webhook-secret-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.pg = PgServer()
+        self.keys = make_keys()
+        self.procs: list[asyncio.subprocess.Process] = []
+        self.template = json.loads((WEBHOOKS / "issue_comment.created.with-installation.json").read_text())
+        self.plan = SEED.read_text()
+
+    def env(self, dsn: str, api: str) -> dict[str, str]:
+        return {**os.environ, "DATABASE_URL": dsn, "GITHUB_APP_ID": "1",
+                "GITHUB_PRIVATE_KEY": self.keys.private_pem, "GITHUB_WEBHOOK_SECRET": SECRET,
+                "GITHUB_API_URL": api, "WRITE_PACING": "0",
+                "LOG_LEVEL": "WARNING"}
+
+    async def spawn(self, dsn: str, api: str, *args: str) -> asyncio.subprocess.Process:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=str(ROOT), env=self.env(dsn, api),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        self.procs.append(proc)
+        return proc
+
+    async def stop(self, procs: list[asyncio.subprocess.Process]) -> None:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                await asyncio.wait_for(proc.wait(), 15)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+    def delivery(self, number: int) -> tuple[bytes, dict[str, str]]:
+        data = json.loads(json.dumps(self.template))
+        data["issue"]["number"] = number
+        data["comment"]["body"] = self.plan
+        data["comment"]["author_association"] = "OWNER"
+        data["installation"] = {"id": 1, "node_id": "x"}
+        body = json.dumps(data, separators=(",", ":")).encode()
+        sig = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        return body, {"Content-Type": "application/json", "X-GitHub-Event": "issue_comment",
+                      "X-GitHub-Delivery": str(uuid.uuid4()), "X-Hub-Signature-256": sig}
+
+    async def start_web(self, dsn: str) -> tuple[asyncio.subprocess.Process, str]:
+        port = free_port()
+        proc = await self.spawn(dsn, "http://127.0.0.1:9", "serve", "--host", "127.0.0.1",
+                                "--port", str(port))
+        url = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(url + "/healthz") as resp:
+                        if resp.status == 200:
+                            return proc, url + "/webhook"
+                await asyncio.sleep(0.1)
+        raise RuntimeError("web did not start")
+
+    async def closed_loop(self, url: str, seconds: float, connections: int) -> tuple[float, float]:
+        """As many deliveries as `connections` concurrent senders get accepted in `seconds`."""
+        accepted = 0
+        worst = 0.0
+        deadline = time.monotonic() + seconds
+        counter = iter(range(10**9))
+        payloads = [self.delivery(n) for n in range(1, 2001)]
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections)) as http:
+            async def sender() -> None:
+                nonlocal accepted, worst
+                while time.monotonic() < deadline:
+                    body, headers = payloads[next(counter) % len(payloads)]
+                    headers = {**headers, "X-GitHub-Delivery": str(uuid.uuid4())}
+                    t0 = time.monotonic()
+                    async with http.post(url, data=body, headers=headers) as resp:
+                        await resp.read()
+                        if resp.status in (200, 202):
+                            accepted += 1
+                    worst = max(worst, time.monotonic() - t0)
+
+            start = time.monotonic()
+            await asyncio.gather(*(sender() for _ in range(connections)))
+            elapsed = time.monotonic() - start
+        return accepted / elapsed, worst
+
+    async def open_loop(self, url: str, rate: float, seconds: float) -> list[float]:
+        """Deliveries sent on a fixed schedule (not one after another); latency of each acknowledgement."""
+        latencies: list[float] = []
+        payloads = [self.delivery(n) for n in range(1, 2001)]
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+            async def one(i: int, at: float) -> None:
+                await asyncio.sleep(max(0.0, at - time.monotonic()))
+                body, headers = payloads[i % len(payloads)]
+                headers = {**headers, "X-GitHub-Delivery": str(uuid.uuid4())}
+                async with http.post(url, data=body, headers=headers) as resp:
+                    await resp.read()
+                latencies.append(time.monotonic() - at)  # from the scheduled time: no coordinated omission
+
+            start = time.monotonic() + 0.2
+            await asyncio.gather(*(one(i, start + i / rate) for i in range(int(rate * seconds))))
+        return latencies
+
+    async def jobs_per_second(self, workers: int, jobs: int, installations: int) -> tuple[float, list[float], str]:
+        """`jobs` syncs of the seed plan over `installations` installations, run by `workers` processes."""
+        dsn = self.pg.new_database()
+        sb = Sandbox(None, app_id=1, public_key_pem=self.keys.public_pem)
+        requests = []
+        for inst in range(1, installations + 1):
+            repo = f"org{inst}/repo"
+            sb.add_repo(repo, installation_id=inst)
+            for _ in range(5):  # #1..#5 exist before the plans (the seed plan names #5)
+                sb.create_issue(repo, "issue")
+        for j in range(jobs):
+            inst = j % installations + 1
+            repo = f"org{inst}/repo"
+            number = sb.create_issue(repo, f"feature {j}")["number"]
+            sb.create_comment(repo, number, self.plan)
+            requests.append(JobRequest(installation_id=inst, owner=f"org{inst}", repo="repo", number=number))
+        await sb.start()
+        queue = JobQueue(None, database_url=dsn)
+        await queue.open()
+        procs = [await self.spawn(dsn, sb.base_url, "worker", "--concurrency", "8", "--poll-interval", "0.2")
+                 for _ in range(workers)]
+        while True:  # every worker registered (started) before the clock starts
+            with psycopg.connect(dsn) as conn:
+                row = conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()
+            if row and row[0] >= workers:
+                break
+            await asyncio.sleep(0.1)
+        start = time.monotonic()
+        own0 = cpu_seconds(os.getpid())
+        cpu0 = [cpu_seconds(p.pid) for p in procs]
+        for request in requests:
+            await queue.enqueue(request)
+        rss: list[float] = []
+        while await queue.pending():
+            await asyncio.sleep(0.1)
+            if not rss and time.monotonic() - start > 1.0:
+                rss = [rss_mb(p.pid) for p in procs]
+        elapsed = time.monotonic() - start
+        rss = rss or [rss_mb(p.pid) for p in procs]
+        used = sum(cpu_seconds(p.pid) for p in procs) - sum(cpu0)
+        cpu = (f"CPU in {elapsed:.1f} s: workers {used:.1f} s, "
+               f"local GitHub + this process {cpu_seconds(os.getpid()) - own0:.1f} s")
+        await self.stop(procs)
+        await queue.close()
+        await sb.stop()
+        return jobs / elapsed, rss, cpu
+
+    async def run(self) -> None:
+        a = self.args
+        self.pg.init()
+        self.pg.start()
+        try:
+            self.pg.create_template()
+            rows: list[tuple[str, str]] = []
+            if a.only != "jobs":
+                await self.web_figures(rows)
+            if a.only != "web":
+                await self.job_figures(rows)
+            print(f"\nbench_scale ({os.cpu_count()} CPUs; PostgreSQL {self.pg.pg_ctl.split('/')[-3]}, "
+                  "local GitHub in the benchmark process)")
+            width = max(len(k) for k, _ in rows)
+            for key, value in rows:
+                print(f"  {key.ljust(width)}  {value}")
+        finally:
+            await self.stop(self.procs)
+            self.pg.destroy()
+
+    async def web_figures(self, rows: list[tuple[str, str]]) -> None:
+        a = self.args
+        web, url = await self.start_web(self.pg.new_database())
+        idle = rss_mb(web.pid)
+        per_second, worst = await self.closed_loop(url, a.seconds, a.connections)
+        rows.append((f"deliveries/s accepted, 1 web process, closed loop, {a.connections} connections",
+                     f"{per_second:.0f} (slowest ack {worst * 1000:.0f} ms)"))
+        lat = await self.open_loop(url, a.rate, a.seconds)
+        rows.append((f"ack latency at {a.rate:.0f}/s offered (open loop, {len(lat)} deliveries)",
+                     f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms, "
+                     f"max {max(lat) * 1000:.1f} ms"))
+        rows.append(("RSS web process (idle -> after load)", f"{idle:.0f} -> {rss_mb(web.pid):.0f} MB"))
+        await self.stop([web])
+
+    async def job_figures(self, rows: list[tuple[str, str]]) -> None:
+        a = self.args
+        base = None
+        for workers in (1, 2, 4):
+            rate, rss, cpu = await self.jobs_per_second(workers, a.jobs, a.installations)
+            base = base or rate
+            sizes = ", ".join(f"{r:.0f}" for r in rss)
+            rows.append((f"jobs/s, {workers} worker process(es), {a.jobs} seed syncs, "
+                         f"{a.installations} installations",
+                         f"{rate:.1f} (x{rate / base:.2f}); worker RSS {sizes} MB; {cpu}"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--jobs", type=int, default=48)
+    parser.add_argument("--installations", type=int, default=16)
+    parser.add_argument("--only", choices=["web", "jobs"], default=None)
+    asyncio.run(Bench(parser.parse_args()).run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,534 @@
+"""Route handlers of the local GitHub: one function per operation of the description, and the route table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from multidict import MultiDict
+
+from bot.sandbox.auth import Identity
+from bot.sandbox.shapes import APP_PERMISSIONS
+from bot.sandbox.state import (
+    Comment,
+    Issue,
+    Json,
+    Reaction,
+    Repo,
+    SandboxError,
+    check_body,
+    invalid,
+    iso,
+    not_found,
+)
+
+if TYPE_CHECKING:
+    from bot.sandbox.server import Sandbox
+
+
+@dataclass
+class Call:
+    """One request as a route handler sees it."""
+
+    request: web.Request
+    identity: Identity
+    body: Any
+    query: MultiDict[str]
+
+    def param(self, name: str) -> str:
+        """A path parameter."""
+        return self.request.match_info[name]
+
+    def int_param(self, name: str) -> int:
+        """An integer path parameter (404 when not a number, like GitHub's router)."""
+        try:
+            return int(self.request.match_info[name])
+        except ValueError:
+            raise not_found() from None
+
+
+@dataclass
+class Answer:
+    """A handler's result; `page=True` means `data` is a whole list the middleware paginates."""
+
+    status: int
+    data: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    page: bool = False
+
+
+Handler = Callable[["Sandbox", Call], Answer]
+
+
+def _obj(call: Call) -> dict[str, Any]:
+    body = call.body
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise SandboxError(400, "Problems parsing JSON")
+    return body
+
+
+def get_app(sb: Sandbox, call: Call) -> Answer:
+    sb.require_app(call)
+    return Answer(200, sb.shapes.app())
+
+
+def create_installation_token(sb: Sandbox, call: Call) -> Answer:
+    sb.require_app(call)
+    installation_id = call.int_param("installation_id")
+    if installation_id not in sb._installations:
+        raise not_found()
+    token = sb.credentials.issue_installation_token(installation_id, sb.token_ttl)
+    assert token.expires_at is not None
+    return Answer(
+        201,
+        {
+            "token": token.value,
+            "expires_at": iso(token.expires_at),
+            "permissions": dict(APP_PERMISSIONS),
+            "repository_selection": "selected",
+        },
+    )
+
+
+def get_rate_limit(sb: Sandbox, call: Call) -> Answer:
+    acct = sb._account(sb._account_key(call.identity))
+    core = {"limit": acct.limit, "remaining": acct.remaining, "reset": acct.reset, "used": acct.used}
+    search = {"limit": 30, "remaining": 30, "reset": int(sb.clock()) + 60, "used": 0}
+    return Answer(200, {"resources": {"core": core, "search": search}, "rate": core})
+
+
+def get_repo_installation(sb: Sandbox, call: Call) -> Answer:
+    sb.require_app(call)
+    try:
+        repo = sb.state.repo(f"{call.param('owner')}/{call.param('repo')}")
+    except KeyError:
+        raise not_found() from None
+    if repo.installation_id is None:
+        raise not_found()
+    return Answer(200, sb.shapes.installation(repo.installation_id, sb.state.user(repo.owner)))
+
+
+def get_permission(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    user = sb.state.user(call.param("username"))
+    return Answer(200, sb.shapes.collaborator_permission(repo, user))
+
+
+# ---- issues ------------------------------------------------------------------------------------------------
+def list_issues(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    q = call.query
+    state = q.get("state", "open")
+    issues = [i for i in repo.issues.values() if state == "all" or i.state == state]
+    if "labels" in q:
+        wanted = [name.strip().casefold() for name in q["labels"].split(",") if name.strip()]
+        issues = [i for i in issues if all(w in i.labels for w in wanted)]
+    if "creator" in q:
+        issues = [i for i in issues if i.user.login.casefold() == q["creator"].casefold()]
+    if "since" in q:
+        issues = [i for i in issues if iso(i.updated_at) >= q["since"]]
+    sort = q.get("sort", "created")
+
+    def sort_key(i: Issue) -> tuple[float, int]:
+        value = {"updated": i.updated_at, "comments": float(len(i.comment_ids))}.get(sort, i.created_at)
+        return (value, i.number)
+
+    issues.sort(key=sort_key, reverse=q.get("direction", "desc") == "desc")
+    return Answer(200, [sb.shapes.issue(repo, i) for i in issues], page=True)
+
+
+def _label_names(body: Any, *, allow_string: bool) -> list[str]:
+    """Label names from any of the body forms GitHub accepts."""
+    if isinstance(body, dict):
+        body = body.get("labels", [])
+    if isinstance(body, str) and allow_string:
+        body = [body]
+    if not isinstance(body, list):
+        raise invalid("Label", "labels")
+    names: list[str] = []
+    for item in body:
+        name = item.get("name") if isinstance(item, dict) else item
+        if not isinstance(name, str) or not name.strip():
+            raise invalid("Label", "name", "missing_field")
+        names.append(name)
+    return names
+
+
+def create_issue(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    body = _obj(call)
+    title = body.get("title")
+    if title is None:
+        raise invalid("Issue", "title", "missing_field")
+    user, via_app = sb.actor(call)
+    text = body.get("body")
+    labels = _label_names(body.get("labels", []), allow_string=False) if body.get("labels") else None
+    issue = sb.state.create_issue(repo, str(title), text, user, labels=labels, via_app=via_app)
+    data = sb.shapes.issue(repo, issue)
+    return Answer(201, data, {"Location": data["url"]})
+
+
+def get_issue(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    return Answer(200, sb.shapes.issue(repo, issue))
+
+
+def update_issue(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    body = _obj(call)
+    user, _ = sb.actor(call)
+    if "title" in body and body["title"] is not None and not str(body["title"]).strip():
+        raise invalid("Issue", "title", "missing_field")
+    if "body" in body:
+        check_body(body["body"], "Issue")
+    if "title" in body and body["title"] is not None:
+        issue.title = str(body["title"])
+    if "body" in body:
+        issue.body = body["body"]
+    if "labels" in body and body["labels"] is not None:
+        names = _label_names(body["labels"], allow_string=False)
+        issue.labels = []
+        sb.state.add_labels(repo, issue, names)
+    state = body.get("state")
+    if state in ("open", "closed"):
+        sb.state.set_state(issue, state, body.get("state_reason") if state == "closed" else None, user)
+    elif body.get("state_reason") and issue.state == "closed":
+        reason = body["state_reason"]
+        if reason == "reopened":
+            sb.state.set_state(issue, "open", None, user)
+        else:
+            issue.state_reason = reason
+    sb.state.touch(issue)
+    return Answer(200, sb.shapes.issue(repo, issue))
+
+
+# ---- comments ----------------------------------------------------------------------------------------------
+def _comments_since(call: Call, comments: list[Comment]) -> list[Comment]:
+    since = call.query.get("since")
+    return [c for c in comments if since is None or iso(c.updated_at) >= since]
+
+
+def list_repo_comments(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    comments = _comments_since(call, list(repo.comments.values()))
+    by_updated = call.query.get("sort", "created") == "updated"
+    comments.sort(key=lambda c: (c.updated_at if by_updated else c.created_at, c.id))
+    if call.query.get("direction", "asc") == "desc":
+        comments.reverse()
+    return Answer(200, [sb.shapes.comment(repo, c) for c in comments], page=True)
+
+
+def list_issue_comments(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    comments = _comments_since(call, [repo.comments[i] for i in issue.comment_ids])
+    return Answer(200, [sb.shapes.comment(repo, c) for c in comments], page=True)
+
+
+def create_comment(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    body = _obj(call)
+    user, via_app = sb.actor(call)
+    text = body.get("body")
+    if not isinstance(text, str):
+        raise invalid("IssueComment", "body", "missing_field")
+    comment = sb.state.create_comment(repo, issue, text, user, via_app=via_app)
+    data = sb.shapes.comment(repo, comment)
+    return Answer(201, data, {"Location": data["url"]})
+
+
+def get_comment(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    return Answer(200, sb.shapes.comment(repo, sb.state.comment(repo, call.int_param("comment_id"))))
+
+
+def update_comment(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    comment = sb.state.comment(repo, call.int_param("comment_id"))
+    text = _obj(call).get("body")
+    if not isinstance(text, str):
+        raise invalid("IssueComment", "body", "missing_field")
+    check_body(text, "IssueComment", required=True)
+    comment.body = text
+    comment.updated_at = max(sb.clock(), comment.updated_at)
+    return Answer(200, sb.shapes.comment(repo, comment))
+
+
+def delete_comment(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    sb.state.delete_comment(repo, sb.state.comment(repo, call.int_param("comment_id")))
+    return Answer(204)
+
+
+# ---- reactions ---------------------------------------------------------------------------------------------
+def _list_reactions(sb: Sandbox, call: Call, reactions: list[Reaction]) -> Answer:
+    content = call.query.get("content")
+    return Answer(200, [sb.shapes.reaction(r) for r in reactions if content in (None, r.content)], page=True)
+
+
+def _react(sb: Sandbox, call: Call, reactions: list[Reaction]) -> Answer:
+    user, _ = sb.actor(call)
+    content = _obj(call).get("content")
+    if not isinstance(content, str):
+        raise invalid("Reaction", "content", "missing_field")
+    reaction, created = sb.state.react(reactions, user, content)
+    return Answer(201 if created else 200, sb.shapes.reaction(reaction))
+
+
+def _unreact(call: Call, reactions: list[Reaction]) -> Answer:
+    reaction_id = call.int_param("reaction_id")
+    for r in reactions:
+        if r.id == reaction_id:
+            reactions.remove(r)
+            return Answer(204)
+    raise not_found()
+
+
+def list_comment_reactions(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    return _list_reactions(sb, call, sb.state.comment(repo, call.int_param("comment_id")).reactions)
+
+
+def create_comment_reaction(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    return _react(sb, call, sb.state.comment(repo, call.int_param("comment_id")).reactions)
+
+
+def delete_comment_reaction(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    return _unreact(call, sb.state.comment(repo, call.int_param("comment_id")).reactions)
+
+
+def list_issue_reactions(sb: Sandbox, call: Call) -> Answer:
+    return _list_reactions(sb, call, sb.issue_for(call)[1].reactions)
+
+
+def create_issue_reaction(sb: Sandbox, call: Call) -> Answer:
+    return _react(sb, call, sb.issue_for(call)[1].reactions)
+
+
+def delete_issue_reaction(sb: Sandbox, call: Call) -> Answer:
+    return _unreact(call, sb.issue_for(call)[1].reactions)
+
+
+# ---- labels ------------------------------------------------------------------------------------------------
+def list_repo_labels(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    return Answer(200, [sb.shapes.label(repo, lb) for lb in repo.labels.values()], page=True)
+
+
+def create_label(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    body = _obj(call)
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise invalid("Label", "name", "missing_field")
+    color = body.get("color") or "ededed"
+    label = sb.state.create_label(repo, name, str(color), body.get("description"))
+    data = sb.shapes.label(repo, label)
+    return Answer(201, data, {"Location": data["url"]})
+
+
+def _repo_label(sb: Sandbox, call: Call) -> tuple[Repo, Any]:
+    repo = sb.repo_for(call)
+    label = repo.labels.get(call.param("name").casefold())
+    if label is None:
+        raise not_found()
+    return repo, label
+
+
+def get_label(sb: Sandbox, call: Call) -> Answer:
+    repo, label = _repo_label(sb, call)
+    return Answer(200, sb.shapes.label(repo, label))
+
+
+def update_label(sb: Sandbox, call: Call) -> Answer:
+    repo, label = _repo_label(sb, call)
+    body = _obj(call)
+    if "color" in body and body["color"] is not None:
+        color = str(body["color"]).removeprefix("#")
+        if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
+            raise invalid("Label", "color")
+        label.color = color.lower()
+    if "description" in body:
+        label.description = body["description"]
+    if body.get("new_name"):
+        sb.state.rename_label(repo, label, str(body["new_name"]))
+    return Answer(200, sb.shapes.label(repo, label))
+
+
+def delete_label(sb: Sandbox, call: Call) -> Answer:
+    repo, label = _repo_label(sb, call)
+    sb.state.delete_label(repo, label)
+    return Answer(204)
+
+
+def _issue_labels(sb: Sandbox, repo: Repo, issue: Issue) -> list[Json]:
+    return [sb.shapes.label(repo, repo.labels[k]) for k in issue.labels]
+
+
+def list_issue_labels(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    return Answer(200, _issue_labels(sb, repo, issue), page=True)
+
+
+def add_issue_labels(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    sb.state.add_labels(repo, issue, _label_names(call.body, allow_string=False))
+    return Answer(200, _issue_labels(sb, repo, issue))
+
+
+def set_issue_labels(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    names = _label_names(call.body if call.body is not None else [], allow_string=True)
+    issue.labels = []
+    sb.state.add_labels(repo, issue, names)
+    return Answer(200, _issue_labels(sb, repo, issue))
+
+
+def remove_all_issue_labels(sb: Sandbox, call: Call) -> Answer:
+    _, issue = sb.issue_for(call)
+    issue.labels = []
+    sb.state.touch(issue)
+    return Answer(204)
+
+
+def remove_issue_label(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    key = call.param("name").casefold()
+    if key not in issue.labels:
+        raise SandboxError(404, "Label does not exist")
+    issue.labels.remove(key)
+    sb.state.touch(issue)
+    return Answer(200, _issue_labels(sb, repo, issue))
+
+
+# ---- sub-issues --------------------------------------------------------------------------------------------
+def _int_field(call: Call, name: str, resource: str = "Issue", *, required: bool = True) -> int | None:
+    value = _obj(call).get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise invalid(resource, name, "missing_field" if value is None else "invalid")
+    return value
+
+
+def list_sub_issues(sb: Sandbox, call: Call) -> Answer:
+    _, issue = sb.issue_for(call)
+    children = [sb.state.issue_index[i] for i in issue.sub_issues]
+    return Answer(200, [sb.shapes.issue(r, c) for r, c in children], page=True)
+
+
+def add_sub_issue(sb: Sandbox, call: Call) -> Answer:
+    repo, parent = sb.issue_for(call)
+    child_id = _int_field(call, "sub_issue_id")
+    assert child_id is not None
+    sb.issue_of_id(repo, child_id)
+    sb.state.add_sub_issue(parent, child_id, replace_parent=bool(_obj(call).get("replace_parent")))
+    return Answer(201, sb.shapes.issue(repo, parent))  # GitHub answers with the parent, summary updated
+
+
+def remove_sub_issue(sb: Sandbox, call: Call) -> Answer:
+    repo, parent = sb.issue_for(call)
+    child_id = _int_field(call, "sub_issue_id")
+    assert child_id is not None
+    sb.state.remove_sub_issue(parent, child_id)
+    return Answer(200, sb.shapes.issue(repo, parent))
+
+
+def reprioritize_sub_issue(sb: Sandbox, call: Call) -> Answer:
+    repo, parent = sb.issue_for(call)
+    child_id = _int_field(call, "sub_issue_id")
+    assert child_id is not None
+    after = _int_field(call, "after_id", required=False)
+    before = _int_field(call, "before_id", required=False)
+    sb.state.reprioritize(parent, child_id, after, before)
+    return Answer(200, sb.shapes.issue(repo, parent))
+
+
+def get_parent(sb: Sandbox, call: Call) -> Answer:
+    _, issue = sb.issue_for(call)
+    if issue.parent is None:
+        raise not_found()
+    parent_repo, parent = sb.state.issue_index[issue.parent]
+    return Answer(200, sb.shapes.issue(parent_repo, parent))
+
+
+# ---- dependencies ------------------------------------------------------------------------------------------
+def list_blocked_by(sb: Sandbox, call: Call) -> Answer:
+    _, issue = sb.issue_for(call)
+    blockers = [sb.state.issue_index[i] for i in issue.blocked_by]
+    return Answer(200, [sb.shapes.issue(r, b) for r, b in blockers], page=True)
+
+
+def add_blocked_by(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    blocker_id = _int_field(call, "issue_id", "IssueDependency")
+    assert blocker_id is not None
+    sb.issue_of_id(repo, blocker_id)
+    sb.state.add_blocked_by(issue, blocker_id)
+    return Answer(201, sb.shapes.issue(repo, issue))
+
+
+def remove_blocked_by(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    sb.state.remove_blocked_by(issue, call.int_param("issue_id"))
+    return Answer(200, sb.shapes.issue(repo, issue))
+
+
+def list_blocking(sb: Sandbox, call: Call) -> Answer:
+    _, issue = sb.issue_for(call)
+    return Answer(
+        200, [sb.shapes.issue(sb.state.issue_index[b.id][0], b) for b in sb.state.blocking(issue)], page=True
+    )
+
+
+R = "/repos/{owner}/{repo}"
+N = R + "/issues/{issue_number}"
+C = R + "/issues/comments/{comment_id}"
+#: (method, path template, handler): the 40 operations of the description.
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/app", get_app),
+    ("POST", "/app/installations/{installation_id}/access_tokens", create_installation_token),
+    ("GET", "/rate_limit", get_rate_limit),
+    ("GET", R + "/collaborators/{username}/permission", get_permission),
+    ("GET", R + "/installation", get_repo_installation),
+    ("GET", R + "/issues", list_issues),
+    ("POST", R + "/issues", create_issue),
+    ("GET", R + "/issues/comments", list_repo_comments),
+    ("GET", C, get_comment),
+    ("PATCH", C, update_comment),
+    ("DELETE", C, delete_comment),
+    ("GET", C + "/reactions", list_comment_reactions),
+    ("POST", C + "/reactions", create_comment_reaction),
+    ("DELETE", C + "/reactions/{reaction_id}", delete_comment_reaction),
+    ("GET", N, get_issue),
+    ("PATCH", N, update_issue),
+    ("GET", N + "/comments", list_issue_comments),
+    ("POST", N + "/comments", create_comment),
+    ("GET", N + "/dependencies/blocked_by", list_blocked_by),
+    ("POST", N + "/dependencies/blocked_by", add_blocked_by),
+    ("DELETE", N + "/dependencies/blocked_by/{issue_id}", remove_blocked_by),
+    ("GET", N + "/dependencies/blocking", list_blocking),
+    ("GET", N + "/labels", list_issue_labels),
+    ("POST", N + "/labels", add_issue_labels),
+    ("PUT", N + "/labels", set_issue_labels),
+    ("DELETE", N + "/labels", remove_all_issue_labels),
+    ("DELETE", N + "/labels/{name}", remove_issue_label),
+    ("GET", N + "/parent", get_parent),
+    ("GET", N + "/reactions", list_issue_reactions),
+    ("POST", N + "/reactions", create_issue_reaction),
+    ("DELETE", N + "/reactions/{reaction_id}", delete_issue_reaction),
+    ("DELETE", N + "/sub_issue", remove_sub_issue),
+    ("GET", N + "/sub_issues", list_sub_issues),
+    ("POST", N + "/sub_issues", add_sub_issue),
+    ("PATCH", N + "/sub_issues/priority", reprioritize_sub_issue),
+    ("GET", R + "/labels", list_repo_labels),
+    ("POST", R + "/labels", create_label),
+    ("GET", R + "/labels/{name}", get_label),
+    ("PATCH", R + "/labels/{name}", update_label),
+    ("DELETE", R + "/labels/{name}", delete_label),
+]
