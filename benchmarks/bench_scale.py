@@ -36,6 +36,8 @@ from tests.fixtures.sandbox import make_keys  # noqa: E402
 from tests.paths import SEED, WEBHOOKS  # noqa: E402
 
 SECRET = "bench-webhook-secret-0123456789"
+#: Each seed sync creates at least one sub-issue per stream.
+STREAMS = 4
 
 
 def free_port() -> int:
@@ -163,7 +165,9 @@ class Bench:
             await asyncio.gather(*(one(i, start + i / rate) for i in range(int(rate * seconds))))
         return latencies
 
-    async def jobs_per_second(self, workers: int, jobs: int, installations: int) -> tuple[float, list[float], str]:
+    async def jobs_per_second(
+        self, workers: int, jobs: int, installations: int
+    ) -> tuple[float, list[float], str]:
         """`jobs` syncs of the seed plan over `installations` installations, run by `workers` processes."""
         dsn = self.pg.new_database()
         sb = Sandbox(None, app_id=1, public_key_pem=self.keys.public_pem)
@@ -171,6 +175,7 @@ class Bench:
         for inst in range(1, installations + 1):
             repo = f"org{inst}/repo"
             sb.add_repo(repo, installation_id=inst)
+            sb.set_permission(repo, "octocat", "write")  # the plans' author may trigger the bot
             for _ in range(5):  # #1..#5 exist before the plans (the seed plan names #5)
                 sb.create_issue(repo, "issue")
         for j in range(jobs):
@@ -202,8 +207,15 @@ class Bench:
                 rss = [rss_mb(p.pid) for p in procs]
         elapsed = time.monotonic() - start
         rss = rss or [rss_mb(p.pid) for p in procs]
+        with psycopg.connect(dsn) as conn:
+            statuses = dict(conn.execute(
+                "SELECT status::text, count(*) FROM procrastinate_jobs GROUP BY status").fetchall())
+        writes = sum(1 for e in sb.log if e.is_write)
+        refused = sum(1 for e in sb.log if e.is_write and e.status == 422)
+        if statuses or writes < jobs * STREAMS:
+            raise RuntimeError(f"jobs did not all succeed: {statuses}; {writes} writes")
         used = sum(cpu_seconds(p.pid) for p in procs) - sum(cpu0)
-        cpu = (f"CPU in {elapsed:.1f} s: workers {used:.1f} s, "
+        cpu = (f"{writes} writes ({refused} answered 422); CPU in {elapsed:.1f} s: workers {used:.1f} s, "
                f"local GitHub + this process {cpu_seconds(os.getpid()) - own0:.1f} s")
         await self.stop(procs)
         await queue.close()

@@ -166,6 +166,7 @@ class JobQueue:
         self.database_url = database_url
         self.retry = retry
         self.write_interval = write_interval
+        self.pool_timeout = pool_timeout
         self.pool: psycopg_pool.AsyncConnectionPool[Any] | None = None
         self._deliveries: PgDeliveries | None = None
         self._pacer: PgPacer | None = None
@@ -276,7 +277,7 @@ class JobQueue:
         if self.pool is None:
             return True
         try:
-            async with self.pool.connection(timeout=2.0) as conn:
+            async with self.pool.connection(timeout=min(2.0, self.pool_timeout)) as conn:
                 await conn.execute("SELECT 1")
             return True
         except (psycopg.Error, psycopg_pool.PoolTimeout, OSError):

@@ -226,3 +226,37 @@ async def test_unreachable_postgres_raises_queue_unavailable() -> None:
             await queue.enqueue(request(1, "x"))
     finally:
         await queue.close()
+
+
+async def test_a_job_waiting_for_its_retry_keeps_later_jobs_of_its_issue_behind(
+    sandbox: Any, make_queue: QueueFactory
+) -> None:
+    number = sandbox.create_issue(REPO, "ordered")["number"]
+    sandbox.faults.add(f"502:method=POST,path=/issues/{number}/comments$,times=1")
+    handler = Commenter(sandbox.base_url, sandbox.token)
+    queue = await make_queue(handler, retry=JobRetry(max_attempts=3, wait=1))
+    await queue.enqueue(request(number, "first", kind="command", comment_id=1))
+    await asyncio.wait_for(handler.finished.wait(), 10)  # failed once, re-scheduled a second later
+    await queue.enqueue(request(number, "second", kind="command", comment_id=2))
+    await queue.wait_idle(30)
+    assert [(r.reason, r.error) for r in handler.runs] == [("first", "OutcomeUnknown"), ("first", ""),
+                                                           ("second", "")]
+    assert comments(sandbox, number) == ["job first", "job second"]
+
+
+async def test_a_failed_job_with_a_newer_one_waiting_is_superseded_not_stuck(
+    sandbox: Any, make_queue: QueueFactory
+) -> None:
+    number = sandbox.create_issue(REPO, "superseded")["number"]
+    sandbox.faults.add(f"502:method=POST,path=/issues/{number}/comments$,times=1")
+    handler = Commenter(sandbox.base_url, sandbox.token, hold=asyncio.Event())
+    queue = await make_queue(handler)
+    await queue.enqueue(request(number, "old"))
+    await asyncio.wait_for(handler.started.wait(), 10)
+    assert await queue.enqueue(request(number, "new"))  # waits behind the running one
+    handler.hold.set()  # type: ignore[union-attr]
+    await queue.wait_idle(30)
+    # Retrying "old" would give two waiting jobs one queueing lock: the waiting job covers it instead.
+    assert [(r.reason, r.error) for r in handler.runs] == [("old", "OutcomeUnknown"), ("new", "")]
+    assert comments(sandbox, number) == ["job new"]
+    assert await queue.pending() == 0

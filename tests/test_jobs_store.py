@@ -133,3 +133,38 @@ async def _run_together(procs: list[asyncio.subprocess.Process]) -> None:
     for proc in procs:
         _, err = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode == 0, err.decode()
+
+
+def test_worker_without_database_url_says_so(app_keys: Any) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": app_keys.private_pem,
+            "GITHUB_WEBHOOK_SECRET": "s" * 20}
+    done = subprocess.run([sys.executable, "-m", "bot", "worker"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "DATABASE_URL is not set" in done.stderr
+
+
+def test_compose_file_runs_postgres_init_two_webs_and_two_workers() -> None:
+    import yaml
+
+    from bot.cli import build_parser
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    parser = build_parser()
+    commands = {}
+    for name, service in services.items():
+        if "command" in service:
+            assert service["command"][0] == "parallel-work-bot"
+            args = parser.parse_args(service["command"][1:])  # every command is one the CLI knows
+            commands[name] = args.command
+    assert services["postgres"]["image"].startswith("postgres:")
+    assert commands["db-init"] == "db"
+    webs = [n for n, c in commands.items() if c == "serve"]
+    assert len(webs) == 2
+    assert commands["worker"] == "worker" and services["worker"]["deploy"]["replicas"] == 2
+    for name in [*webs, "worker"]:
+        assert services[name]["depends_on"]["db-init"]["condition"] == "service_completed_successfully"
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgresql://")
+    assert services["db-init"]["depends_on"]["postgres"]["condition"] == "service_healthy"

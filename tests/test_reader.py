@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.analysis.deps import read_dependencies
+from bot.analysis.deps import read_can_start, read_dependencies
 from bot.analysis.hours import parse_hours
 from bot.analysis.models import Analysis, Severity
 from bot.analysis.reader import read_analysis
@@ -294,8 +294,30 @@ def test_huge_input() -> None:
         "```markdown\n" * 20_000,
         "| Stream | Hours |\n|---|---|\n" + "| A | 1 |\n" * 20_000,
         "x" * 3_000_000,
+        # Each of these once made a regex backtrack quadratically (minutes); now they take milliseconds.
+        "# Issue #1 Analysis\n### Stream A: x\nWall time: " + " " * 300_000 + "x\n",
+        "# Issue #1 Analysis\n### Stream A: x\n" + " " * 300_000 + "*:\n",
+        "# Issue #1 Analysis\n### Stream A: x\n**Dependencies**:\n"
+        + "".join(" " * i + "- A\n" for i in range(1500)),
+        "# Issue " + " " * 300_000 + "x\n### Stream A" + " " * 300_000 + "x #\n",
+        "```" + " " * 300_000 + "`\n" + "| " * 150_000 + "\n",
+        "# Analysis\n"
+        + "".join(f"### Stream {i}: x\n**Dependencies**: all other streams\n" for i in range(1000)),
     ],
-    ids=["long-spaces", "long-dependency", "many-details", "many-fences", "big-table", "3MB"],
+    ids=[
+        "long-spaces",
+        "long-dependency",
+        "many-details",
+        "many-fences",
+        "big-table",
+        "3MB",
+        "wall-spaces",
+        "field-spaces",
+        "indent-staircase",
+        "heading-spaces",
+        "fence-and-pipes",
+        "all-others-x1000",
+    ],
 )
 def test_hostile_inputs_do_not_raise(text: str) -> None:
     result = read_analysis(text)
@@ -374,12 +396,36 @@ KNOWN = ["A", "B", "C", "D"]
         ("Task 60, 62", [], ["#60", "#62"]),
         ("Issue #12 and Stream B", ["B"], ["#12"]),
         ("Base abstraction from Task 003 Stream A", [], ["#3"]),
+        ("depends on B", ["B"], []),
+        ("Requires C and A", ["C", "A"], []),
+        ("needs a schema", [], []),
+        ("Task 60 and after B", ["B"], ["#60"]),
+        ("Blocks Stream C", [], []),
     ],
 )
 def test_dependencies(value: str, ids: list[str], ext: list[str]) -> None:
     got_ids, got_ext = read_dependencies(value, [], KNOWN, "D")
     assert got_ids == ids
     assert got_ext == ext
+
+
+@pytest.mark.parametrize(
+    "value,ids",
+    [
+        ("immediately", []),
+        ("Yes (parallel with Stream 1)", []),
+        ("now", []),
+        ("after Stream A", ["A"]),
+        ("after Streams A & B complete", ["A", "B"]),
+        ("After A and B", ["A", "B"]),
+        ("when A is 50% done", ["A"]),
+        ("No - wait for Stream C", ["C"]),
+        ("after the schema is ready", []),
+        ("after 61 completes", []),
+    ],
+)
+def test_can_start(value: str, ids: list[str]) -> None:
+    assert read_can_start(value, KNOWN, "D") == ids
 
 
 def test_dependencies_on_bullet_lines_and_can_start_fallback() -> None:
@@ -472,6 +518,25 @@ def test_stream_table() -> None:
     ]
     assert a.streams[1].files == ["api/x.ts", "api/y.ts"]
     assert a.streams[0].line == 5
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "**Dependencies**: Stream A",
+        "**Dependencies:** Stream A",
+        "- **Dependencies**: Stream A",
+        "Dependencies: Stream A",
+        "*Dependencies*: Stream A",
+        "🔗 **Depends on**: Stream A",
+        "**Blocked by**：Stream A",
+        "**Prerequisites (blocking)**: Stream A",
+    ],
+)
+def test_dependency_label_forms(line: str) -> None:
+    a = _read(f"# Analysis\n### Stream A: x\n### Stream B: y\n{line}\n")
+    assert a.streams[1].depends_on == ["A"]
+    assert a.streams[1].depends_source == "dependencies"
 
 
 def test_fields_as_bullets_pipes_and_languages() -> None:
@@ -571,3 +636,25 @@ def test_a_reader_bug_becomes_a_diagnostic(monkeypatch: pytest.MonkeyPatch) -> N
     assert a is not None and a.streams == []
     assert [(d.code, d.severity) for d in a.diagnostics] == [("reader-internal", Severity.ERROR)]
     assert "IndexError" in a.diagnostics[0].message
+
+
+@pytest.mark.parametrize(
+    "junk", ["[" * 5000, "{a: " * 3000, "x" * 30_000], ids=["deep-list", "deep-map", "long"]
+)
+def test_deep_or_huge_yaml_is_read_key_by_key(junk: str) -> None:
+    a = _read(f"---\nissue: 3\njunk: {junk}\n---\n\n### Stream A: x\n**Estimated Hours**: 1\n")
+    assert a.issue == 3
+    assert [d.code for d in a.diagnostics] == ["frontmatter-invalid"]
+    assert [s.id for s in a.streams] == ["A"]
+
+
+def test_frontmatter_error_line_points_into_the_original_comment() -> None:
+    doc = "---\nissue: 9\ntitle: [unclosed\n---\n\n### Stream A: x\n**Estimated Hours**: 1\n"
+    text = PROSE + "```markdown\n" + doc + "```\n"
+    a = _read(text)
+    (bad,) = [d for d in a.diagnostics if d.code == "frontmatter-invalid"]
+    assert bad.line is not None
+    original = text.split("\n")
+    assert original[a.frontmatter.line - 1] == "---"
+    assert a.frontmatter.line < bad.line <= a.frontmatter.line + 4
+    assert original[a.streams[0].line - 1] == "### Stream A: x"

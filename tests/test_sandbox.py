@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+
+import aiohttp
+from gidgethub.aiohttp import GitHubAPI
 
 from bot.sandbox import Sandbox
 from tests.fixtures.sandbox import REPO, Api
+from tests.paths import FIXTURES, OPENAPI
 
 ISSUES = f"/repos/{REPO}/issues"
 
@@ -31,10 +36,6 @@ async def test_create_issue_is_shaped_like_github_and_authored_by_the_bot(sandbo
 
 
 async def test_seeded_issue_has_the_recorded_fixture_keys(sandbox: Sandbox) -> None:
-    import json
-
-    from tests.paths import FIXTURES
-
     recorded = json.loads((FIXTURES / "add-labels-to-issue.normalized-fixture.json").read_text())[0][
         "response"
     ]
@@ -107,8 +108,6 @@ async def test_token_expiry_follows_the_injected_clock() -> None:
     token = sb.issue_token(1, ttl=60)
     await sb.start()
     try:
-        import aiohttp
-
         async with aiohttp.ClientSession() as session:
             caller = Api(session, sb.base_url, token)
             assert (await caller("GET", ISSUES)).status == 200
@@ -344,3 +343,65 @@ async def test_log_can_be_bounded(sandbox: Sandbox, api: Api) -> None:
     for _ in range(5):
         await api("GET", ISSUES)
     assert [e.seq for e in sandbox.log] == [3, 4, 5]
+
+
+async def test_context_manager_and_issue_json() -> None:
+    async with Sandbox() as sb:
+        sb.add_repo(REPO)
+        sb.create_issue(REPO, "seeded", user="parallel-work-bot[bot]")
+        data = sb.issue_json(REPO, 1)
+        assert data["url"] == f"{sb.base_url}{ISSUES}/1"
+        assert data["user"]["type"] == "Bot" and data["performed_via_github_app"] is not None
+    assert sb.contract is None and sb.violations == []
+
+
+async def test_enterprise_path_prefix() -> None:
+    """Served under `/api/v3` like GitHub Enterprise Server: routes, body URLs and Link headers carry it."""
+    sb = Sandbox(OPENAPI, path_prefix="/api/v3/")
+    sb.add_repo(REPO)
+    token = sb.issue_token(1)
+    for i in range(5):
+        sb.create_issue(REPO, f"i{i}")
+    await sb.start()
+    try:
+        assert sb.base_url.endswith("/api/v3")
+        async with aiohttp.ClientSession() as session:
+            gh = GitHubAPI(session, "test", oauth_token=token, base_url=sb.base_url)
+            numbers = [i["number"] async for i in gh.getiter(f"{ISSUES}?per_page=2")]
+            assert numbers == [5, 4, 3, 2, 1]
+            issue = await gh.getitem(f"{ISSUES}/1")
+            assert issue["url"] == f"{sb.base_url}{ISSUES}/1"
+            caller = Api(session, sb.base_url.removesuffix("/api/v3"), token)
+            assert (await caller("GET", f"{ISSUES}/1")).status == 404  # nothing outside the prefix
+    finally:
+        await sb.stop()
+    assert [e.path for e in sb.log][:3] == [ISSUES] * 3
+    assert sb.violations == [f"GET {ISSUES}/1: operation not in the description"]
+
+
+async def test_deleted_issue_is_410_and_its_links_are_gone(sandbox: Sandbox, api: Api) -> None:
+    ids = [sandbox.create_issue(REPO, f"i{k}")["id"] for k in range(3)]
+    sandbox.create_comment(REPO, 2, "doomed")
+    await api("POST", f"{ISSUES}/1/sub_issues", {"sub_issue_id": ids[1]})
+    await api("POST", f"{ISSUES}/3/dependencies/blocked_by", {"issue_id": ids[1]})
+    sandbox.delete_issue(REPO, 2)
+    r = await api("GET", f"{ISSUES}/2")
+    assert r.status == 410 and r.data["message"] == "This issue was deleted"
+    assert (await api("GET", f"{ISSUES}/99")).status == 404
+    assert [i["number"] for i in (await api("GET", f"{ISSUES}?state=all")).data] == [3, 1]
+    assert (await api("GET", f"{ISSUES}/1")).data["sub_issues_summary"]["total"] == 0
+    assert (await api("GET", f"{ISSUES}/3/dependencies/blocked_by")).data == []
+    assert (await api("GET", f"/repos/{REPO}/issues/comments")).data == []
+    assert (await api("POST", f"{ISSUES}/1/sub_issues", {"sub_issue_id": ids[1]})).status == 404
+
+
+async def test_installation_without_issue_write_gets_403(sandbox: Sandbox, api: Api) -> None:
+    sandbox.create_issue(REPO, "t")
+    sandbox.installation_permissions[1] = {"issues": "read", "metadata": "read"}
+    assert (await api("GET", f"{ISSUES}/1")).status == 200
+    r = await api("POST", f"{ISSUES}/1/comments", {"body": "no"})
+    assert r.status == 403 and r.data["message"] == "Resource not accessible by integration"
+    sandbox.installation_permissions[1] = {"metadata": "read"}
+    assert (await api("GET", f"{ISSUES}/1")).status == 403
+    assert (await api("GET", f"/repos/{REPO}/collaborators/octo/permission")).status == 200
+    assert sandbox.snapshot(REPO)["issues"]["1"]["comments"] == []

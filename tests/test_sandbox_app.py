@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import aiohttp
 import jwt
 
 from bot.sandbox import Sandbox
@@ -62,8 +63,6 @@ async def test_tokens_are_for_their_side(sandbox: Sandbox, api: Api, app_keys: A
 
 
 async def test_installation_token_ttl_from_the_sandbox(app_keys: AppKeys) -> None:
-    import aiohttp
-
     now = [2_000_000_000.0]
     sb = Sandbox(public_key_pem=app_keys.public_pem, clock=lambda: now[0], token_ttl=600)
     sb.add_repo(REPO)

@@ -186,3 +186,12 @@ async def test_secondary_limit_without_retry_after(sandbox: Sandbox, api: Api) -
     r = await api("GET", ISSUES)
     assert r.status == 403 and "Retry-After" not in r.headers
     assert "secondary rate limit" in r.data["message"]
+
+
+async def test_a_crash_of_the_sandbox_is_recorded(sandbox: Sandbox, api: Api) -> None:
+    sandbox.create_issue(REPO, "t")
+    sandbox.shapes.issue = None  # type: ignore[assignment,method-assign]  # break it on purpose
+    r = await api("GET", f"{ISSUES}/1")
+    assert r.status == 500
+    assert len(sandbox.errors) == 1 and "TypeError" in sandbox.errors[0]
+    sandbox.errors.clear()

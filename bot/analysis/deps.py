@@ -3,7 +3,42 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
+
+
+class StreamIds(Collection[str]):
+    """The document's stream ids in order, with O(1) membership and position (built once per document).
+
+    Reading every stream's dependencies against a plain list would cost O(streams) each: quadratic.
+    """
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        self.order: tuple[str, ...] = tuple(ids)
+        self.position: dict[str, int] = {}
+        for i, sid in enumerate(self.order):
+            self.position.setdefault(sid, i)
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self.position
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.order)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def others(self, own: str) -> list[str]:
+        """Every id but `own` ("all other streams")."""
+        return [k for k in self.order if k != own]
+
+    def earlier(self, own: str) -> list[str]:
+        """The ids before `own` ("all previous streams")."""
+        return list(self.order[: self.position.get(own, 0)])
+
+
+def _ids(known: Collection[str]) -> StreamIds:
+    return known if isinstance(known, StreamIds) else StreamIds(list(known))
+
 
 _ID = r"(?:[A-Za-z]{1,2}|\d+)(?![A-Za-z0-9])"
 _SEP = r"(?:\s*(?:,|&|\+|/|;|\band\b|\bor\b|和|与|及|、|，)\s*|\s+)"
@@ -44,7 +79,7 @@ def canonical_id(raw: str) -> str:
     return raw.upper()
 
 
-def _expand(a: str, b: str | None, known: Sequence[str]) -> list[str]:
+def _expand(a: str, b: str | None, known: Collection[str]) -> list[str]:
     first = canonical_id(a)
     if b is None:
         return [first]
@@ -59,7 +94,7 @@ def _expand(a: str, b: str | None, known: Sequence[str]) -> list[str]:
     return [first, last]
 
 
-def _named(text: str, known: Sequence[str]) -> list[tuple[str, bool]]:
+def _named(text: str, known: Collection[str]) -> list[tuple[str, bool]]:
     """Every id named after "Stream(s)" in `text`, with whether it was named on its own (not via a range)."""
     named: list[tuple[str, bool]] = []
     for m in _STREAM_REF.finditer(text):
@@ -72,21 +107,22 @@ def _named(text: str, known: Sequence[str]) -> list[tuple[str, bool]]:
     return named
 
 
-def stream_refs(text: str, known: Sequence[str]) -> list[str]:
+def stream_refs(text: str, known: Collection[str]) -> list[str]:
     """Ids of streams named in `text` ("Stream A", "Streams A-C", "流B"), in order, only those in `known`."""
-    found: list[str] = []
+    found: dict[str, None] = {}
     for sid, _single in _named(text, known):
-        if sid in known and sid not in found:
-            found.append(sid)
-    return found
+        if sid in known:
+            found[sid] = None
+    return list(found)
 
 
 def named_problems(
-    inline: str, items: Sequence[str], known: Sequence[str], own: str
+    inline: str, items: Sequence[str], known: Collection[str], own: str
 ) -> tuple[list[str], bool]:
     """Streams a Dependencies field names that do not exist, and whether it names its own stream alone."""
     unknown: list[str] = []
     itself = False
+    known = _ids(known)
     for text in [inline, *items]:
         plain = _MARKUP.sub("", text)
         if _DOWNSTREAM.match(plain.strip()):
@@ -100,9 +136,11 @@ def named_problems(
     return unknown, itself
 
 
-def _bare_ids(text: str, known: Sequence[str]) -> list[str] | None:
+def _bare_ids(text: str, known: Collection[str]) -> list[str] | None:
     """ "A and B", "A, C" (nothing but ids): those ids; otherwise None."""
-    core = re.sub(r"\([^)]*\)|（[^）]*）", " ", text)
+    if len(text) > 300:
+        return None  # a list of bare ids is short; long prose is not one
+    core = re.sub(r"\([^()]*\)|（[^（）]*）", " ", text)
     core = re.sub(r"\b(?:complete[sd]?|done|finished)\b|完成", " ", core, flags=re.IGNORECASE).strip(" .;:")
     one = rf"{_ID}(?:\s*[-–—]\s*{_ID})?"
     if not core or not re.fullmatch(rf"{one}(?:{_SEP}{one})*", core):
@@ -113,6 +151,24 @@ def _bare_ids(text: str, known: Sequence[str]) -> list[str] | None:
             if sid in known and sid not in ids:
                 ids.append(sid)
     return ids or None
+
+
+# "depends on B", "after A and C", "when A is 50% done", "wait for 2": ids right after such a word.
+# Letters must be capitals here, so that "needs a schema" names nothing.
+_AFTER_WORD = re.compile(
+    r"\b(?i:on|after|for|once|when|needs?|requires?|until|following|après|等待|依赖)\s++"
+    r"((?:[A-Z]{1,2}|\d+)(?![A-Za-z0-9])(?:\s*+(?:,|&|\+|/|\band\b|\bor\b|和|与|、)\s*+(?:[A-Z]{1,2}|\d+)(?![A-Za-z0-9]))*+)"
+)
+
+
+def _ids_after_word(text: str, known: StreamIds) -> list[str]:
+    found: dict[str, None] = {}
+    for m in _AFTER_WORD.finditer(text[:2000]):
+        for raw in re.findall(r"[A-Z]{1,2}|\d+", m.group(1)):
+            sid = canonical_id(raw)
+            if sid in known:
+                found[sid] = None
+    return list(found)
 
 
 def task_refs(text: str) -> tuple[list[str], str]:
@@ -137,7 +193,7 @@ def is_none(text: str) -> bool:
 
 
 def read_dependencies(
-    inline: str, items: Sequence[str], known: Sequence[str], own: str, *, lenient: bool = True
+    inline: str, items: Sequence[str], known: Collection[str], own: str, *, lenient: bool = True
 ) -> tuple[list[str], list[str]]:
     """Stream ids and external dependencies named by a Dependencies field.
 
@@ -145,50 +201,46 @@ def read_dependencies(
     known: every stream id of the document, in order; own: the stream being read.
     lenient: whether unrecognised bullet items count as external dependencies "as written".
     """
-    ids: list[str] = []
-    ext: list[str] = []
+    ids: dict[str, None] = {}  # ordered and O(1) membership: "all other streams" x 1,000 streams
+    ext: dict[str, None] = {}
+    known_set = _ids(known)
     parts: list[tuple[str, bool]] = []
     if inline.strip():
         parts.append((inline, False))
     parts.extend((i, True) for i in items if i.strip())
-    others = [k for k in known if k != own]
-    earlier = list(known[: known.index(own)]) if own in known else []
     for text, is_item in parts:
         plain = _MARKUP.sub("", text).strip()
         if not plain or _DOWNSTREAM.match(plain):
             # "Blocks Stream D", "Enables Stream C": what waits for this stream, not what it waits for.
             continue
         if _ALL_OTHER.search(plain):
-            found = list(others)
+            found = known_set.others(own)
         elif _ALL_PREV.search(plain):
-            found = list(earlier)
-        elif _ALL.search(plain) and not stream_refs(plain, known):
-            found = list(others)
+            found = known_set.earlier(own)
+        elif _ALL.search(plain) and not stream_refs(plain, known_set):
+            found = known_set.others(own)
         else:
             found = []
         if is_none(plain) and not found:
             # "None (can start immediately)", "None - but coordinate with Stream A": nothing to wait for.
             continue
         refs, rest = task_refs(plain)
-        found += stream_refs(rest, known)
+        found += stream_refs(rest, known_set)
         if not found and not refs:
-            bare = _bare_ids(rest, known)
-            if bare:
-                found = bare
+            found = _bare_ids(rest, known_set) or []
+        if not found:
+            found = _ids_after_word(rest, known_set)
         for sid in found:
-            if sid != own and sid not in ids:
-                ids.append(sid)
+            if sid != own:
+                ids[sid] = None
         for r in refs:
-            if r not in ext:
-                ext.append(r)
+            ext[r] = None
         if not found and not refs and is_item and lenient and not _STREAM_WORD.search(plain):
-            written = text.strip()
-            if written not in ext:
-                ext.append(written)
-    return ids, ext
+            ext[text.strip()] = None
+    return list(ids), list(ext)
 
 
-def read_can_start(value: str, known: Sequence[str], own: str) -> list[str]:
+def read_can_start(value: str, known: Collection[str], own: str) -> list[str]:
     """Stream ids a "Can Start" value waits for ("after Streams A & B complete" -> [A, B])."""
     plain = _MARKUP.sub("", value).strip()
     if re.match(r"^\s*(?:yes|immediately|now|oui|立即|可以|是)\b", plain, re.IGNORECASE) or not plain:
@@ -197,9 +249,7 @@ def read_can_start(value: str, known: Sequence[str], own: str) -> list[str]:
         r"\b(?:after|when|once|following)\b", plain, re.IGNORECASE
     ):
         return []
-    ids, _ext = read_dependencies(plain, [], known, own, lenient=False)
-    if not ids:
-        m = re.search(rf"\b(?:after|when|once)\s+({_ID}(?:{_SEP}{_ID})*)\b", plain, re.IGNORECASE)
-        if m:
-            ids = [i for i in (_bare_ids(m.group(1), known) or []) if i != own]
+    # "No - wait for Stream C", "Non, après le flux A": the "no" answers "can it start now?".
+    plain = re.sub(r"^(?:no|non|否|不)\b[\s\-–—:,.()]*", "", plain, flags=re.IGNORECASE)
+    ids, _ext = read_dependencies(plain, [], _ids(known), own, lenient=False)
     return ids

@@ -39,7 +39,7 @@ _UNIT_RE = "|".join(re.escape(u) for u, _ in _UNITS)
 _FACTORS = dict(_UNITS)
 _NUM = r"\d+(?:[.,]\d+)?"
 _AMOUNT = re.compile(
-    rf"(?<![\w.])[~≈约]?\s*(?P<a>{_NUM})\s*(?P<ua>(?:{_UNIT_RE})(?![A-Za-z]))?\s*\+?"
+    rf"(?<![\w.])(?:[~≈约][ \t]*+)?(?P<a>{_NUM})\s*(?P<ua>(?:{_UNIT_RE})(?![A-Za-z]))?\s*\+?"
     rf"(?:\s*(?:-|–|—|~|to|à|至|到)\s*(?P<b>{_NUM})\s*(?P<ub>(?:{_UNIT_RE})(?![A-Za-z]))?)?",
     re.IGNORECASE,
 )

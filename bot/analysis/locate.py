@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_FENCE = re.compile(r"^ {0,3}(?P<f>`{3,}|~{3,})\s*(?P<info>[^`\s]*)[^`]*$")
+_FENCE = re.compile(r"^ {0,3}(?P<f>`{3,}+|~{3,}+)[ \t]*+(?P<info>[^`\s]*+)[^`]*+$")
 _MD_INFO = {"markdown", "md", "gfm", "mdx"}
-HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+# Linear on any line: the closing `#`s and spaces are removed in Python, not by backtracking.
+HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
 # A heading whose text (bold and leading symbols dropped) starts with Stream + id, or 流A / 工作流 A.
 STREAM_HEADING_TEXT = re.compile(
     r"^(?:work\s*)?stream\s+(?P<id>[A-Z]{1,2}(?![A-Za-z0-9])|[a-z]{1,2}(?=\s*(?:[:\-–—.)(]|$))|\d+(?![A-Za-z0-9]))"
@@ -15,9 +16,11 @@ STREAM_HEADING_TEXT = re.compile(
     re.IGNORECASE,
 )
 _LEAD_JUNK = re.compile(r"^[\W_]+", re.UNICODE)
-_DETAILS_OPEN = re.compile(r"<details\b[^>]*>", re.IGNORECASE)
+_DETAILS_OPEN = re.compile(r"<details\b[^<>]{0,500}>", re.IGNORECASE)
 _DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
-_SUMMARY = re.compile(r"<summary\b[^>]*>.*?</summary\s*>", re.IGNORECASE | re.DOTALL)
+_SUMMARY = re.compile(
+    r"<summary\b[^<>]{0,500}>[^<]{0,2000}(?:<(?!/summary)[^<]{0,2000}){0,20}</summary\s*>", re.IGNORECASE
+)
 ANALYSIS_TITLE = re.compile(r"analy[sz]|分析|parallel|并行", re.IGNORECASE)
 
 
@@ -40,6 +43,20 @@ def split_lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+def heading(line: str) -> tuple[int, str] | None:
+    """(level, raw text) when `line` is an ATX heading, without its closing `#`s."""
+    if "#" not in line[:4]:
+        return None
+    m = HEADING.match(line)
+    if not m:
+        return None
+    text = (m.group(2) or "").strip()
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        text = bare.rstrip()
+    return len(m.group(1)), text
+
+
 def heading_text(raw: str) -> str:
     """Heading text without bold markers and leading emoji/symbols/spaces."""
     text = raw.replace("**", "").replace("__", "").strip()
@@ -48,18 +65,18 @@ def heading_text(raw: str) -> str:
 
 def is_stream_heading(line: str) -> bool:
     """True when `line` is a markdown heading naming a stream ("### Stream A: ...")."""
-    m = HEADING.match(line)
-    return bool(m and STREAM_HEADING_TEXT.match(heading_text(m.group(2))))
+    h = heading(line)
+    return bool(h and STREAM_HEADING_TEXT.match(heading_text(h[1])))
 
 
 _TABLE_HEADER = re.compile(
-    r"^\s*\|?\s*(?:\*\*)?(?:work\s*)?(?:streams?|工作流|流)(?:\*\*)?\s*\|", re.IGNORECASE
+    r"^[ \t]*+(?:\|[ \t]*+)?(?:\*\*)?(?:work\s*+)?(?:streams?|工作流|流)(?:\*\*)?[ \t]*+\|", re.IGNORECASE
 )
 
 
 def is_stream_start(line: str) -> bool:
     """A stream heading, or the header row of a table whose first column is Stream."""
-    return is_stream_heading(line) or bool(_TABLE_HEADER.match(line))
+    return is_stream_heading(line) or ("|" in line and bool(_TABLE_HEADER.match(line)))
 
 
 def code_mask(lines: list[str]) -> list[bool]:
@@ -108,8 +125,8 @@ def _looks_like_analysis(lines: list[str]) -> bool:
 def _title_line(lines: list[str], mask: list[bool], first: int) -> int | None:
     """A heading near the top that calls the text an analysis ("# Issue #12 Analysis")."""
     for i in range(first, min(len(lines), first + 40)):
-        m = HEADING.match(lines[i])
-        if not mask[i] and m and len(m.group(1)) <= 2 and ANALYSIS_TITLE.search(m.group(2)):
+        h = heading(lines[i])
+        if not mask[i] and h and h[0] <= 2 and ANALYSIS_TITLE.search(h[1]):
             return i
     return None
 
@@ -228,8 +245,8 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
     if stream_lines:
         start = first
         for i in range(stream_lines[0] - 1, first - 1, -1):
-            m = HEADING.match(lines[i])
-            if not mask[i] and m and len(m.group(1)) == 1:
+            h = heading(lines[i])
+            if not mask[i] and h and h[0] == 1:
                 start = i
                 break
         return Located(lines[start:], offset + start, "whole" if start == first else "prose")

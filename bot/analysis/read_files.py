@@ -21,8 +21,10 @@ _BARE_NAMES = {
     "brewfile",
 }
 _VERB_PREFIX = re.compile(r"^[A-Za-z][A-Za-z \-]{0,24}:\s+")
+_NEXT_SPAN = re.compile(r"[ \t]*+(?:,|and|&|\+|/)[ \t]*+`([^`\n]+)`")
+_HEAD_CUT = re.compile(r"(?<!\s)\s++[-–—]\s|(?<!\s)\s++\(|：|:\s")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>])")
-_NOTE_TAIL = re.compile(r"\s*(?:\([^()]*\)|（[^（）]*）)\s*$")
+_NOTE_TAIL = re.compile(r"(?:\([^()]*+\)|（[^（）]*+）)$")
 
 
 def looks_like_path(token: str) -> bool:
@@ -38,7 +40,9 @@ def looks_like_path(token: str) -> bool:
 
 
 def _clean(path: str) -> str:
-    path = _NOTE_TAIL.sub("", path.strip()).strip()
+    path = path.strip()
+    if path.endswith((")", "）")):
+        path = _NOTE_TAIL.sub("", path).strip()
     return path.strip("`").strip().rstrip(",;:").strip()
 
 
@@ -52,10 +56,10 @@ def paths_of(item: str) -> list[str]:
     if text.startswith("`") and spans:
         # "`a.ts`, `b.ts` - note": the leading run of code spans.
         lead = [_clean(spans[0])]
-        rest = text[text.index("`", 1) + 1 :]
-        while m := re.match(r"^\s*(?:,|and|&|\+|/)\s*`([^`\n]+)`", rest):
+        pos = text.index("`", 1) + 1
+        while len(lead) < 50 and (m := _NEXT_SPAN.match(text, pos)):
             lead.append(_clean(m.group(1)))
-            rest = rest[m.end() :]
+            pos = m.end()
         return [p for p in lead if p]
     prefixed = _VERB_PREFIX.match(text)
     if prefixed and not looks_like_path(prefixed.group(0).strip().rstrip(":")):
@@ -65,7 +69,7 @@ def paths_of(item: str) -> list[str]:
             return [p for p in [_clean(spans[0])] if p]
     if spans:
         return [c for c in (_clean(s) for s in spans) if c and looks_like_path(c.split()[0])][:3]
-    head = re.split(r"\s+[-–—]\s+|\s+\(|：|:\s", text, maxsplit=1)[0]
+    head = _HEAD_CUT.split(text, maxsplit=1)[0]
     out: list[str] = []
     for part in re.split(r",\s+", head):
         tokens = part.split()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.analysis.deps import canonical_id, named_problems, read_can_start, read_dependencies
+from bot.analysis.deps import StreamIds, canonical_id, named_problems, read_can_start, read_dependencies
 from bot.analysis.hours import parse_hours
 from bot.analysis.locate import (
     ANALYSIS_TITLE,
-    HEADING,
     STREAM_HEADING_TEXT,
     code_mask,
+    heading,
     heading_text,
     locate,
     split_lines,
@@ -107,18 +107,14 @@ for _kind, _names in {
     for _n in _names:
         _LABELS[_n] = _kind
 
-_FIELD = re.compile(
-    r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|__)?\s*(?P<label>[^*_:：|`\n]{1,40}?)\s*(?:\*\*|__)?\s*[:：]"
-    r"\s*(?:\*\*|__)?\s*(?P<value>.*?)\s*$"
-)
 _BULLET = re.compile(r"^(?P<indent>\s*)(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(?P<text>.*)$")
 _NAME_SEP = re.compile(r"^\s*(?:[:：\-–—.]|\)\s*[:：\-–—.]?)\s*")
-_H1_ISSUE = re.compile(r"(?:issue|task|任务|#)\s*#?\s*(\d+)", re.IGNORECASE)
+_H1_ISSUE = re.compile(r"(?:issue|task|任务|#)\s*+#?\s*+(\d+)", re.IGNORECASE)
 _PAREN = re.compile(r"\(([^()]*)\)|（([^（）]*)）")
 _CONFLICTS = [
     re.compile(r"conflicts_with\s*:\s*\[([^\]\n]*)\]", re.IGNORECASE),
     re.compile(
-        r"(?<![\w'’])(?:conflicts\s+with|conflicts_with)\s*:?\s*((?:(?:issues?\s*)?#\d+(?:\s*(?:,|and|&)\s*)?)+)",
+        r"(?<![\w'’])(?:conflicts\s++with|conflicts_with)\s*+:?\s*+((?:(?:issues?\s*+)?#\d++(?:\s*+(?:,|and|&)\s*+)?)+)",
         re.IGNORECASE,
     ),
 ]
@@ -150,23 +146,45 @@ class _RawStream:
 
 def _label_kind(label: str) -> str | None:
     norm = re.sub(r"\s+", " ", label.replace("**", "").replace("__", "")).strip().lower()
+    norm = _LABEL_JUNK.sub("", norm)  # "⏱️ Estimated Hours", "🔗 Depends on"
     if "(" in norm:
         norm = re.sub(r"\s*[(（][^)）]*[)）]", "", norm).strip()
     return _LABELS.get(norm)
 
 
+_LABEL_JUNK = re.compile(r"^[^\w(（]+")
+_BULLET_HEAD = re.compile(r"(?:[-*+]|\d+[.)])[ \t]++")
+
+
+def _label_value(line: str) -> tuple[str, str] | None:
+    """("Label", "value") for "**Label**: value", "**Label:** value", "- **Label**: value", "Label：value".
+
+    Plain string operations rather than one regex: user lines can be megabytes of spaces, and a regex
+    with neighbouring optional spaces and bold markers backtracks quadratically on them.
+    """
+    text = line[:_MAX_FIELD_LINE].lstrip()
+    m = _BULLET_HEAD.match(text)
+    if m:
+        text = text[m.end() :]
+    cut = [p for p in (text.find(":", 0, 64), text.find("：", 0, 64)) if p >= 0]
+    if not cut:
+        return None
+    at = min(cut)
+    label = text[:at].replace("**", "").replace("__", "").strip().strip("*_").strip()
+    if not label or len(label) > 40 or "`" in label or "|" in label or "*" in label:
+        return None
+    value = text[at + 1 :].strip()
+    if value.startswith(("**", "__")):
+        value = value[2:]
+    return label, value.strip().strip("*").strip()
+
+
 def _field_at(line: str) -> tuple[str, str] | None:
-    head = line[:_MAX_FIELD_LINE]
-    if ":" not in head and "：" not in head:
+    got = _label_value(line)
+    if got is None:
         return None
-    m = _FIELD.match(head)
-    if not m:
-        return None
-    kind = _label_kind(m.group("label"))
-    if kind is None:
-        return None
-    value: str = m.group("value")
-    return kind, value.strip().strip("*").strip()
+    kind = _label_kind(got[0])
+    return (kind, got[1]) if kind is not None else None
 
 
 def _split_pipes(line: str) -> list[str]:
@@ -184,13 +202,13 @@ def _collect_fields(lines: list[str], mask: list[bool], start: int, end: int) ->
         if mask[i]:
             i += 1
             continue
-        hm = HEADING.match(line)
+        hm = heading(line)
         if hm:
-            kind = _label_kind(heading_text(hm.group(2)).rstrip(":："))
+            kind = _label_kind(heading_text(hm[1]).rstrip(":："))
             if kind and kind not in fields:
                 f = _Field(kind, "", [], i)
                 j = i + 1
-                while j < end and not HEADING.match(lines[j]):
+                while j < end and not heading(lines[j]):
                     if not mask[j] and lines[j].strip():
                         bm = _BULLET.match(lines[j])
                         f.items.append(bm.group("text") if bm else lines[j].strip())
@@ -268,11 +286,11 @@ def _section_map(lines: list[str], mask: list[bool]) -> list[tuple[int, int, str
     """Every heading outside code: (index, level, text)."""
     out: list[tuple[int, int, str]] = []
     for i, line in enumerate(lines):
-        if mask[i] or "#" not in line[:4]:
+        if mask[i]:
             continue
-        m = HEADING.match(line)
-        if m:
-            out.append((i, len(m.group(1)), heading_text(m.group(2))))
+        h = heading(line)
+        if h:
+            out.append((i, h[0], heading_text(h[1])))
     return out
 
 
@@ -309,13 +327,16 @@ def _find_section(
 _Heads = list[tuple[int, int, str]]
 
 
-_WALL_RX = re.compile(r"\bwall[\s-]*(?:clock\s*)?time\**\s*\**\s*[:：]\**", re.IGNORECASE)
+# Possessive quantifiers (*+): neighbouring optional spaces/bold must not backtrack on long lines.
+_WALL_RX = re.compile(r"\bwall[\s-]*+(?:clock\s*+)?time\**+\s*+\**+\s*+[:：]\**+", re.IGNORECASE)
 _TOTAL_RX = re.compile(
-    r"\btotal\s+(?:work|effort|hours|(?:implementation|development|estimated)\s+(?:time|effort))"
-    r"\**\s*\**\s*[:：]\**",
+    r"\btotal\s++(?:work|effort|hours|(?:implementation|development|estimated)\s++(?:time|effort))"
+    r"\**+\s*+\**+\s*+[:：]\**+",
     re.IGNORECASE,
 )
-_EFF_RX = re.compile(r"efficiency\s+gain\**\s*\**\s*[:：]\**\s*~?\s*(\d+(?:\.\d+)?)\s*%", re.IGNORECASE)
+_EFF_RX = re.compile(
+    r"efficiency\s++gain\**+\s*+\**+\s*+[:：]\**+\s*+~?\s*+(\d++(?:\.\d++)?)\s*+%", re.IGNORECASE
+)
 
 
 def _timeline(lines: list[str], mask: list[bool], heads: _Heads, base: int) -> StatedTimeline:
@@ -381,12 +402,12 @@ def _coordination(
             for k in range(i + 1, end):
                 if mask[k]:
                     continue
-                hm = HEADING.match(lines[k])
-                t = heading_text(hm.group(2)) if hm else ""
+                hm = heading(lines[k])
+                t = heading_text(hm[1]) if hm else ""
                 if not hm:
-                    fm = _FIELD.match(lines[k])
-                    if fm and not _BULLET.match(lines[k]):
-                        t = fm.group("label")
+                    lv = _label_value(lines[k])
+                    if lv and not _BULLET.match(lines[k]):
+                        t = lv[0]
                 if t:
                     if re.search(r"shared\s+files|共享文件|fichiers partagés", t, re.IGNORECASE):
                         current = "shared"
@@ -430,14 +451,12 @@ def _conflicts(text: str) -> list[int]:
 
 
 def _recommended(lines: list[str], mask: list[bool], heads: _Heads, base: int) -> Section | None:
-    rx = re.compile(
-        r"^\s*(?:[-*+]\s+)?\**\s*recommended\s+approach\s*\**\s*[:：]\s*\**\s*(.*?)\s*\**\s*$", re.IGNORECASE
-    )
     for k, line in enumerate(lines):
-        if not mask[k]:
-            m = rx.match(line)
-            if m and m.group(1):
-                return Section(text=m.group(1), line=base + k + 1)
+        if mask[k] or "pproach" not in line:
+            continue
+        lv = _label_value(line)
+        if lv and re.fullmatch(r"recommended\s+approach", lv[0], re.IGNORECASE) and lv[1]:
+            return Section(text=lv[1], line=base + k + 1)
     return _find_section(lines, heads, re.compile(r"recommended approach", re.IGNORECASE), base)
 
 
@@ -490,6 +509,9 @@ _TABLE_ID = re.compile(
 _NAME_COLUMNS = ("name", "stream name", "title", "focus", "description", "scope", "名称", "nom", "描述")
 
 
+_TABLE_RULE = re.compile(r"\|?[ \t]*+:?-{2,}+:?[ \t]*+(?:\|[ \t]*+:?-{2,}+:?[ \t]*+)*+\|?")
+
+
 def _cells(line: str) -> list[str]:
     body = line.strip()
     if body.startswith("|"):
@@ -510,12 +532,7 @@ def _table_streams(lines: list[str], mask: list[bool], heads: list[tuple[int, in
         if i in head_at:
             last_heading = head_at[i]
         line = lines[i]
-        if (
-            mask[i]
-            or "|" not in line
-            or i + 1 >= n
-            or not re.fullmatch(r"\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*", lines[i + 1])
-        ):
+        if mask[i] or "|" not in line or i + 1 >= n or not _TABLE_RULE.fullmatch(lines[i + 1].strip()):
             i += 1
             continue
         header = [c.replace("**", "").strip().lower() for c in _cells(line)]
@@ -613,7 +630,7 @@ def _build(text: str) -> Analysis | None:
     if not (declared or (raws and (described or has_fm))):
         return None
 
-    known = [r.sid for r in raws]
+    known = StreamIds([r.sid for r in raws])
     streams: list[Stream] = []
     for r in raws:
         hours: HourRange | None = None

@@ -42,10 +42,11 @@ _KNOWN = {
     "depends_on",
     "parallel",
 }
+_MAX_YAML = 20_000  # characters of frontmatter parsed as YAML; real ones are a few hundred
 _MAX_NODES = 5000  # values kept in `extra`, all keys together
 _MAX_ITEMS = 1000
 _MAX_STR = 10_000
-_SALVAGE = re.compile(r"^([A-Za-z_][\w\-]*)\s*:\s*(.*?)\s*$")
+_SALVAGE = re.compile(r"^([A-Za-z_][\w\-]*+)[ \t]*+:[ \t]*+(.*)$")
 
 
 def frontmatter_bounds(lines: list[str]) -> tuple[int, int] | None:
@@ -66,7 +67,7 @@ def _int_of(value: object) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        m = re.fullmatch(r"\s*(?:#|(?:issue|task)\s*#?)?\s*(\d+)\s*", value, re.IGNORECASE)
+        m = re.fullmatch(r"(?:#|(?:issue|task)\s*+#?)?\s*+(\d++)", value.strip(), re.IGNORECASE)
         if m:
             return int(m.group(1))
     return None
@@ -171,6 +172,24 @@ def build_frontmatter(data: dict[Any, Any], line: int) -> Frontmatter:
     )
 
 
+def _salvage(block: list[str]) -> dict[str, object]:
+    """Top-level `key: value` lines, each value read on its own (short ones as YAML, long ones as text)."""
+    data: dict[str, object] = {}
+    for raw in block:
+        m = _SALVAGE.match(raw)
+        if not m:
+            continue
+        value = m.group(2).strip()
+        if len(value) > 1000:
+            data[m.group(1)] = value[:1000]
+            continue
+        try:
+            data[m.group(1)] = yaml.load(value, Loader=_Loader) if value else None
+        except (yaml.YAMLError, RecursionError, ValueError, TypeError):
+            data[m.group(1)] = value
+    return data
+
+
 def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Diagnostic]]:
     """Frontmatter from the YAML lines between the delimiters; `line`: 1-based line of the opening `---`.
 
@@ -178,35 +197,40 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
     """
     text = "\n".join(block)
     diags: list[Diagnostic] = []
-    try:
-        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = line + 1 + mark.line if mark is not None else line
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    data: object
+    if len(text) > _MAX_YAML:
         diags.append(
             Diagnostic(
                 severity=Severity.WARNING,
                 code="frontmatter-invalid",
-                message=f"frontmatter is not valid YAML ({problem}); read key by key",
-                line=where,
+                message=f"frontmatter longer than {_MAX_YAML} characters; read key by key",
+                line=line,
             )
         )
-        data = {}
-        for raw in block:
-            m = _SALVAGE.match(raw)
-            if m:
-                try:
-                    data[m.group(1)] = yaml.load(m.group(2), Loader=_Loader) if m.group(2) else None
-                except yaml.YAMLError:
-                    data[m.group(1)] = m.group(2)
+        data = _salvage(block)
+    else:
+        try:
+            data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+        except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = line + 1 + mark.line if mark is not None else line
+            problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+            diags.append(
+                Diagnostic(
+                    severity=Severity.WARNING,
+                    code="frontmatter-invalid",
+                    message=f"frontmatter is not valid YAML ({problem[:120]}); read key by key",
+                    line=where,
+                )
+            )
+            data = _salvage(block)
     if data is None:
         data = {}
     if isinstance(data, dict) and isinstance(data.get("title"), str):
         # `title: Issue #288 Analysis` - YAML reads " #..." as a comment; the author meant a title.
         for raw in block:
-            m = re.match(r"^title\s*:\s*([^'\"].*?)\s*$", raw)
-            full = m.group(1) if m else ""
+            m = re.match(r"^title[ \t]*+:[ \t]*+([^'\"].*)$", raw)
+            full = m.group(1).strip() if m else ""
             if full != data["title"] and full.startswith(data["title"]) and " #" in full:
                 data["title"] = full
                 break

@@ -18,11 +18,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: a free one)")
     parser.add_argument("--token", help="installation token to accept (default: a new one, printed)")
     parser.add_argument("--repo", default="octo/sandbox", help="repository OWNER/NAME to create")
+    parser.add_argument(
+        "--no-default-labels",
+        action="store_true",
+        help="start the repository without GitHub's nine default labels",
+    )
     parser.add_argument("--installation-id", type=int, default=1, help="installation id of the repository")
     parser.add_argument("--app-id", type=int, default=1, help="App id that App JWTs must carry as `iss`")
     parser.add_argument("--public-key", type=Path, help="PEM public key that App JWTs are checked against")
     parser.add_argument(
         "--openapi", type=Path, help="GitHub's OpenAPI description: turns the contract check on"
+    )
+    parser.add_argument(
+        "--path-prefix", default="", help="serve under a path, e.g. /api/v3 (GitHub Enterprise)"
     )
     parser.add_argument(
         "--secondary-limit",
@@ -51,8 +59,9 @@ def build(args: argparse.Namespace) -> Sandbox:
         validate_responses=False,
         secondary_limit=args.secondary_limit,
         max_log=10_000,
+        path_prefix=args.path_prefix,
     )
-    sb.add_repo(args.repo, installation_id=args.installation_id)
+    sb.add_repo(args.repo, installation_id=args.installation_id, default_labels=not args.no_default_labels)
     sb.token = sb.issue_token(args.installation_id, ttl=365 * 24 * 3600, token=args.token)
     for spec in args.fault:
         sb.faults.add(Fault.parse(spec))

@@ -88,7 +88,7 @@ def create_installation_token(sb: Sandbox, call: Call) -> Answer:
         {
             "token": token.value,
             "expires_at": iso(token.expires_at),
-            "permissions": dict(APP_PERMISSIONS),
+            "permissions": dict(sb.installation_permissions.get(installation_id, APP_PERMISSIONS)),
             "repository_selection": "selected",
         },
     )
@@ -352,7 +352,7 @@ def update_label(sb: Sandbox, call: Call) -> Answer:
         color = str(body["color"]).removeprefix("#")
         if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
             raise invalid("Label", "color")
-        label.color = color.lower()
+        label.color = color  # GitHub keeps the case it was given (recorded: "BADA55")
     if "description" in body:
         label.description = body["description"]
     if body.get("new_name"):

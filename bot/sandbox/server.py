@@ -20,7 +20,7 @@ from bot.sandbox.auth import AuthError, Credentials, Identity
 from bot.sandbox.contract import Contract, load_contract
 from bot.sandbox.faults import Fault, Faults
 from bot.sandbox.routes import ROUTES, Answer, Call, Handler
-from bot.sandbox.shapes import Shapes
+from bot.sandbox.shapes import APP_PERMISSIONS, Shapes
 from bot.sandbox.state import (
     Issue,
     Json,
@@ -63,6 +63,7 @@ class Sandbox:
         token_ttl: float = 3600,
         secondary_limit: int | None = None,
         max_log: int | None = None,
+        path_prefix: str = "",
     ) -> None:
         self.state = State(clock)
         self.clock = clock
@@ -82,15 +83,22 @@ class Sandbox:
         self.log: list[LogEntry] = []
         #: Keep at most this many log entries (oldest dropped); None keeps all (tests).
         self.max_log = max_log
+        #: Serve under a path, as GitHub Enterprise Server does (`/api/v3`); URLs in bodies carry it too.
+        self.path_prefix = "/" + path_prefix.strip("/") if path_prefix.strip("/") else ""
         self._seq = 0
         self.violations: list[str] = []
+        #: Crashes of the sandbox's own code (answered 500); the test fixture fails on any.
+        self.errors: list[str] = []
         #: operationId -> successful (2xx) answers served, when a description is loaded.
         self.coverage: collections.Counter[str] = collections.Counter()
         self.token: str | None = None
         self._accounts: dict[int | str, Accounting] = {}
         self._installations: set[int] = set()
+        #: What each installation was granted; absent = the App's own permissions (issues: write).
+        self.installation_permissions: dict[int, dict[str, str]] = {}
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
+        self._origin = ""
         self.state.user(bot_login, "Bot")
 
     # ---- public seeding API -----------------------------------------------------------------------------
@@ -110,9 +118,12 @@ class Sandbox:
             raise RuntimeError("the sandbox is not started")
         return self._base_url
 
-    def add_repo(self, full_name: str, installation_id: int | None = 1) -> None:
-        """Create a repository, installed on `installation_id` (None: the App is not installed there)."""
-        self.state.add_repo(full_name, installation_id)
+    def add_repo(
+        self, full_name: str, installation_id: int | None = 1, *, default_labels: bool = False
+    ) -> None:
+        """Create a repository, installed on `installation_id` (None: the App is not installed there); with
+        `default_labels`, it starts with GitHub's nine default labels (bug, documentation, ...)."""
+        self.state.add_repo(full_name, installation_id, default_labels=default_labels)
         if installation_id is not None:
             self._installations.add(installation_id)
 
@@ -163,6 +174,11 @@ class Sandbox:
         )
         return self.shapes.comment(r, comment)
 
+    def delete_issue(self, repo: str, number: int) -> None:
+        """Delete an issue (as a person can in the UI): links to it vanish, its number answers 410 Gone."""
+        r = self.state.repo(repo)
+        self.state.delete_issue(r, number)
+
     def issue_json(self, repo: str, number: int) -> Json:
         """An issue's GitHub JSON without going through HTTP."""
         r = self.state.repo(repo)
@@ -200,7 +216,7 @@ class Sandbox:
         """The aiohttp application (one route per described operation)."""
         app = web.Application(middlewares=[self._middleware], client_max_size=16 * 1024 * 1024)
         for method, template, handler in ROUTES:
-            app.router.add_route(method, template, self._wrap(handler))
+            app.router.add_route(method, self.path_prefix + template, self._wrap(handler))
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -211,7 +227,8 @@ class Sandbox:
         await site.start()
         self._runner = runner
         bound = runner.addresses[0]
-        self._base_url = f"http://{host}:{bound[1]}"
+        self._origin = f"http://{host}:{bound[1]}"
+        self._base_url = self._origin + self.path_prefix
         self.state.api_url = self._base_url
 
     async def stop(self) -> None:
@@ -250,6 +267,12 @@ class Sandbox:
         times.append(now)
         return None
 
+    def _api_path(self, path: str) -> str:
+        """A request path without the Enterprise-style prefix: the path GitHub's description speaks of."""
+        return (
+            path[len(self.path_prefix) :] if self.path_prefix and path.startswith(self.path_prefix) else path
+        )
+
     @staticmethod
     def _account_key(identity: Identity | None) -> int | str:
         if identity is None:
@@ -277,9 +300,6 @@ class Sandbox:
             resp.charset = "utf-8"
         return resp
 
-    def _error(self, exc: SandboxError) -> web.Response:
-        return self._json_response(exc.status, exc.to_json())
-
     def _rate_headers(self, acct: Accounting, resource: str = "core") -> dict[str, str]:
         return {
             "x-ratelimit-limit": str(acct.limit),
@@ -297,7 +317,7 @@ class Sandbox:
         entry = LogEntry(
             seq=self._seq,
             method=request.method,
-            path=request.path,
+            path=self._api_path(request.path),
             query=request.query_string,
             start=time.monotonic(),
             api_version=request.headers.get("X-GitHub-Api-Version"),
@@ -315,6 +335,12 @@ class Sandbox:
             if transport is not None:
                 transport.abort()
             return web.Response(status=500)  # never delivered: the connection is gone
+        except web.HTTPException:
+            raise
+        except Exception as exc:  # a bug of the sandbox itself: answered like GitHub's 500, and recorded
+            entry.status, entry.end = 500, time.monotonic()
+            self.errors.append(f"{request.method} {request.path}: {exc!r}")
+            return self._json_response(500, {"message": "Server Error", "status": "500"})
         resp.headers["X-GitHub-Request-Id"] = f"SANDBOX:{entry.seq:08X}"
         resp.headers["X-GitHub-Media-Type"] = "github.v3; format=json"
         entry.status = resp.status
@@ -341,7 +367,7 @@ class Sandbox:
         entry.installation_id = identity.installation_id if identity else None
         entry.actor = str(key)
 
-        fault = self.faults.pick(method, request.path)
+        fault = self.faults.pick(method, self._api_path(request.path))
         entry.fault = fault.kind if fault else None
         if fault is not None:
             acct.faults += 1
@@ -372,6 +398,8 @@ class Sandbox:
 
         route = request.match_info.route
         template = route.resource.canonical if route.resource is not None else None
+        if template is not None:
+            template = self._api_path(template)
         if template is None or isinstance(request.match_info.http_exception, web.HTTPException):
             if self.contract is not None:
                 self.violations.append(f"{method} {request.path}: operation not in the description")
@@ -382,7 +410,7 @@ class Sandbox:
         if self.contract is not None:
             problems = self.contract.check_request(
                 method,
-                request.raw_path.split("?")[0],
+                self._api_path(request.raw_path.split("?")[0]),
                 template,
                 MultiDict(request.query),
                 request.headers,
@@ -405,6 +433,22 @@ class Sandbox:
                 )
 
         is_write = method in WRITE_METHODS
+        needs_issues = "/issues" in template or "/labels" in template  # the `issues` permission covers these
+        if identity.kind == "installation" and identity.installation_id is not None and needs_issues:
+            granted = self.installation_permissions.get(identity.installation_id, APP_PERMISSIONS).get(
+                "issues"
+            )
+            if granted != "write" and (is_write or granted != "read"):
+                op = self.contract.operation(method, template) if self.contract is not None else None
+                return self._json_response(
+                    403,
+                    {
+                        "message": "Resource not accessible by integration",
+                        "documentation_url": op.doc_url if op else DOCS,
+                        "status": "403",
+                    },
+                    self._rate_headers(acct),
+                )
         counted = template != "/rate_limit"
         if counted and acct.remaining <= 0:
             return self._primary_limit(acct, key)
@@ -425,6 +469,9 @@ class Sandbox:
             await handler(request)
             answer: Answer = request[ANSWER]
         except SandboxError as exc:
+            op = self.contract.operation(method, template) if self.contract is not None else None
+            if not exc.doc and op is not None:
+                exc.doc = op.doc_url  # GitHub points an error at the operation's page
             answer = Answer(exc.status, exc.to_json())
         except web.HTTPException:
             answer = Answer(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
@@ -470,7 +517,7 @@ class Sandbox:
             self.violations.extend(
                 self.contract.check_response(
                     method,
-                    request.raw_path.split("?")[0],
+                    self._api_path(request.raw_path.split("?")[0]),
                     template,
                     resp.status,
                     payload,
@@ -539,7 +586,7 @@ class Sandbox:
             query = dict(request.query)
             query["page"] = str(n)
             query.setdefault("per_page", str(per_page))
-            return f"<{self.base_url}{request.raw_path.split('?')[0]}?{urlencode(query)}>"
+            return f"<{self._origin}{request.raw_path.split('?')[0]}?{urlencode(query)}>"
 
         rels = []
         if page > 1:

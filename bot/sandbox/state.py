@@ -19,6 +19,18 @@ MAX_SUB_ISSUES = 100
 MAX_DEPENDENCIES = 50
 #: Colour GitHub gives a label created implicitly by labelling an issue.
 DEFAULT_LABEL_COLOR = "ededed"
+#: Labels GitHub gives a new repository (recorded in fixtures/labels: name, colour, description).
+DEFAULT_LABELS = (
+    ("bug", "d73a4a", "Something isn't working"),
+    ("documentation", "0075ca", "Improvements or additions to documentation"),
+    ("duplicate", "cfd3d7", "This issue or pull request already exists"),
+    ("enhancement", "a2eeef", "New feature or request"),
+    ("good first issue", "7057ff", "Good for newcomers"),
+    ("help wanted", "008672", "Extra attention is needed"),
+    ("invalid", "e4e669", "This doesn't seem right"),
+    ("question", "d876e3", "Further information is requested"),
+    ("wontfix", "ffffff", "This will not be worked on"),
+)
 REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
 
 
@@ -168,6 +180,7 @@ class Repo:
     issues: dict[int, Issue] = field(default_factory=dict)
     comments: dict[int, Comment] = field(default_factory=dict)
     permissions: dict[str, str] = field(default_factory=dict)
+    deleted: set[int] = field(default_factory=set)
     next_number: int = 1
 
     @property
@@ -184,11 +197,11 @@ class SandboxError(Exception):
         self.status = status
         self.message = message
         self.errors = errors
-        self.doc = doc or "https://docs.github.com/rest"
+        self.doc = doc
 
     def to_json(self) -> Json:
         """GitHub's error body (`basic-error` / `validation-error`)."""
-        out: Json = {"message": self.message, "documentation_url": self.doc}
+        out: Json = {"message": self.message, "documentation_url": self.doc or "https://docs.github.com/rest"}
         if self.errors is not None:
             out["errors"] = self.errors
         out["status"] = str(self.status)
@@ -231,8 +244,9 @@ class State:
             self.users[key] = User(login=login, id=self.ids.next("user"), type=kind)
         return self.users[key]
 
-    def add_repo(self, full_name: str, installation_id: int | None) -> Repo:
-        """Create a repository (idempotent) owned by its owner, who is an admin."""
+    def add_repo(self, full_name: str, installation_id: int | None, *, default_labels: bool = False) -> Repo:
+        """Create a repository (idempotent) owned by its owner, who is an admin; with `default_labels`, it has
+        the nine labels GitHub gives a new repository (`default: true`)."""
         owner, _, name = full_name.partition("/")
         if not owner or not name or "/" in name:
             raise ValueError(f"repository must be OWNER/NAME, got {full_name!r}")
@@ -245,6 +259,9 @@ class State:
         repo = Repo(owner=owner, name=name, id=self.ids.next("repo"), installation_id=installation_id)
         repo.permissions[owner.casefold()] = "admin"
         self.repos[key] = repo
+        if default_labels:
+            for name, color, description in DEFAULT_LABELS:
+                self.create_label(repo, name, color, description).default = True
         return repo
 
     def repo(self, full_name: str) -> Repo:
@@ -287,11 +304,30 @@ class State:
         return issue
 
     def issue(self, repo: Repo, number: int) -> Issue:
-        """The issue by number, or 404."""
+        """The issue by number; 410 when it was deleted, 404 when it never existed."""
         try:
             return repo.issues[number]
         except KeyError:
+            if number in repo.deleted:
+                raise SandboxError(410, "This issue was deleted") from None
             raise not_found() from None
+
+    def delete_issue(self, repo: Repo, number: int) -> None:
+        """Delete an issue as an admin can: its comments and links go too; its number answers 410."""
+        issue = self.issue(repo, number)
+        if issue.parent is not None:
+            self.remove_sub_issue(self.issue_index[issue.parent][1], issue.id)
+        for child_id in list(issue.sub_issues):
+            self.remove_sub_issue(issue, child_id)
+        for blocker_id in list(issue.blocked_by):
+            self.remove_blocked_by(issue, blocker_id)
+        for blocked_id in list(issue.blocking):
+            self.remove_blocked_by(self.issue_index[blocked_id][1], issue.id)
+        for comment_id in issue.comment_ids:
+            del repo.comments[comment_id]
+        del repo.issues[number]
+        del self.issue_index[issue.id]
+        repo.deleted.add(number)
 
     def issue_by_id(self, db_id: int) -> tuple[Repo, Issue]:
         """The issue by database id, or 404."""
@@ -333,7 +369,7 @@ class State:
             raise invalid("Label", "color")
         if name.casefold() in repo.labels:
             raise invalid("Label", "name", "already_exists")
-        label = Label(id=self.ids.next("label"), name=name, color=color.lower(), description=description)
+        label = Label(id=self.ids.next("label"), name=name, color=color, description=description)
         repo.labels[label.key] = label
         return label
 

@@ -22,6 +22,15 @@ _UPSERT = (
 )
 
 
+_TAKE_LEASE = (
+    "INSERT INTO pwb_write_pacing (key, next_write_at)"
+    " VALUES (%s, clock_timestamp() + make_interval(secs => %s))"
+    " ON CONFLICT (key) DO UPDATE SET next_write_at = EXCLUDED.next_write_at"
+    " WHERE pwb_write_pacing.next_write_at <= clock_timestamp()"
+    " RETURNING 1"
+)
+
+
 class PgPacer:
     """Implements bot.github.pacing's `Pacer` protocol across processes.
 
@@ -60,30 +69,32 @@ class PgPacer:
 
     async def _acquire(self, conn: psycopg.AsyncConnection[Any], name: str) -> None:
         try:
+            # Autocommit: each statement commits at once (the session lock outlives it): 4 round trips.
+            await conn.set_autocommit(True)
             await conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
-            await conn.commit()  # the session lock outlives the transaction
             while True:
+                # Take the lease if the previous write's pause is over (committed before we write: it
+                # survives our death); otherwise learn how long to wait.
+                cur = await conn.execute(_TAKE_LEASE, (name, self.lease))
+                if await cur.fetchone() is not None:
+                    return
                 cur = await conn.execute(
                     "SELECT EXTRACT(EPOCH FROM next_write_at - clock_timestamp())::float8"
                     " FROM pwb_write_pacing WHERE key = %s", (name,))
                 row = await cur.fetchone()
-                await conn.commit()
                 wait = float(row[0]) if row else 0.0
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
-            await conn.execute(_UPSERT, (name, self.lease))
-            await conn.commit()  # committed before the write: survives our death
+                if wait > 0:
+                    await asyncio.sleep(wait)
         except BaseException:
             await self._discard(conn)
             raise
 
     async def _release(self, conn: psycopg.AsyncConnection[Any], name: str) -> None:
         try:
+            # The new time is committed before unlocking (unlocking is not transactional).
             await conn.execute(_UPSERT, (name, self.interval))
-            await conn.commit()  # visible before the next holder reads it: unlocking is not transactional
             await conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
-            await conn.commit()
+            await conn.set_autocommit(False)
         except BaseException:
             # The write is done; never mask its outcome. A connection that may still hold the lock is closed,
             # which releases the lock (the lease then bounds the pause).
