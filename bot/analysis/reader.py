@@ -37,7 +37,8 @@ __all__ = ["read_analysis", "read_task"]
 _KEYWORDS = ("stream", "流", "parallelization_factor", "analysis", "analyse", "分析")
 
 
-def _maybe_analysis(text: str) -> bool:
+def maybe_analysis(text: str) -> bool:
+    """Cheapest conservative test: False only when the text surely holds no analysis (no parsing at all)."""
     low = text.lower()
     return any(k in low for k in _KEYWORDS) or low.lstrip("\ufeff \t\r\n").startswith("---")
 
@@ -752,7 +753,7 @@ def _build(text: str) -> Analysis | None:
 def read_analysis(text: str) -> Analysis | None:
     """The analysis in `text`, or None when there is none. Never raises: problems become diagnostics."""
     try:
-        if not isinstance(text, str) or not _maybe_analysis(text):
+        if not isinstance(text, str) or not maybe_analysis(text):
             return None
         if text.lstrip().startswith(_BOT_MARKER):
             return None  # the bot's own summary or sub-issue text is never a plan to follow

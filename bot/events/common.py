@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from bot.analysis import reader
-from bot.analysis.reader import read_analysis, read_task
+from bot.analysis.reader import maybe_analysis, read_analysis, read_task
 from bot.jobrequest import CommandName, JobRequest
 
 log = logging.getLogger("bot.events")
@@ -116,34 +115,13 @@ def has_plan(text: str | None) -> bool:
     return read_analysis(text) is not None
 
 
-def _reader_hint() -> Callable[[str], bool] | None:
-    """The reader's own cheap pre-test (a text it rejects holds no analysis), if it exposes one."""
-    for name in ("maybe_analysis", "_maybe_analysis"):
-        found = getattr(reader, name, None)
-        if callable(found):
-            return cast(Callable[[str], bool], found)
-    pattern = getattr(reader, "_PRECHECK", None)
-    search = getattr(pattern, "search", None)
-    if callable(search):
-        return lambda text: search(text) is not None
-    return None
-
-
-_HINT = _reader_hint()
-
-
 def may_hold_plan(text: str | None) -> bool:
     """Cheapest conservative test, for trusted authors: False only if the text surely holds no analysis.
 
     The job reads the issue again anyway, so a burst of plan edits costs one full read per job, not per
-    delivery (coalescing); a false positive costs one sync that finds nothing to change. Without the
-    reader's pre-test this is a full read.
+    delivery (coalescing); a false positive costs one sync that finds nothing to change.
     """
-    if not text or not text.strip():
-        return False
-    if _HINT is None:
-        return has_plan(text)
-    return bool(_HINT(text))
+    return bool(text and text.strip()) and maybe_analysis(text or "")
 
 
 def has_task_links(text: str | None) -> bool:
