@@ -12,11 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import os
-import socket
 import sys
 import time
 import uuid
@@ -31,20 +28,14 @@ sys.path.insert(0, str(ROOT))
 from bot.jobrequest import JobRequest  # noqa: E402
 from bot.jobs import JobQueue  # noqa: E402
 from bot.sandbox import Sandbox  # noqa: E402
-from tests.fixtures.postgres import PgServer  # noqa: E402
+from bot.web import dumps, webhook_headers  # noqa: E402
+from tests.fixtures.postgres import PgServer, free_port, stop_processes  # noqa: E402
 from tests.fixtures.sandbox import make_keys  # noqa: E402
 from tests.paths import SEED, WEBHOOKS  # noqa: E402
 
 SECRET = "bench-webhook-secret-0123456789"
 #: Each seed sync creates at least one sub-issue per stream.
 STREAMS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def rss_mb(pid: int) -> float:
@@ -87,27 +78,14 @@ class Bench:
         self.procs.append(proc)
         return proc
 
-    async def stop(self, procs: list[asyncio.subprocess.Process]) -> None:
-        for proc in procs:
-            if proc.returncode is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                await asyncio.wait_for(proc.wait(), 15)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-
     def delivery(self, number: int) -> tuple[bytes, dict[str, str]]:
         data = json.loads(json.dumps(self.template))
         data["issue"]["number"] = number
         data["comment"]["body"] = self.plan
         data["comment"]["author_association"] = "OWNER"
         data["installation"] = {"id": 1, "node_id": "x"}
-        body = json.dumps(data, separators=(",", ":")).encode()
-        sig = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        return body, {"Content-Type": "application/json", "X-GitHub-Event": "issue_comment",
-                      "X-GitHub-Delivery": str(uuid.uuid4()), "X-Hub-Signature-256": sig}
+        body = dumps(data)
+        return body, webhook_headers("issue_comment", str(uuid.uuid4()), body, SECRET)
 
     async def start_web(self, dsn: str) -> tuple[asyncio.subprocess.Process, str]:
         port = free_port()
@@ -217,7 +195,7 @@ class Bench:
         used = sum(cpu_seconds(p.pid) for p in procs) - sum(cpu0)
         cpu = (f"{writes} writes ({refused} answered 422); CPU in {elapsed:.1f} s: workers {used:.1f} s, "
                f"local GitHub + this process {cpu_seconds(os.getpid()) - own0:.1f} s")
-        await self.stop(procs)
+        await stop_processes(procs)
         await queue.close()
         await sb.stop()
         return jobs / elapsed, rss, cpu
@@ -239,7 +217,7 @@ class Bench:
             for key, value in rows:
                 print(f"  {key.ljust(width)}  {value}")
         finally:
-            await self.stop(self.procs)
+            await stop_processes(self.procs)
             self.pg.destroy()
 
     async def web_figures(self, rows: list[tuple[str, str]]) -> None:
@@ -254,7 +232,7 @@ class Bench:
                      f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms, "
                      f"max {max(lat) * 1000:.1f} ms"))
         rows.append(("RSS web process (idle -> after load)", f"{idle:.0f} -> {rss_mb(web.pid):.0f} MB"))
-        await self.stop([web])
+        await stop_processes([web])
 
     async def job_figures(self, rows: list[tuple[str, str]]) -> None:
         a = self.args

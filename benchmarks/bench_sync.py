@@ -59,7 +59,8 @@ async def run(text: str, *, seed: bool) -> tuple[list[Figures], int]:
     LABEL_CACHE.clear()
     sb = Sandbox(OPENAPI)
     sb.add_repo(REPO, installation_id=1)
-    sb.set_permission(REPO, "octocat", "write")  # the plan's author has write access: only trusted text counts
+    # The plan's author has write access: only trusted text counts.
+    sb.set_permission(REPO, "octocat", "write")
     sb.token = sb.issue_token(1)
     if seed:
         seed_issues(sb, analysis=text)

@@ -65,14 +65,10 @@ class Settings(BaseSettings):
             raise ValueError("must be a path starting with '/'")
         return value
 
-    @field_validator("github_webhook_secret", "github_private_key", mode="before")
+    @field_validator("github_webhook_secret", "github_private_key", "database_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
-
-    @field_validator("database_url", mode="before")
-    @classmethod
-    def _empty_url_is_none(cls, value: object) -> object:
+        """`VAR=` in an env file means "not set", not an empty secret or URL."""
         return None if value == "" else value
 
     @model_validator(mode="after")

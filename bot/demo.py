@@ -79,7 +79,7 @@ def repository_json(
         "subscribers_url": "/subscribers", "subscription_url": "/subscription", "tags_url": "/tags",
         "teams_url": "/teams", "trees_url": "/git/trees{/sha}",
     }
-    data: dict[str, Any] = {
+    return {
         "id": repo_id, "node_id": f"R_{repo_id}", "name": name, "full_name": full_name, "private": False,
         "owner": owner, "html_url": f"{html}/{full_name}", "description": "The demo's repository",
         "fork": False,
@@ -94,7 +94,6 @@ def repository_json(
         "web_commit_signoff_required": False, "topics": [], "visibility": "public", "forks": 0,
         "open_issues": 0, "watchers": 0, "default_branch": "main",
     }
-    return data
 
 
 def issue_comment_payload(
@@ -326,8 +325,8 @@ def render_text(result: DemoResult) -> str:
     return "\n".join(out)
 
 
-def main_async(plan: str, openapi: Path | None, as_json: bool) -> tuple[str, int]:
-    """Run the demo; returns (text to print, exit status)."""
+def run_and_render(plan: str, openapi: Path | None, as_json: bool) -> tuple[str, int]:
+    """Run the demo (its own event loop); returns (text to print, exit status)."""
     result = asyncio.run(run_demo(plan, openapi=openapi))
     text = json.dumps(to_json(result), indent=2, ensure_ascii=False) if as_json else render_text(result)
     ok = (result.first.status == 202 and result.duplicate.outcome == "duplicate"

@@ -98,12 +98,13 @@ class EmbeddedConnector(InMemoryConnector):
 
     async def fetch_job_one(self, queues: Iterable[str] | None, worker_id: int) -> dict[str, Any]:
         doing = {job["lock"] for job in self.jobs.values() if job["status"] == "doing"}
+        in_order = sorted(self.jobs.values(), key=lambda j: (-j["priority"], j["id"]))
         first_waiting: dict[str, int] = {}
-        for job in sorted(self.jobs.values(), key=lambda j: (-j["priority"], j["id"])):
+        for job in in_order:
             if job["status"] == "todo" and job["lock"] is not None:
                 first_waiting.setdefault(job["lock"], job["id"])
         now = utils.utcnow()
-        for job in sorted(self.jobs.values(), key=lambda j: (-j["priority"], j["id"])):
+        for job in in_order:
             if job["status"] != "todo" or (queues is not None and job["queue_name"] not in queues):
                 continue
             if job["scheduled_at"] and job["scheduled_at"] > now:

@@ -59,7 +59,7 @@ def reply_marker(key: str) -> str:
 
 def render_dry_run(result: SyncResult, number: int) -> str:
     """The reply to `/analyze dry-run`: the writes a sync would make, as a numbered list."""
-    if not result.found_analysis:
+    if not (result.found_analysis or result.found_task_links):
         return (f"**Dry run**: no parallel work analysis found on #{number} (nor task links), "
                 "so a sync would write nothing. `/analyze help` shows what the bot reads.")
     planned = list(result.planned)
@@ -68,7 +68,7 @@ def render_dry_run(result: SyncResult, number: int) -> str:
     lines = [f"**Dry run**: a sync of #{result.issue} would make **{len(planned)}** "
              f"write{'s' if len(planned) != 1 else ''} (none was made):", ""]
     for i, write in enumerate(planned[:MAX_LISTED_WRITES], 1):
-        desc = escape_inline(str(getattr(write, "description", "")))
+        desc = escape_inline(write.description)
         lines.append(f"{i}. {code_span(f'{write.method} {write.path}')} {desc}".rstrip())
     if len(planned) > MAX_LISTED_WRITES:
         lines.append(f"\n… and {len(planned) - MAX_LISTED_WRITES} more.")
@@ -232,8 +232,9 @@ class JobHandler:
             await self._reply(gh, request, render_dry_run(result, n))
         else:
             result = await sync_issue(gh, o, r, n, trusted_logins=[login])
-            ok = result.found_analysis and not result.errors
-            if is_command and not result.found_analysis:
+            found = result.found_analysis or result.found_task_links
+            ok = found and not result.errors
+            if is_command and not found:
                 await self._reply(gh, request, f"No parallel work analysis found on #{n}, so there is "
                                   "nothing to sync. `/analyze help` shows what the bot reads.")
         if is_command:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -28,11 +30,23 @@ CONTENT_TYPES = frozenset({"application/json", "application/x-www-form-urlencode
 
 
 class Queue(Protocol):
-    """What the web app needs from the job queue (bot.jobs.JobQueue)."""
+    """What the web app needs from the job queue (bot.jobs.JobQueue): no more, so any backend will do."""
 
-    async def enqueue(self, request: JobRequest) -> bool: ...
+    async def enqueue(self, request: JobRequest) -> bool:
+        """Queue a job; False when it was coalesced into one already waiting."""
+        ...
 
-    async def seen_delivery(self, delivery_id: str) -> bool: ...
+    async def seen_delivery(self, delivery_id: str) -> bool:
+        """Record a delivery id; True when it was seen before (a redelivery)."""
+        ...
+
+    async def healthy(self) -> bool:
+        """True when jobs can be queued now."""
+        ...
+
+    async def pending(self) -> int:
+        """Jobs waiting or running."""
+        ...
 
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -114,10 +128,10 @@ async def webhook(request: web.Request) -> web.Response:
 
 async def healthz(request: web.Request) -> web.Response:
     """GET /healthz: 200 when deliveries can be accepted; 503 while the job store (PostgreSQL) is down."""
-    healthy = getattr(request.app[QUEUE], "healthy", None)
     try:
-        ok = bool(await healthy()) if callable(healthy) else True
+        ok = await request.app[QUEUE].healthy()
     except Exception:
+        log.warning("health check failed", exc_info=True)
         ok = False
     return web.json_response({"status": "ok" if ok else "unavailable"}, status=200 if ok else 503)
 
@@ -125,12 +139,10 @@ async def healthz(request: web.Request) -> web.Response:
 async def metrics_view(request: web.Request) -> web.Response:
     """GET /metrics: Prometheus text format (with the number of jobs waiting or running, when known)."""
     metrics = request.app[METRICS]
-    pending = getattr(request.app[QUEUE], "pending", None)
-    if callable(pending):
-        try:
-            metrics.jobs_pending.set(float(await pending()))
-        except Exception:
-            log.warning("could not count pending jobs", exc_info=True)
+    try:
+        metrics.jobs_pending.set(float(await request.app[QUEUE].pending()))
+    except Exception:
+        log.warning("could not count pending jobs", exc_info=True)
     return web.Response(body=metrics.render().encode(), headers={"Content-Type": CONTENT_TYPE})
 
 
@@ -208,9 +220,6 @@ class BotServer:
 
 def sign(body: bytes, secret: str) -> str:
     """The X-Hub-Signature-256 value GitHub would send for this body (for the demo, tests and benchmarks)."""
-    import hashlib
-    import hmac
-
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 

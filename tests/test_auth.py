@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import gidgethub
@@ -15,22 +14,10 @@ import pytest
 from bot.github import AppAuth, GitHubClient, InProcessPacer
 from bot.github.auth import parse_expires_at
 from bot.sandbox import Sandbox
-from tests.fixtures.sandbox import APP_ID, INSTALLATION_ID, REPO, AppKeys
-from tests.test_client_support import FakeTime
+from tests.fixtures.sandbox import APP_ID, INSTALLATION_ID, REPO, AppKeys, FakeTime
 
 TOKEN_PATH = f"/app/installations/{INSTALLATION_ID}/access_tokens"
 ISSUE = "/repos/octo/sandbox/issues/1"
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
-@pytest.fixture
-def fake() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture

@@ -11,20 +11,12 @@ from typing import Any
 import aiohttp
 import gidgethub
 import pytest
-from aiohttp import web
 
 from bot.github import API_VERSION, GitHubClient, InProcessPacer, new_etag_cache
 from bot.sandbox import Sandbox
-from tests.fixtures.sandbox import APP_ID, REPO, AppKeys
-from tests.test_client_support import FakeTime
+from tests.fixtures.sandbox import APP_ID, REPO, AppKeys, FakeTime, started_sandbox
 
 ISSUE = "/repos/octo/sandbox/issues/{number}"
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 def client(session: aiohttp.ClientSession, sandbox: Sandbox, **kwargs: Any) -> GitHubClient:
@@ -212,54 +204,26 @@ def test_default_write_interval_is_one_second_except_on_loopback() -> None:
 
 
 @pytest.fixture
-async def enterprise(sandbox: Sandbox) -> AsyncIterator[tuple[str, list[str]]]:
-    """A GitHub Enterprise-like host: the local GitHub served under `/api/v3` (a forwarding proxy)."""
-    seen: list[str] = []
-    async with aiohttp.ClientSession(auto_decompress=False) as upstream:
-
-        async def forward(request: web.Request) -> web.Response:
-            seen.append(request.path_qs)
-            path = request.path_qs.removeprefix("/api/v3")
-            headers = {
-                k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
-            }
-            async with upstream.request(
-                request.method, sandbox.base_url + path, headers=headers, data=await request.read()
-            ) as resp:
-                body = await resp.read()
-                out = {
-                    k: v
-                    for k, v in resp.headers.items()
-                    if k.lower() not in ("content-length", "transfer-encoding")
-                }
-                return web.Response(status=resp.status, body=body or None, headers=out)
-
-        app = web.Application()
-        app.router.add_route("*", "/api/v3/{tail:.*}", forward)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        try:
-            yield f"http://127.0.0.1:{port}/api/v3", seen
-        finally:
-            await runner.cleanup()
+async def enterprise(app_keys: AppKeys) -> AsyncIterator[Sandbox]:
+    """A GitHub Enterprise-like host: the local GitHub served under `/api/v3` only (404 anywhere else)."""
+    async with started_sandbox(app_keys, path_prefix="/api/v3") as sb:
+        yield sb
 
 
 async def test_enterprise_base_url_keeps_its_path_prefix(
-    sandbox: Sandbox, session: aiohttp.ClientSession, enterprise: tuple[str, list[str]]
+    enterprise: Sandbox, session: aiohttp.ClientSession
 ) -> None:
-    base_url, seen = enterprise
-    sandbox.create_issue(REPO, "On GHES")
-    gh = GitHubClient(session, base_url=base_url, oauth_token=sandbox.token, cache=new_etag_cache())
+    ghes = enterprise
+    assert ghes.base_url.endswith("/api/v3")
+    ghes.create_issue(REPO, "On GHES")
+    gh = GitHubClient(session, base_url=ghes.base_url, oauth_token=ghes.token, cache=new_etag_cache())
     issue = await gh.getitem("/repos/{owner}/{repo}/issues/1", {"owner": "octo", "repo": "sandbox"})
     assert issue["title"] == "On GHES"
     await gh.getitem("repos/octo/sandbox/issues/1")  # no leading slash: same URL, from the cache
     await gh.post("/repos/octo/sandbox/issues/1/comments", data={"body": "hello from GHES"})
-    assert seen == [
-        "/api/v3/repos/octo/sandbox/issues/1",
-        "/api/v3/repos/octo/sandbox/issues/1",
-        "/api/v3/repos/octo/sandbox/issues/1/comments",
+    # Only what is under /api/v3 is answered, so these answers show every request kept the prefix.
+    assert [(e.method, e.path, e.status) for e in ghes.log] == [
+        ("GET", "/repos/octo/sandbox/issues/1", 200),
+        ("GET", "/repos/octo/sandbox/issues/1", 304),
+        ("POST", "/repos/octo/sandbox/issues/1/comments", 201),
     ]
-    assert [e.status for e in sandbox.log] == [200, 304, 201]

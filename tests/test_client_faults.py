@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -13,25 +12,13 @@ import pytest
 
 from bot.github import ConnectionFailed, GitHubClient, OutcomeUnknown, RateLimitWait, RetryPolicy
 from bot.sandbox import Sandbox
-from tests.fixtures.sandbox import REPO
-from tests.test_client_support import FakeTime, no_backoff
+from tests.fixtures.sandbox import REPO, FakeTime
 
 # stamina's test mode for this module: retries happen, backoff sleeps do not.
-pytestmark = pytest.mark.usefixtures(no_backoff.__name__)
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 ISSUE = "/repos/octo/sandbox/issues/1"
 COMMENTS = ISSUE + "/comments"
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
-@pytest.fixture
-def fake() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.github.pacing import InProcessPacer, Pacer
-from tests.test_client_support import FakeTime
+from tests.fixtures.sandbox import FakeTime
 
 
 async def test_pacer_serialises_and_spaces_writes_of_one_key() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from bot.runner import REFUSAL, USAGE
 from tests.fixtures.app import MAINTAINER, REPO, STRANGER, BotApp
 from tests.paths import SEED
@@ -260,15 +262,25 @@ async def test_closing_a_streams_sub_issue_makes_its_dependants_ready(bot_app: B
         assert "stream:ready" not in bot_app.issue(n)["labels"], n
 
 
-async def test_a_job_failing_on_a_github_502_is_retried_to_success(bot_app: BotApp) -> None:
+@pytest.mark.parametrize(
+    ("fault", "fired", "outcomes"),
+    [
+        # Every attempt at the bot's first read fails: the job fails, the queue runs it again.
+        ("502:method=GET,path=/issues/4$,times=2", 2, {"failed": 1, "ok": 1}),
+        # The primary rate limit is exhausted for 2 s: the job leaves the worker and comes back then.
+        ("primary:method=GET,path=/issues/4$,reset_in=2,times=1", 1, {"deferred": 1, "ok": 1, "failed": 0}),
+    ],
+    ids=["github-502-retried-to-success", "rate-limited-rescheduled-for-the-reset"],
+)
+async def test_a_job_github_turns_away_runs_again_to_success(
+    bot_app: BotApp, fault: str, fired: int, outcomes: dict[str, int],
+) -> None:
     seed_issues(bot_app)
-    # Every attempt the client makes at the bot's first read fails: the job fails, the queue runs it again.
-    fault = bot_app.sandbox.faults.add("502:method=GET,path=/issues/4$,times=2")
+    added = bot_app.sandbox.faults.add(fault)
     await post_comment(bot_app, 4, PLAN)
     await bot_app.idle()
-    assert fault.fired == 2
-    assert bot_app.jobs("sync", "failed") == 1
-    assert bot_app.jobs("sync", "ok") == 1
+    assert added.fired == fired
+    assert {outcome: bot_app.jobs("sync", outcome) for outcome in outcomes} == outcomes
     assert_seed_structure(bot_app)
 
 
@@ -316,6 +328,7 @@ async def test_an_issue_opened_with_task_frontmatter_gets_its_links(bot_app: Bot
     task = bot_app.issue(issue["number"])
     assert task["blocked_by"] == [3]
     assert "plan:conflict" in task["labels"] and "plan:conflict" in bot_app.issue(5)["labels"]
+    assert bot_comments(bot_app, issue["number"]) == []  # every link was made: nothing to say on the task
     # An ordinary issue (no plan, no task links) is not synced at all.
     plain = bot_app.sandbox.create_issue(REPO, "Typo in README", body="Fix the typo.", user=MAINTAINER)
     status, answer = await bot_app.post("issues", bot_app.issue_event("opened", plain["number"]))
@@ -334,13 +347,17 @@ async def test_a_delivery_without_installation_finds_it_from_the_repository(bot_
     assert any(e.path == f"/repos/{REPO}/installation" for e in bot_app.sandbox.log)
 
 
-async def test_a_rate_limited_job_is_rescheduled_for_the_reset_and_then_runs(bot_app: BotApp) -> None:
+async def test_analyze_on_an_issue_with_only_task_links_syncs_them(bot_app: BotApp) -> None:
     seed_issues(bot_app)
-    # The installation's primary limit is exhausted for 2 s: the job leaves the worker and comes back then.
-    fault = bot_app.sandbox.faults.add("primary:method=GET,path=/issues/4$,reset_in=2,times=1")
-    await post_comment(bot_app, 4, PLAN)
+    body = "---\nname: Clerk webhooks\ndepends_on: [3]\n---\n\nDo the thing."
+    number = bot_app.sandbox.create_issue(REPO, "Task: Clerk webhooks", body=body, user=MAINTAINER)["number"]
+    await post_comment(bot_app, number, "/analyze dry-run")
     await bot_app.idle()
-    assert fault.fired == 1
-    assert bot_app.jobs("sync", "deferred") == 1 and bot_app.jobs("sync", "ok") == 1
-    assert bot_app.jobs("sync", "failed") == 0
-    assert_seed_structure(bot_app)
+    [reply] = bot_comments(bot_app, number)
+    assert f"/issues/{number}/dependencies/blocked_by` \\#{number} blocked by \\#3" in reply
+    assert "would make **1** write (none was made)" in reply
+    comment = await post_comment(bot_app, number, "/analyze")
+    await bot_app.idle()
+    assert bot_app.issue(number)["blocked_by"] == [3]
+    assert await reactions(bot_app, comment["id"]) == ["+1", "eyes"]
+    assert len(bot_comments(bot_app, number)) == 1  # no "no analysis found" reply, and nothing else to say

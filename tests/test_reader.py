@@ -110,6 +110,12 @@ def test_seed_frontmatter_and_sections() -> None:
 PROSE = "Thanks for filing this! I ran the analysis; here it is.\n\nPing me if anything is off.\n\n"
 
 
+def _in_comment(doc: str) -> tuple[Analysis, list[str]]:
+    """`doc` read from inside a ```markdown fence after prose, with the lines of that whole comment."""
+    text = PROSE + "```markdown\n" + doc + "```\n"
+    return _read(text), text.split("\n")
+
+
 def test_after_prose() -> None:
     a = _read(PROSE + SEED_TEXT)
     assert _essentials(a) == _essentials(_read(SEED_TEXT))
@@ -259,14 +265,12 @@ def test_frontmatter_that_is_not_a_mapping() -> None:
 
 
 def test_unreadable_hours_point_at_their_line_in_the_original_input() -> None:
-    doc = "# Analysis\n\n### Stream A: X\n**Estimated Hours**: a while\n**Dependencies**: none\n"
-    text = PROSE + "```markdown\n" + doc + "```\n"
-    a = _read(text)
-    hours = [d for d in a.diagnostics if d.code == "hours-unreadable"]
-    assert len(hours) == 1
-    line = hours[0].line
-    assert line is not None
-    assert text.split("\n")[line - 1] == "**Estimated Hours**: a while"
+    a, original = _in_comment(
+        "# Analysis\n\n### Stream A: X\n**Estimated Hours**: a while\n**Dependencies**: none\n"
+    )
+    (hours,) = [d for d in a.diagnostics if d.code == "hours-unreadable"]
+    assert hours.line is not None
+    assert original[hours.line - 1] == "**Estimated Hours**: a while"
     assert a.streams[0].hours is None
 
 
@@ -649,12 +653,11 @@ def test_deep_or_huge_yaml_is_read_key_by_key(junk: str) -> None:
 
 
 def test_frontmatter_error_line_points_into_the_original_comment() -> None:
-    doc = "---\nissue: 9\ntitle: [unclosed\n---\n\n### Stream A: x\n**Estimated Hours**: 1\n"
-    text = PROSE + "```markdown\n" + doc + "```\n"
-    a = _read(text)
+    a, original = _in_comment(
+        "---\nissue: 9\ntitle: [unclosed\n---\n\n### Stream A: x\n**Estimated Hours**: 1\n"
+    )
     (bad,) = [d for d in a.diagnostics if d.code == "frontmatter-invalid"]
     assert bad.line is not None
-    original = text.split("\n")
     assert original[a.frontmatter.line - 1] == "---"
     assert a.frontmatter.line < bad.line <= a.frontmatter.line + 4
     assert original[a.streams[0].line - 1] == "### Stream A: x"

@@ -13,6 +13,7 @@ from bot.analysis.markdown import code_span, escape_inline, mermaid_label, plain
 from bot.analysis.models import (
     Analysis,
     Diagnostic,
+    Frontmatter,
     LiveStatus,
     PlanReport,
     Severity,
@@ -53,6 +54,7 @@ def test_summary_of_the_seed(seed: PlanReport) -> None:
     assert "total **5.0 h** (stated 5.0 h)" in md
     assert "wall **3.0 h** (stated 3.0 h)" in md
     assert "speed-up **1.67×** (stated 2.0×)" in md
+    assert "efficiency gain **40.0%** (stated 40.0%)" in md
     assert "**Critical path:** A → B" in md
     assert "**Conflicts with:** #5" in md
     assert "`parallelization-factor-mismatch` (line 6)" in md
@@ -202,6 +204,30 @@ def test_large_plan_degrades_under_the_limit_and_says_so() -> None:
     assert not RAW_TAG.search(md)
 
 
+def test_headline_gives_ranges_low_and_high_beside_the_stated_figures() -> None:
+    streams = [
+        Stream(id="A", name="a", line=3, hours=(2.0, 3.0)),
+        Stream(id="B", name="b", line=6, hours=(1.0, 2.0), depends_on=["A"]),
+        Stream(id="C", name="c", line=9, hours=(1.0, 1.0), depends_on=["A"]),
+    ]
+    fm = Frontmatter(estimated_hours=(4.0, 6.0), parallelization_factor=1.2)
+    md = render_summary(check_plan(Analysis(issue=2, frontmatter=fm, streams=streams)))
+    assert "total **4.0–6.0 h** (stated 4.0–6.0 h)" in md
+    assert "wall **3.0–5.0 h**" in md and "speed-up **1.2–1.33×** (stated 1.2×)" in md
+    assert "| **B** ★ | b | 1.0–2.0 | A | 2.0–3.0 → 3.0–5.0 |" in md
+
+
+def test_a_huge_conflicts_list_cannot_crowd_out_the_plan() -> None:
+    issues = ", ".join(f"#{n}" for n in range(1, 30000))
+    text = f"# Analysis\nThis conflicts with {issues}\n### Stream A: x\n**Estimated Hours**: 1\n"
+    analysis = read_analysis(text)
+    assert analysis is not None and len(analysis.conflicts_with) == 29999
+    md = render_summary(check_plan(analysis))
+    assert len(md) <= 65536
+    assert "**Conflicts with:** #1, #2," in md and "#51" not in md and "… (29999 issues)" in md
+    assert table_rows(md)[1][0] == "**A** ★" and "```mermaid" in md
+
+
 def test_medium_plan_folds_table_and_drops_diagram() -> None:
     md = render_summary(big_report(80))
     assert "<details><summary>Streams (80)</summary>" in md
@@ -237,7 +263,7 @@ def test_report_to_json_shape(seed: PlanReport) -> None:
 def test_terminal_rendering(seed: PlanReport) -> None:
     text = render_text(seed)
     assert "Parallel work plan for #4: Configure Convex Backend" in text
-    assert "speed-up 1.67× (stated 2.0×)" in text
+    assert "speed-up 1.67× (stated 2.0×) · efficiency gain 40.0% (stated 40.0%)" in text
     assert "Critical path: A → B (3.0 h)" in text
     assert re.search(r"^\*\s+A\s+Core Setup & Schema\s+2\.0\s+—\s+0\.0 → 2\.0", text, re.M)
     assert "parallelization-factor-mismatch" in text

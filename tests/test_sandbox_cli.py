@@ -12,26 +12,23 @@ import aiohttp
 from tests.paths import OPENAPI, ROOT
 
 
-async def test_cli_serves_repo_with_token_and_scripted_fault() -> None:
+async def start_cli(*args: str) -> asyncio.subprocess.Process:
+    """`parallel-work-bot sandbox --port 0 ARGS...` as a process whose output (stdout and stderr) we read."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "sandbox",
-        "--port",
-        "0",
-        "--token",
-        "ghs_trial",
-        "--repo",
-        "team/proj",
-        "--openapi",
-        str(OPENAPI),
-        "--fault",
-        "503:nth=1,method=GET",
+        sys.executable, "-m", "bot", "sandbox", "--port", "0", *args,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    return proc
+
+
+async def test_cli_serves_repo_with_token_and_scripted_fault() -> None:
+    proc = await start_cli(
+        "--token", "ghs_trial", "--repo", "team/proj", "--openapi", str(OPENAPI),
+        "--fault", "503:nth=1,method=GET",
     )
     assert proc.stdout is not None
     try:
@@ -61,18 +58,7 @@ async def test_cli_serves_repo_with_token_and_scripted_fault() -> None:
 
 
 async def test_cli_prints_a_token_when_none_is_given() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "sandbox",
-        "--port",
-        "0",
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = await start_cli()
     assert proc.stdout is not None
     try:
         first = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.sandbox.state import SandboxError, State
+from bot.sandbox.records import SandboxError
+from bot.sandbox.state import State
 
 N = 8
 ops = st.lists(

@@ -13,7 +13,6 @@ import itertools
 import os
 import random
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -32,9 +31,9 @@ from bot.sandbox import Sandbox
 from bot.sync.engine import sync_issue
 from bot.web import dumps, webhook_headers
 from tests.fixtures.app import _user, real_payload
-from tests.fixtures.postgres import PgServer
-from tests.fixtures.sandbox import APP_ID, INSTALLATION_ID, REPO, AppKeys
-from tests.paths import OPENAPI, ROOT, SEED
+from tests.fixtures.postgres import PgServer, free_port, stop_processes
+from tests.fixtures.sandbox import APP_ID, INSTALLATION_ID, MAINTAINER, REPO, AppKeys, started_sandbox
+from tests.paths import ROOT, SEED
 
 OWNER, NAME = REPO.split("/")
 SECRET = "scale-test-webhook-secret-0123456789"
@@ -48,13 +47,6 @@ def plan(rev: int) -> str:
 
 
 STREAMS = len(read_analysis(plan(0)).streams)  # type: ignore[union-attr]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -72,6 +64,7 @@ class Cluster:
     statuses: list[tuple[str, int]] = field(default_factory=list)
     _next_web: itertools.count[int] = field(default_factory=itertools.count)
     user_token: str = ""
+    sandbox_private_key: str = ""
 
     def env(self) -> dict[str, str]:
         return {
@@ -82,15 +75,13 @@ class Cluster:
             "WRITE_PACING": "0", "LOG_LEVEL": "WARNING",
         }
 
-    sandbox_private_key: str = ""
-
     async def spawn(self, name: str, *args: str) -> asyncio.subprocess.Process:
         log = (self.logs / f"{name}.log").open("wb")  # the process keeps writing to it
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", *args, cwd=str(ROOT), env=self.env(), stdout=log, stderr=log)
 
     async def start_web(self, i: int) -> None:
-        port = _free_port()
+        port = free_port()
         proc = await self.spawn(f"web{i}", "serve", "--host", "127.0.0.1", "--port", str(port))
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -199,6 +190,13 @@ class Cluster:
             result = await sync_issue(gh, OWNER, NAME, number, dry_run=True)
         assert result.planned == [], f"#{number} not in sync: {result.planned}"
 
+    async def check_converged(self, revs: dict[int, int]) -> None:
+        """Each issue at its plan revision exactly, nothing created twice, no two writes overlapping."""
+        for number, rev in revs.items():
+            await self.check_exact(number, rev)
+        self.check_no_stray_issues(list(revs))
+        self.check_writes_never_overlap()
+
     def check_no_stray_issues(self, parents: list[int]) -> None:
         """Every issue the bot created is a sub-issue of one of the parents: none was created twice."""
         snap = self.sandbox.snapshot(REPO)["issues"]
@@ -219,33 +217,19 @@ class Cluster:
 async def cluster(
     pg_server: PgServer, pg_dsn: str, app_keys: AppKeys, tmp_path: Path
 ) -> AsyncIterator[Cluster]:
-    sandbox = Sandbox(OPENAPI, app_id=APP_ID, public_key_pem=app_keys.public_pem, validate_responses=True)
-    sandbox.add_repo(REPO, installation_id=INSTALLATION_ID)
-    sandbox.set_permission(REPO, "octocat", "write")
-    sandbox.token = sandbox.issue_token(INSTALLATION_ID)
-    await sandbox.start()
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+    async with (
+        started_sandbox(app_keys) as sandbox,
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http,
+    ):
         c = Cluster(sandbox, pg_dsn, pg_server, tmp_path, http, sandbox_private_key=app_keys.private_pem,
-                    user_token=sandbox.user_token("octocat"))
+                    user_token=sandbox.user_token(MAINTAINER))
         try:
             await asyncio.gather(c.start_web(0), c.start_web(1))
             for i in range(3):
                 await c.start_worker(i)
             yield c
         finally:
-            procs = [p for p, _ in c.webs] + [p for p, _ in c.workers]
-            for proc in procs:
-                if proc.returncode is None:
-                    proc.send_signal(signal.SIGTERM)
-            for proc in procs:
-                try:
-                    await asyncio.wait_for(proc.wait(), 15)
-                except TimeoutError:
-                    proc.kill()
-                    await proc.wait()
-            await sandbox.stop()
-    if sandbox.violations:
-        pytest.fail("contract violations:\n" + "\n".join(sandbox.violations), pytrace=False)
+            await stop_processes([p for p, _ in c.webs] + [p for p, _ in c.workers])
 
 
 def other_issues(c: Cluster) -> None:
@@ -295,8 +279,7 @@ async def test_200_deliveries_across_20_issues_end_exact(cluster: Cluster) -> No
     def command(n: int) -> dict[str, Any]:
         return c.comment_payload("created", c.sandbox.create_comment(REPO, n, "/analyze"))
 
-    commands = [send("issue_comment", command(n))
-                for n in numbers]
+    commands = [send("issue_comment", command(n)) for n in numbers]
     assert set(await asyncio.gather(*commands)) == {202}
     again = rng.sample(sent, 40)
     redelivered = await asyncio.gather(*(send(ev, body, d) for ev, d, body in again))
@@ -304,10 +287,7 @@ async def test_200_deliveries_across_20_issues_end_exact(cluster: Cluster) -> No
     assert len(c.statuses) == 200
 
     await c.idle(90)
-    for n in numbers:
-        await c.check_exact(n, revs[n])
-    c.check_no_stray_issues(numbers)
-    c.check_writes_never_overlap()
+    await c.check_converged(revs)
 
 
 async def test_worker_killed_mid_job_is_retried_by_another(cluster: Cluster) -> None:
@@ -342,10 +322,7 @@ async def test_worker_killed_mid_job_is_retried_by_another(cluster: Cluster) -> 
                             (list(jobs),)).fetchall()
     # Successful jobs are deleted: the killed worker's jobs are gone, so a live worker finished them.
     assert rows == [], f"jobs of the killed worker not finished by another: {rows}"
-    for n in numbers:
-        await c.check_exact(n, 1)
-    c.check_no_stray_issues(numbers)
-    c.check_writes_never_overlap()
+    await c.check_converged(dict.fromkeys(numbers, 1))
 
 
 async def test_postgres_restart_answers_503_and_loses_nothing_accepted(cluster: Cluster) -> None:
@@ -376,8 +353,4 @@ async def test_postgres_restart_answers_503_and_loses_nothing_accepted(cluster: 
     edited = await c.edit_comment(comments[numbers[0]]["id"], plan(3))
     assert await c.deliver("issue_comment", c.comment_payload("edited", edited, plan(0))) == 202
     await c.idle(90)
-    await c.check_exact(numbers[0], 3)
-    for n in numbers[1:]:
-        await c.check_exact(n, 0)
-    c.check_no_stray_issues(numbers)
-    c.check_writes_never_overlap()
+    await c.check_converged({n: 3 if n == numbers[0] else 0 for n in numbers})

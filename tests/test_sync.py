@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,17 +20,10 @@ from tests.test_sync_support import (
     client,
     cyclic_seed,
     edited_seed,
-    forget_labels,
     issue,
     seed_issues,
     writes,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_labels() -> None:
-    forget_labels()
-
 
 #: 6 label creations + 4 creates + 4 links + 3 blocked-by + 1 label call on #4 + 2 conflict flags + 1 summary.
 SEED_MINIMUM = 6 + 4 + 4 + 3 + 1 + 2 + 1
@@ -284,11 +276,38 @@ async def test_task_frontmatter_depends_on_blocks_the_issue(sandbox: Sandbox) ->
     async with client(sandbox) as gh:
         result = await sync_issue(gh, OWNER, NAME, 2)
         again = await sync_issue(gh, OWNER, NAME, 2)
-    assert not result.found_analysis and again.writes == 0
+    assert not result.found_analysis and result.found_task_links and again.writes == 0
     assert [n.code for n in result.notes] == ["sync-dep-missing"]
     snap = sandbox.snapshot(REPO)
     assert issue(snap, 2)["blocked_by"] == [1]
     assert issue(snap, 1)["labels"] == ["plan:conflict"] and issue(snap, 2)["labels"] == ["plan:conflict"]
+    # The missing #7 is said where people look: a short summary on #2 (there is no analysis to render).
+    [summary] = [c["body"] for c in issue(snap, 2)["comments"] if c["user"] == "parallel-work-bot[bot]"]
+    assert summary.startswith("<!-- parallel-work-bot:summary issue=2 plan=none -->")
+    assert "**Blocked by:** #1" in summary and "**Conflicts with:** #1" in summary
+    assert "sync-dep-missing" in summary and "#7, which does not exist" in summary
+
+
+async def test_task_links_summary_only_when_there_is_something_to_say(sandbox: Sandbox) -> None:
+    sandbox.create_issue(REPO, "Database", "")  # 1
+    sandbox.create_issue(REPO, "API", "---\nname: API\ndepends_on: [1]\n---\n\n# Task\n")  # 2
+    sandbox.create_issue(REPO, "UI", "---\nname: UI\ndepends_on: [1, 9]\n---\n\n# Task\n")  # 3
+    async with client(sandbox) as gh:
+        quiet = await sync_issue(gh, OWNER, NAME, 2)
+        noisy = await sync_issue(gh, OWNER, NAME, 3)
+        # #9 is dropped from the frontmatter: the summary, once there, is edited to match (the warning goes).
+        await as_person(
+            sandbox, "PATCH", f"/repos/{REPO}/issues/3", {"body": "---\nname: UI\ndepends_on: [1]\n---\n"}
+        )
+        fixed = await sync_issue(gh, OWNER, NAME, 3)
+        again = await sync_issue(gh, OWNER, NAME, 3)
+    assert [w.description for w in quiet.planned] == ["#2 blocked by #1"]
+    assert "create summary" in [w.description for w in noisy.planned]
+    assert [w.description for w in fixed.planned] == ["update summary"] and again.writes == 0
+    snap = sandbox.snapshot(REPO)
+    assert issue(snap, 2)["comments"] == [] and issue(snap, 2)["blocked_by"] == [1]
+    [summary] = [c["body"] for c in issue(snap, 3)["comments"]]
+    assert "**Blocked by:** #1" in summary and "#9" not in summary
 
 
 async def test_sub_issues_follow_stream_order(sandbox: Sandbox) -> None:
@@ -418,3 +437,22 @@ async def test_a_strangers_issue_body_is_not_a_plan(sandbox: Sandbox) -> None:
     assert not result.found_analysis and result.writes == 0
     assert len(sandbox.snapshot(REPO)["issues"]) == 1
     assert vouched.found_analysis and vouched.planned  # the same text, vouched for by a permission check
+
+
+async def test_a_plan_naming_thousands_of_issues_flags_only_the_first(sandbox: Sandbox) -> None:
+    """`conflicts with #1, #2, … #3000` must not become thousands of writes on other issues."""
+    from bot.sync.desired import MAX_LINKED_ISSUES
+
+    for n in range(1, 31):
+        sandbox.create_issue(REPO, f"Issue {n}")
+    many = ", ".join(f"#{n}" for n in range(1, 3001))
+    text = SEED.read_text().replace("- Convex initialization", f"- This conflicts with {many}\n- Convex init")
+    sandbox.create_comment(REPO, 4, text)
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4)
+    snap = sandbox.snapshot(REPO)
+    flagged = [n for n in range(1, 31) if PLAN_CONFLICT.name in issue(snap, n)["labels"] and n != 4]
+    assert len(flagged) == MAX_LINKED_ISSUES - 1  # the first 25 named, less #4 itself (a warning, not a flag)
+    assert any(n.code == "sync-links-capped" for n in result.notes)
+    summary = next(c for c in issue(snap, 4)["comments"] if "parallel-work-bot:summary" in c["body"])
+    assert "sync-links-capped" in summary["body"]

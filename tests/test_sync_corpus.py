@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.analysis.reader import read_analysis
 from bot.sandbox import Sandbox
 from bot.sync import sync_issue
 from tests.paths import CORPUS
-from tests.test_sync_support import client, forget_labels
+from tests.test_sync_support import client
 
 DOCS = sorted((CORPUS / "docs").glob("*.md"))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_labels() -> None:
-    forget_labels()
 
 
 async def test_every_corpus_document_syncs(sandbox: Sandbox) -> None:

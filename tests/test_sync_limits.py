@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
+from bot.github.client import GitHubClient
 from bot.sandbox import Sandbox
-from bot.sync import report_failure, sync_issue
+from bot.sync import SyncResult, report_failure, sync_issue
 from tests.paths import SEED
 from tests.test_sync_support import (
     NAME,
@@ -13,7 +12,6 @@ from tests.test_sync_support import (
     REPO,
     as_person,
     client,
-    forget_labels,
     generated_plan,
     issue,
     seed_issues,
@@ -21,25 +19,23 @@ from tests.test_sync_support import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _fresh_labels() -> None:
-    forget_labels()
-
-
-def only_summary_and_labels(descriptions: list[str]) -> bool:
-    """True when a run wrote nothing but labels and the summary (no sub-issue, link or conflict)."""
-    return all(
+async def sync_refused(sandbox: Sandbox, plan: str, code: str) -> SyncResult:
+    """Post `plan` on #1 and sync: the sync finds `code` and writes only labels and the summary."""
+    sandbox.create_comment(REPO, 1, plan)
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 1)
+    assert code in [n.code for n in result.notes]
+    descriptions = [w.description for w in result.planned]
+    assert descriptions and all(
         d.startswith(("create label", "label #1 ", "create summary", "update summary")) for d in descriptions
-    )
+    ), descriptions
+    return result
 
 
 async def test_over_100_streams_writes_nothing_half_done(sandbox: Sandbox) -> None:
     sandbox.create_issue(REPO, "Huge", "")
-    sandbox.create_comment(REPO, 1, generated_plan(101))
-    async with client(sandbox) as gh:
-        result = await sync_issue(gh, OWNER, NAME, 1)
-    assert result.errors and "sync-limit-streams" in [n.code for n in result.notes]
-    assert only_summary_and_labels([w.description for w in result.planned])
+    result = await sync_refused(sandbox, generated_plan(101), "sync-limit-streams")
+    assert result.errors
     snap = sandbox.snapshot(REPO)
     assert list(snap["issues"]) == ["1"] and "plan:invalid" in issue(snap, 1)["labels"]
     assert "GitHub allows 100 sub-issues" in issue(snap, 1)["comments"][-1]["body"]
@@ -51,11 +47,7 @@ async def test_parent_sub_issue_limit_counts_existing_ones(sandbox: Sandbox) -> 
         child = sandbox.create_issue(REPO, f"Child {k}", "")
         await as_person(sandbox, "POST", f"/repos/{REPO}/issues/1/sub_issues", {"sub_issue_id": child["id"]})
     await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/2", {"state": "closed"})  # closed ones count too
-    sandbox.create_comment(REPO, 1, generated_plan(3))
-    async with client(sandbox) as gh:
-        result = await sync_issue(gh, OWNER, NAME, 1)
-    assert "sync-limit-sub-issues" in [n.code for n in result.notes]
-    assert only_summary_and_labels([w.description for w in result.planned])
+    await sync_refused(sandbox, generated_plan(3), "sync-limit-sub-issues")
     assert len(sandbox.snapshot(REPO)["issues"]) == 99
 
 
@@ -64,11 +56,7 @@ async def test_body_over_githubs_size_is_refused(sandbox: Sandbox) -> None:
     # 900 file names full of `&`: the comment fits GitHub's limit, the escaped sub-issue body does not.
     files = "".join(f"- `src/{i}/" + "&" * 40 + ".ts`\n" for i in range(900))
     plan = generated_plan(2).replace("**Files**:\n- `src/part2/file0.ts`\n", "**Files**:\n" + files)
-    sandbox.create_comment(REPO, 1, plan)
-    async with client(sandbox) as gh:
-        result = await sync_issue(gh, OWNER, NAME, 1)
-    assert "sync-limit-body" in [n.code for n in result.notes]
-    assert only_summary_and_labels([w.description for w in result.planned])
+    await sync_refused(sandbox, plan, "sync-limit-body")
     assert len(sandbox.snapshot(REPO)["issues"]) == 1
 
 
@@ -126,14 +114,20 @@ async def test_labels_a_person_added_are_never_removed(sandbox: Sandbox) -> None
     assert "unlabel #7 agent:fullstack-specialist" in [w.description for w in result.planned]
 
 
-async def test_removed_stream_comes_back_reopened(sandbox: Sandbox) -> None:
+async def sync_seed_then_remove_d(sandbox: Sandbox, gh: GitHubClient) -> None:
+    """The seed synced on #4, then a newer plan without stream D: D's sub-issue #9 closed as not planned."""
     seed_issues(sandbox)
+    await sync_issue(gh, OWNER, NAME, 4)
     text = SEED.read_text()
     without_d = text[: text.index("### Stream D")] + text[text.index("## Coordination Points") :]
+    sandbox.create_comment(REPO, 4, without_d)
+    await sync_issue(gh, OWNER, NAME, 4)
+
+
+async def test_removed_stream_comes_back_reopened(sandbox: Sandbox) -> None:
+    text = SEED.read_text()
     async with client(sandbox) as gh:
-        await sync_issue(gh, OWNER, NAME, 4)
-        sandbox.create_comment(REPO, 4, without_d)
-        await sync_issue(gh, OWNER, NAME, 4)
+        await sync_seed_then_remove_d(sandbox, gh)
         # D comes back, and a new stream E waits for it: D is reopened, so E is not ready.
         stream_e = (
             "### Stream E: Webhook Tests\n**Scope**: Test the webhooks\n**Agent Type**: backend-specialist\n"
@@ -152,13 +146,8 @@ async def test_removed_stream_comes_back_reopened(sandbox: Sandbox) -> None:
 
 
 async def test_removed_stream_a_person_reopened_is_left_alone(sandbox: Sandbox) -> None:
-    seed_issues(sandbox)
-    text = SEED.read_text()
-    without_d = text[: text.index("### Stream D")] + text[text.index("## Coordination Points") :]
     async with client(sandbox) as gh:
-        await sync_issue(gh, OWNER, NAME, 4)
-        sandbox.create_comment(REPO, 4, without_d)
-        await sync_issue(gh, OWNER, NAME, 4)
+        await sync_seed_then_remove_d(sandbox, gh)
         await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/9", {"state": "open"})
         result = await sync_issue(gh, OWNER, NAME, 4)
     assert result.writes == 0

@@ -6,11 +6,14 @@ import json
 import uuid
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import ConfigError, Settings
+from bot.jobrequest import JobRequest
 from bot.jobs import JobQueue
-from bot.web import MAX_BODY, create_app, dumps, sign
-from tests.fixtures.app import MAINTAINER, REPO, BotApp, real_payload
+from bot.metrics import Metrics
+from bot.web import MAX_BODY, create_app, dumps, sign, webhook_headers
+from tests.fixtures.app import MAINTAINER, REPO, SECRET, BotApp, real_payload
 from tests.paths import SEED
 
 
@@ -125,6 +128,36 @@ async def test_healthz_and_metrics(bot_app: BotApp) -> None:
     assert "pwb_jobs_pending 0" in text
     for name in ("pwb_jobs_total", "pwb_github_requests_total", "pwb_github_rate_limit_remaining"):
         assert f"# TYPE {name} " in text
+
+
+class StoreDown:
+    """A job queue whose store does not answer (what JobQueue reports while PostgreSQL is down)."""
+
+    async def enqueue(self, request: JobRequest) -> bool:
+        raise ConnectionError("job store down")
+
+    async def seen_delivery(self, delivery_id: str) -> bool:
+        raise ConnectionError("job store down")
+
+    async def healthy(self) -> bool:
+        return False
+
+    async def pending(self) -> int:
+        raise ConnectionError("job store down")
+
+
+async def test_healthz_and_deliveries_follow_the_queues_health() -> None:
+    app = create_app(Settings(github_webhook_secret=SECRET), StoreDown(), metrics=Metrics())
+    body = dumps(real_payload("ping.json"))
+    async with TestClient(TestServer(app)) as http:
+        async with http.get("/healthz") as resp:
+            assert (resp.status, await resp.json()) == (503, {"status": "unavailable"})
+        async with http.get("/metrics") as resp:  # still served: the scrape shows what it can
+            assert resp.status == 200 and "pwb_webhook_deliveries_total" in await resp.text()
+        headers = webhook_headers("ping", "d-1", body, SECRET)
+        async with http.post("/webhook", data=body, headers=headers) as resp:
+            # Not accepted, so GitHub is told to deliver it again later.
+            assert (resp.status, (await resp.json())["outcome"]) == (503, "unavailable")
 
 
 async def test_metrics_count_github_requests_and_rate_limit(bot_app: BotApp) -> None:

@@ -79,7 +79,8 @@ def canonical_id(raw: str) -> str:
     return raw.upper()
 
 
-def _expand(a: str, b: str | None, known: Collection[str]) -> list[str]:
+def _expand(a: str, b: str | None) -> list[str]:
+    """An id or a range of ids ("A-C", "1-3") as the ids it names."""
     first = canonical_id(a)
     if b is None:
         return [first]
@@ -94,13 +95,13 @@ def _expand(a: str, b: str | None, known: Collection[str]) -> list[str]:
     return [first, last]
 
 
-def _named(text: str, known: Collection[str]) -> list[tuple[str, bool]]:
+def _named(text: str) -> list[tuple[str, bool]]:
     """Every id named after "Stream(s)" in `text`, with whether it was named on its own (not via a range)."""
     named: list[tuple[str, bool]] = []
     for m in _STREAM_REF.finditer(text):
         ids = _CONNECTIVES.sub(" ", m.group("ids"))
         for item in _ID_ITEM.finditer(ids):
-            expanded = _expand(item.group(1), item.group(2), known)
+            expanded = _expand(item.group(1), item.group(2))
             # "A", "1" are named on their own; a lowercase word ("to") is prose, unless it is a known id.
             plain = len(expanded) == 1 and (item.group(1).isupper() or item.group(1).isdigit())
             named.extend((sid, plain) for sid in expanded)
@@ -110,7 +111,7 @@ def _named(text: str, known: Collection[str]) -> list[tuple[str, bool]]:
 def stream_refs(text: str, known: Collection[str]) -> list[str]:
     """Ids of streams named in `text` ("Stream A", "Streams A-C", "流B"), in order, only those in `known`."""
     found: dict[str, None] = {}
-    for sid, _single in _named(text, known):
+    for sid, _single in _named(text):
         if sid in known:
             found[sid] = None
     return list(found)
@@ -128,7 +129,7 @@ def named_problems(
         if _DOWNSTREAM.match(plain.strip()):
             continue
         _refs, rest = task_refs(plain)
-        for sid, single in _named(rest, known):
+        for sid, single in _named(rest):
             if sid not in known and single and sid not in unknown:
                 unknown.append(sid)
             elif sid == own and single:
@@ -147,7 +148,7 @@ def _bare_ids(text: str, known: Collection[str]) -> list[str] | None:
         return None
     ids: list[str] = []
     for item in _ID_ITEM.finditer(core):
-        for sid in _expand(item.group(1), item.group(2), known):
+        for sid in _expand(item.group(1), item.group(2)):
             if sid in known and sid not in ids:
                 ids.append(sid)
     return ids or None

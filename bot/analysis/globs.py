@@ -158,8 +158,3 @@ def overlaps(p: str, q: str) -> bool:
         if i < lp and j < lq and _compatible(a, b):
             stack.append((i if _is_star(a) else i + 1, j if _is_star(b) else j + 1))
     return False
-
-
-def matches(pattern: str, path: str) -> bool:
-    """True when the literal `path` matches `pattern`."""
-    return overlaps(pattern, path)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 _FENCE = re.compile(r"^ {0,3}(?P<f>`{3,}+|~{3,}+)[ \t]*+(?P<info>[^`\s]*+)[^`]*+$")
 _MD_INFO = {"markdown", "md", "gfm", "mdx"}
 # Linear on any line: the closing `#`s and spaces are removed in Python, not by backtracking.
-HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
 # A heading whose text (bold and leading symbols dropped) starts with Stream + id, or 流A / 工作流 A.
 STREAM_HEADING_TEXT = re.compile(
     r"^(?:work\s*)?stream\s+(?P<id>[A-Z]{1,2}(?![A-Za-z0-9])|[a-z]{1,2}(?=\s*(?:[:\-–—.)(]|$))|\d+(?![A-Za-z0-9]))"
@@ -33,7 +33,6 @@ class Located:
 
     lines: list[str]
     offset: int
-    wrapper: str  # "whole", "prose", "fence", "details"
 
 
 def split_lines(text: str) -> list[str]:
@@ -47,7 +46,7 @@ def heading(line: str) -> tuple[int, str] | None:
     """(level, raw text) when `line` is an ATX heading, without its closing `#`s."""
     if "#" not in line[:4]:
         return None
-    m = HEADING.match(line)
+    m = _HEADING.match(line)
     if not m:
         return None
     text = (m.group(2) or "").strip()
@@ -145,10 +144,7 @@ def _fence_body(lines: list[str], start: int, fence: str) -> tuple[int, int]:
                 inner = None
             continue
         if info and info.lower() not in _MD_INFO:
-            if len(f) < len(fence) or f[0] != fence[0]:
-                inner = f
-                continue
-            inner = f
+            inner = f  # a labelled code block inside: its fences pair with each other
             continue
         if not info and f[0] == fence[0] and len(f) >= len(fence):
             closers.append(j)
@@ -207,7 +203,7 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
     if first is None:
         return None
     if _has_frontmatter(lines, first):
-        return Located(lines[first:], offset + first, "whole")
+        return Located(lines[first:], offset + first)
     mask = code_mask(lines)
     stream_lines = [i for i, line in enumerate(lines) if not mask[i] and is_stream_start(line)]
     if depth < 4:
@@ -226,7 +222,7 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
                 if _looks_like_analysis(body):
                     found = _locate(body, offset + a, depth + 1)
                     if found is not None:
-                        return Located(found.lines, found.offset, "fence")
+                        return found
         # A <details> block holding the analysis (or the first stream heading).
         for i, close in _details_blocks(lines, mask)[:_MAX_CANDIDATES]:
             if stream_lines and not i < stream_lines[0] < close:
@@ -235,13 +231,13 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
             if _looks_like_analysis(inner):
                 found = _locate(inner, offset + i, depth + 1)
                 if found is not None:
-                    return Located(found.lines, found.offset, "details")
+                    return found
     # After prose: a frontmatter block further down, else the title heading above the first stream.
     for i in range(first, len(lines)):
         if not mask[i] and lines[i].strip() == "---" and _has_frontmatter(lines, i):
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
             if re.match(r"^(?:issue|title|analyzed|estimated_hours|parallelization_factor|task)\s*:", nxt):
-                return Located(lines[i:], offset + i, "prose")
+                return Located(lines[i:], offset + i)
     if stream_lines:
         start = first
         for i in range(stream_lines[0] - 1, first - 1, -1):
@@ -249,9 +245,9 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
             if not mask[i] and h and h[0] == 1:
                 start = i
                 break
-        return Located(lines[start:], offset + start, "whole" if start == first else "prose")
+        return Located(lines[start:], offset + start)
     # No streams: a document that calls itself an analysis (title) is still one, with a diagnostic.
     title = _title_line(lines, mask, first)
     if title is not None:
-        return Located(lines[title:], offset + title, "whole" if title == first else "prose")
+        return Located(lines[title:], offset + title)
     return None

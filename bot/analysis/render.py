@@ -11,9 +11,10 @@ import json
 import unicodedata
 from collections.abc import Sequence
 
-from bot.analysis.checker import fmt_hours, remaining_wall
+from bot.analysis.figures import fmt_hours
 from bot.analysis.markdown import code_span, escape_inline, html_attr_safe, mermaid_label, one_line, truncate
 from bot.analysis.models import Diagnostic, HourRange, LiveStatus, PlanReport, ScheduledStream, Severity
+from bot.analysis.schedule import remaining_wall
 
 #: GitHub's limit on an issue comment body, in characters.
 COMMENT_LIMIT = 65536
@@ -28,6 +29,8 @@ FOLD_TABLE_ABOVE = 30
 MAX_DIAGNOSTICS = 200
 #: Critical-path streams named in the headline before the rest is elided.
 MAX_PATH_SHOWN = 25
+#: Issues named in a "Conflicts with" / "Blocked by" line before the rest is elided.
+MAX_ISSUES_SHOWN = 50
 _NAME_LIMIT = 100
 _MESSAGE_LIMIT = 400
 _ID_LIMIT = 24
@@ -107,26 +110,53 @@ def _stated(text: str | None) -> str:
     return f" (stated {text})" if text else ""
 
 
+def _headline_figures(report: PlanReport) -> list[tuple[str, str, str | None]]:
+    """(name, computed, stated or None) of each headline figure, for the summary and the terminal view."""
+    a = report.analysis
+    fm, tl = a.frontmatter, a.timeline
+    stated_total = fm.estimated_hours or tl.total_hours
+    pf = fm.parallelization_factor
+    out: list[tuple[str, str, str | None]] = [
+        ("total", _h(report.total_hours), _h(stated_total) if stated_total else None),
+        ("wall", _h(report.wall_hours), _h(tl.wall_hours) if tl.wall_hours else None),
+        (
+            "speed-up",
+            fmt_hours(report.speedup) + "×" if report.speedup else "?",
+            fmt_hours(pf) + "×" if pf is not None else None,
+        ),
+    ]
+    gain, eg = report.efficiency_gain, tl.efficiency_gain
+    if gain is not None or eg is not None:
+        out.append(
+            (
+                "efficiency gain",
+                fmt_hours(gain) + "%" if gain else "?",
+                fmt_hours(eg) + "%" if eg is not None else None,
+            )
+        )
+    return out
+
+
 def _headline(report: PlanReport) -> list[str]:
     a = report.analysis
-    fm = a.frontmatter
     issue = f"#{a.issue}" if a.issue is not None else "(no issue number)"
     title = f" · {escape_inline(truncate(one_line(a.title), 200))}" if a.title else ""
-    stated_total = fm.estimated_hours or a.timeline.total_hours
-    parts = [f"**{len(report.schedule)} stream{'s' if len(report.schedule) != 1 else ''}**"]
-    parts.append(f"total **{_h(report.total_hours)}**" + _stated(_h(stated_total) if stated_total else None))
-    parts.append(
-        f"wall **{_h(report.wall_hours)}**"
-        + _stated(_h(a.timeline.wall_hours) if a.timeline.wall_hours else None)
-    )
-    speed = fmt_hours(report.speedup) + "×" if report.speedup else "?"
-    pf = fm.parallelization_factor
-    parts.append(f"speed-up **{speed}**" + _stated(fmt_hours(pf) + "×" if pf is not None else None))
-    if report.efficiency_gain is not None or a.timeline.efficiency_gain is not None:
-        gain = fmt_hours(report.efficiency_gain) + "%" if report.efficiency_gain else "?"
-        eg = a.timeline.efficiency_gain
-        parts.append(f"efficiency gain **{gain}**" + _stated(fmt_hours(eg) + "%" if eg is not None else None))
+    n = len(report.schedule)
+    parts = [f"**{n} stream{'s' if n != 1 else ''}**"]
+    parts += [f"{name} **{value}**" + _stated(stated) for name, value, stated in _headline_figures(report)]
     return [f"## Parallel work plan for {issue}{title}", "", " · ".join(parts)]
+
+
+def _is_done(ss: ScheduledStream, status: LiveStatus | None) -> bool:
+    """Whether the stream's sub-issue is closed as completed."""
+    st = status.streams.get(ss.stream.id) if status is not None else None
+    return st is not None and st.state == "closed"
+
+
+def _issues(numbers: Sequence[int]) -> str:
+    """"#5, #6": at most MAX_ISSUES_SHOWN of them, so a document cannot crowd the rest out of the comment."""
+    shown = ", ".join(f"#{n}" for n in numbers[:MAX_ISSUES_SHOWN])
+    return shown + (f", … ({len(numbers)} issues)" if len(numbers) > MAX_ISSUES_SHOWN else "")
 
 
 def _facts(report: PlanReport, status: LiveStatus | None) -> list[str]:
@@ -138,15 +168,11 @@ def _facts(report: PlanReport, status: LiveStatus | None) -> list[str]:
             ids += f" → … ({len(path)} streams)"
         lines.append(f"**Critical path:** {ids} ({_h(report.wall_hours)})")
     if report.analysis.conflicts_with:
-        lines.append("**Conflicts with:** " + ", ".join(f"#{n}" for n in report.analysis.conflicts_with))
+        lines.append("**Conflicts with:** " + _issues(report.analysis.conflicts_with))
     if status is not None:
         if status.blocked_by_issues:
-            lines.append("**Blocked by:** " + ", ".join(f"#{n}" for n in status.blocked_by_issues))
-        done = [
-            ss
-            for ss in report.schedule
-            if (st := status.streams.get(ss.stream.id)) is not None and st.state == "closed"
-        ]
+            lines.append("**Blocked by:** " + _issues(status.blocked_by_issues))
+        done = [ss for ss in report.schedule if _is_done(ss, status)]
         done_hours = (
             sum(ss.stream.hours[0] for ss in done if ss.stream.hours),
             sum(ss.stream.hours[1] for ss in done if ss.stream.hours),
@@ -228,15 +254,10 @@ def _diagram(report: PlanReport, status: LiveStatus | None = None) -> list[str]:
         lines.append(f"  class {','.join(crit_nodes)} critical")
     if styled:
         lines.append(f"  linkStyle {','.join(map(str, styled))} stroke:#d73a49,stroke-width:3px")
-    if status is not None:
-        done = [
-            f"s{i}"
-            for i, ss in enumerate(report.schedule)
-            if (st := status.streams.get(ss.stream.id)) is not None and st.state == "closed"
-        ]
-        if done:
-            lines.append("  classDef done fill:#dafbe1,stroke:#1a7f37")
-            lines.append(f"  class {','.join(done)} done")
+    done = [f"s{i}" for i, ss in enumerate(report.schedule) if _is_done(ss, status)]
+    if done:
+        lines.append("  classDef done fill:#dafbe1,stroke:#1a7f37")
+        lines.append(f"  class {','.join(done)} done")
     lines.append("```")
     return lines
 
@@ -392,31 +413,12 @@ def _clip(text: str, width: int) -> str:
 def render_text(report: PlanReport) -> str:
     """The plan for a terminal: plain text (control characters removed), aligned columns."""
     a = report.analysis
-    fm = a.frontmatter
     out: list[str] = []
     issue = f"#{a.issue}" if a.issue is not None else "(no issue number)"
     title = f": {one_line(a.title)}" if a.title else ""
     out.append(f"Parallel work plan for {issue}{title}")
-
-    def stated(v: str | None) -> str:
-        return f" (stated {v})" if v else ""
-
-    stated_total = fm.estimated_hours or a.timeline.total_hours
-    pf = fm.parallelization_factor
-    figures = [
-        f"{len(report.schedule)} streams",
-        f"total {_h(report.total_hours)}" + stated(_h(stated_total) if stated_total else None),
-        f"wall {_h(report.wall_hours)}"
-        + stated(_h(a.timeline.wall_hours) if a.timeline.wall_hours else None),
-        f"speed-up {fmt_hours(report.speedup) + '×' if report.speedup else '?'}"
-        + stated(fmt_hours(pf) + "×" if pf is not None else None),
-    ]
-    if report.efficiency_gain is not None:
-        eg = a.timeline.efficiency_gain
-        figures.append(
-            f"efficiency gain {fmt_hours(report.efficiency_gain)}%"
-            + stated(fmt_hours(eg) + "%" if eg is not None else None)
-        )
+    figures = [f"{len(report.schedule)} streams"]
+    figures += [f"{name} {value}" + _stated(stated) for name, value, stated in _headline_figures(report)]
     out.append(" · ".join(figures))
     if report.critical_path:
         out.append(
@@ -425,7 +427,7 @@ def render_text(report: PlanReport) -> str:
             + f" ({_h(report.wall_hours)})"
         )
     if a.conflicts_with:
-        out.append("Conflicts with: " + ", ".join(f"#{n}" for n in a.conflicts_with))
+        out.append("Conflicts with: " + _issues(a.conflicts_with))
     if report.schedule:
         rows = [["", "Stream", "Name", "Hours", "Depends on", "Start → finish", "Agent"]]
         for ss in report.schedule:

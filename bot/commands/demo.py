@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo and print what a user would see on GitHub (or the same as JSON)."""
-    from bot.demo import bundled_plan, default_openapi, main_async
+    from bot.demo import bundled_plan, default_openapi, run_and_render
 
     if args.plan is None:
         plan = bundled_plan()
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     handler = setup_logging("WARNING")
     try:
-        text, status = main_async(plan, openapi, args.json)
+        text, status = run_and_render(plan, openapi, args.json)
     finally:
         logging.getLogger().removeHandler(handler)
     try:

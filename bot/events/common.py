@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.analysis.reader import maybe_analysis, read_analysis, read_task
-from bot.jobrequest import CommandName, JobRequest
+from bot.jobrequest import CommandName, JobKind, JobRequest
 
 log = logging.getLogger("bot.events")
 
-#: author_association values that mean write access without asking the API.
+#: author_association values that mean write access without asking the API (as bot.sync.source reads them;
+#: events stay independent of the sync, so the set is stated here too).
 TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+
 COMMAND = "/analyze"
 #: Longest echo of an unknown sub-command kept in the job (the reply quotes it, escaped).
 MAX_COMMAND_TEXT = 100
@@ -60,7 +62,7 @@ def is_bot(user: dict[str, Any] | None, bot_login: str = "") -> bool:
 
 
 def is_trusted(association: str | None) -> bool:
-    """Write access is certain from the payload alone (else the job asks the collaborator-permission API)."""
+    """Write access is certain from `author_association` alone (else the job asks the permission API)."""
     return (association or "").upper() in TRUSTED_ASSOCIATIONS
 
 
@@ -75,6 +77,31 @@ def installation_of(data: dict[str, Any]) -> int | None:
     installation = data.get("installation") or {}
     value = installation.get("id")
     return int(value) if isinstance(value, int) else None
+
+
+def issue_job(data: dict[str, Any], reason: str, *, kind: JobKind = "sync", **fields: Any) -> JobRequest:
+    """A job about the delivery's issue: repository, installation and number come from the payload."""
+    owner, repo = repo_of(data)
+    return JobRequest(kind=kind, installation_id=installation_of(data), owner=owner, repo=repo,
+                      number=int(data["issue"]["number"]), reason=reason, **fields)
+
+
+def plan_job(data: dict[str, Any], item: dict[str, Any], reason: str, **fields: Any) -> JobRequest:
+    """The job for a plan in `item` (a comment or the issue): a sync when its author surely has write access.
+
+    Otherwise a command job that asks the collaborator-permission API first (and, without write access,
+    replies once politely): a job of its own, so it can never coalesce with, or stand in for, a trusted sync.
+    """
+    association = item.get("author_association")
+    if is_trusted(association):
+        return issue_job(data, reason, **fields)
+    return issue_job(data, f"{reason} ({association}): check permission", kind="command", command="analyze",
+                     **fields)
+
+
+def login_of(item: dict[str, Any]) -> str:
+    """The login of a comment's or issue's author, for logs."""
+    return str((item.get("user") or {}).get("login") or "?")
 
 
 def parse_command(body: str | None) -> tuple[CommandName, str] | None:

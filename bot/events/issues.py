@@ -10,18 +10,19 @@ from bot.events.common import (
     Intake,
     has_plan,
     has_task_links,
-    installation_of,
     is_bot,
     is_trusted,
+    issue_job,
+    login_of,
     may_hold_plan,
+    plan_job,
     previous_body,
-    repo_of,
 )
-from bot.jobrequest import JobRequest
 
 router = routing.Router()
 
-#: Text every bot-written issue body holds (its region's marker), and the labels the bot puts on issues.
+#: Text every bot-written issue body holds (its region's marker), and the labels the bot puts on issues
+#: (bot.sync.markers and bot.sync.labels; events stay independent of the sync).
 MARKER = "<!-- parallel-work-bot:"
 OUR_LABELS = ("parallel-plan", "stream", "plan:")
 
@@ -31,7 +32,7 @@ def _ours(issue: dict[str, Any]) -> bool:
     if MARKER in (issue.get("body") or ""):
         return True
     names = [str(label.get("name", "")) for label in issue.get("labels") or [] if isinstance(label, dict)]
-    return any(name == prefix or name.startswith(prefix) for name in names for prefix in OUR_LABELS)
+    return any(name.startswith(OUR_LABELS) for name in names)
 
 
 @router.register("issues", action="opened")
@@ -47,24 +48,14 @@ async def issue_written(event: sansio.Event, intake: Intake) -> None:
     # Trusted authors: a cheap test (the job reads the body); others: a full read before anything is said.
     test = may_hold_plan if is_trusted(issue.get("author_association")) else has_plan
     plan = test(body) or has_task_links(body) or test(before) or has_task_links(before)
-    owner, repo = repo_of(data)
-    base = {"installation_id": installation_of(data), "owner": owner, "repo": repo,
-            "number": int(issue["number"])}
-    login = (issue.get("user") or {}).get("login", "?")
+    login = login_of(issue)
     if not plan:
         if data.get("action") == "edited" and _ours(issue):
             # A person edited a stream's sub-issue or a planned issue: refresh (links, progress); no new plan.
-            await intake.submit(JobRequest(kind="sync", reason=f"planned issue edited by {login}", **base))
+            await intake.submit(issue_job(data, f"planned issue edited by {login}"))
             return None
         return intake.ignore("no analysis or task links in the body")
-    if is_trusted(issue.get("author_association")):
-        await intake.submit(JobRequest(kind="sync", reason=f"issue {data.get('action')} by {login}", **base))
-    else:
-        await intake.submit(JobRequest(
-            kind="command", command="analyze",
-            reason=f"plan in issue body by {login} ({issue.get('author_association')}): check permission",
-            **base,
-        ))
+    await intake.submit(plan_job(data, issue, f"issue {data.get('action')} by {login}"))
     return None
 
 
@@ -78,10 +69,5 @@ async def issue_state(event: sansio.Event, intake: Intake) -> None:
         return intake.ignore("closed or reopened by a bot")
     if not (_ours(issue) or has_plan(issue.get("body")) or has_task_links(issue.get("body"))):
         return intake.ignore("issue unrelated to any plan")
-    owner, repo = repo_of(data)
-    await intake.submit(JobRequest(
-        kind="sync", installation_id=installation_of(data), owner=owner, repo=repo,
-        number=int(issue["number"]),
-        reason=f"issue {data.get('action')}",
-    ))
+    await intake.submit(issue_job(data, f"issue {data.get('action')}"))
     return None

@@ -12,9 +12,9 @@ import aiohttp
 import cachetools
 from gidgethub.apps import get_jwt
 
-from .client import DEFAULT_BASE_URL, DEFAULT_REQUESTER, GitHubClient, is_loopback
+from .client import DEFAULT_BASE_URL, DEFAULT_REQUESTER, GitHubClient
 from .etag import EtagCache, new_etag_cache
-from .pacing import GITHUB_WRITE_INTERVAL, InProcessPacer, Pacer
+from .pacing import Pacer, default_pacer
 from .retry import RetryPolicy
 from .stats import ClientStats
 
@@ -74,13 +74,8 @@ class AppAuth:
         self.refresh_margin = refresh_margin
         self._clock = clock
         self._sleep = sleep
-        if pacer is None:
-            interval = write_interval
-            if interval is None:
-                interval = 0.0 if is_loopback(base_url) else GITHUB_WRITE_INTERVAL
-            pacer = InProcessPacer(interval, sleep=sleep)
         #: Shared by every installation client, so writes of one installation never overlap.
-        self.pacer: Pacer = pacer
+        self.pacer: Pacer = pacer or default_pacer(base_url, write_interval, sleep=sleep)
         self._tokens: cachetools.TLRUCache[int, InstallationToken] = cachetools.TLRUCache(
             maxsize=max_installations, ttu=self._use_until, timer=clock
         )

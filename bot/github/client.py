@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
@@ -29,7 +28,7 @@ from gidgethub.abc import CACHE_TYPE
 
 from .errors import ConnectionFailed, OutcomeUnknown, RateLimitWait
 from .etag import new_etag_cache
-from .pacing import GITHUB_WRITE_INTERVAL, InProcessPacer, Pacer
+from .pacing import Pacer, default_pacer
 from .retry import (
     READS,
     RetryableConnection,
@@ -84,12 +83,6 @@ def _choose_cache(cache: CACHE_TYPE | bool | None) -> CACHE_TYPE | None:
     return cache
 
 
-def is_loopback(base_url: str) -> bool:
-    """True for a GitHub served on this machine (the local GitHub), where pacing is pointless."""
-    host = urllib.parse.urlsplit(base_url).hostname or ""
-    return host in {"localhost", "::1"} or host.startswith("127.")
-
-
 def enterprise_base_url(host: str) -> str:
     """The REST base URL of a GitHub Enterprise Server host (`https://HOST/api/v3`)."""
     return f"https://{host}/api/v3"
@@ -140,12 +133,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         self._sleep = sleep
         self._clock = clock
         self._token_provider = token_provider
-        if pacer is None:
-            interval = write_interval
-            if interval is None:
-                interval = 0.0 if is_loopback(base_url) else GITHUB_WRITE_INTERVAL
-            pacer = InProcessPacer(interval, sleep=sleep)
-        self.pacer: Pacer = pacer
+        self.pacer: Pacer = pacer or default_pacer(base_url, write_interval, sleep=sleep)
         self.pacer_key = pacer_key
         self.policy = policy or RetryPolicy()
         self.stats = stats if stats is not None else ClientStats()

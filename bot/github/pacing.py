@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol, runtime_checkable
@@ -69,3 +70,18 @@ class InProcessPacer:
                 yield
             finally:
                 self._last_end[key] = self._clock()
+
+
+def is_loopback(base_url: str) -> bool:
+    """True for a GitHub served on this machine (the local GitHub), where pacing is pointless."""
+    host = urllib.parse.urlsplit(base_url).hostname or ""
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+def default_pacer(
+    base_url: str, interval: float | None = None, *, sleep: Sleep = asyncio.sleep
+) -> InProcessPacer:
+    """An in-process pacer `interval` s apart; by default 1 s for GitHub, 0 for a loopback `base_url`."""
+    if interval is None:
+        interval = 0.0 if is_loopback(base_url) else GITHUB_WRITE_INTERVAL
+    return InProcessPacer(interval, sleep=sleep)

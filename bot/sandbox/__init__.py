@@ -22,15 +22,17 @@ case-insensitive and created with colour `ededed` on first use; optional content
 before/after the write took effect), `slow`; chosen by `nth`, `method`/`path` regexes, `probability`+`seed`,
 with `times`.
 
-Modules: state (the data and GitHub's rules), shapes (JSON bodies), auth (JWT and tokens), faults, accounting
-(counters and request log), contract (openapi-core checks), server (aiohttp app and routes).
+Modules: records (the data, limits, error answers), state (GitHub's rules over the data), shapes (JSON
+bodies), auth (JWT and tokens), faults, accounting (counters, rate limits, request log), contract
+(openapi-core checks), responses (HTTP answers, paging, ETags), routes (one handler per operation), server
+(the `Sandbox`).
 """
 
 from bot.sandbox.accounting import Accounting, LogEntry
 from bot.sandbox.faults import KINDS as FAULT_KINDS
 from bot.sandbox.faults import Fault
+from bot.sandbox.records import DEFAULT_LABEL_COLOR, MAX_BODY, MAX_SUB_ISSUES
 from bot.sandbox.server import Sandbox
-from bot.sandbox.state import DEFAULT_LABEL_COLOR, MAX_BODY, MAX_SUB_ISSUES
 
 __all__ = [
     "DEFAULT_LABEL_COLOR",

@@ -1,8 +1,12 @@
-"""What the local GitHub counts: per-installation reads, writes, 304s, rate-limit points; the request log."""
+"""What the local GitHub counts: per caller reads, writes, 304s, points and rate limits; the request log."""
 
 from __future__ import annotations
 
+import collections
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from bot.sandbox.auth import Identity
 
 #: Primary rate limit of an installation per hour (GitHub's floor for App installations).
 PRIMARY_LIMIT = 5000
@@ -14,7 +18,7 @@ WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 @dataclass
 class Accounting:
-    """Counters of one installation (or of `0` for the App's JWT and of user tokens by login hash).
+    """Counters of one caller: an installation, the App's JWT (`app`) or a user token (`user:LOGIN`).
 
     `reads`/`writes` count requests that reached the API (whatever their status, except 304s, which are
     `not_modified` and free); `points` are secondary-limit points (1 per read, 5 per write); `used` is the
@@ -35,6 +39,16 @@ class Accounting:
     def remaining(self) -> int:
         """Primary-limit requests left in this window."""
         return max(0, self.limit - self.used)
+
+    def count(self, *, write: bool) -> None:
+        """Count a request that reached the API (and so spends the primary limit)."""
+        self.used += 1
+        if write:
+            self.writes += 1
+            self.points += WRITE_POINTS
+        else:
+            self.reads += 1
+            self.points += READ_POINTS
 
     def as_dict(self) -> dict[str, int]:
         """Plain numbers for reports."""
@@ -72,3 +86,53 @@ class LogEntry:
     def is_write(self) -> bool:
         """POST/PATCH/PUT/DELETE."""
         return self.method in WRITE_METHODS
+
+
+class Ledger:
+    """Every caller's `Accounting`: the primary limit's hourly window, and GitHub's content-creation limit
+    (at most `secondary_limit` POSTs a minute per caller; None: no limit)."""
+
+    def __init__(self, clock: Callable[[], float], secondary_limit: int | None = None) -> None:
+        self.clock = clock
+        self.secondary_limit = secondary_limit
+        self._accounts: dict[int | str, Accounting] = {}
+        self._created: dict[int | str, collections.deque[float]] = {}
+
+    def account(self, key: int | str) -> Accounting:
+        """The counters of `key` (see `account_key`), opened on first use."""
+        if key not in self._accounts:
+            self._accounts[key] = Accounting(reset=int(self.clock()) + 3600)
+        return self._accounts[key]
+
+    def current(self, key: int | str) -> Accounting:
+        """The counters of `key`, the primary limit renewed when its hour is over."""
+        acct = self.account(key)
+        if self.clock() >= acct.reset:
+            acct.used = 0
+            acct.reset = int(self.clock()) + 3600
+        return acct
+
+    def content_creation_wait(self, key: int | str) -> int | None:
+        """Seconds to wait when a POST now would exceed the per-minute content-creation limit, else None
+        (and the POST is counted)."""
+        if self.secondary_limit is None:
+            return None
+        now = self.clock()
+        times = self._created.setdefault(key, collections.deque())
+        while times and times[0] <= now - 60:
+            times.popleft()
+        if len(times) >= self.secondary_limit:
+            return max(1, int(times[0] + 60 - now + 0.999))
+        times.append(now)
+        return None
+
+
+def account_key(identity: Identity | None) -> int | str:
+    """Whose counters a request uses: its installation id, `user:LOGIN`, `app` (JWT) or `anonymous`."""
+    if identity is None:
+        return "anonymous"
+    if identity.kind == "installation" and identity.installation_id is not None:
+        return identity.installation_id
+    if identity.kind == "user":
+        return f"user:{identity.login}"
+    return "app"

@@ -6,7 +6,7 @@ import copy
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,11 +128,11 @@ class Contract:
             readable, config=Config(schema_validators_factory=_CachedFormats(OAS30ReadValidator))
         )
         self.operations: dict[tuple[str, str], Operation] = {}
-        #: Verdicts by (operation, status, body digest): tests re-read the same bodies many times.
         #: Remember verdicts (identical requests and answers recur a lot in tests); off: check from scratch.
         self.memo = True
-        self._response_results: dict[tuple[str, int, bytes], tuple[str, ...]] = {}
-        self._request_results: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        #: Verdicts of responses by (operation, status, body digest), of requests by what they depend on.
+        self._response_results: dict[Any, tuple[str, ...]] = {}
+        self._request_results: dict[Any, tuple[str, ...]] = {}
         #: Items of list answers already found valid, by (operation, status, item digest).
         self._good_items: set[tuple[str, int, bytes]] = set()
         for path, item in spec["paths"].items():
@@ -201,28 +201,6 @@ class Contract:
         op = self.operation(method, template)
         if op is None:
             return [f"{method} {template}: operation not in the description"]
-        # The verdict depends on method, path, query and body only (no operation here has header parameters).
-        if not self.memo:
-            self.forget()
-        key = (method, path, tuple(sorted(query.items())), content_type, _digest(body))
-        if key in self._request_results:
-            return list(self._request_results[key])
-        found = self._check_request(op, method, path, query, headers, body, content_type)
-        if len(self._request_results) > 4096:
-            self._request_results.clear()
-        self._request_results[key] = tuple(found)
-        return found
-
-    def _check_request(
-        self,
-        op: Operation,
-        method: str,
-        path: str,
-        query: MultiDict[str],
-        headers: Mapping[str, str],
-        body: bytes,
-        content_type: str,
-    ) -> list[str]:
         request = CheckRequest(
             method=method.lower(),
             path=path,
@@ -230,10 +208,15 @@ class Contract:
             content_type=content_type or "application/json",
             parameters=RequestParameters(query=query, header=CIMultiDict(headers), cookie=CIMultiDict()),
         )
-        problems = [_explain(exc) for exc in _errors(self.requests.iter_request_errors(request))]
-        if body and op.body_fields is not None:
+        # The verdict depends on method, path, query and body only (no operation here has header parameters).
+        key = (method, path, tuple(sorted(query.items())), content_type, _digest(body))
+        return self._remembered(self._request_results, key, lambda: self._request_problems(op, request))
+
+    def _request_problems(self, op: Operation, request: CheckRequest) -> list[str]:
+        problems = [_explain(exc) for exc in self.requests.iter_request_errors(request)]
+        if request.body and op.body_fields is not None:
             try:
-                data = json.loads(body)
+                data = json.loads(request.body)
             except ValueError:
                 data = None
             unknown = sorted(set(data) - op.body_fields) if isinstance(data, dict) else []
@@ -242,7 +225,8 @@ class Contract:
                     f"Additional properties are not allowed ({', '.join(map(repr, unknown))} unexpected; "
                     f"{op.operation_id} takes {', '.join(sorted(op.body_fields))})"
                 )
-        return [f"{method} {path} ({op.operation_id}): {'; '.join(problems)}"] if problems else []
+        where = f"{request.method.upper()} {request.path} ({op.operation_id})"
+        return [f"{where}: {'; '.join(problems)}"] if problems else []
 
     def check_response(
         self, method: str, path: str, template: str, status: int, body: bytes, headers: CIMultiDict[str]
@@ -252,11 +236,16 @@ class Contract:
         op = self.operation(method, template)
         if op is None or str(status) not in op.statuses or status == 304:
             return []
-        if not self.memo:
-            self.forget()
         key = (op.operation_id, status, _digest(body))
-        if key in self._response_results:
-            return list(self._response_results[key])
+        return self._remembered(
+            self._response_results,
+            key,
+            lambda: self._response_problems(op, method, path, status, body, headers),
+        )
+
+    def _response_problems(
+        self, op: Operation, method: str, path: str, status: int, body: bytes, headers: CIMultiDict[str]
+    ) -> list[str]:
         # A list answer: check only the items not already seen valid for this operation (lists are re-read
         # often with few changes, and each issue costs the better part of a millisecond).
         new_items: list[bytes] = []
@@ -282,19 +271,26 @@ class Contract:
             content_type=headers.get("Content-Type", "application/json").split(";")[0],
             headers=headers,
         )
-        errors = _errors(self.openapi.iter_response_errors(request, response))
-        found = []
+        errors = list(self.openapi.iter_response_errors(request, response))
         if errors:
             reasons = "; ".join(_explain(e) for e in errors)
-            found.append(f"response {status} to {method} {path} ({op.operation_id}): {reasons}")
-        if len(self._response_results) > 4096:
-            self._response_results.clear()
-        self._response_results[key] = tuple(found)
-        if not found:
-            if len(self._good_items) > 65536:
-                self._good_items.clear()
-            self._good_items.update((op.operation_id, status, _digest(e)) for e in new_items)
-        return found
+            return [f"response {status} to {method} {path} ({op.operation_id}): {reasons}"]
+        if len(self._good_items) > 65536:
+            self._good_items.clear()
+        self._good_items.update((op.operation_id, status, _digest(e)) for e in new_items)
+        return []
+
+    def _remembered(
+        self, results: dict[Any, tuple[str, ...]], key: Any, check: Callable[[], list[str]]
+    ) -> list[str]:
+        """The verdict remembered under `key`, or `check()`'s, remembered (at most 4096 kept)."""
+        if not self.memo:
+            self.forget()
+        if key not in results:
+            if len(results) > 4096:
+                results.clear()
+            results[key] = tuple(check())
+        return list(results[key])
 
 
 def _digest(data: bytes) -> bytes:
@@ -317,10 +313,6 @@ def allow_null_in_nullable_enums(node: Any) -> Any:
         for value in node:
             allow_null_in_nullable_enums(value)
     return node
-
-
-def _errors(found: Iterable[Exception]) -> list[Exception]:
-    return list(found)
 
 
 def _explain(exc: BaseException) -> str:

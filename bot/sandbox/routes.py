@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from multidict import MultiDict
 
+from bot.sandbox.accounting import account_key
 from bot.sandbox.auth import Identity
-from bot.sandbox.shapes import APP_PERMISSIONS
-from bot.sandbox.state import (
+from bot.sandbox.records import (
+    DEFAULT_LABEL_COLOR,
     Comment,
     Issue,
     Json,
@@ -20,9 +21,11 @@ from bot.sandbox.state import (
     SandboxError,
     check_body,
     invalid,
+    is_color,
     iso,
     not_found,
 )
+from bot.sandbox.shapes import APP_PERMISSIONS
 
 if TYPE_CHECKING:
     from bot.sandbox.server import Sandbox
@@ -79,7 +82,7 @@ def get_app(sb: Sandbox, call: Call) -> Answer:
 def create_installation_token(sb: Sandbox, call: Call) -> Answer:
     sb.require_app(call)
     installation_id = call.int_param("installation_id")
-    if installation_id not in sb._installations:
+    if installation_id not in sb.installations:
         raise not_found()
     token = sb.credentials.issue_installation_token(installation_id, sb.token_ttl)
     assert token.expires_at is not None
@@ -95,7 +98,7 @@ def create_installation_token(sb: Sandbox, call: Call) -> Answer:
 
 
 def get_rate_limit(sb: Sandbox, call: Call) -> Answer:
-    acct = sb._account(sb._account_key(call.identity))
+    acct = sb.ledger.account(account_key(call.identity))
     core = {"limit": acct.limit, "remaining": acct.remaining, "reset": acct.reset, "used": acct.used}
     search = {"limit": 30, "remaining": 30, "reset": int(sb.clock()) + 60, "used": 0}
     return Answer(200, {"resources": {"core": core, "search": search}, "rate": core})
@@ -253,7 +256,7 @@ def update_comment(sb: Sandbox, call: Call) -> Answer:
         raise invalid("IssueComment", "body", "missing_field")
     check_body(text, "IssueComment", required=True)
     comment.body = text
-    comment.updated_at = max(sb.clock(), comment.updated_at)
+    sb.state.touch(comment)
     return Answer(200, sb.shapes.comment(repo, comment))
 
 
@@ -326,7 +329,7 @@ def create_label(sb: Sandbox, call: Call) -> Answer:
     name = body.get("name")
     if not isinstance(name, str):
         raise invalid("Label", "name", "missing_field")
-    color = body.get("color") or "ededed"
+    color = body.get("color") or DEFAULT_LABEL_COLOR
     label = sb.state.create_label(repo, name, str(color), body.get("description"))
     data = sb.shapes.label(repo, label)
     return Answer(201, data, {"Location": data["url"]})
@@ -350,7 +353,7 @@ def update_label(sb: Sandbox, call: Call) -> Answer:
     body = _obj(call)
     if "color" in body and body["color"] is not None:
         color = str(body["color"]).removeprefix("#")
-        if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
+        if not is_color(color):
             raise invalid("Label", "color")
         label.color = color  # GitHub keeps the case it was given (recorded: "BADA55")
     if "description" in body:
@@ -407,13 +410,16 @@ def remove_issue_label(sb: Sandbox, call: Call) -> Answer:
 
 
 # ---- sub-issues --------------------------------------------------------------------------------------------
-def _int_field(call: Call, name: str, resource: str = "Issue", *, required: bool = True) -> int | None:
+def _int_field(call: Call, name: str, resource: str = "Issue") -> int:
+    """A required integer field of the JSON body (a database id); 422 when missing or not an integer."""
     value = _obj(call).get(name)
-    if value is None and not required:
-        return None
     if not isinstance(value, int) or isinstance(value, bool):
         raise invalid(resource, name, "missing_field" if value is None else "invalid")
     return value
+
+
+def _optional_int_field(call: Call, name: str) -> int | None:
+    return None if _obj(call).get(name) is None else _int_field(call, name)
 
 
 def list_sub_issues(sb: Sandbox, call: Call) -> Answer:
@@ -425,7 +431,6 @@ def list_sub_issues(sb: Sandbox, call: Call) -> Answer:
 def add_sub_issue(sb: Sandbox, call: Call) -> Answer:
     repo, parent = sb.issue_for(call)
     child_id = _int_field(call, "sub_issue_id")
-    assert child_id is not None
     sb.issue_of_id(repo, child_id)
     sb.state.add_sub_issue(parent, child_id, replace_parent=bool(_obj(call).get("replace_parent")))
     return Answer(201, sb.shapes.issue(repo, parent))  # GitHub answers with the parent, summary updated
@@ -434,7 +439,6 @@ def add_sub_issue(sb: Sandbox, call: Call) -> Answer:
 def remove_sub_issue(sb: Sandbox, call: Call) -> Answer:
     repo, parent = sb.issue_for(call)
     child_id = _int_field(call, "sub_issue_id")
-    assert child_id is not None
     sb.state.remove_sub_issue(parent, child_id)
     return Answer(200, sb.shapes.issue(repo, parent))
 
@@ -442,9 +446,8 @@ def remove_sub_issue(sb: Sandbox, call: Call) -> Answer:
 def reprioritize_sub_issue(sb: Sandbox, call: Call) -> Answer:
     repo, parent = sb.issue_for(call)
     child_id = _int_field(call, "sub_issue_id")
-    assert child_id is not None
-    after = _int_field(call, "after_id", required=False)
-    before = _int_field(call, "before_id", required=False)
+    after = _optional_int_field(call, "after_id")
+    before = _optional_int_field(call, "before_id")
     sb.state.reprioritize(parent, child_id, after, before)
     return Answer(200, sb.shapes.issue(repo, parent))
 
@@ -467,7 +470,6 @@ def list_blocked_by(sb: Sandbox, call: Call) -> Answer:
 def add_blocked_by(sb: Sandbox, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     blocker_id = _int_field(call, "issue_id", "IssueDependency")
-    assert blocker_id is not None
     sb.issue_of_id(repo, blocker_id)
     sb.state.add_blocked_by(issue, blocker_id)
     return Answer(201, sb.shapes.issue(repo, issue))

@@ -4,39 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
-from bot.sandbox.accounting import READ_POINTS, WRITE_METHODS, WRITE_POINTS, Accounting, LogEntry
+from bot.sandbox.accounting import (
+    WRITE_METHODS,
+    Accounting,
+    Ledger,
+    LogEntry,
+    account_key,
+)
 from bot.sandbox.auth import AuthError, Credentials, Identity
 from bot.sandbox.contract import Contract, load_contract
 from bot.sandbox.faults import Fault, Faults
+from bot.sandbox.records import Issue, Json, Repo, SandboxError, not_found
+from bot.sandbox.responses import (
+    DOCS,
+    error,
+    etag_matches,
+    etag_of,
+    fault_response,
+    json_response,
+    paginate,
+    primary_limit,
+    rate_headers,
+)
 from bot.sandbox.routes import ROUTES, Answer, Call, Handler
 from bot.sandbox.shapes import APP_PERMISSIONS, Shapes
-from bot.sandbox.state import (
-    Issue,
-    Json,
-    Repo,
-    SandboxError,
-    State,
-    not_found,
-)
+from bot.sandbox.state import State
 
-DOCS = "https://docs.github.com/rest"
-SECONDARY_DOC = (
-    "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits"
-)
 #: X-GitHub-Api-Version values GitHub accepts (others get 400).
 API_VERSIONS = frozenset({"2022-11-28", "2026-03-10"})
-PRIMARY_DOC = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
 
 
 CALL = web.RequestKey("call", Call)
@@ -70,9 +74,9 @@ class Sandbox:
         self.app_id = app_id
         self.bot_login = bot_login
         self.token_ttl = token_ttl
-        #: Content-creating requests (POST) allowed per installation per minute (GitHub: 80); None = no limit.
-        self.secondary_limit = secondary_limit
-        self._created: dict[int | str, collections.deque[float]] = {}
+        #: Counters and rate limits of every caller; `secondary_limit` is the content-creating requests
+        #: (POST) allowed per installation per minute (GitHub: 80), None for no limit.
+        self.ledger = Ledger(clock, secondary_limit)
         self.credentials = Credentials(app_id, public_key_pem, clock)
         self.shapes = Shapes(self.state, app_id)
         self.contract: Contract | None = load_contract(openapi_path) if openapi_path is not None else None
@@ -92,8 +96,8 @@ class Sandbox:
         #: operationId -> successful (2xx) answers served, when a description is loaded.
         self.coverage: collections.Counter[str] = collections.Counter()
         self.token: str | None = None
-        self._accounts: dict[int | str, Accounting] = {}
-        self._installations: set[int] = set()
+        #: Installations that exist (a token may be asked for them).
+        self.installations: set[int] = set()
         #: What each installation was granted; absent = the App's own permissions (issues: write).
         self.installation_permissions: dict[int, dict[str, str]] = {}
         self._runner: web.AppRunner | None = None
@@ -125,11 +129,11 @@ class Sandbox:
         `default_labels`, it starts with GitHub's nine default labels (bug, documentation, ...)."""
         self.state.add_repo(full_name, installation_id, default_labels=default_labels)
         if installation_id is not None:
-            self._installations.add(installation_id)
+            self.installations.add(installation_id)
 
     def issue_token(self, installation_id: int, ttl: float = 3600, token: str | None = None) -> str:
         """An installation token (valid `ttl` seconds) as POST /app/installations/{id}/access_tokens gives."""
-        self._installations.add(installation_id)
+        self.installations.add(installation_id)
         return self.credentials.issue_installation_token(installation_id, ttl, token).value
 
     def user_token(self, login: str, token: str | None = None) -> str:
@@ -190,14 +194,13 @@ class Sandbox:
 
     def accounting(self, installation_id: int | str) -> Accounting:
         """Counters of an installation (`"app"` for JWT calls, `"user:LOGIN"` for user tokens)."""
-        return self._account(installation_id)
+        return self.ledger.account(installation_id)
 
     def set_rate_limit(
         self, installation_id: int, *, remaining: int | None = None, reset_in: float | None = None
     ) -> None:
         """Move an installation's primary limit (e.g. remaining=0 to exhaust it for real)."""
-        acct = self._account(installation_id)
-        self._roll_window(acct)
+        acct = self.ledger.current(installation_id)
         if remaining is not None:
             acct.used = acct.limit - remaining
         if reset_in is not None:
@@ -245,43 +248,16 @@ class Sandbox:
         await self.stop()
 
     # ---- machinery --------------------------------------------------------------------------------------
-    def _account(self, key: int | str) -> Accounting:
-        if key not in self._accounts:
-            self._accounts[key] = Accounting(reset=int(self.clock()) + 3600)
-        return self._accounts[key]
-
-    def _roll_window(self, acct: Accounting) -> None:
-        if self.clock() >= acct.reset:
-            acct.used = 0
-            acct.reset = int(self.clock()) + 3600
-
-    def _content_creation_wait(self, key: int | str) -> int | None:
-        """Seconds to wait when this POST would exceed the per-minute content-creation limit, else None."""
-        assert self.secondary_limit is not None
-        now = self.clock()
-        times = self._created.setdefault(key, collections.deque())
-        while times and times[0] <= now - 60:
-            times.popleft()
-        if len(times) >= self.secondary_limit:
-            return max(1, int(times[0] + 60 - now + 0.999))
-        times.append(now)
-        return None
+    def _doc_url(self, method: str, template: str) -> str:
+        """The documentation page of an operation (GitHub's errors point at it)."""
+        op = self.contract.operation(method, template) if self.contract is not None else None
+        return op.doc_url if op is not None else DOCS
 
     def _api_path(self, path: str) -> str:
         """A request path without the Enterprise-style prefix: the path GitHub's description speaks of."""
         return (
             path[len(self.path_prefix) :] if self.path_prefix and path.startswith(self.path_prefix) else path
         )
-
-    @staticmethod
-    def _account_key(identity: Identity | None) -> int | str:
-        if identity is None:
-            return "anonymous"
-        if identity.kind == "installation" and identity.installation_id is not None:
-            return identity.installation_id
-        if identity.kind == "user":
-            return f"user:{identity.login}"
-        return "app"
 
     def _wrap(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def route(request: web.Request) -> web.StreamResponse:
@@ -291,23 +267,6 @@ class Sandbox:
             return web.Response(status=answer.status)
 
         return route
-
-    def _json_response(self, status: int, data: Any, headers: dict[str, str] | None = None) -> web.Response:
-        body = b"" if data is None else json.dumps(data, separators=(",", ":")).encode()
-        resp = web.Response(status=status, body=body if data is not None else None, headers=headers or {})
-        if data is not None:
-            resp.content_type = "application/json"
-            resp.charset = "utf-8"
-        return resp
-
-    def _rate_headers(self, acct: Accounting, resource: str = "core") -> dict[str, str]:
-        return {
-            "x-ratelimit-limit": str(acct.limit),
-            "x-ratelimit-remaining": str(acct.remaining),
-            "x-ratelimit-reset": str(acct.reset),
-            "x-ratelimit-used": str(acct.used),
-            "x-ratelimit-resource": resource,
-        }
 
     @web.middleware
     async def _middleware(
@@ -340,7 +299,7 @@ class Sandbox:
         except Exception as exc:  # a bug of the sandbox itself: answered like GitHub's 500, and recorded
             entry.status, entry.end = 500, time.monotonic()
             self.errors.append(f"{request.method} {request.path}: {exc!r}")
-            return self._json_response(500, {"message": "Server Error", "status": "500"})
+            return json_response(500, {"message": "Server Error", "status": "500"})
         resp.headers["X-GitHub-Request-Id"] = f"SANDBOX:{entry.seq:08X}"
         resp.headers["X-GitHub-Media-Type"] = "github.v3; format=json"
         entry.status = resp.status
@@ -361,13 +320,12 @@ class Sandbox:
             auth_error: AuthError | None = None
         except AuthError as exc:
             identity, auth_error = None, exc
-        key = self._account_key(identity)
-        acct = self._account(key)
-        self._roll_window(acct)
+        key = account_key(identity)
+        acct = self.ledger.current(key)
         entry.installation_id = identity.installation_id if identity else None
         entry.actor = str(key)
 
-        fault = self.faults.pick(method, self._api_path(request.path))
+        fault = self.faults.pick(method, entry.path)
         entry.fault = fault.kind if fault else None
         if fault is not None:
             acct.faults += 1
@@ -376,25 +334,15 @@ class Sandbox:
             elif fault.kind == "drop_before":
                 raise ConnectionDropped()
             elif fault.kind != "drop_after":
-                return self._fault_response(fault, acct)
+                return fault_response(fault, acct, self.clock())
 
         version = request.headers.get("X-GitHub-Api-Version")
         if version is not None and version not in API_VERSIONS:
-            return self._json_response(
-                400,
-                {
-                    "message": f"API version '{version}' is not supported.",
-                    "documentation_url": DOCS,
-                    "status": "400",
-                },
-            )
+            return error(400, f"API version '{version}' is not supported.")
 
         if auth_error is not None or identity is None:
-            anon = self._rate_headers(Accounting(limit=60, reset=acct.reset))
-            msg = str(auth_error) if auth_error else "Requires authentication"
-            return self._json_response(
-                401, {"message": msg, "documentation_url": DOCS, "status": "401"}, anon
-            )
+            anon = rate_headers(Accounting(limit=60, reset=acct.reset))
+            return error(401, str(auth_error) if auth_error else "Requires authentication", headers=anon)
 
         route = request.match_info.route
         template = route.resource.canonical if route.resource is not None else None
@@ -403,197 +351,119 @@ class Sandbox:
         if template is None or isinstance(request.match_info.http_exception, web.HTTPException):
             if self.contract is not None:
                 self.violations.append(f"{method} {request.path}: operation not in the description")
-            return self._json_response(
-                404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"}
-            )
+            return error(404, "Not Found")
 
-        if self.contract is not None:
-            problems = self.contract.check_request(
-                method,
-                self._api_path(request.raw_path.split("?")[0]),
-                template,
-                MultiDict(request.query),
-                request.headers,
-                raw,
-                request.content_type if raw else "application/json",
-            )
-            if problems:
-                self.violations.extend(problems)
-                op = self.contract.operation(method, template)
-                return self._json_response(
-                    422,
-                    {
-                        "message": "Invalid request.\n\n" + "\n".join(problems),
-                        "errors": [
-                            {"resource": "Request", "code": "invalid", "message": p} for p in problems
-                        ],
-                        "documentation_url": op.doc_url if op else DOCS,
-                        "status": "422",
-                    },
-                )
-
-        is_write = method in WRITE_METHODS
-        needs_issues = "/issues" in template or "/labels" in template  # the `issues` permission covers these
-        if identity.kind == "installation" and identity.installation_id is not None and needs_issues:
-            granted = self.installation_permissions.get(identity.installation_id, APP_PERMISSIONS).get(
-                "issues"
-            )
-            if granted != "write" and (is_write or granted != "read"):
-                op = self.contract.operation(method, template) if self.contract is not None else None
-                return self._json_response(
-                    403,
-                    {
-                        "message": "Resource not accessible by integration",
-                        "documentation_url": op.doc_url if op else DOCS,
-                        "status": "403",
-                    },
-                    self._rate_headers(acct),
-                )
-        counted = template != "/rate_limit"
-        if counted and acct.remaining <= 0:
-            return self._primary_limit(acct, key)
-        if method == "POST" and identity.kind != "app" and self.secondary_limit is not None:
-            wait = self._content_creation_wait(key)
-            if wait is not None:
-                acct.secondary_limited += 1
-                return self._fault_response(Fault("secondary", retry_after=wait), acct)
-
+        api_path = self._api_path(request.raw_path.split("?")[0])
+        refusal = self._check_request(request, api_path, template, raw) or self._refuse(
+            identity, key, acct, method, template
+        )
+        if refusal is not None:
+            return refusal
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
-            return self._json_response(
-                400, {"message": "Problems parsing JSON", "documentation_url": DOCS, "status": "400"}
-            )
+            return error(400, "Problems parsing JSON")
         request[CALL] = Call(request=request, identity=identity, body=body, query=MultiDict(request.query))
         try:
             await handler(request)
             answer: Answer = request[ANSWER]
         except SandboxError as exc:
-            op = self.contract.operation(method, template) if self.contract is not None else None
-            if not exc.doc and op is not None:
-                exc.doc = op.doc_url  # GitHub points an error at the operation's page
+            exc.doc = exc.doc or self._doc_url(method, template)  # GitHub points at the operation's page
             answer = Answer(exc.status, exc.to_json())
         except web.HTTPException:
             answer = Answer(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
-
-        data = answer.data
-        headers = dict(answer.headers)
-        if answer.page and isinstance(data, list):
-            data, link = self._paginate(request, data)
-            if link:
-                headers["Link"] = link
-        resp = self._json_response(answer.status, data, headers)
-
-        if method == "GET" and answer.status == 200:
-            etag = (
-                'W/"'
-                + hashlib.sha256(resp.body if isinstance(resp.body, bytes) else b"").hexdigest()[:32]
-                + '"'
-            )
-            resp.headers["ETag"] = etag
-            resp.headers["Cache-Control"] = "private, max-age=60, s-maxage=60"
-            resp.headers["Vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
-            if _etag_matches(request.headers.get("If-None-Match"), etag):
-                acct.not_modified += 1
-                not_modified = web.Response(status=304, headers={"ETag": etag, **self._rate_headers(acct)})
-                return not_modified
-
-        if counted:
-            acct.used += 1
-            if is_write:
-                acct.writes += 1
-                acct.points += WRITE_POINTS
-            else:
-                acct.reads += 1
-                acct.points += READ_POINTS
-        resp.headers.update(self._rate_headers(acct))
-
-        if self.contract is not None and resp.status < 300:
-            op = self.contract.operation(method, template)
-            if op is not None:
-                self.coverage[op.operation_id] += 1
-        if self.validate_responses and self.contract is not None:
-            payload = resp.body if isinstance(resp.body, bytes) else b""
-            self.violations.extend(
-                self.contract.check_response(
-                    method,
-                    self._api_path(request.raw_path.split("?")[0]),
-                    template,
-                    resp.status,
-                    payload,
-                    CIMultiDict(resp.headers),
-                )
-            )
+        resp = self._respond(request, answer, acct, counted=template != "/rate_limit")
+        if resp.status == 304:
+            return resp
+        self._check_response(method, api_path, template, resp)
         if fault is not None and fault.kind == "drop_after":
             raise ConnectionDropped()
         return resp
 
-    def _fault_response(self, fault: Fault, acct: Accounting) -> web.Response:
-        status = fault.status or 500
-        headers = self._rate_headers(acct)
-        if fault.kind == "secondary" or fault.kind == "429":
-            if fault.retry_after >= 0:
-                headers["Retry-After"] = str(fault.retry_after)
-            message = (
-                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
-                "If you reach out to GitHub Support for help, please include the request ID."
-            )
-            return self._json_response(
-                status,
-                {"message": message, "documentation_url": SECONDARY_DOC, "status": str(status)},
-                headers,
-            )
-        if fault.kind == "primary":
-            headers["x-ratelimit-remaining"] = "0"
-            headers["x-ratelimit-used"] = str(acct.limit)
-            headers["x-ratelimit-reset"] = str(int(self.clock() + fault.reset_in))
-            return self._json_response(
-                403,
-                {
-                    "message": "API rate limit exceeded for installation.",
-                    "documentation_url": PRIMARY_DOC,
-                    "status": "403",
-                },
-                headers,
-            )
-        reasons = {500: "Server Error", 502: "Server Error", 503: "Service Unavailable"}
-        return self._json_response(
-            status, {"message": reasons.get(status, "Server Error"), "status": str(status)}, headers
+    def _check_request(
+        self, request: web.Request, api_path: str, template: str, raw: bytes
+    ) -> web.Response | None:
+        """The contract check of a request: a 422 naming what the description rejects (and recorded)."""
+        if self.contract is None:
+            return None
+        method = request.method
+        content_type = request.content_type if raw else "application/json"
+        query = MultiDict(request.query)
+        problems = self.contract.check_request(
+            method, api_path, template, query, request.headers, raw, content_type
         )
-
-    def _primary_limit(self, acct: Accounting, key: int | str) -> web.Response:
-        return self._json_response(
-            403,
+        if not problems:
+            return None
+        self.violations.extend(problems)
+        return json_response(
+            422,
             {
-                "message": f"API rate limit exceeded for installation ID {key}.",
-                "documentation_url": PRIMARY_DOC,
-                "status": "403",
+                "message": "Invalid request.\n\n" + "\n".join(problems),
+                "errors": [{"resource": "Request", "code": "invalid", "message": p} for p in problems],
+                "documentation_url": self._doc_url(method, template),
+                "status": "422",
             },
-            self._rate_headers(acct),
         )
 
-    def _paginate(self, request: web.Request, items: list[Any]) -> tuple[list[Any], str]:
-        """Slice a list by `page`/`per_page` (default 30, at most 100) and build GitHub's `Link` header."""
-        try:
-            per_page = max(1, min(100, int(request.query.get("per_page", "30"))))
-            page = max(1, int(request.query.get("page", "1")))
-        except ValueError:
-            per_page, page = 30, 1
-        last = max(1, -(-len(items) // per_page))
-        chunk = items[(page - 1) * per_page : page * per_page]
+    def _refuse(
+        self, identity: Identity, key: int | str, acct: Accounting, method: str, template: str
+    ) -> web.Response | None:
+        """403 when the installation lacks the `issues` permission or a rate limit says no; else None."""
+        needs_issues = "/issues" in template or "/labels" in template  # the `issues` permission covers these
+        if identity.kind == "installation" and identity.installation_id is not None and needs_issues:
+            granted = self.installation_permissions.get(identity.installation_id, APP_PERMISSIONS).get(
+                "issues"
+            )
+            if granted != "write" and (method in WRITE_METHODS or granted != "read"):
+                message = "Resource not accessible by integration"
+                return error(403, message, self._doc_url(method, template), rate_headers(acct))
+        if template != "/rate_limit" and acct.remaining <= 0:
+            return primary_limit(acct, key)
+        if method == "POST" and identity.kind != "app":
+            wait = self.ledger.content_creation_wait(key)
+            if wait is not None:
+                acct.secondary_limited += 1
+                return fault_response(Fault("secondary", retry_after=wait), acct, self.clock())
+        return None
 
-        def url(n: int) -> str:
-            query = dict(request.query)
-            query["page"] = str(n)
-            query.setdefault("per_page", str(per_page))
-            return f"<{self._origin}{request.raw_path.split('?')[0]}?{urlencode(query)}>"
+    def _respond(
+        self, request: web.Request, answer: Answer, acct: Accounting, *, counted: bool
+    ) -> web.Response:
+        """A handler's answer as HTTP: paginated, with ETag (304 when it matches, free) and rate headers."""
+        data = answer.data
+        headers = dict(answer.headers)
+        if answer.page and isinstance(data, list):
+            data, link = paginate(request, data, self._origin)
+            if link:
+                headers["Link"] = link
+        resp = json_response(answer.status, data, headers)
+        if request.method == "GET" and answer.status == 200:
+            etag = etag_of(resp.body if isinstance(resp.body, bytes) else b"")
+            resp.headers["ETag"] = etag
+            resp.headers["Cache-Control"] = "private, max-age=60, s-maxage=60"
+            resp.headers["Vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
+            if etag_matches(request.headers.get("If-None-Match"), etag):
+                acct.not_modified += 1
+                return web.Response(status=304, headers={"ETag": etag, **rate_headers(acct)})
+        if counted:
+            acct.count(write=request.method in WRITE_METHODS)
+        resp.headers.update(rate_headers(acct))
+        return resp
 
-        rels = []
-        if page > 1:
-            rels += [f'{url(page - 1)}; rel="prev"', f'{url(1)}; rel="first"']
-        if page < last:
-            rels += [f'{url(page + 1)}; rel="next"', f'{url(last)}; rel="last"']
-        return chunk, ", ".join(rels)
+    def _check_response(self, method: str, api_path: str, template: str, resp: web.Response) -> None:
+        """Coverage of the description, and (with `validate_responses`) the contract check of an answer."""
+        if self.contract is None:
+            return
+        op = self.contract.operation(method, template)
+        if op is not None and resp.status < 300:
+            self.coverage[op.operation_id] += 1
+        if self.validate_responses:
+            payload = resp.body if isinstance(resp.body, bytes) else b""
+            self.violations.extend(
+                self.contract.check_response(
+                    method, api_path, template, resp.status, payload, CIMultiDict(resp.headers)
+                )
+            )
 
     # ---- helpers for handlers ---------------------------------------------------------------------------
     def repo_for(self, call: Call) -> Repo:
@@ -637,9 +507,3 @@ class Sandbox:
 class ConnectionDropped(Exception):
     """Raised to drop the client's connection (a fault)."""
 
-
-def _etag_matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    strip = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == strip or tag.strip() == "*" for tag in header.split(","))

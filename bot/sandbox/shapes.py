@@ -5,19 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from bot.sandbox.state import (
-    REACTIONS,
-    Comment,
-    Issue,
-    Json,
-    Label,
-    Reaction,
-    Repo,
-    State,
-    User,
-    iso,
-    node_id,
-)
+from bot.sandbox.records import REACTIONS, Comment, Issue, Json, Label, Reaction, Repo, User, iso, node_id
+from bot.sandbox.state import State
 
 #: The App's public facts (the `integration` shape); ids filled in by the Sandbox.
 APP_SLUG = "parallel-work-bot"

@@ -15,20 +15,14 @@ from bot.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
+#: Set a key's next allowed write to now + N seconds.
 _UPSERT = (
     "INSERT INTO pwb_write_pacing (key, next_write_at)"
     " VALUES (%s, clock_timestamp() + make_interval(secs => %s))"
     " ON CONFLICT (key) DO UPDATE SET next_write_at = EXCLUDED.next_write_at"
 )
-
-
-_TAKE_LEASE = (
-    "INSERT INTO pwb_write_pacing (key, next_write_at)"
-    " VALUES (%s, clock_timestamp() + make_interval(secs => %s))"
-    " ON CONFLICT (key) DO UPDATE SET next_write_at = EXCLUDED.next_write_at"
-    " WHERE pwb_write_pacing.next_write_at <= clock_timestamp()"
-    " RETURNING 1"
-)
+#: The same, only if the key's pause is over; a row comes back when it was taken.
+_TAKE_LEASE = _UPSERT + " WHERE pwb_write_pacing.next_write_at <= clock_timestamp() RETURNING 1"
 
 
 class PgPacer:
@@ -51,6 +45,7 @@ class PgPacer:
 
     @contextlib.asynccontextmanager
     async def slot(self, key: str) -> AsyncIterator[None]:
+        """Hold the write slot of `key` across every process (StoreUnavailable when PostgreSQL is down)."""
         name = f"pwb-pace:{key}"
         conn_cm = self.pool.connection()
         try:

@@ -46,7 +46,7 @@ async def apply(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, writes: list[Write], refs: Refs, progress: Progress
 ) -> None:
     """Run the writes in order, serially; `OutcomeUnknown` propagates (the caller re-reads first)."""
-    base = str(getattr(gh, "base_url", ""))
+    base = gh.base_url
     for write in writes:
         path = write.resolve_path(refs)
         data = write.resolve_data(refs)

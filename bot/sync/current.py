@@ -122,12 +122,11 @@ async def read_repo_labels(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, cache: LabelCache = LABEL_CACHE
 ) -> set[str]:
     """Label names of the repository, read once per repository per process."""
-    key = cache.key(str(getattr(gh, "base_url", "")), owner, repo)
+    key = cache.key(gh.base_url, owner, repo)
     known = cache.get(key)
     if known is None:
         url = "/repos/{owner}/{repo}/labels?per_page=100"
-        found = {str(lab["name"]) async for lab in gh.getiter(url, {"owner": owner, "repo": repo})}
-        cache.put(key, found)
+        cache.put(key, {str(lab["name"]) async for lab in gh.getiter(url, {"owner": owner, "repo": repo})})
         known = cache.get(key) or set()
     return set(known)
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.analysis.checker import MAX_SUB_ISSUES
 from bot.analysis.markdown import escape_inline, plain_text
 from bot.analysis.models import Diagnostic, HourRange, PlanReport, Severity, Stream
 from bot.sync import labels as L
 from bot.sync import markers
 from bot.sync.current import CurrentState
 
-MAX_SUB_ISSUES = 100
 MAX_BODY = 65536
+#: At most this many other issues are flagged (conflicts_with) or linked (depends_on) from one plan:
+#: a document naming thousands of issues must not turn into thousands of writes on other issues.
+MAX_LINKED_ISSUES = 25
 MAX_TITLE = 256
 _AGENT_RE = re.compile(r"<!-- parallel-work-bot:labels (\S+) -->")
 
@@ -134,7 +137,7 @@ def removed_region(current_region: str | None, parent: int, stream_id: str) -> s
         inner,
         markers.STREAM_CLOSE,
     ]
-    return "\n".join(p for p in parts if p is not None)
+    return "\n".join(parts)
 
 
 def previous_agent(body: str) -> str | None:
@@ -149,6 +152,11 @@ def note(code: str, message: str, severity: Severity = Severity.WARNING) -> Diag
     return Diagnostic(severity=severity, code=code, message=message)
 
 
+def cap_links(numbers: list[int]) -> tuple[list[int], int]:
+    """The first MAX_LINKED_ISSUES issue numbers, and how many were left out."""
+    return numbers[:MAX_LINKED_ISSUES], max(0, len(numbers) - MAX_LINKED_ISSUES)
+
+
 def build_desired(
     report: PlanReport | None,
     current: CurrentState,
@@ -156,10 +164,22 @@ def build_desired(
     conflicts: list[int],
     deps: list[int],
     previous: tuple[list[int], list[int]] = ([], []),
+    dropped: tuple[int, int] = (0, 0),
 ) -> DesiredState:
-    """Desired state from the plan: pure, so dry runs and real runs compute exactly the same thing."""
+    """Desired state from the plan: pure, so dry runs and real runs compute exactly the same thing.
+
+    `dropped`: how many conflicts_with / depends_on issues were left out by `cap_links`.
+    """
     n = current.parent.number
-    notes: list[Diagnostic] = []
+    notes: list[Diagnostic] = [
+        note(
+            "sync-links-capped",
+            f"The plan names {count} more {what} issues than the bot links ({MAX_LINKED_ISSUES} at most); "
+            "only the first ones are flagged.",
+        )
+        for count, what in zip(dropped, ("conflicts_with", "depends_on"), strict=True)
+        if count
+    ]
     invalid = report is not None and report.has_errors
     streams = report.analysis.streams if report is not None else []
     if report is not None and report.analysis.issue is not None and report.analysis.issue != n:

@@ -82,6 +82,41 @@ def _label_path(owner: str, repo: str, number: int, name: str) -> tuple[Part, ..
     return _issue(owner, repo, number, "/labels/" + quote(name, safe=""))
 
 
+def comment_path(owner: str, repo: str, comment: dict[str, Any]) -> tuple[Part, ...]:
+    """The path of an existing comment (for an edit or a removal)."""
+    return (f"/repos/{owner}/{repo}/issues/comments/{comment['id']}",)
+
+
+def deletion(path: tuple[Part, ...], description: str) -> Write:
+    """A DELETE; a 404 means it is already gone (an earlier round, or a person), so it counts as done."""
+    return Write("DELETE", path, b"", description, ok_statuses=(404,))
+
+
+def _unlabel(owner: str, repo: str, number: int, name: str) -> Write:
+    """Take one label off an issue (already off counts as done)."""
+    return deletion(_label_path(owner, repo, number, name), f"unlabel #{number} {name}")
+
+
+def comment_writes(
+    owner: str,
+    repo: str,
+    number: int,
+    existing: dict[str, Any] | None,
+    text: str,
+    what: str,
+    *,
+    tag: str | None = None,
+) -> list[Write]:
+    """A bot comment on #number (found by its marker): created, or edited only when `text` differs."""
+    if existing is None:
+        return [
+            Write("POST", _issue(owner, repo, number, "/comments"), {"body": text}, f"create {what}", tag=tag)
+        ]
+    if existing.get("body") == text:
+        return []
+    return [Write("PATCH", comment_path(owner, repo, existing), {"body": text}, f"update {what}", tag=tag)]
+
+
 def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) -> list[Write]:
     """Writes that turn `current` into `desired`, in an order where each one's inputs already exist."""
     writes: list[Write] = []
@@ -149,16 +184,7 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
         old_agent = previous_agent(cur.body)
         if old_agent and old_agent in have and old_agent not in wanted:
             drop.append(old_agent)
-        for name in drop:
-            writes.append(
-                Write(
-                    "DELETE",
-                    _label_path(owner, repo, cur.number, name),
-                    b"",
-                    f"unlabel #{cur.number} {name}",
-                    ok_statuses=(404,),
-                )
-            )
+        writes.extend(_unlabel(owner, repo, cur.number, name) for name in drop)
     # 3. Streams that left the plan: links go, then the sub-issue is closed as not planned (never deleted).
     our_ids = {s.id for s in current.streams.values()}
     for sid in desired.removed:
@@ -167,12 +193,9 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
             continue  # handled on an earlier sync (and if a person reopened it since, that is their call)
         for blocker in sorted(current.blocked_by.get(cur.number, set()) & our_ids):
             writes.append(
-                Write(
-                    "DELETE",
+                deletion(
                     _issue(owner, repo, cur.number, f"/dependencies/blocked_by/{blocker}"),
-                    b"",
                     f"unblock #{cur.number} (stream {sid} removed)",
-                    ok_statuses=(404,),
                 )
             )
         patch = {
@@ -233,12 +256,9 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
         if cur is not None:
             for stale in sorted((have_ids & our_ids) - want_ids):
                 writes.append(
-                    Write(
-                        "DELETE",
+                    deletion(
                         _issue(owner, repo, cur.number, f"/dependencies/blocked_by/{stale}"),
-                        b"",
                         f"stream {ds.id} no longer blocked by issue id {stale}",
-                        ok_statuses=(404,),
                     )
                 )
     # 6. The issue's own labels (one call) and its task-level blocked-by links.
@@ -248,18 +268,9 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
         writes.append(
             Write("POST", _issue(owner, repo, n, "/labels"), {"labels": add}, f"label #{n} {', '.join(add)}")
         )
-    wanted = {s.name.lower() for s in desired.parent_labels}
-    for name in sorted(L.MANAGED_STATE):
-        if name in have and name not in wanted and name == L.PLAN_INVALID.name:
-            writes.append(
-                Write(
-                    "DELETE",
-                    _label_path(owner, repo, n, name),
-                    b"",
-                    f"unlabel #{n} {name}",
-                    ok_statuses=(404,),
-                )
-            )
+    # Of the managed labels only plan:invalid goes on the issue itself (stream:ready is a sub-issue's).
+    if L.PLAN_INVALID.name in have and L.PLAN_INVALID not in desired.parent_labels:
+        writes.append(_unlabel(owner, repo, n, L.PLAN_INVALID.name))
     for d in desired.issue_deps:
         dep_issue = current.issue_deps.get(d)
         if dep_issue is not None and dep_issue.id not in current.parent_blocked_by:
@@ -275,48 +286,22 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
         dep_issue = current.issue_deps.get(d)
         if dep_issue is not None and dep_issue.id in current.parent_blocked_by:
             writes.append(
-                Write(
-                    "DELETE",
+                deletion(
                     _issue(owner, repo, n, f"/dependencies/blocked_by/{dep_issue.id}"),
-                    b"",
                     f"#{n} no longer blocked by #{d}",
-                    ok_statuses=(404,),
                 )
             )
     # 7. conflicts_with: the label and one comment (edited in place) on the other issue; dropped ones undone.
     for m in desired.stale_conflicts:
         target = current.conflicts[m]
         if target.comment is not None:
-            cid = target.comment["id"]
             writes.append(
-                Write(
-                    "DELETE",
-                    (f"/repos/{owner}/{repo}/issues/comments/{cid}",),
-                    b"",
-                    f"remove conflict note on #{m}",
-                    ok_statuses=(404,),
-                )
+                deletion(comment_path(owner, repo, target.comment), f"remove conflict note on #{m}")
             )
         if target.issue is not None and L.PLAN_CONFLICT.name in target.issue.labels and not target.others:
-            writes.append(
-                Write(
-                    "DELETE",
-                    _label_path(owner, repo, m, L.PLAN_CONFLICT.name),
-                    b"",
-                    f"unlabel #{m} {L.PLAN_CONFLICT.name}",
-                    ok_statuses=(404,),
-                )
-            )
+            writes.append(_unlabel(owner, repo, m, L.PLAN_CONFLICT.name))
     if desired.stale_conflicts and not desired.conflicts and L.PLAN_CONFLICT.name in current.parent.labels:
-        writes.append(
-            Write(
-                "DELETE",
-                _label_path(owner, repo, n, L.PLAN_CONFLICT.name),
-                b"",
-                f"unlabel #{n} {L.PLAN_CONFLICT.name}",
-                ok_statuses=(404,),
-            )
-        )
+        writes.append(_unlabel(owner, repo, n, L.PLAN_CONFLICT.name))
     for m in desired.conflicts:
         target = current.conflicts[m]
         assert target.issue is not None
@@ -329,21 +314,9 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
                     f"label #{m} {L.PLAN_CONFLICT.name}",
                 )
             )
-        text = conflict_comment(n, m)
-        if target.comment is None:
-            writes.append(
-                Write("POST", _issue(owner, repo, m, "/comments"), {"body": text}, f"conflict note on #{m}")
-            )
-        elif target.comment.get("body") != text:
-            cid = target.comment["id"]
-            writes.append(
-                Write(
-                    "PATCH",
-                    (f"/repos/{owner}/{repo}/issues/comments/{cid}",),
-                    {"body": text},
-                    f"update conflict note on #{m}",
-                )
-            )
+        writes += comment_writes(
+            owner, repo, m, target.comment, conflict_comment(n, m), f"conflict note on #{m}"
+        )
     return writes
 
 

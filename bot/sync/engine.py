@@ -11,8 +11,8 @@ from typing import Any
 import gidgethub.abc
 from pydantic import BaseModel, Field
 
-from bot.analysis.checker import check_plan
-from bot.analysis.markdown import escape_inline
+from bot.analysis.checker import MAX_SUB_ISSUES, check_plan
+from bot.analysis.markdown import code_span, escape_inline
 from bot.analysis.models import Diagnostic, LiveStatus, PlanReport, StreamStatus
 from bot.analysis.render import render_summary
 from bot.github.errors import OutcomeUnknown
@@ -20,8 +20,8 @@ from bot.sync import markers
 from bot.sync.apply import Progress, apply, send
 from bot.sync.current import CurrentState, read_comments, read_current, read_issue
 from bot.sync.desired import MAX_BODY as MAX_COMMENT
-from bot.sync.desired import MAX_SUB_ISSUES, DesiredState, build_desired
-from bot.sync.diff import PlannedWrite, Refs, Write, diff
+from bot.sync.desired import DesiredState, build_desired, cap_links
+from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
 from bot.sync.source import pick_source, task_numbers
 
 #: Rounds of read -> diff -> apply; a new round starts only after a write whose outcome is unknown.
@@ -37,6 +37,8 @@ class SyncResult(BaseModel):
     planned: list[PlannedWrite] = Field(default_factory=list)
     writes: int = 0
     found_analysis: bool = False
+    #: The issue body's CCPM task frontmatter names other issues (depends_on / conflicts_with).
+    found_task_links: bool = False
     summary_url: str | None = None
     #: The plan has errors or breaks a limit: only the summary and the issue's labels were written.
     errors: bool = False
@@ -61,7 +63,7 @@ _LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Held]] =
 @asynccontextmanager
 async def issue_lock(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int) -> AsyncIterator[None]:
     """Hold the in-process lock of one issue: two syncs of one plan never interleave their writes."""
-    key = f"{getattr(gh, 'base_url', '')}/{owner}/{repo}#{number}".lower()
+    key = f"{gh.base_url}/{owner}/{repo}#{number}".lower()
     locks = _LOCKS.setdefault(asyncio.get_running_loop(), {})
     held = locks.get(key)
     if held is None:
@@ -122,7 +124,10 @@ async def _sync_locked(
             )
         )
         deps = task_numbers(source.task, "depends_on")
+        conflicts, dropped_conflicts = cap_links(conflicts)
+        deps, dropped_deps = cap_links(deps)
         result.found_analysis = report is not None
+        result.found_task_links = bool(deps or task_numbers(source.task, "conflicts_with"))
         if report is None and not conflicts and not deps:
             return result
         previous = markers.previous_links(comments)
@@ -139,11 +144,17 @@ async def _sync_locked(
             dep_numbers=list(dict.fromkeys(deps + previous[1])),
             structure=structure,
         )
-        desired = build_desired(report, current, conflicts=conflicts, deps=deps, previous=previous)
-        result.notes = desired.notes
-        result.errors = (report is not None and report.has_errors) or (
-            report is not None and not desired.structure
+        desired = build_desired(
+            report,
+            current,
+            conflicts=conflicts,
+            deps=deps,
+            previous=previous,
+            dropped=(dropped_conflicts, dropped_deps),
         )
+        result.notes = desired.notes
+        # An invalid plan, or one over a limit: only the summary and the issue's labels are written.
+        result.errors = report is not None and not desired.structure
         writes = diff(current, desired, owner, repo)
         refs: Refs = {sid: (s.number, s.id) for sid, s in current.streams.items()}
         if dry_run:
@@ -216,53 +227,57 @@ def _summary_writes(
     owner: str,
     repo: str,
 ) -> list[Write]:
-    """The summary, created or edited in place only when its text changes; stray duplicates removed."""
-    if report is None:
-        return []
-    shown = report
-    if conflicts != report.analysis.conflicts_with:
-        shown = report.model_copy(
-            update={"analysis": report.analysis.model_copy(update={"conflicts_with": conflicts})}
-        )
+    """The summary, created or edited in place only when its text changes; stray duplicates removed.
+
+    Without an analysis (task links only) a short summary is written only when there is something to say
+    (a listed issue that is missing, a pull request, or this issue), and kept up to date once it exists.
+    """
+    n = current.parent.number
     record = ""
     if desired.record[0] or desired.record[1]:
         record = "\n" + markers.links_marker(*desired.record) + "\n"
-    text = render_summary(shown, live_status(report, current, desired, refs), limit=MAX_COMMENT - len(record))
+    if report is not None:
+        shown = report
+        if conflicts != report.analysis.conflicts_with:
+            shown = report.model_copy(
+                update={"analysis": report.analysis.model_copy(update={"conflicts_with": conflicts})}
+            )
+        status = live_status(report, current, desired, refs)
+        text = render_summary(shown, status, limit=MAX_COMMENT - len(record))
+    elif desired.notes or _is_bare(current.summary, n):
+        text = task_summary(n, desired)
+    else:
+        return []
     text = text.rstrip("\n") + "\n" + record if record else text
-    n = current.parent.number
-    writes: list[Write] = []
-    if current.summary is None:
-        writes.append(
-            Write(
-                "POST",
-                (f"/repos/{owner}/{repo}/issues/{n}/comments",),
-                {"body": text},
-                "create summary",
-                tag="summary",
-            )
-        )
-    elif current.summary.get("body") != text:
-        cid = current.summary["id"]
-        writes.append(
-            Write(
-                "PATCH",
-                (f"/repos/{owner}/{repo}/issues/comments/{cid}",),
-                {"body": text},
-                "update summary",
-                tag="summary",
-            )
-        )
-    for extra in current.extra_summaries:
-        writes.append(
-            Write(
-                "DELETE",
-                (f"/repos/{owner}/{repo}/issues/comments/{extra['id']}",),
-                b"",
-                "delete duplicate summary",
-                ok_statuses=(404,),
-            )
-        )
+    writes = comment_writes(owner, repo, n, current.summary, text, "summary", tag="summary")
+    writes += [
+        deletion(comment_path(owner, repo, extra), "delete duplicate summary")
+        for extra in current.extra_summaries
+    ]
     return writes
+
+
+def _is_bare(summary: dict[str, Any] | None, number: int) -> bool:
+    """True for a summary the bot wrote without a plan (task links or a failure note)."""
+    return summary is not None and str(summary.get("body") or "").startswith(
+        markers.bare_summary_marker(number)
+    )
+
+
+def task_summary(number: int, desired: DesiredState) -> str:
+    """The short summary of an issue with CCPM task links and no analysis: its links and the findings."""
+    lines = [markers.bare_summary_marker(number), "### Task links", ""]
+    if desired.issue_deps:
+        lines.append("**Blocked by:** " + ", ".join(f"#{d}" for d in desired.issue_deps))
+    if desired.conflicts:
+        lines.append("**Conflicts with:** " + ", ".join(f"#{m}" for m in desired.conflicts))
+    if not desired.issue_deps and not desired.conflicts:
+        lines.append("No issue this task names could be linked.")
+    if desired.notes:
+        lines += ["", "### Findings", ""]
+        lines += [f"- ⚠️ {code_span(d.code)}: {escape_inline(d.message)}" for d in desired.notes]
+    lines += ["", "_From the `depends_on` / `conflicts_with` frontmatter of this issue's body._", ""]
+    return "\n".join(lines)
 
 
 async def report_failure(
@@ -275,7 +290,7 @@ async def report_failure(
         comments = await read_comments(gh, owner, repo, number)
         summary: dict[str, Any] | None = next((c for c in comments if markers.is_summary(c)), None)
         if summary is None:
-            body = markers.with_failure(f"{markers.SUMMARY_PREFIX} issue={number} plan=none -->\n", note)
+            body = markers.with_failure(markers.bare_summary_marker(number) + "\n", note)
             await send(gh, "POST", f"/repos/{owner}/{repo}/issues/{number}/comments", {"body": body})
             return
         old = str(summary.get("body") or "")

@@ -53,6 +53,11 @@ def stream_open(parent: int, stream_id: str) -> str:
     return f"{STREAM_PREFIX} parent={parent} id={safe_id(stream_id)} -->"
 
 
+def bare_summary_marker(issue: int) -> str:
+    """The first line of a summary the bot writes without a plan (task links only, or a failure note)."""
+    return f"{SUMMARY_PREFIX} issue={issue} plan=none -->"
+
+
 def conflict_marker(of: int) -> str:
     """The marker that starts the bot's comment on an issue named in #`of`'s conflicts_with."""
     return f"{CONFLICT_PREFIX} of=#{of} -->"

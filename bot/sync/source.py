@@ -16,10 +16,7 @@ class Source:
     """The analysis to sync (None when there is none) and the CCPM task frontmatter of the issue body."""
 
     analysis: Analysis | None
-    #: "body", "comment:<id>" or None.
-    origin: str | None
     task: Frontmatter | None
-    url: str | None = None
 
 
 #: Authors GitHub itself vouches for: only their text may create structure (an open repository must not let
@@ -44,7 +41,6 @@ def pick_source(
     `trusted_logins` adds people the caller checked with the collaborator-permission API.
     """
     body = str(issue.get("body") or "")
-    url = str(issue.get("html_url") or "")
     body_trusted = is_trusted(issue, trusted_logins)
     task = read_task(body) if body and body_trusted else None
     for comment in reversed(comments):
@@ -55,11 +51,8 @@ def pick_source(
             continue
         analysis = read_analysis(text)
         if analysis is not None:
-            return Source(analysis, f"comment:{comment.get('id')}", task, comment.get("html_url"))
-    analysis = read_analysis(body) if body.strip() and body_trusted else None
-    if analysis is not None:
-        return Source(analysis, "body", task, url)
-    return Source(None, None, task, None)
+            return Source(analysis, task)
+    return Source(read_analysis(body) if body.strip() and body_trusted else None, task)
 
 
 def task_numbers(task: Frontmatter | None, field: str) -> list[int]:

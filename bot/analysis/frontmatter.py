@@ -7,8 +7,9 @@ from typing import Any
 
 import yaml
 
+from bot.analysis import diagnostics
 from bot.analysis.hours import hours_value
-from bot.analysis.models import Diagnostic, Frontmatter, Severity
+from bot.analysis.models import Diagnostic, Frontmatter
 
 
 class _Loader(yaml.SafeLoader):
@@ -49,13 +50,13 @@ _MAX_STR = 10_000
 _SALVAGE = re.compile(r"^([A-Za-z_][\w\-]*+)[ \t]*+:[ \t]*+(.*)$")
 
 
-def frontmatter_bounds(lines: list[str]) -> tuple[int, int] | None:
-    """(start, end) line indexes of the `---` delimiters when `lines` open with frontmatter."""
+def frontmatter_end(lines: list[str]) -> int | None:
+    """Index of the closing `---` (or `...`) when `lines` open with frontmatter, else None."""
     if not lines or lines[0].strip() != "---":
         return None
     for j in range(1, min(len(lines), 500)):
         if lines[j].strip() in ("---", "..."):
-            return (0, j)
+            return j
     return None
 
 
@@ -190,6 +191,10 @@ def _salvage(block: list[str]) -> dict[str, object]:
     return data
 
 
+def _invalid(message: str, line: int) -> Diagnostic:
+    return diagnostics.warning("frontmatter-invalid", message, line)
+
+
 def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Diagnostic]]:
     """Frontmatter from the YAML lines between the delimiters; `line`: 1-based line of the opening `---`.
 
@@ -199,14 +204,7 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
     diags: list[Diagnostic] = []
     data: object
     if len(text) > _MAX_YAML:
-        diags.append(
-            Diagnostic(
-                severity=Severity.WARNING,
-                code="frontmatter-invalid",
-                message=f"frontmatter longer than {_MAX_YAML} characters; read key by key",
-                line=line,
-            )
-        )
+        diags.append(_invalid(f"frontmatter longer than {_MAX_YAML} characters; read key by key", line))
         data = _salvage(block)
     else:
         try:
@@ -215,14 +213,7 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
             mark = getattr(exc, "problem_mark", None)
             where = line + 1 + mark.line if mark is not None else line
             problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
-            diags.append(
-                Diagnostic(
-                    severity=Severity.WARNING,
-                    code="frontmatter-invalid",
-                    message=f"frontmatter is not valid YAML ({problem[:120]}); read key by key",
-                    line=where,
-                )
-            )
+            diags.append(_invalid(f"frontmatter is not valid YAML ({problem[:120]}); read key by key", where))
             data = _salvage(block)
     if data is None:
         data = {}
@@ -235,25 +226,17 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
                 data["title"] = full
                 break
     if not isinstance(data, dict):
-        diags.append(
-            Diagnostic(
-                severity=Severity.WARNING,
-                code="frontmatter-invalid",
-                message="frontmatter is not a mapping of keys to values",
-                line=line,
-            )
-        )
+        diags.append(_invalid("frontmatter is not a mapping of keys to values", line))
         data = {}
     return build_frontmatter(data, line), diags
 
 
-def read_task_frontmatter(lines: list[str], offset: int = 0) -> tuple[Frontmatter, list[Diagnostic]] | None:
+def read_task_frontmatter(lines: list[str]) -> tuple[Frontmatter, list[Diagnostic]] | None:
     """Frontmatter at the top of `lines` (leading blank lines allowed), or None when there is none."""
     first = next((i for i, s in enumerate(lines) if s.strip()), None)
     if first is None:
         return None
-    bounds = frontmatter_bounds(lines[first:])
-    if bounds is None:
+    end = frontmatter_end(lines[first:])
+    if end is None:
         return None
-    _s, end = bounds
-    return parse_frontmatter(lines[first + 1 : first + end], offset + first + 1)
+    return parse_frontmatter(lines[first + 1 : first + end], first + 1)

@@ -1,0 +1,209 @@
+"""Finding the streams (headings and stream-table rows) and reading each into a `Stream` with its findings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.analysis import diagnostics
+from bot.analysis.deps import StreamIds, canonical_id, named_problems, read_can_start, read_dependencies
+from bot.analysis.hours import parse_hours
+from bot.analysis.locate import STREAM_HEADING_TEXT
+from bot.analysis.models import Diagnostic, HourRange, Stream
+from bot.analysis.read_fields import Field, collect_fields, field_files, field_text, label_kind
+from bot.analysis.read_sections import Outline
+
+_NAME_SEP = re.compile(r"^\s*(?:[:：\-–—.]|\)\s*[:：\-–—.]?)\s*")
+_PAREN = re.compile(r"\(([^()]*)\)|（([^（）]*)）")
+_TABLE_ID = re.compile(
+    r"^(?:(?:work\s*)?streams?\s*|工作流\s*|流\s*)?(?P<id>[A-Za-z]{1,2}|\d+)(?![A-Za-z0-9])\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_TABLE_RULE = re.compile(r"\|?[ \t]*+:?-{2,}+:?[ \t]*+(?:\|[ \t]*+:?-{2,}+:?[ \t]*+)*+\|?")
+_STREAM_COLUMNS = ("stream", "streams", "流", "工作流", "work stream", "workstream")
+_NAME_COLUMNS = ("name", "stream name", "title", "focus", "description", "scope", "名称", "nom", "描述")
+
+
+@dataclass
+class RawStream:
+    """A stream as found, before its fields are interpreted: id, name, where it is and its fields."""
+
+    sid: str
+    name: str
+    index: int  # index in the located lines of its heading or table row
+    fields: dict[str, Field] = field(default_factory=dict)
+    heading: str = ""
+
+
+def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int]]]:
+    """Streams in document order, and the (id, line index) of every repeat.
+
+    The first heading of an id wins; a stream-table row joins them unless a heading or row has its id.
+    """
+    lines, heads = outline.lines, outline.heads
+    streams: list[RawStream] = []
+    dups: list[tuple[str, int]] = []
+    seen: set[str] = set()
+
+    def is_new(sid: str, index: int) -> bool:
+        if sid in seen:
+            dups.append((sid, index))
+            return False
+        seen.add(sid)
+        return True
+
+    marks = [(pos, m) for pos, (_i, _l, text) in enumerate(heads) if (m := STREAM_HEADING_TEXT.match(text))]
+    for n, (pos, m) in enumerate(marks):
+        i, _level, text = heads[pos]
+        sid = canonical_id(m.group("id") or m.group("cid") or "")
+        if not is_new(sid, i):
+            continue
+        # A stream's section ends where its heading's section ends, or at the next stream heading.
+        end = outline.ends[pos]
+        if n + 1 < len(marks):
+            end = min(end, heads[marks[n + 1][0]][0])
+        rest = text[m.end() :]
+        name = rest.strip() if rest.lstrip().startswith("(") else _NAME_SEP.sub("", rest, count=1).strip()
+        streams.append(RawStream(sid, name, i, collect_fields(lines, outline.mask, i + 1, end), text))
+    streams.extend(row for row in _table_streams(outline) if is_new(row.sid, row.index))
+    streams.sort(key=lambda r: r.index)
+    return streams, dups
+
+
+def _cells(line: str) -> list[str]:
+    body = line.strip()
+    if body.startswith("|"):
+        body = body[1:]
+    if body.endswith("|") and not body.endswith("\\|"):
+        body = body[:-1]
+    return [c.strip() for c in re.split(r"(?<!\\)\|", body)]
+
+
+def _table_row(header: list[str], cells: list[str], j: int) -> RawStream | None:
+    """A stream from one row of a stream table, its columns read as fields by their header."""
+    m = _TABLE_ID.match(cells[0]) if cells else None
+    if m is None:
+        return None
+    row = RawStream(canonical_id(m.group("id")), "", j, {}, cells[0])
+    for col, cell in zip(header[1:], cells[1:], strict=False):
+        kind = label_kind(col)
+        if kind and kind not in row.fields and cell:
+            parts = [p.strip() for p in re.split(r"<br\s*/?>", cell, flags=re.IGNORECASE)]
+            if kind == "files":
+                row.fields[kind] = Field(kind, "", parts, j)
+            else:
+                row.fields[kind] = Field(kind, parts[0], parts[1:], j)
+        elif col in _NAME_COLUMNS and not row.name:
+            row.name = cell
+    row.name = _NAME_SEP.sub("", m.group("rest"), count=1).strip() or row.name
+    return row
+
+
+def _table_streams(outline: Outline) -> list[RawStream]:
+    """Streams as rows of a table whose first column is "Stream" (or "#"/"ID" under a Stream heading)."""
+    lines, mask = outline.lines, outline.mask
+    out: list[RawStream] = []
+    head_at = {i: t for i, _lvl, t in outline.heads}
+    last_heading = ""
+    i = 0
+    n = len(lines)
+    while i < n:
+        if i in head_at:
+            last_heading = head_at[i]
+        line = lines[i]
+        if mask[i] or "|" not in line or i + 1 >= n or not _TABLE_RULE.fullmatch(lines[i + 1].strip()):
+            i += 1
+            continue
+        header = [c.replace("**", "").strip().lower() for c in _cells(line)]
+        first = header[0] if header else ""
+        is_stream_table = first in _STREAM_COLUMNS or (
+            first in ("#", "id") and re.search(r"stream|流", last_heading, re.IGNORECASE) is not None
+        )
+        j = i + 2
+        while j < n and "|" in lines[j] and lines[j].strip() and not mask[j]:
+            if is_stream_table:
+                row = _table_row(header, [c.replace("**", "").strip() for c in _cells(lines[j])], j)
+                if row is not None:
+                    out.append(row)
+            j += 1
+        i = j
+    return out
+
+
+def _heading_hours(heading: str) -> HourRange | None:
+    """A duration in the heading's parentheses: "Stream C: Model Core (2 days)"."""
+    for m in _PAREN.finditer(heading):
+        got = parse_hours(m.group(1) or m.group(2) or "", need_unit=True)
+        if got is not None:
+            return got
+    return None
+
+
+def build_streams(
+    raws: list[RawStream], dups: list[tuple[str, int]], base: int
+) -> tuple[list[Stream], list[Diagnostic]]:
+    """Every raw stream read into a `Stream`, with the findings about them (lines of the original input)."""
+    diags: list[Diagnostic] = []
+    known = StreamIds([r.sid for r in raws])
+    streams: list[Stream] = []
+    for r in raws:
+        hours: HourRange | None = None
+        hf = r.fields.get("hours")
+        if hf is not None:
+            hours = parse_hours(" ".join([hf.inline, *hf.items]))
+            if hours is None:
+                message = f"Stream {r.sid}: hours {hf.inline[:60]!r} not understood"
+                diags.append(diagnostics.warning("hours-unreadable", message, base + hf.line + 1))
+        if hours is None:
+            hours = _heading_hours(r.heading)
+        depends: list[str] = []
+        ext: list[str] = []
+        source: str | None = None
+        df = r.fields.get("deps")
+        cf = r.fields.get("can_start")
+        if df is not None:
+            depends, ext = read_dependencies(df.inline, df.items, known, r.sid)
+            source = "dependencies"
+            diags.extend(_dependency_findings(r.sid, df, cf, depends, known, base + df.line + 1))
+        elif cf is not None:
+            depends = read_can_start(field_text(cf) or "", known, r.sid)
+            source = "can_start"
+        agent = field_text(r.fields.get("agent"))
+        streams.append(
+            Stream(
+                id=r.sid,
+                name=r.name,
+                line=base + r.index + 1,
+                scope=field_text(r.fields.get("scope")),
+                files=field_files(r.fields["files"]) if "files" in r.fields else [],
+                agent_type=agent.replace("`", "").strip() if agent else None,
+                can_start=field_text(cf),
+                hours=hours,
+                depends_on=depends,
+                external_deps=ext,
+                depends_source=source,
+            )
+        )
+    for sid, idx in dups:
+        message = f"Stream {sid} appears again; the first one is read"
+        diags.append(diagnostics.info("stream-repeated", message, base + idx + 1))
+    return streams, diags
+
+
+def _dependency_findings(
+    sid: str, df: Field, cf: Field | None, depends: list[str], known: StreamIds, line: int
+) -> list[Diagnostic]:
+    """Unknown streams and the stream itself named as dependencies; a Can Start that disagrees."""
+    out: list[Diagnostic] = []
+    unknown, itself = named_problems(df.inline, df.items, known, sid)
+    for other in unknown:
+        message = f"Stream {sid} depends on Stream {other}, which is not in the plan"
+        out.append(diagnostics.error("unknown-dependency", message, line))
+    if itself:
+        out.append(diagnostics.error("self-dependency", f"Stream {sid} depends on itself", line))
+    if cf is not None:
+        alt = read_can_start(field_text(cf) or "", known, sid)
+        if alt and sorted(alt) != sorted(depends):
+            message = f"Stream {sid}: Dependencies and Can Start disagree; Dependencies wins"
+            out.append(diagnostics.info("dependencies-disagree", message, line))
+    return out
