@@ -51,7 +51,7 @@ async def test_one_token_request_serves_many_calls(
     other = await auth.client(session, INSTALLATION_ID)  # a second client shares the cache
     await other.getitem(ISSUE + "/comments")
     assert token_requests(sandbox) == [201]
-    assert auth.token_requests == 1
+    assert auth.stats.token_refreshes == 1
     # The token endpoint was called with the App's JWT; the rest with the installation token.
     token_call = next(e for e in sandbox.log if e.path == TOKEN_PATH)
     assert token_call.actor == "app"

@@ -16,8 +16,9 @@ from bot.github.client import GitHubClient
 from bot.github.retry import RetryPolicy
 from bot.jobrequest import JobRequest
 from bot.jobs import JobQueue, JobRetry, QueueUnavailable
+from bot.sandbox import Sandbox
+from tests.fixtures.sandbox import REPO
 
-REPO = "octo/sandbox"
 OWNER, NAME = REPO.split("/")
 
 
@@ -68,7 +69,7 @@ class Commenter:
             self.finished.set()
 
 
-def comments(sandbox: Any, number: int) -> list[str]:
+def comments(sandbox: Sandbox, number: int) -> list[str]:
     issue = sandbox.snapshot(REPO)["issues"][str(number)]
     return [c["body"] for c in issue["comments"]]
 
@@ -106,7 +107,7 @@ def request(number: int, reason: str, **kw: Any) -> JobRequest:
     return JobRequest(installation_id=1, owner=OWNER, repo=NAME, number=number, reason=reason, **kw)
 
 
-async def test_one_job_per_issue_at_a_time_in_order(sandbox: Any, make_queue: QueueFactory) -> None:
+async def test_one_job_per_issue_at_a_time_in_order(sandbox: Sandbox, make_queue: QueueFactory) -> None:
     numbers = [sandbox.create_issue(REPO, f"issue {i}")["number"] for i in range(3)]
     handler = Commenter(sandbox.base_url, sandbox.token)
     queue = await make_queue(handler, concurrency=6)
@@ -124,7 +125,7 @@ async def test_one_job_per_issue_at_a_time_in_order(sandbox: Any, make_queue: Qu
 
 
 async def test_burst_of_20_while_one_runs_coalesces_to_two_runs(
-    sandbox: Any, make_queue: QueueFactory
+    sandbox: Sandbox, make_queue: QueueFactory
 ) -> None:
     number = sandbox.create_issue(REPO, "busy issue")["number"]
     handler = Commenter(sandbox.base_url, sandbox.token, hold=asyncio.Event())
@@ -139,7 +140,7 @@ async def test_burst_of_20_while_one_runs_coalesces_to_two_runs(
     assert comments(sandbox, number) == ["job first", "job edit 0"]
 
 
-async def test_transient_failures_are_retried_to_success(sandbox: Any, make_queue: QueueFactory) -> None:
+async def test_transient_failures_are_retried_to_success(sandbox: Sandbox, make_queue: QueueFactory) -> None:
     number = sandbox.create_issue(REPO, "flaky")["number"]
     fault = sandbox.faults.add("502:method=POST,path=/comments$,times=2")
     handler = Commenter(sandbox.base_url, sandbox.token)
@@ -151,7 +152,7 @@ async def test_transient_failures_are_retried_to_success(sandbox: Any, make_queu
     assert comments(sandbox, number) == ["job plan"]
 
 
-async def test_last_failure_is_reported_once(sandbox: Any, make_queue: QueueFactory) -> None:
+async def test_last_failure_is_reported_once(sandbox: Sandbox, make_queue: QueueFactory) -> None:
     number = sandbox.create_issue(REPO, "broken")["number"]
     sandbox.faults.add("502:method=POST,path=/comments$,times=0")
     handler = Commenter(sandbox.base_url, sandbox.token)
@@ -169,7 +170,7 @@ async def test_last_failure_is_reported_once(sandbox: Any, make_queue: QueueFact
 
 
 async def test_rate_limit_wait_reschedules_without_holding_the_worker(
-    sandbox: Any, make_queue: QueueFactory
+    sandbox: Sandbox, make_queue: QueueFactory
 ) -> None:
     limited = sandbox.create_issue(REPO, "limited")["number"]
     other = sandbox.create_issue(REPO, "other")["number"]
@@ -192,7 +193,7 @@ async def test_rate_limit_wait_reschedules_without_holding_the_worker(
     assert comments(sandbox, other) == ["job other"]
 
 
-async def test_delivery_ids_are_deduplicated(sandbox: Any, make_queue: QueueFactory) -> None:
+async def test_delivery_ids_are_deduplicated(sandbox: Sandbox, make_queue: QueueFactory) -> None:
     number = sandbox.create_issue(REPO, "dedupe")["number"]
     handler = Commenter(sandbox.base_url, sandbox.token)
     queue = await make_queue(handler)
@@ -229,7 +230,7 @@ async def test_unreachable_postgres_raises_queue_unavailable() -> None:
 
 
 async def test_a_job_waiting_for_its_retry_keeps_later_jobs_of_its_issue_behind(
-    sandbox: Any, make_queue: QueueFactory
+    sandbox: Sandbox, make_queue: QueueFactory
 ) -> None:
     number = sandbox.create_issue(REPO, "ordered")["number"]
     sandbox.faults.add(f"502:method=POST,path=/issues/{number}/comments$,times=1")
@@ -245,7 +246,7 @@ async def test_a_job_waiting_for_its_retry_keeps_later_jobs_of_its_issue_behind(
 
 
 async def test_a_failed_job_with_a_newer_one_waiting_is_superseded_not_stuck(
-    sandbox: Any, make_queue: QueueFactory
+    sandbox: Sandbox, make_queue: QueueFactory
 ) -> None:
     number = sandbox.create_issue(REPO, "superseded")["number"]
     sandbox.faults.add(f"502:method=POST,path=/issues/{number}/comments$,times=1")

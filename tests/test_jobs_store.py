@@ -12,11 +12,11 @@ from typing import Any
 
 import psycopg
 
+from bot.sandbox import Sandbox
 from bot.store import PgDeliveries, make_pool
 from tests.fixtures.postgres import PgServer
+from tests.fixtures.sandbox import REPO
 from tests.paths import ROOT
-
-REPO = "octo/sandbox"
 
 
 def empty_database(pg_server: PgServer, name: str) -> str:
@@ -90,7 +90,7 @@ PACED_WRITER = textwrap.dedent("""
 """)
 
 
-async def test_write_pacing_holds_across_two_processes(sandbox: Any, pg_dsn: str) -> None:
+async def test_write_pacing_holds_across_two_processes(sandbox: Sandbox, pg_dsn: str) -> None:
     number = sandbox.create_issue(REPO, "paced")["number"]
     interval, count = 0.05, 12
     procs = [

@@ -8,7 +8,7 @@ import contextlib
 import signal
 from pathlib import Path
 
-from bot.sandbox import FAULT_KINDS, Fault, Sandbox
+from bot.sandbox import FAULT_KINDS, Sandbox
 
 HOST = "127.0.0.1"
 
@@ -64,7 +64,7 @@ def build(args: argparse.Namespace) -> Sandbox:
     sb.add_repo(args.repo, installation_id=args.installation_id, default_labels=not args.no_default_labels)
     sb.token = sb.issue_token(args.installation_id, ttl=365 * 24 * 3600, token=args.token)
     for spec in args.fault:
-        sb.faults.add(Fault.parse(spec))
+        sb.faults.add(spec)
     return sb
 
 

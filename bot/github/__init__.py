@@ -1,7 +1,7 @@
 """The GitHub client layer: gidgethub plus API version, ETag reads, paced writes, retries, app auth."""
 
 from .auth import AppAuth, InstallationToken, InstallationTokenProvider
-from .client import API_VERSION, DEFAULT_BASE_URL, GitHubClient, TokenProvider, enterprise_base_url
+from .client import API_VERSION, DEFAULT_BASE_URL, GitHubClient, TokenProvider
 from .errors import ConnectionFailed, OutcomeUnknown, RateLimitWait
 from .etag import new_etag_cache
 from .pacing import InProcessPacer, Pacer
@@ -23,6 +23,5 @@ __all__ = [
     "RateLimitWait",
     "RetryPolicy",
     "TokenProvider",
-    "enterprise_base_url",
     "new_etag_cache",
 ]

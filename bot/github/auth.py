@@ -81,8 +81,6 @@ class AppAuth:
         )
         self._locks: dict[int, asyncio.Lock] = {}
         self._etags: cachetools.LRUCache[int, EtagCache] = cachetools.LRUCache(maxsize=max_installations)
-        #: Installation tokens requested from GitHub so far (tests and /metrics).
-        self.token_requests = 0
 
     def _use_until(self, _key: int, value: InstallationToken, now: float) -> float:
         margin = min(self.refresh_margin, max(0.0, value.expires_at - now) / 2)
@@ -130,7 +128,6 @@ class AppAuth:
             return fresh.token
 
     async def _fetch_token(self, session: aiohttp.ClientSession, installation_id: int) -> InstallationToken:
-        self.token_requests += 1
         self.stats.token_refreshes += 1
         data = await self.app_client(session).post(
             "/app/installations/{installation_id}/access_tokens",

@@ -83,11 +83,6 @@ def _choose_cache(cache: CACHE_TYPE | bool | None) -> CACHE_TYPE | None:
     return cache
 
 
-def enterprise_base_url(host: str) -> str:
-    """The REST base URL of a GitHub Enterprise Server host (`https://HOST/api/v3`)."""
-    return f"https://{host}/api/v3"
-
-
 class GitHubClient(gidgethub.aiohttp.GitHubAPI):
     """A gidgethub aiohttp client that keeps GitHub's rules (see the module docstring).
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-#: Methods whose repetition has the same effect as doing them once (GitHub's PATCH/PUT set values).
-IDEMPOTENT_WRITES = frozenset({"PATCH", "PUT", "DELETE"})
+#: Methods that change nothing: always safe to repeat.
 READS = frozenset({"GET", "HEAD"})
 
 

@@ -19,6 +19,9 @@ KINDS: dict[str, str] = {
     "slow": "answer delayed by `delay` seconds, then served normally",
 }
 
+#: The status each answering fault answers with.
+STATUSES = {"500": 500, "502": 502, "503": 503, "secondary": 403, "429": 429, "primary": 403}
+
 
 @dataclass
 class Fault:
@@ -52,9 +55,7 @@ class Fault:
     @property
     def status(self) -> int | None:
         """The HTTP status this fault answers with (None for drops and delays)."""
-        return {"500": 500, "502": 502, "503": 503, "secondary": 403, "429": 429, "primary": 403}.get(
-            self.kind
-        )
+        return STATUSES.get(self.kind)
 
     def matches(self, method: str, path: str) -> bool:
         """Whether the request is in this fault's scope (method and path patterns)."""

@@ -129,13 +129,11 @@ class Reaction:
     created_at: float
 
 
-@dataclass
-class Comment:
-    """An issue comment."""
+@dataclass(kw_only=True)
+class Post:
+    """What issues and comments share: an author, when it was written and changed, reactions."""
 
     id: int
-    issue_id: int
-    body: str
     user: User
     created_at: float
     updated_at: float
@@ -143,30 +141,32 @@ class Comment:
     reactions: list[Reaction] = field(default_factory=list)
 
 
-@dataclass
-class Issue:
+@dataclass(kw_only=True)
+class Comment(Post):
+    """An issue comment."""
+
+    issue_id: int
+    body: str
+
+
+@dataclass(kw_only=True)
+class Issue(Post):
     """An issue (or a pull request, which the issues API lists too). Links hold database ids."""
 
-    id: int
     number: int
     title: str
     body: str | None
-    user: User
-    created_at: float
-    updated_at: float
     state: str = "open"
     state_reason: str | None = None
     closed_at: float | None = None
     closed_by: User | None = None
     labels: list[str] = field(default_factory=list)
     comment_ids: list[int] = field(default_factory=list)
-    reactions: list[Reaction] = field(default_factory=list)
     parent: int | None = None
     sub_issues: list[int] = field(default_factory=list)
     blocked_by: list[int] = field(default_factory=list)
     blocking: list[int] = field(default_factory=list)  # reverse of blocked_by, kept in step
     is_pull_request: bool = False
-    via_app: bool = False
 
 
 @dataclass

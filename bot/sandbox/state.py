@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from bot.sandbox.records import (
     DEFAULT_LABEL_COLOR,
@@ -17,6 +18,7 @@ from bot.sandbox.records import (
     Issue,
     Json,
     Label,
+    Post,
     Reaction,
     Repo,
     SandboxError,
@@ -26,6 +28,9 @@ from bot.sandbox.records import (
     is_color,
     not_found,
 )
+
+#: An issue or a comment.
+P = TypeVar("P", bound=Post)
 
 
 class State:
@@ -89,17 +94,9 @@ class State:
         check_body(body, "Issue")
         if not title.strip():
             raise invalid("Issue", "title", "missing_field")
-        now = self.clock()
-        issue = Issue(
-            id=self.ids.next("issue"),
-            number=repo.next_number,
-            title=title,
-            body=body,
-            user=user,
-            created_at=now,
-            updated_at=now,
-            is_pull_request=pull_request,
-            via_app=via_app,
+        issue = self._new(
+            Issue, "issue", number=repo.next_number, title=title, body=body, user=user,
+            is_pull_request=pull_request, via_app=via_app,
         )
         repo.next_number += 1
         repo.issues[issue.number] = issue
@@ -141,7 +138,12 @@ class State:
         except KeyError:
             raise not_found() from None
 
-    def touch(self, item: Issue | Comment) -> None:
+    def _new(self, kind: type[P], id_kind: str, **fields: Any) -> P:
+        """A new issue or comment with the next database id of its kind, written and changed now."""
+        now = self.clock()
+        return kind(id=self.ids.next(id_kind), created_at=now, updated_at=now, **fields)
+
+    def touch(self, item: Post) -> None:
         """Bump `updated_at` (ETags change with it)."""
         item.updated_at = max(self.clock(), item.updated_at)
 
@@ -215,16 +217,7 @@ class State:
     ) -> Comment:
         """A new comment on an issue; 422 for an empty or too long body."""
         check_body(body, "IssueComment", required=True)
-        now = self.clock()
-        comment = Comment(
-            id=self.ids.next("comment"),
-            issue_id=issue.id,
-            body=body,
-            user=user,
-            created_at=now,
-            updated_at=now,
-            via_app=via_app,
-        )
+        comment = self._new(Comment, "comment", issue_id=issue.id, body=body, user=user, via_app=via_app)
         repo.comments[comment.id] = comment
         issue.comment_ids.append(comment.id)
         self.touch(issue)
