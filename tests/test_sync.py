@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.sandbox import Sandbox
-from bot.sync import engine, sync_issue
+from bot.sync import locks, sync_issue
 from bot.sync.diff import in_order, reorder_moves
 from bot.sync.labels import AGENT_COLOR, PARALLEL_PLAN, PLAN_CONFLICT, STREAM, STREAM_READY
 from tests.paths import SEED
@@ -245,7 +245,7 @@ async def test_two_concurrent_syncs_never_create_twice(sandbox: Sandbox) -> None
     assert sorted([first.writes, second.writes]) == [0, SEED_MINIMUM]
     snap = sandbox.snapshot(REPO)
     assert len(snap["issues"]) == 9 and issue(snap, 4)["sub_issues"] == [6, 7, 8, 9]
-    assert not engine._LOCKS.get(asyncio.get_running_loop())  # no lock is kept once nobody waits
+    assert not locks._LOCKS.get(asyncio.get_running_loop())  # no lock is kept once nobody waits
 
 
 async def test_conflicts_with_missing_pr_and_self_are_warnings(sandbox: Sandbox) -> None:
@@ -456,3 +456,14 @@ async def test_a_plan_naming_thousands_of_issues_flags_only_the_first(sandbox: S
     assert any(n.code == "sync-links-capped" for n in result.notes)
     summary = next(c for c in issue(snap, 4)["comments"] if "parallel-work-bot:summary" in c["body"])
     assert "sync-links-capped" in summary["body"]
+
+
+async def test_syncs_of_two_issues_at_once_create_each_label_once(sandbox: Sandbox) -> None:
+    """Jobs of different issues of one repository run side by side; the bot's labels are created once."""
+    seed_issues(sandbox)
+    sandbox.create_comment(REPO, 5, SEED.read_text().replace("issue: 4", "issue: 5"))
+    async with client(sandbox) as gh1, client(sandbox) as gh2:
+        await asyncio.gather(sync_issue(gh1, OWNER, NAME, 4), sync_issue(gh2, OWNER, NAME, 5))
+    creations = [e for e in sandbox.log if e.method == "POST" and e.path == f"/repos/{REPO}/labels"]
+    assert [e.status for e in creations] == [201] * len(creations)
+    assert len(creations) == len({e.request_body for e in creations}) > 0

@@ -12,6 +12,7 @@ import gidgethub.abc
 from bot.github.errors import OutcomeUnknown
 from bot.sync.diff import PlannedWrite, Refs, Write
 from bot.sync.labels import LABEL_CACHE, auto_created
+from bot.sync.locks import named_lock
 
 
 class Progress:
@@ -46,25 +47,36 @@ async def apply(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, writes: list[Write], refs: Refs, progress: Progress
 ) -> None:
     """Run the writes in order, serially; `OutcomeUnknown` propagates (the caller re-reads first)."""
-    base = gh.base_url
+    key = LABEL_CACHE.key(gh.base_url, owner, repo)
     for write in writes:
-        path = write.resolve_path(refs)
-        data = write.resolve_data(refs)
-        try:
-            result = await send(gh, write.method, path, data)
-        except gidgethub.BadRequest as exc:
-            if exc.status_code.value not in write.ok_statuses:
-                raise
-            result = None
-        progress.writes += 1
-        progress.done.append(write.planned())
-        if write.tag is not None:
-            progress.results[write.tag] = result
-        if write.produces is not None and isinstance(result, dict):
-            refs[write.produces] = (int(result["number"]), int(result["id"]))
-        if write.creates_label is not None:
-            LABEL_CACHE.add(LABEL_CACHE.key(base, owner, repo), write.creates_label)
-        await _heal_labels(gh, owner, repo, result, progress)
+        if write.creates_label is None:
+            result = await _run(gh, write, refs, progress)
+            await _heal_labels(gh, owner, repo, result, progress)
+            continue
+        # Jobs of other issues of this repository may be creating the same label at this moment.
+        async with named_lock(f"labels:{key}"):
+            if not LABEL_CACHE.has(key, write.creates_label):
+                await _run(gh, write, refs, progress)
+                LABEL_CACHE.add(key, write.creates_label)
+
+
+async def _run(gh: gidgethub.abc.GitHubAPI, write: Write, refs: Refs, progress: Progress) -> Any:
+    """One planned write; its result is kept for the writes that depend on it, and returned."""
+    path = write.resolve_path(refs)
+    data = write.resolve_data(refs)
+    try:
+        result = await send(gh, write.method, path, data)
+    except gidgethub.BadRequest as exc:
+        if exc.status_code.value not in write.ok_statuses:
+            raise
+        result = None
+    progress.writes += 1
+    progress.done.append(write.planned())
+    if write.tag is not None:
+        progress.results[write.tag] = result
+    if write.produces is not None and isinstance(result, dict):
+        refs[write.produces] = (int(result["number"]), int(result["id"]))
+    return result
 
 
 async def _heal_labels(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +20,7 @@ from bot.sync.current import CurrentState, read_comments, read_current, read_iss
 from bot.sync.desired import MAX_BODY as MAX_COMMENT
 from bot.sync.desired import DesiredState, build_desired, cap_links
 from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
+from bot.sync.locks import named_lock
 from bot.sync.source import pick_source, task_numbers
 
 #: Rounds of read -> diff -> apply; a new round starts only after a write whose outcome is unknown.
@@ -49,33 +48,11 @@ class SyncResult(BaseModel):
     rounds: int = 0
 
 
-class _Held:
-    """A lock and how many syncs hold or wait for it (the entry goes when the last one leaves)."""
-
-    def __init__(self) -> None:
-        self.lock = asyncio.Lock()
-        self.users = 0
-
-
-_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Held]] = weakref.WeakKeyDictionary()
-
-
 @asynccontextmanager
 async def issue_lock(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int) -> AsyncIterator[None]:
     """Hold the in-process lock of one issue: two syncs of one plan never interleave their writes."""
-    key = f"{gh.base_url}/{owner}/{repo}#{number}".lower()
-    locks = _LOCKS.setdefault(asyncio.get_running_loop(), {})
-    held = locks.get(key)
-    if held is None:
-        held = locks[key] = _Held()
-    held.users += 1
-    try:
-        async with held.lock:
-            yield
-    finally:
-        held.users -= 1
-        if held.users == 0:
-            locks.pop(key, None)
+    async with named_lock(f"issue:{gh.base_url}/{owner}/{repo}#{number}".lower()):
+        yield
 
 
 async def sync_issue(

@@ -100,6 +100,10 @@ class LabelCache:
         """Record the repository's labels as read."""
         self._known[key] = {n.lower() for n in names_}
 
+    def has(self, key: str, name: str) -> bool:
+        """True when the label is known to exist (read, or created by another job of this process)."""
+        return name.lower() in self._known.get(key, ())
+
     def add(self, key: str, name: str) -> None:
         """Record one label as created."""
         self._known.setdefault(key, set()).add(name.lower())
