@@ -40,9 +40,15 @@ def bundled_plan() -> str:
 
 
 def default_openapi() -> Path | None:
-    """GitHub's OpenAPI subset next to the project (../shared), for the contract check; None when absent."""
-    candidate = Path(__file__).resolve().parent.parent.parent / "shared" / "github" / "openapi-subset.json"
-    return candidate if candidate.is_file() else None
+    """GitHub's OpenAPI subset beside the project (../shared), for the contract check; None when absent.
+
+    Looked for beside the source tree (editable installs) and beside the working directory (a checkout).
+    """
+    subset = Path("shared") / "github" / "openapi-subset.json"
+    for root in (Path(__file__).resolve().parent.parent.parent, Path.cwd().parent, Path.cwd()):
+        if (root / subset).is_file():
+            return root / subset
+    return None
 
 
 def generate_keys() -> tuple[str, str]:
