@@ -193,7 +193,8 @@ class Bench:
         if statuses or writes < jobs * STREAMS:
             raise RuntimeError(f"jobs did not all succeed: {statuses}; {writes} writes")
         used = sum(cpu_seconds(p.pid) for p in procs) - sum(cpu0)
-        cpu = (f"{writes} writes ({refused} answered 422); CPU in {elapsed:.1f} s: workers {used:.1f} s, "
+        cpu = (f"{writes} writes ({refused} answered 422); CPU in {elapsed:.1f} s: workers {used:.1f} s "
+               f"({used / jobs * 1000:.1f} ms/job), "
                f"local GitHub + this process {cpu_seconds(os.getpid()) - own0:.1f} s")
         await stop_processes(procs)
         await queue.close()

@@ -11,17 +11,18 @@ are put back in the queue by every worker's reaper, and delivery ids and write p
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 import attr
 import psycopg
 import psycopg_pool
-from cachetools import TTLCache
 from procrastinate import App, JobContext, RetryStrategy, exceptions, jobs, manager, utils
 from procrastinate.psycopg_connector import PsycopgConnector
 from procrastinate.retry import RetryDecision
@@ -45,7 +46,7 @@ TASK_NAME = "sync_issue_job"
 #: Raised by `enqueue`/`seen_delivery` while PostgreSQL is unreachable: answer 503, GitHub redelivers.
 QueueUnavailable = StoreUnavailable
 
-__all__ = ["TASK_NAME", "GiveUpHandler", "Handler", "JobQueue", "JobRetry", "QueueUnavailable"]
+__all__ = ["TASK_NAME", "DeliveryLog", "GiveUpHandler", "Handler", "JobQueue", "JobRetry", "QueueUnavailable"]
 
 
 @attr.dataclass(kw_only=True)
@@ -142,6 +143,68 @@ class EmbeddedConnector(InMemoryConnector):
         return rows
 
 
+class DeliveryLog:
+    """Delivery ids seen in the last `ttl` seconds (about `maxsize` at most, oldest dropped first), compactly.
+
+    GitHub's ids are UUIDs, kept as 128-bit ints in sets, one set per slice of time (`ttl / slices`) or per
+    `maxsize / slices` ids, whichever fills first; a slice is dropped whole once its newest id is `ttl` old,
+    or when the log holds more than `maxsize` ids. So an id is remembered for at least `ttl` (at most one
+    slice longer) unless the log is full. Ints in sets are a third of the memory of a cachetools TTLCache of
+    strings (~9 MB for 100,000 ids instead of ~30) and are not tracked by the garbage collector.
+    """
+
+    def __init__(self, maxsize: int = 100_000, ttl: float = 7 * 24 * 3600, *, slices: int = 32,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.maxsize = maxsize
+        self.ttl = ttl
+        self.clock = clock
+        self._width = ttl / slices
+        self._per_slice = max(1, maxsize // slices)
+        #: (time the slice was opened, its ids), oldest first.
+        self._slices: collections.deque[tuple[float, set[int | str]]] = collections.deque()
+        self._size = 0
+
+    @staticmethod
+    def _key(delivery_id: str) -> int | str:
+        if len(delivery_id) != 36:
+            return delivery_id
+        try:
+            parsed = uuid.UUID(delivery_id)
+        except ValueError:
+            return delivery_id
+        return parsed.int if str(parsed) == delivery_id else delivery_id  # exact ids only
+
+    def _expire(self, now: float) -> None:
+        slices = self._slices
+        while slices and (self._size > self.maxsize or slices[0][0] + self._width + self.ttl <= now):
+            self._size -= len(slices.popleft()[1])
+
+    def _has(self, key: int | str) -> bool:
+        return any(key in ids for _, ids in self._slices)
+
+    def __contains__(self, delivery_id: str) -> bool:
+        self._expire(self.clock())
+        return self._has(self._key(delivery_id))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, delivery_id: str) -> bool:
+        """Record an id; True if it was already there (one look-up for `seen_delivery`)."""
+        now = self.clock()
+        self._expire(now)
+        key = self._key(delivery_id)
+        if self._has(key):
+            return True
+        slices = self._slices
+        if not slices or slices[-1][0] + self._width <= now or len(slices[-1][1]) >= self._per_slice:
+            slices.append((now, set()))
+        slices[-1][1].add(key)
+        self._size += 1
+        self._expire(now)
+        return False
+
+
 class JobQueue:
     """Enqueue JobRequests, dedupe deliveries, run workers — in memory by default, PostgreSQL with a URL.
 
@@ -171,7 +234,7 @@ class JobQueue:
         self.pool: psycopg_pool.AsyncConnectionPool[Any] | None = None
         self._deliveries: PgDeliveries | None = None
         self._pacer: PgPacer | None = None
-        self._memory_seen: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=delivery_ttl)
+        self._memory_seen = DeliveryLog(maxsize=100_000, ttl=delivery_ttl)
         self._worker_task: asyncio.Task[None] | None = None
         self._opened = False
         if database_url:
@@ -257,7 +320,7 @@ class JobQueue:
             if self._deliveries is not None:
                 await self._deliveries.record(request.delivery_id)
             else:
-                self._memory_seen[request.delivery_id] = True
+                self._memory_seen.add(request.delivery_id)
         return queued
 
     async def seen_delivery(self, delivery_id: str) -> bool:
@@ -268,10 +331,7 @@ class JobQueue:
         """
         if self._deliveries is not None:
             return await self._deliveries.seen(delivery_id)
-        if delivery_id in self._memory_seen:
-            return True
-        self._memory_seen[delivery_id] = True
-        return False
+        return self._memory_seen.add(delivery_id)
 
     async def healthy(self) -> bool:
         """True if jobs can be queued now (PostgreSQL answers); the web's health check and 503 decision."""

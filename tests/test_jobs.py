@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from bot.github.client import GitHubClient
 from bot.github.retry import RetryPolicy
 from bot.jobrequest import JobRequest
-from bot.jobs import JobQueue, JobRetry, QueueUnavailable
+from bot.jobs import DeliveryLog, JobQueue, JobRetry, QueueUnavailable
 from bot.sandbox import Sandbox
 from tests.fixtures.sandbox import REPO
 
@@ -261,3 +262,36 @@ async def test_a_failed_job_with_a_newer_one_waiting_is_superseded_not_stuck(
     assert [(r.reason, r.error) for r in handler.runs] == [("old", "OutcomeUnknown"), ("new", "")]
     assert comments(sandbox, number) == ["job new"]
     assert await queue.pending() == 0
+
+
+class _Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_delivery_log_remembers_for_the_ttl_then_forgets() -> None:
+    clock = _Clock()
+    log = DeliveryLog(maxsize=1000, ttl=100.0, slices=10, clock=clock)
+    first = str(uuid.uuid4())
+    assert log.add(first) is False
+    assert log.add(first) is True and first in log
+    clock.now += 99.0
+    assert first in log  # at least `ttl`
+    clock.now += 12.0  # ttl + one slice later
+    assert first not in log and len(log) == 0
+    assert log.add(first) is False  # a redelivery after expiry is new work again
+
+
+def test_delivery_log_stays_bounded_and_drops_the_oldest_first() -> None:
+    log = DeliveryLog(maxsize=64, ttl=3600.0, slices=8, clock=_Clock())
+    ids = [str(uuid.uuid4()) for _ in range(1000)]
+    for delivery in ids:
+        log.add(delivery)
+    assert len(log) <= 64
+    assert ids[-1] in log and ids[0] not in log
+    assert log.add("not-a-uuid") is False and log.add("not-a-uuid") is True  # other ids are kept as text

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import aiohttp
 import cachetools
-from gidgethub.apps import get_jwt
+import jwt as pyjwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from .client import DEFAULT_BASE_URL, DEFAULT_REQUESTER, GitHubClient
 from .etag import EtagCache, new_etag_cache
@@ -20,6 +22,11 @@ from .stats import ClientStats
 
 #: Installation tokens are replaced this long before GitHub's `expires_at`.
 REFRESH_MARGIN = 300.0
+#: The App's JWT: issued this far in the past (clock skew), valid this long (GitHub allows 10 min), reused
+#: for this long (so at least 4 minutes of validity remain whenever it is sent).
+JWT_BACKDATE = 60
+JWT_LIFETIME = 600
+JWT_REUSE = 300
 
 
 @dataclass(frozen=True)
@@ -44,9 +51,13 @@ class AppAuth:
     Tokens are kept in a cachetools TLRU cache whose entries expire `refresh_margin` (5 min) before
     GitHub's `expires_at` (or half-way through a token's remaining life when it is shorter than
     twice the margin), on the injectable `clock` (Unix seconds). One refresh is in flight per
-    installation: concurrent callers wait on the same lock and reuse its result. The JWT is made by
-    gidgethub (`iat` 60 s in the past for clock skew, `exp` within GitHub's 10 minutes), on real time
-    because GitHub checks it against real time.
+    installation: concurrent callers wait on the same lock and reuse its result. The JWT (`iat` 60 s in
+    the past for clock skew, `exp` within GitHub's 10 minutes, on real time because GitHub checks it
+    against real time) is signed with a key parsed once and reused for 5 minutes by every app client:
+    parsing an RSA PEM costs ~30 ms of CPU, which made each token request the dearest thing a worker did.
+
+    Tokens are per process, not shared across processes: re-minting one is a single cheap request per
+    installation and hour per worker, and a token never needs to sit in the database.
     """
 
     def __init__(
@@ -81,14 +92,30 @@ class AppAuth:
         )
         self._locks: dict[int, asyncio.Lock] = {}
         self._etags: cachetools.LRUCache[int, EtagCache] = cachetools.LRUCache(maxsize=max_installations)
+        self._signing_key: RSAPrivateKey | None = None
+        self._jwt: tuple[str, float] | None = None  # (JWT, real time it was made)
 
     def _use_until(self, _key: int, value: InstallationToken, now: float) -> float:
         margin = min(self.refresh_margin, max(0.0, value.expires_at - now) / 2)
         return value.expires_at - margin
 
     def jwt(self) -> str:
-        """A fresh app JWT (for calls as the App itself)."""
-        return get_jwt(app_id=self.app_id, private_key=self.private_key)
+        """The app JWT (for calls as the App itself): valid for at least 4 more minutes."""
+        now = time.time()
+        if self._jwt is not None and 0 <= now - self._jwt[1] < JWT_REUSE:
+            return self._jwt[0]
+        if self._signing_key is None:
+            pem = self.private_key.encode() if isinstance(self.private_key, str) else self.private_key
+            # Our own key (Settings checks it fully at startup): the RSA consistency check is ~27 ms of CPU.
+            key = load_pem_private_key(pem, password=None, unsafe_skip_rsa_key_validation=True)
+            if not isinstance(key, RSAPrivateKey):
+                raise ValueError("the GitHub App private key must be an RSA key")
+            self._signing_key = key
+        issued_at = int(now) - JWT_BACKDATE
+        payload = {"iat": issued_at, "exp": issued_at + JWT_LIFETIME, "iss": self.app_id}
+        token = pyjwt.encode(payload, self._signing_key, algorithm="RS256")
+        self._jwt = (token, now)
+        return token
 
     def app_client(self, session: aiohttp.ClientSession) -> GitHubClient:
         """A client authenticated as the App (JWT), e.g. for `/app` or `/repos/{o}/{r}/installation`."""
@@ -104,6 +131,7 @@ class AppAuth:
             clock=self._clock,
             sleep=self._sleep,
             repeatable_posts=True,  # asking for another token twice is harmless
+            app_jwt=self.jwt,
         )
 
     async def installation_id(self, session: aiohttp.ClientSession, owner: str, repo: str) -> int:

@@ -18,6 +18,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
@@ -83,12 +84,23 @@ def _choose_cache(cache: CACHE_TYPE | bool | None) -> CACHE_TYPE | None:
     return cache
 
 
+@dataclass
+class _Attempts:
+    """What the attempts of one request share."""
+
+    #: A POST that may have reached GitHub is not repeated (it raises OutcomeUnknown).
+    post_is_final: bool
+    #: A write attempt may have reached GitHub and failed: its outcome is unknown until one succeeds.
+    uncertain: bool = False
+
+
 class GitHubClient(gidgethub.aiohttp.GitHubAPI):
     """A gidgethub aiohttp client that keeps GitHub's rules (see the module docstring).
 
     `cache`: gidgethub's ETag cache mapping; the default (True) gives the client its own LRU cache,
     None or False turns conditional reads off.
-    With `app_id` and `private_key` it authenticates as the App (gidgethub makes and renews the JWT).
+    With `app_id` and `private_key` it authenticates as the App (gidgethub makes and renews the JWT,
+    unless `app_jwt` supplies it).
     `base_url` may be github.com's, a GitHub Enterprise one (`https://host/api/v3`) or the local GitHub.
     `write_interval` (when no `pacer` is given) defaults to 1 s, or 0 for a loopback `base_url`.
     `clock` is wall time (Unix seconds, compared with `x-ratelimit-reset`); `sleep` is used for
@@ -115,6 +127,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         clock: Clock = time.time,
         sleep: Sleep = asyncio.sleep,
         repeatable_posts: bool = False,
+        app_jwt: Callable[[], str] | None = None,
     ) -> None:
         super().__init__(
             session,
@@ -137,6 +150,14 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         self.repeatable_posts = repeatable_posts
         self._limit_remaining: int | None = None
         self._limit_reset: float | None = None
+        self._app_jwt_source = app_jwt
+
+    def _get_app_jwt(self) -> str | None:
+        """The App's JWT: from `app_jwt` when given (AppAuth shares one signed JWT across its clients;
+        signing with a PEM parsed afresh costs ~30 ms of CPU), else gidgethub's per-client one."""
+        if self._app_jwt_source is not None:
+            return self._app_jwt_source()
+        return super()._get_app_jwt()
 
     async def sleep(self, seconds: float) -> None:
         """Sleep through the injected sleep (gidgethub's hook)."""
@@ -218,9 +239,15 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         reaches the caller as gidgethub's BadRequest (404).
         """
         policy = self.policy
-        post_is_final = method == "POST" and not self.repeatable_posts
-        uncertain = False
+        state = _Attempts(post_is_final=method == "POST" and not self.repeatable_posts)
         try:
+            # The first attempt runs outside stamina (its set-up costs more than a request's own work on
+            # a fast GitHub); a retryable failure is re-raised as stamina's first attempt, so the attempts,
+            # backoff and logging are stamina's as before.
+            try:
+                return await self._attempt(method, url, headers, body, state)
+            except (RetryableResponse, RetryableConnection) as exc:
+                first_failure: Exception | None = exc
             async for attempt in stamina.retry_context(
                 on=(RetryableResponse, RetryableConnection),
                 attempts=policy.attempts,
@@ -230,43 +257,49 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
                 wait_jitter=policy.wait_jitter,
             ):
                 with attempt:
-                    if attempt.num > 1:
-                        self.stats.retries += 1
-                    try:
-                        status, response_headers, data = await self._send_authorized(
-                            method, url, headers, body
-                        )
-                    except Exception as exc:
-                        if not is_connection_error(exc):
-                            raise
-                        if never_sent(exc):
-                            raise RetryableConnection(exc, sent=False) from exc
-                        if post_is_final:
-                            self.stats.outcome_unknown += 1
-                            raise OutcomeUnknown(method, url, reason=repr(exc)) from exc
-                        uncertain = uncertain or method not in READS
-                        raise RetryableConnection(exc, sent=True) from exc
-                    if status >= 500:
-                        if post_is_final:
-                            self.stats.outcome_unknown += 1
-                            raise OutcomeUnknown(method, url, status=status)
-                        uncertain = uncertain or method not in READS
-                        raise RetryableResponse(status, response_headers, data)
-                    if status == 404 and method == "DELETE" and uncertain:
-                        # An earlier attempt did delete it: the goal (gone) is reached.
-                        return 204, response_headers, b""
-                    return status, response_headers, data
+                    if first_failure is not None:
+                        failure, first_failure = first_failure, None
+                        raise failure
+                    self.stats.retries += 1
+                    return await self._attempt(method, url, headers, body, state)
         except RetryableResponse as exc:
             if method in READS:
                 return exc.response  # gidgethub turns it into GitHubBroken
             self.stats.outcome_unknown += 1
             raise OutcomeUnknown(method, url, status=exc.response[0]) from exc
         except RetryableConnection as exc:
-            if method in READS or not uncertain:
+            if method in READS or not state.uncertain:
                 raise ConnectionFailed(method, url, exc.cause) from exc.cause
             self.stats.outcome_unknown += 1
             raise OutcomeUnknown(method, url, reason=repr(exc.cause)) from exc.cause
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    async def _attempt(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, state: _Attempts
+    ) -> Response:
+        """One attempt: the response, or RetryableResponse / RetryableConnection / OutcomeUnknown."""
+        try:
+            status, response_headers, data = await self._send_authorized(method, url, headers, body)
+        except Exception as exc:
+            if not is_connection_error(exc):
+                raise
+            if never_sent(exc):
+                raise RetryableConnection(exc, sent=False) from exc
+            if state.post_is_final:
+                self.stats.outcome_unknown += 1
+                raise OutcomeUnknown(method, url, reason=repr(exc)) from exc
+            state.uncertain = state.uncertain or method not in READS
+            raise RetryableConnection(exc, sent=True) from exc
+        if status >= 500:
+            if state.post_is_final:
+                self.stats.outcome_unknown += 1
+                raise OutcomeUnknown(method, url, status=status)
+            state.uncertain = state.uncertain or method not in READS
+            raise RetryableResponse(status, response_headers, data)
+        if status == 404 and method == "DELETE" and state.uncertain:
+            # An earlier attempt did delete it: the goal (gone) is reached.
+            return 204, response_headers, b""
+        return status, response_headers, data
 
     async def _send_authorized(self, method: str, url: str, headers: dict[str, str], body: bytes) -> Response:
         """Send once with the provider's current token; on 401 refresh the token and send once more."""

@@ -18,11 +18,32 @@ log = logging.getLogger(__name__)
 #: Set a key's next allowed write to now + N seconds.
 _UPSERT = (
     "INSERT INTO pwb_write_pacing (key, next_write_at)"
-    " VALUES (%s, clock_timestamp() + make_interval(secs => %s))"
+    " VALUES (%(key)s, clock_timestamp() + make_interval(secs => %(secs)s))"
     " ON CONFLICT (key) DO UPDATE SET next_write_at = EXCLUDED.next_write_at"
 )
 #: The same, only if the key's pause is over; a row comes back when it was taken.
 _TAKE_LEASE = _UPSERT + " WHERE pwb_write_pacing.next_write_at <= clock_timestamp() RETURNING 1"
+#: Take the key's session advisory lock, then (the lock held) try to take the lease: one round trip. The row
+#: to insert comes from the lock's SELECT, so the lock is held before the row is looked at; ON CONFLICT DO
+#: UPDATE judges its WHERE on the newest committed version of the row (READ COMMITTED), not on the
+#: statement's snapshot, so a pause committed by the previous holder is always seen.
+_LOCK_AND_TAKE_LEASE = (
+    "WITH locked AS MATERIALIZED (SELECT pg_advisory_lock(hashtext(%(key)s)))"
+    " INSERT INTO pwb_write_pacing (key, next_write_at)"
+    " SELECT %(key)s, clock_timestamp() + make_interval(secs => %(secs)s) FROM locked"
+    " ON CONFLICT (key) DO UPDATE SET next_write_at = EXCLUDED.next_write_at"
+    " WHERE pwb_write_pacing.next_write_at <= clock_timestamp() RETURNING 1"
+)
+#: Set the pause after a write and unlock: one round trip. The unlock runs before the statement commits,
+#: which is safe: the next holder's lease statement waits on the row lock until this commits, then sees it.
+_PAUSE_AND_UNLOCK = (
+    f"WITH paused AS ({_UPSERT} RETURNING 1)"
+    " SELECT pg_advisory_unlock(hashtext(%(key)s)) FROM paused"
+)
+_WAIT = (
+    "SELECT EXTRACT(EPOCH FROM next_write_at - clock_timestamp())::float8"
+    " FROM pwb_write_pacing WHERE key = %(key)s"
+)
 
 
 class PgPacer:
@@ -31,10 +52,11 @@ class PgPacer:
     `slot(key)` takes a session advisory lock for the key (an installation), waits until the key's
     `next_write_at` (the database clock, so hosts need not agree on time), and before letting the caller
     write commits a *lease*: `next_write_at = now + lease`. After the write it sets `next_write_at = now +
-    interval` and unlocks. The lock is held for the whole write, so writes to one installation never overlap
-    however many workers run; more workers never means more write pressure on one installation. If a process
-    dies mid-write its lock dies with its connection, but its request may still be in flight at GitHub: the
-    lease keeps the next writer waiting until that request has surely ended (`lease` ≥ the write timeout).
+    interval` and unlocks: one round trip to take the slot, one to give it back. The lock is held for the
+    whole write, so writes to one installation never overlap however many workers run; more workers never
+    means more write pressure on one installation. If a process dies mid-write its lock dies with its
+    connection, but its request may still be in flight at GitHub: the lease
+    keeps the next writer waiting until that request has surely ended (`lease` ≥ the write timeout).
     """
 
     def __init__(self, pool: psycopg_pool.AsyncConnectionPool[Any], interval: float = 1.0,
@@ -64,31 +86,28 @@ class PgPacer:
 
     async def _acquire(self, conn: psycopg.AsyncConnection[Any], name: str) -> None:
         try:
-            # Autocommit: each statement commits at once (the session lock outlives it): 4 round trips.
+            # Autocommit: each statement commits at once (the session lock outlives it), and no BEGIN is sent.
             await conn.set_autocommit(True)
-            await conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
-            while True:
-                # Take the lease if the previous write's pause is over (committed before we write: it
-                # survives our death); otherwise learn how long to wait.
-                cur = await conn.execute(_TAKE_LEASE, (name, self.lease))
-                if await cur.fetchone() is not None:
-                    return
-                cur = await conn.execute(
-                    "SELECT EXTRACT(EPOCH FROM next_write_at - clock_timestamp())::float8"
-                    " FROM pwb_write_pacing WHERE key = %s", (name,))
+            # Lock, and take the lease if the previous write's pause is over (committed before we write: it
+            # survives our death); otherwise learn how long to wait, and try again with the lock held.
+            cur = await conn.execute(_LOCK_AND_TAKE_LEASE, {"key": name, "secs": self.lease})
+            while await cur.fetchone() is None:
+                cur = await conn.execute(_WAIT, {"key": name})
                 row = await cur.fetchone()
                 wait = float(row[0]) if row else 0.0
                 if wait > 0:
                     await asyncio.sleep(wait)
+                cur = await conn.execute(_TAKE_LEASE, {"key": name, "secs": self.lease})
         except BaseException:
             await self._discard(conn)
             raise
 
     async def _release(self, conn: psycopg.AsyncConnection[Any], name: str) -> None:
         try:
-            # The new time is committed before unlocking (unlocking is not transactional).
-            await conn.execute(_UPSERT, (name, self.interval))
-            await conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+            cur = await conn.execute(_PAUSE_AND_UNLOCK, {"key": name, "secs": self.interval})
+            row = await cur.fetchone()
+            if not (row and row[0]):
+                raise RuntimeError("the write slot's advisory lock was not held")
             await conn.set_autocommit(False)
         except BaseException:
             # The write is done; never mask its outcome. A connection that may still hold the lock is closed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,9 +192,18 @@ async def read_current(
 async def _find_unlinked(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, parent: int, state: CurrentState
 ) -> None:
-    """Sub-issues the bot created for this parent but never linked (the link failed): by label + marker."""
+    """Sub-issues the bot created for this parent but never linked (the link failed): by label + marker.
+
+    Only issues updated since the parent was created (less a margin for GitHub's clocks) can be its
+    sub-issues, so a repository's older streams are not read again for every new plan.
+    """
     url = "/repos/{owner}/{repo}/issues?state=all&labels={label}&per_page=100"
-    async for raw in gh.getiter(url, {"owner": owner, "repo": repo, "label": STREAM.name}):
+    args: dict[str, str] = {"owner": owner, "repo": repo, "label": STREAM.name}
+    since = _since(state.parent.raw.get("created_at"))
+    if since is not None:
+        url = "/repos/{owner}/{repo}/issues?state=all&labels={label}&since={since}&per_page=100"
+        args["since"] = since
+    async for raw in gh.getiter(url, args):
         if raw.get("pull_request"):
             continue
         sub = IssueState.of(raw)
@@ -201,3 +211,20 @@ async def _find_unlinked(
         if mark is not None and mark.parent == parent and mark.stream_id not in state.streams:
             state.streams[mark.stream_id] = sub
             state.unlinked.add(mark.stream_id)
+
+
+#: How far before the parent's creation `_find_unlinked` looks (clock differences inside GitHub).
+SINCE_MARGIN = datetime.timedelta(hours=1)
+
+
+def _since(created_at: object) -> str | None:
+    """GitHub's `since` (ISO 8601, UTC): `created_at` less the margin; None when unknown."""
+    if not isinstance(created_at, str):
+        return None
+    try:
+        when = datetime.datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return (when - SINCE_MARGIN).astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -16,7 +16,7 @@ from bot.analysis.render import render_summary
 from bot.github.errors import OutcomeUnknown
 from bot.sync import markers
 from bot.sync.apply import Progress, apply, send
-from bot.sync.current import CurrentState, read_comments, read_current, read_issue
+from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
 from bot.sync.desired import MAX_BODY as MAX_COMMENT
 from bot.sync.desired import DesiredState, build_desired, cap_links
 from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
@@ -68,11 +68,15 @@ async def sync_issue(
 
     A stream sub-issue written by the bot syncs its parent instead (its close/reopen changes readiness there).
     """
-    issue = await read_issue(gh, owner, repo, number)
-    if issue is not None and issue.marker is not None and issue.marker.parent != number:
-        number = issue.marker.parent
     async with issue_lock(gh, owner, repo, number):
-        return await _sync_locked(gh, owner, repo, number, dry_run=dry_run, trusted_logins=trusted_logins)
+        # Read under the issue's own lock: when it is the plan's issue this read is the sync's first read.
+        issue = await read_issue(gh, owner, repo, number)
+        if issue is None or issue.marker is None or issue.marker.parent == number:
+            return await _sync_locked(gh, owner, repo, number, dry_run=dry_run, trusted_logins=trusted_logins,
+                                      first_read=issue)
+    parent = issue.marker.parent
+    async with issue_lock(gh, owner, repo, parent):
+        return await _sync_locked(gh, owner, repo, parent, dry_run=dry_run, trusted_logins=trusted_logins)
 
 
 async def _sync_locked(
@@ -83,12 +87,17 @@ async def _sync_locked(
     *,
     dry_run: bool,
     trusted_logins: Collection[str],
+    first_read: IssueState | None = None,
 ) -> SyncResult:
+    """The sync, its lock held; `first_read`: the issue as just read under that lock (spares a read)."""
     progress = Progress()
     result = SyncResult(issue=number, dry_run=dry_run)
     for round_ in range(1, MAX_ROUNDS + 1):
         result.rounds = round_
-        parent = await read_issue(gh, owner, repo, number)
+        if round_ == 1 and first_read is not None:
+            parent: IssueState | None = first_read
+        else:
+            parent = await read_issue(gh, owner, repo, number)
         if parent is None or parent.is_pr:
             return result
         comments = await read_comments(gh, owner, repo, number)
