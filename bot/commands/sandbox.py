@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 from pathlib import Path
 
+from bot.commands.signals import until_stopped
 from bot.sandbox import FAULT_KINDS, Sandbox
 
 HOST = "127.0.0.1"
@@ -76,13 +75,8 @@ async def serve(sb: Sandbox, port: int, announce_token: bool) -> None:
         print(f"installation token: {sb.token}", flush=True)
     if sb.contract is not None:
         print("contract check: on", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_stopped()
     finally:
         await sb.stop()
         for line in sb.violations:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import logging
-import signal
 import sys
 
+from bot.commands.signals import until_stopped
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 
@@ -35,13 +34,8 @@ async def serve(
     settle_heap()
     log.info("listening", extra={"url": server.webhook_url, "jobs": server.queue.backend,
                                  "github": settings.github_api_url, "app_id": settings.github_app_id})
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_stopped()
     finally:
         log.info("stopping")
         await server.stop()
