@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -80,6 +80,30 @@ class Gauge(_Metric):
             self._values[key] = self._values.get(key, 0.0) + amount
 
 
+class Observed(_Metric):
+    """A counter read from its owner when scraped (e.g. the GitHub client's own totals), never copied."""
+
+    kind = "counter"
+
+    def __init__(self, name: str, help_text: str, label: str) -> None:
+        super().__init__(name, help_text, (label,))
+        self._sources: list[Callable[[], Mapping[str, float | None]]] = []
+
+    def observe(self, source: Callable[[], Mapping[str, float | None]]) -> None:
+        """Add a source; its numbers are summed with the other sources' at each scrape."""
+        self._sources.append(source)
+
+    def render(self) -> list[str]:
+        totals: dict[tuple[str, ...], float] = {}
+        for source in self._sources:
+            for name, value in source().items():
+                if value is not None:
+                    totals[(name,)] = totals.get((name,), 0.0) + float(value)
+        with self._lock:
+            self._values = totals
+        return super().render()
+
+
 class Metrics:
     """The App's metrics. One instance per process (`DEFAULT`); tests make their own."""
 
@@ -108,9 +132,14 @@ class Metrics:
             "X-RateLimit-Remaining last seen from GitHub, by installation.",
             ("installation",),
         )
+        self.github_client = Observed(
+            "pwb_github_client_events_total",
+            "What the GitHub client did, by event (retries, rate-limit waits, token refreshes...).",
+            "event",
+        )
         self._all: list[_Metric] = [
             self.deliveries, self.jobs, self.jobs_running, self.jobs_pending, self.github_requests,
-            self.github_errors, self.rate_limit_remaining,
+            self.github_errors, self.rate_limit_remaining, self.github_client,
         ]
 
     def render(self) -> str:

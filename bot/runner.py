@@ -101,6 +101,7 @@ class JobHandler:
             pacer=pacer, write_interval=settings.pacing_seconds, policy=policy,
         )
         self._session: aiohttp.ClientSession | None = None
+        self.metrics.github_client.observe(self.auth.stats.events)
 
     # ---- plumbing -----------------------------------------------------------------------------------------
 

@@ -128,6 +128,7 @@ async def test_healthz_and_metrics(bot_app: BotApp) -> None:
     assert "pwb_jobs_pending 0" in text
     for name in ("pwb_jobs_total", "pwb_github_requests_total", "pwb_github_rate_limit_remaining"):
         assert f"# TYPE {name} " in text
+    assert "# TYPE pwb_github_client_events_total counter" in text
 
 
 class StoreDown:
@@ -173,6 +174,10 @@ async def test_metrics_count_github_requests_and_rate_limit(bot_app: BotApp) -> 
     assert acct.writes > 0
     assert m.rate_limit_remaining.value(installation="1") == acct.remaining
     assert m.jobs.value(kind="sync", outcome="ok") == 1
+    # The client's own decisions, read from it at scrape time: one installation token, no retries.
+    text = m.render()
+    assert 'pwb_github_client_events_total{event="token_refreshes"} 1' in text
+    assert 'pwb_github_client_events_total{event="retries"} 0' in text
 
 
 def test_refuses_to_start_without_a_secret_unless_local_mode() -> None:

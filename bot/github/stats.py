@@ -1,4 +1,4 @@
-"""Counters of the client's traffic (reads, writes, 304s, retries, rate limit) for /metrics."""
+"""Counters of what the GitHub client did (requests, retries, rate-limit waits...), read by /metrics."""
 
 from __future__ import annotations
 
@@ -22,6 +22,13 @@ class ClientStats:
     rate_limit_remaining: int | None = None
     rate_limit_reset: float | None = None
 
-    def as_dict(self) -> dict[str, int | float | None]:
-        """The counters as a plain dict (for JSON / Prometheus text)."""
-        return asdict(self)
+    def events(self) -> dict[str, float | None]:
+        """What the client decided, for `pwb_github_client_events_total`.
+
+        Requests by kind are counted on the wire (`pwb_github_requests_total`), and the rate-limit snapshot is
+        a gauge, so neither is repeated here.
+        """
+        counts = asdict(self)
+        for name in ("reads", "writes", "not_modified", "rate_limit_remaining", "rate_limit_reset"):
+            del counts[name]
+        return counts
