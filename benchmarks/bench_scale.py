@@ -25,10 +25,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.jobrequest import JobRequest  # noqa: E402
-from bot.jobs import JobQueue  # noqa: E402
+from bot.jobs.queue import JobQueue  # noqa: E402
+from bot.jobs.request import JobRequest  # noqa: E402
 from bot.sandbox import Sandbox  # noqa: E402
-from bot.web import dumps, webhook_headers  # noqa: E402
+from bot.sandbox.webhooks import dumps, webhook_headers  # noqa: E402
 from tests.fixtures.postgres import PgServer, free_port, stop_processes  # noqa: E402
 from tests.fixtures.sandbox import make_keys  # noqa: E402
 from tests.paths import SEED, WEBHOOKS  # noqa: E402

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.conventions import DEFAULT_BOT_LOGIN
+
 #: GitHub's own REST endpoint; writes there are 1 s apart by default (GitHub's advice for content creation).
 GITHUB_COM_API = "https://api.github.com"
-DEFAULT_BOT_LOGIN = "parallel-work-bot[bot]"
 NO_SECRET = "GITHUB_WEBHOOK_SECRET is not set (set LOCAL_MODE=1 to run without one, locally only)"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]

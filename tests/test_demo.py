@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from bot.cli import main
-from bot.demo import bundled_plan, run_demo
+from bot.cli.demo_scenario import bundled_plan, run_demo
 from tests.paths import OPENAPI, SEED, WEBHOOKS
 
 SCHEMA = WEBHOOKS / "schemas" / "official" / "issue-comment-created.schema.json"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.runner import REFUSAL, USAGE
+from bot.jobs.replies import REFUSAL, USAGE
 from tests.fixtures.app import MAINTAINER, REPO, STRANGER, BotApp
 from tests.paths import SEED
 

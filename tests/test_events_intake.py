@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot.analysis.reader import read_analysis
-from bot.events.common import has_plan, is_bot, is_trusted, may_hold_plan, parse_command
+from bot.conventions import is_bot_account as is_bot
+from bot.conventions import is_trusted_association as is_trusted
+from bot.events.common import has_plan, may_hold_plan
+from bot.jobs.commands import parse_command
 from tests.paths import CORPUS, SEED
 
 

@@ -15,8 +15,10 @@ import pytest
 
 from bot.github.client import GitHubClient
 from bot.github.retry import RetryPolicy
-from bot.jobrequest import JobRequest
-from bot.jobs import DeliveryLog, JobQueue, JobRetry, QueueUnavailable
+from bot.jobs.deliveries import DeliveryLog
+from bot.jobs.queue import JobQueue, QueueUnavailable
+from bot.jobs.request import JobRequest
+from bot.jobs.retry import JobRetry
 from bot.sandbox import Sandbox
 from tests.fixtures.sandbox import REPO
 

@@ -13,24 +13,26 @@ BOT = ROOT / "bot"
 
 #: Which parts of `bot` each part may import (besides itself): entry points -> features -> core.
 ALLOWED: dict[str, set[str]] = {
-    "analysis": set(),
-    "github": set(),
-    "sandbox": set(),
+    # the conventions (identity, markers, GitHub's limits, label defaults): below everything
+    "conventions": set(),
+    # the pure plan core: reading, checking, rendering the summary
+    "analysis": {"conventions"},
+    # GitHub I/O, and the local GitHub the tests and the demo talk to
+    "github": {"conventions"},
+    "sandbox": {"conventions"},
     "store": set(),
-    "jobrequest": set(),
-    "config": set(),
+    "config": {"conventions"},
     "logs": set(),
     "metrics": set(),
-    "sync": {"analysis", "github"},
-    "events": {"analysis", "jobrequest"},
-    "runner": {"analysis", "config", "events", "github", "jobrequest", "metrics", "sync"},
-    "jobs": {"config", "github", "jobrequest", "store"},
-    "web": {"config", "events", "github", "jobrequest", "jobs", "metrics", "runner"},
-    "demo": {"analysis", "config", "metrics", "sandbox", "web"},
-    "commands": {
-        "analysis", "config", "demo", "jobs", "logs", "runner", "sandbox", "store", "web",
-    },
-    "cli": {"commands"},
+    # the engine: read GitHub -> desired state -> diff -> write the difference
+    "sync": {"analysis", "conventions", "github"},
+    # webhook events -> job requests (jobs.request / jobs.commands only: see test below)
+    "events": {"analysis", "conventions", "jobs"},
+    # the queue and what a job does
+    "jobs": {"analysis", "config", "conventions", "github", "metrics", "store", "sync"},
+    # the doors: the hosted App's web intake and server, the command line
+    "app": {"config", "conventions", "events", "github", "jobs", "metrics"},
+    "cli": {"analysis", "app", "config", "conventions", "jobs", "logs", "metrics", "sandbox", "store"},
     "__main__": {"cli"},
     "__init__": set(),
 }
@@ -81,6 +83,15 @@ def test_every_module_opens_with_a_one_line_docstring(path: Path) -> None:
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     assert doc, f"{path.relative_to(ROOT)} has no module docstring"
     assert doc.strip().splitlines()[0].strip(), "the first line says what the module holds"
+
+
+def test_events_use_only_the_job_request_and_command_parts_of_jobs() -> None:
+    """Events make job requests; they never reach the queue or the handler (which would be a cycle)."""
+    for path in sorted((BOT / "events").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bot.jobs"):
+                assert node.module in ("bot.jobs.request", "bot.jobs.commands"), f"{path.name}: {node.module}"
 
 
 def test_the_allowed_map_has_no_cycle() -> None:

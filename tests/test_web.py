@@ -8,11 +8,12 @@ import uuid
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.app.web import MAX_BODY, create_app
 from bot.config import ConfigError, Settings
-from bot.jobrequest import JobRequest
-from bot.jobs import JobQueue
+from bot.jobs.queue import JobQueue
+from bot.jobs.request import JobRequest
 from bot.metrics import Metrics
-from bot.web import MAX_BODY, create_app, dumps, sign, webhook_headers
+from bot.sandbox.webhooks import dumps, sign, webhook_headers
 from tests.fixtures.app import MAINTAINER, REPO, SECRET, BotApp, real_payload
 from tests.paths import SEED
 

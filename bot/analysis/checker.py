@@ -16,11 +16,10 @@ from bot.analysis.models import Analysis, Diagnostic, PlanReport, ScheduledStrea
 from bot.analysis.overlaps import Related, overlap_warnings
 from bot.analysis.schedule import fill_figures, remaining_wall, schedule, stream_hours
 from bot.analysis.stated import stated_warnings
+from bot.conventions import MAX_SUB_ISSUES
 
 __all__ = ["MAX_SUB_ISSUES", "check_plan", "fmt_hours", "remaining_wall"]
 
-#: GitHub allows at most this many sub-issues under one issue.
-MAX_SUB_ISSUES = 100
 #: Codes about the whole document: reported once even when reader and checker both find them.
 _DOCUMENT_CODES = frozenset({"no-streams", "too-many-streams"})
 

@@ -14,13 +14,14 @@ from bot.analysis.locate import ANALYSIS_TITLE, code_mask, locate, split_lines
 from bot.analysis.models import Analysis, Diagnostic, Frontmatter
 from bot.analysis.read_sections import Outline
 from bot.analysis.read_streams import build_streams, find_streams
+from bot.conventions import MARKER_PREFIX
 
 __all__ = ["maybe_analysis", "read_analysis", "read_task"]
 
 # Cheap test before any parsing: an analysis names streams (or 流), or calls itself an analysis,
 # or opens with frontmatter. Substring tests on the lower-cased text are far cheaper than a regex.
 _KEYWORDS = ("stream", "流", "parallelization_factor", "analysis", "analyse", "分析")
-_BOT_MARKER = "<!-- parallel-work-bot:"
+_BOT_MARKER = MARKER_PREFIX
 _MAX_CHARS = 2_000_000
 _H1_ISSUE = re.compile(r"(?:issue|task|任务|#)\s*+#?\s*+(\d+)", re.IGNORECASE)
 _CONFLICTS = [

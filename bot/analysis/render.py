@@ -15,11 +15,12 @@ from bot.analysis.figures import fmt_hours
 from bot.analysis.markdown import code_span, escape_inline, html_attr_safe, mermaid_label, one_line, truncate
 from bot.analysis.models import Diagnostic, HourRange, LiveStatus, PlanReport, ScheduledStream, Severity
 from bot.analysis.schedule import remaining_wall
+from bot.conventions import MARKER_PREFIX, MAX_BODY, SUMMARY
 
 #: GitHub's limit on an issue comment body, in characters.
-COMMENT_LIMIT = 65536
+COMMENT_LIMIT = MAX_BODY
 #: Marker on the first line of the summary comment; followed by ` issue=<N> plan=<hash> -->`.
-SUMMARY_MARKER = "<!-- parallel-work-bot:summary"
+SUMMARY_MARKER = MARKER_PREFIX + SUMMARY
 #: Beyond these the Mermaid diagram is unreadable (and Mermaid itself caps edges at 500).
 MAX_DIAGRAM_STREAMS = 60
 MAX_DIAGRAM_EDGES = 200

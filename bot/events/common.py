@@ -1,4 +1,4 @@
-"""What every event handler shares: the per-delivery intake, who may trigger the bot, and command parsing."""
+"""What every event handler shares: the per-delivery intake, who may trigger the bot, cheap plan tests."""
 
 from __future__ import annotations
 
@@ -8,17 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.analysis.reader import maybe_analysis, read_analysis, read_task
-from bot.jobrequest import CommandName, JobKind, JobRequest
+from bot.conventions import DEFAULT_BOT_LOGIN, is_trusted_association
+from bot.jobs.request import JobKind, JobRequest
 
 log = logging.getLogger("bot.events")
 
-#: author_association values that mean write access without asking the API (as bot.sync.source reads them;
-#: events stay independent of the sync, so the set is stated here too).
-TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
-
-COMMAND = "/analyze"
-#: Longest echo of an unknown sub-command kept in the job (the reply quotes it, escaped).
-MAX_COMMAND_TEXT = 100
 
 Enqueue = Callable[[JobRequest], Awaitable[bool]]
 
@@ -29,7 +23,7 @@ class Intake:
 
     enqueue: Enqueue
     delivery_id: str | None = None
-    bot_login: str = "parallel-work-bot[bot]"
+    bot_login: str = DEFAULT_BOT_LOGIN
     #: "ignored" until a handler queues something: then "queued" (or "coalesced" into a waiting job).
     outcome: str = "ignored"
     why: str = ""
@@ -51,19 +45,6 @@ class Intake:
     def ignore(self, why: str) -> None:
         """Record why nothing was queued (logged and returned in the response)."""
         self.why = why
-
-
-def is_bot(user: dict[str, Any] | None, bot_login: str = "") -> bool:
-    """True for bot accounts (GitHub Apps, including this one): their comments never trigger anything."""
-    if not user:
-        return False
-    login = str(user.get("login") or "")
-    return user.get("type") == "Bot" or login.endswith("[bot]") or (bool(bot_login) and login == bot_login)
-
-
-def is_trusted(association: str | None) -> bool:
-    """Write access is certain from `author_association` alone (else the job asks the permission API)."""
-    return (association or "").upper() in TRUSTED_ASSOCIATIONS
 
 
 def repo_of(data: dict[str, Any]) -> tuple[str, str]:
@@ -93,7 +74,7 @@ def plan_job(data: dict[str, Any], item: dict[str, Any], reason: str, **fields: 
     replies once politely): a job of its own, so it can never coalesce with, or stand in for, a trusted sync.
     """
     association = item.get("author_association")
-    if is_trusted(association):
+    if is_trusted_association(association):
         return issue_job(data, reason, **fields)
     return issue_job(data, f"{reason} ({association}): check permission", kind="command", command="analyze",
                      **fields)
@@ -102,37 +83,6 @@ def plan_job(data: dict[str, Any], item: dict[str, Any], reason: str, **fields: 
 def login_of(item: dict[str, Any]) -> str:
     """The login of a comment's or issue's author, for logs."""
     return str((item.get("user") or {}).get("login") or "?")
-
-
-def parse_command(body: str | None) -> tuple[CommandName, str] | None:
-    """The `/analyze …` command of a comment: the first line (outside code fences) that starts with it.
-
-    Returns (command, text after /analyze) or None. A mention inside prose or a quote is not a command.
-    """
-    if not body or COMMAND not in body:
-        return None
-    fence: str | None = None
-    for raw in body.splitlines():
-        line = raw.strip()
-        if fence is not None:
-            if line.startswith(fence):
-                fence = None
-            continue
-        if line.startswith("```") or line.startswith("~~~"):
-            fence = line[:3]
-            continue
-        if line != COMMAND and not (line.startswith(COMMAND) and line[len(COMMAND)].isspace()):
-            continue
-        rest = line[len(COMMAND):].strip()
-        word = rest.lower()
-        if word == "":
-            return "analyze", ""
-        if word == "help":
-            return "help", rest
-        if word in ("dry-run", "dryrun", "dry run", "--dry-run"):
-            return "dry-run", rest
-        return "unknown", rest[:MAX_COMMAND_TEXT]
-    return None
 
 
 def has_plan(text: str | None) -> bool:

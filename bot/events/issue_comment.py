@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from gidgethub import routing, sansio
 
+from bot.conventions import is_bot_account, is_trusted_association
 from bot.events.common import (
     Intake,
     has_plan,
-    is_bot,
-    is_trusted,
     issue_job,
     login_of,
     may_hold_plan,
-    parse_command,
     plan_job,
     previous_body,
 )
+from bot.jobs.commands import parse_command
 
 router = routing.Router()
 
@@ -30,7 +29,7 @@ async def comment_written(event: sansio.Event, intake: Intake) -> None:
     action = data.get("action")
     if issue.get("pull_request"):
         return intake.ignore("comment on a pull request")
-    if is_bot(data.get("sender"), intake.bot_login) or is_bot(comment.get("user"), intake.bot_login):
+    if any(is_bot_account(user, intake.bot_login) for user in (data.get("sender"), comment.get("user"))):
         return intake.ignore("comment by a bot")
     body = comment.get("body") or ""
     login = login_of(comment)
@@ -47,7 +46,7 @@ async def comment_written(event: sansio.Event, intake: Intake) -> None:
     before = previous_body(data) if action == "edited" else None
     # Trusted authors: a cheap test, the job reads the plan. Others: a full read, so that nobody is
     # refused for a comment that holds no plan at all.
-    test = may_hold_plan if is_trusted(comment.get("author_association")) else has_plan
+    test = may_hold_plan if is_trusted_association(comment.get("author_association")) else has_plan
     if not (test(body) or test(before)):
         return intake.ignore("no analysis and no command")
     await intake.submit(plan_job(data, comment, f"analysis in comment {action} by {login}",
@@ -60,9 +59,9 @@ async def comment_deleted(event: sansio.Event, intake: Intake) -> None:
     """A deleted analysis comment: the next newest analysis (or none) now wins, so re-sync."""
     data = event.data
     comment = data["comment"]
-    if data["issue"].get("pull_request") or is_bot(data.get("sender"), intake.bot_login):
+    if data["issue"].get("pull_request") or is_bot_account(data.get("sender"), intake.bot_login):
         return intake.ignore("not ours to follow")
-    if not has_plan(comment.get("body")) or not is_trusted(comment.get("author_association")):
+    if not has_plan(comment.get("body")) or not is_trusted_association(comment.get("author_association")):
         return intake.ignore("deleted comment held no trusted analysis")
     await intake.submit(issue_job(data, "analysis comment deleted"))
     return None

@@ -6,12 +6,11 @@ from typing import Any
 
 from gidgethub import routing, sansio
 
+from bot.conventions import LABEL_DEFAULTS, MARKER_PREFIX, is_bot_account, is_trusted_association
 from bot.events.common import (
     Intake,
     has_plan,
     has_task_links,
-    is_bot,
-    is_trusted,
     issue_job,
     login_of,
     may_hold_plan,
@@ -23,8 +22,8 @@ router = routing.Router()
 
 #: Text every bot-written issue body holds (its region's marker), and the labels the bot puts on issues
 #: (bot.sync.markers and bot.sync.labels; events stay independent of the sync).
-MARKER = "<!-- parallel-work-bot:"
-OUR_LABELS = ("parallel-plan", "stream", "plan:")
+MARKER = MARKER_PREFIX
+OUR_LABELS = tuple(LABEL_DEFAULTS)
 
 
 def _ours(issue: dict[str, Any]) -> bool:
@@ -41,12 +40,12 @@ async def issue_written(event: sansio.Event, intake: Intake) -> None:
     """An issue body with an analysis or CCPM task links (or that just lost them) is synced."""
     data = event.data
     issue = data["issue"]
-    if is_bot(data.get("sender"), intake.bot_login):
+    if is_bot_account(data.get("sender"), intake.bot_login):
         return intake.ignore("issue written by a bot")
     body = issue.get("body")
     before = previous_body(data) if data.get("action") == "edited" else None
     # Trusted authors: a cheap test (the job reads the body); others: a full read before anything is said.
-    test = may_hold_plan if is_trusted(issue.get("author_association")) else has_plan
+    test = may_hold_plan if is_trusted_association(issue.get("author_association")) else has_plan
     plan = test(body) or has_task_links(body) or test(before) or has_task_links(before)
     login = login_of(issue)
     if not plan:
@@ -65,7 +64,7 @@ async def issue_state(event: sansio.Event, intake: Intake) -> None:
     """A stream's sub-issue closed or reopened: the sync (of its parent) moves readiness and progress."""
     data = event.data
     issue = data["issue"]
-    if is_bot(data.get("sender"), intake.bot_login):
+    if is_bot_account(data.get("sender"), intake.bot_login):
         return intake.ignore("closed or reopened by a bot")
     if not (_ours(issue) or has_plan(issue.get("body")) or has_task_links(issue.get("body"))):
         return intake.ignore("issue unrelated to any plan")

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 #: GitHub refuses App JWTs that claim to live longer than ten minutes.
 MAX_JWT_LIFETIME = 600
@@ -124,3 +126,13 @@ class Credentials:
         if str(claims.get("iss")) not in (str(self.app_id), f"Iv1.{self.app_id:016x}"):
             raise AuthError("'Issuer' claim ('iss') must be an Integer")
         return Identity("app")
+
+
+def generate_keys() -> tuple[str, str]:
+    """A fresh App key pair (private PEM, public PEM), made at start: nothing secret is stored anywhere."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public

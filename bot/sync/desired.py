@@ -5,19 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.analysis.checker import MAX_SUB_ISSUES
 from bot.analysis.markdown import escape_inline, plain_text
 from bot.analysis.models import Diagnostic, HourRange, PlanReport, Severity, Stream
+from bot.conventions import LABELS, MAX_BODY, MAX_LINKED_ISSUES, MAX_SUB_ISSUES, MAX_TITLE, marker
 from bot.sync import labels as L
 from bot.sync import markers
 from bot.sync.current import CurrentState
 
-MAX_BODY = 65536
-#: At most this many other issues are flagged (conflicts_with) or linked (depends_on) from one plan:
-#: a document naming thousands of issues must not turn into thousands of writes on other issues.
-MAX_LINKED_ISSUES = 25
-MAX_TITLE = 256
-_AGENT_RE = re.compile(r"<!-- parallel-work-bot:labels (\S+) -->")
+_AGENT_RE = re.compile(re.escape(marker(LABELS, "")[:-4]) + r" (\S+) -->")
 
 
 @dataclass
@@ -89,7 +84,7 @@ def stream_region(parent: int, stream: Stream, by_id: dict[str, Stream], agent: 
     """The bot-owned region of a stream sub-issue body: scope, files, agent, estimate, blockers, link back."""
     lines = [markers.stream_open(parent, stream.id)]
     if agent is not None:
-        lines.append(f"<!-- parallel-work-bot:labels {agent.name} -->")
+        lines.append(marker(LABELS, agent.name))
     lines.append(f"**Stream {escape_inline(stream.id)}** of the parallel work plan in #{parent}.")
     lines.append("")
     lines.append(f"**Scope**: {escape_inline(stream.scope) if stream.scope else 'not given'}")

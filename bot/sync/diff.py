@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -117,40 +117,79 @@ def comment_writes(
     return [Write("PATCH", comment_path(owner, repo, existing), {"body": text}, f"update {what}", tag=tag)]
 
 
+@dataclass
+class _Step:
+    """What every step of the diff reads: both states, where to write, and the streams' ids so far."""
+
+    current: CurrentState
+    desired: DesiredState
+    owner: str
+    repo: str
+    #: Stream id -> the sub-issue's database id / number: existing ones, or placeholders for new ones.
+    ids: dict[str, int | NewId] = field(default_factory=dict)
+    nums: dict[str, int | NewNumber] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return self.current.parent.number
+
+    def issue(self, number: int | NewNumber, rest: str = "") -> tuple[Part, ...]:
+        return _issue(self.owner, self.repo, number, rest)
+
+
 def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) -> list[Write]:
     """Writes that turn `current` into `desired`, in an order where each one's inputs already exist."""
+    step = _Step(current, desired, owner, repo,
+                 ids={sid: s.id for sid, s in current.streams.items()},
+                 nums={sid: s.number for sid, s in current.streams.items()})
+    return [
+        *label_writes(step),
+        *stream_writes(step),
+        *removal_writes(step),
+        *link_writes(step),
+        *order_writes(step),
+        *dependency_writes(step),
+        *parent_writes(step),
+        *conflict_writes(step),
+    ]
+
+
+def label_writes(step: _Step) -> list[Write]:
+    """1. Labels the bot uses must exist, with its colour and description, before anything carries them."""
     writes: list[Write] = []
-    n = current.parent.number
-    # 1. Labels the bot uses must exist, with its colour and description, before anything carries them.
-    for spec in desired.all_labels():
-        if spec.name.lower() not in current.repo_labels:
+    for spec in step.desired.all_labels():
+        if spec.name.lower() not in step.current.repo_labels:
             writes.append(
                 Write(
                     "POST",
-                    (f"/repos/{owner}/{repo}/labels",),
+                    (f"/repos/{step.owner}/{step.repo}/labels",),
                     {"name": spec.name, "color": spec.color, "description": spec.description},
                     f"create label {spec.name}",
                     ok_statuses=(422,),
                     creates_label=spec.name,
                 )
             )
-    ids: dict[str, int | NewId] = {sid: s.id for sid, s in current.streams.items()}
-    nums: dict[str, int | NewNumber] = {sid: s.number for sid, s in current.streams.items()}
-    # 2. One sub-issue per stream: created with its labels, or brought up to date.
-    for ds in desired.streams:
+    return writes
+
+
+def stream_writes(step: _Step) -> list[Write]:
+    """2. One sub-issue per stream: created with its labels, or brought up to date (title, region, labels)."""
+    writes: list[Write] = []
+    current = step.current
+    for ds in step.desired.streams:
         cur = current.streams.get(ds.id)
         want_labels = [s.name for s in ds.labels]
         if cur is None:
             writes.append(
                 Write(
                     "POST",
-                    (f"/repos/{owner}/{repo}/issues",),
+                    (f"/repos/{step.owner}/{step.repo}/issues",),
                     {"title": ds.title, "body": ds.region, "labels": want_labels},
                     f"create sub-issue for stream {ds.id}: {ds.title}",
                     produces=ds.id,
                 )
             )
-            ids[ds.id], nums[ds.id] = NewId(ds.id), NewNumber(ds.id)
+            step.ids[ds.id], step.nums[ds.id] = NewId(ds.id), NewNumber(ds.id)
             continue
         patch: dict[str, Any] = {}
         if cur.title != ds.title:
@@ -163,82 +202,96 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
             patch.update(state="open", state_reason="reopened")
         if patch:
             what = ", ".join(sorted(patch))
-            writes.append(
-                Write("PATCH", _issue(owner, repo, cur.number), patch, f"update #{cur.number} ({what})")
-            )
+            writes.append(Write("PATCH", step.issue(cur.number), patch, f"update #{cur.number} ({what})"))
         if cur.closed and not bot_removed:
             continue  # a person closed it: it stays closed and its labels stay as they are
         have = cur.labels
         add = [name for name in want_labels if name.lower() not in have]
         if add:
             writes.append(
-                Write(
-                    "POST",
-                    _issue(owner, repo, cur.number, "/labels"),
-                    {"labels": add},
-                    f"label #{cur.number} {', '.join(add)}",
-                )
+                Write("POST", step.issue(cur.number, "/labels"), {"labels": add},
+                      f"label #{cur.number} {', '.join(add)}")
             )
         wanted = {x.lower() for x in want_labels}
         drop = [x for x in sorted(L.MANAGED_STATE) if x in have and x not in wanted]
         old_agent = previous_agent(cur.body)
         if old_agent and old_agent in have and old_agent not in wanted:
             drop.append(old_agent)
-        writes.extend(_unlabel(owner, repo, cur.number, name) for name in drop)
-    # 3. Streams that left the plan: links go, then the sub-issue is closed as not planned (never deleted).
+        writes.extend(_unlabel(step.owner, step.repo, cur.number, name) for name in drop)
+    return writes
+
+
+def removal_writes(step: _Step) -> list[Write]:
+    """3. Streams that left the plan: links go, the sub-issue is closed as not planned (never deleted)."""
+    writes: list[Write] = []
+    current = step.current
     our_ids = {s.id for s in current.streams.values()}
-    for sid in desired.removed:
+    for sid in step.desired.removed:
         cur = current.streams[sid]
         if markers.REMOVED_MARKER in cur.body:
             continue  # handled on an earlier sync (and if a person reopened it since, that is their call)
         for blocker in sorted(current.blocked_by.get(cur.number, set()) & our_ids):
             writes.append(
                 deletion(
-                    _issue(owner, repo, cur.number, f"/dependencies/blocked_by/{blocker}"),
+                    step.issue(cur.number, f"/dependencies/blocked_by/{blocker}"),
                     f"unblock #{cur.number} (stream {sid} removed)",
                 )
             )
         patch = {
-            "body": markers.replace_region(cur.body, removed_region(markers.region_of(cur.body), n, sid))
+            "body": markers.replace_region(
+                cur.body, removed_region(markers.region_of(cur.body), step.n, sid))
         }
         if not cur.closed:
             patch.update(state="closed", state_reason="not_planned")
         writes.append(
-            Write(
-                "PATCH", _issue(owner, repo, cur.number), patch, f"close #{cur.number}: stream {sid} removed"
-            )
+            Write("PATCH", step.issue(cur.number), patch, f"close #{cur.number}: stream {sid} removed")
         )
-    # 4. Link new (or never linked) sub-issues to the parent, in stream order, by database id.
-    for ds in desired.streams:
-        if ds.id not in current.streams or ds.id in current.unlinked:
-            writes.append(
-                Write(
-                    "POST",
-                    _issue(owner, repo, n, "/sub_issues"),
-                    {"sub_issue_id": ids[ds.id]},
-                    f"link stream {ds.id} as a sub-issue of #{n}",
-                )
-            )
-    # 4b. Keep the sub-issues in stream order: move only those outside the longest run already in order,
-    # each right after its predecessor in the plan (the first before the first one that stays).
+    return writes
+
+
+def link_writes(step: _Step) -> list[Write]:
+    """4. Link new (or never linked) sub-issues to the parent, in stream order, by database id."""
+    current, n = step.current, step.n
+    return [
+        Write(
+            "POST",
+            step.issue(n, "/sub_issues"),
+            {"sub_issue_id": step.ids[ds.id]},
+            f"link stream {ds.id} as a sub-issue of #{n}",
+        )
+        for ds in step.desired.streams
+        if ds.id not in current.streams or ds.id in current.unlinked
+    ]
+
+
+def order_writes(step: _Step) -> list[Write]:
+    """5. Keep the sub-issues in stream order: move only those outside the longest run already in order,
+    each right after its predecessor in the plan (the first before the first one that stays)."""
+    current, desired, n = step.current, step.desired, step.n
     linked = [sid for sid in current.streams if sid not in current.unlinked]
     appended = [ds.id for ds in desired.streams if ds.id not in current.streams or ds.id in current.unlinked]
-    for sid, side, anchor in reorder_moves(linked + appended, [ds.id for ds in desired.streams]):
-        writes.append(
-            Write(
-                "PATCH",
-                _issue(owner, repo, n, "/sub_issues/priority"),
-                {"sub_issue_id": ids[sid], f"{side}_id": ids[anchor]},
-                f"move stream {sid} into stream order under #{n}",
-            )
+    return [
+        Write(
+            "PATCH",
+            step.issue(n, "/sub_issues/priority"),
+            {"sub_issue_id": step.ids[sid], f"{side}_id": step.ids[anchor]},
+            f"move stream {sid} into stream order under #{n}",
         )
-    # 5. "B depends on A" -> B blocked by A; links between our sub-issues the plan no longer has go.
-    for ds in desired.streams:
+        for sid, side, anchor in reorder_moves(linked + appended, [ds.id for ds in desired.streams])
+    ]
+
+
+def dependency_writes(step: _Step) -> list[Write]:
+    """6. "B depends on A" -> B blocked by A; links between our sub-issues the plan no longer has go."""
+    writes: list[Write] = []
+    current = step.current
+    our_ids = {s.id for s in current.streams.values()}
+    for ds in step.desired.streams:
         cur = current.streams.get(ds.id)
         have_ids = current.blocked_by.get(cur.number, set()) if cur is not None else set()
         want_ids: set[int] = set()
         for dep in ds.deps:
-            dep_id = ids.get(dep)
+            dep_id = step.ids.get(dep)
             if dep_id is None:
                 continue
             if isinstance(dep_id, int):
@@ -248,7 +301,7 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
             writes.append(
                 Write(
                     "POST",
-                    _issue(owner, repo, nums[ds.id], "/dependencies/blocked_by"),
+                    step.issue(step.nums[ds.id], "/dependencies/blocked_by"),
                     {"issue_id": dep_id},
                     f"stream {ds.id} blocked by stream {dep}",
                 )
@@ -257,47 +310,52 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
             for stale in sorted((have_ids & our_ids) - want_ids):
                 writes.append(
                     deletion(
-                        _issue(owner, repo, cur.number, f"/dependencies/blocked_by/{stale}"),
+                        step.issue(cur.number, f"/dependencies/blocked_by/{stale}"),
                         f"stream {ds.id} no longer blocked by issue id {stale}",
                     )
                 )
-    # 6. The issue's own labels (one call) and its task-level blocked-by links.
+    return writes
+
+
+def parent_writes(step: _Step) -> list[Write]:
+    """7. The issue's own labels (one call) and its task-level blocked-by links."""
+    writes: list[Write] = []
+    current, desired, n = step.current, step.desired, step.n
     have = current.parent.labels
     add = [s.name for s in desired.parent_labels if s.name.lower() not in have]
     if add:
-        writes.append(
-            Write("POST", _issue(owner, repo, n, "/labels"), {"labels": add}, f"label #{n} {', '.join(add)}")
-        )
+        writes.append(Write("POST", step.issue(n, "/labels"), {"labels": add},
+                            f"label #{n} {', '.join(add)}"))
     # Of the managed labels only plan:invalid goes on the issue itself (stream:ready is a sub-issue's).
     if L.PLAN_INVALID.name in have and L.PLAN_INVALID not in desired.parent_labels:
-        writes.append(_unlabel(owner, repo, n, L.PLAN_INVALID.name))
+        writes.append(_unlabel(step.owner, step.repo, n, L.PLAN_INVALID.name))
     for d in desired.issue_deps:
         dep_issue = current.issue_deps.get(d)
         if dep_issue is not None and dep_issue.id not in current.parent_blocked_by:
             writes.append(
-                Write(
-                    "POST",
-                    _issue(owner, repo, n, "/dependencies/blocked_by"),
-                    {"issue_id": dep_issue.id},
-                    f"#{n} blocked by #{d}",
-                )
+                Write("POST", step.issue(n, "/dependencies/blocked_by"), {"issue_id": dep_issue.id},
+                      f"#{n} blocked by #{d}")
             )
     for d in desired.stale_deps:
         dep_issue = current.issue_deps.get(d)
         if dep_issue is not None and dep_issue.id in current.parent_blocked_by:
             writes.append(
-                deletion(
-                    _issue(owner, repo, n, f"/dependencies/blocked_by/{dep_issue.id}"),
-                    f"#{n} no longer blocked by #{d}",
-                )
+                deletion(step.issue(n, f"/dependencies/blocked_by/{dep_issue.id}"),
+                         f"#{n} no longer blocked by #{d}")
             )
-    # 7. conflicts_with: the label and one comment (edited in place) on the other issue; dropped ones undone.
+    return writes
+
+
+def conflict_writes(step: _Step) -> list[Write]:
+    """8. conflicts_with: a label and one comment (edited in place) on the other issue; drops undone."""
+    writes: list[Write] = []
+    current, desired, n = step.current, step.desired, step.n
+    owner, repo = step.owner, step.repo
     for m in desired.stale_conflicts:
         target = current.conflicts[m]
         if target.comment is not None:
-            writes.append(
-                deletion(comment_path(owner, repo, target.comment), f"remove conflict note on #{m}")
-            )
+            writes.append(deletion(comment_path(owner, repo, target.comment),
+                                   f"remove conflict note on #{m}"))
         if target.issue is not None and L.PLAN_CONFLICT.name in target.issue.labels and not target.others:
             writes.append(_unlabel(owner, repo, m, L.PLAN_CONFLICT.name))
     if desired.stale_conflicts and not desired.conflicts and L.PLAN_CONFLICT.name in current.parent.labels:
@@ -307,16 +365,11 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
         assert target.issue is not None
         if L.PLAN_CONFLICT.name not in target.issue.labels:
             writes.append(
-                Write(
-                    "POST",
-                    _issue(owner, repo, m, "/labels"),
-                    {"labels": [L.PLAN_CONFLICT.name]},
-                    f"label #{m} {L.PLAN_CONFLICT.name}",
-                )
+                Write("POST", step.issue(m, "/labels"), {"labels": [L.PLAN_CONFLICT.name]},
+                      f"label #{m} {L.PLAN_CONFLICT.name}")
             )
-        writes += comment_writes(
-            owner, repo, m, target.comment, conflict_comment(n, m), f"conflict note on #{m}"
-        )
+        writes += comment_writes(owner, repo, m, target.comment, conflict_comment(n, m),
+                                 f"conflict note on #{m}")
     return writes
 
 

@@ -13,11 +13,11 @@ from bot.analysis.checker import MAX_SUB_ISSUES, check_plan
 from bot.analysis.markdown import code_span, escape_inline
 from bot.analysis.models import Diagnostic, LiveStatus, PlanReport, StreamStatus
 from bot.analysis.render import render_summary
+from bot.conventions import MAX_BODY as MAX_COMMENT
 from bot.github.errors import OutcomeUnknown
 from bot.sync import markers
 from bot.sync.apply import Progress, apply, send
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
-from bot.sync.desired import MAX_BODY as MAX_COMMENT
 from bot.sync.desired import DesiredState, build_desired, cap_links
 from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
 from bot.sync.locks import named_lock

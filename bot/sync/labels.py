@@ -5,6 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.conventions import (
+    AGENT_LABEL_COLOR,
+    AGENT_LABEL_PREFIX,
+    GITHUB_AUTO_LABEL_COLOR,
+    LABEL_DEFAULTS,
+    MAX_LABEL_NAME,
+)
+
 
 @dataclass(frozen=True)
 class LabelSpec:
@@ -15,14 +23,19 @@ class LabelSpec:
     description: str
 
 
-PARALLEL_PLAN = LabelSpec("parallel-plan", "1d76db", "Has a parallel work plan synced by parallel-work-bot")
-PLAN_INVALID = LabelSpec("plan:invalid", "d93f0b", "The parallel work plan has errors: see the bot's summary")
-PLAN_CONFLICT = LabelSpec("plan:conflict", "fbca04", "Listed in a parallel plan's conflicts_with")
-STREAM = LabelSpec("stream", "0e8a16", "A work stream of a parallel plan (sub-issue)")
-STREAM_READY = LabelSpec("stream:ready", "2ea44f", "All blockers of this stream are closed: it can start")
-AGENT_COLOR = "c5def5"
-AGENT_PREFIX = "agent:"
-MAX_NAME = 50
+def _default(name: str) -> LabelSpec:
+    color, description = LABEL_DEFAULTS[name]
+    return LabelSpec(name, color, description)
+
+
+PARALLEL_PLAN = _default("parallel-plan")
+PLAN_INVALID = _default("plan:invalid")
+PLAN_CONFLICT = _default("plan:conflict")
+STREAM = _default("stream")
+STREAM_READY = _default("stream:ready")
+AGENT_COLOR = AGENT_LABEL_COLOR
+AGENT_PREFIX = AGENT_LABEL_PREFIX
+MAX_NAME = MAX_LABEL_NAME
 
 #: Labels whose presence the bot moves both ways (added and removed); every other label it only ever adds.
 MANAGED_STATE = frozenset({PLAN_INVALID.name, STREAM_READY.name})
@@ -40,8 +53,7 @@ def agent_label(agent_type: str | None) -> LabelSpec | None:
     return LabelSpec(AGENT_PREFIX + slug, AGENT_COLOR, f"Stream for a {slug} agent (parallel-work-bot)")
 
 
-#: GitHub's colour for a label it creates by itself when an unknown one is added to an issue.
-AUTO_COLOR = "ededed"
+AUTO_COLOR = GITHUB_AUTO_LABEL_COLOR
 _FIXED = {spec.name: spec for spec in (PARALLEL_PLAN, PLAN_INVALID, PLAN_CONFLICT, STREAM, STREAM_READY)}
 
 

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-PREFIX = "<!-- parallel-work-bot:"
+from bot.conventions import MARKER_PREFIX as PREFIX
+
 #: The renderer starts the summary comment with `<!-- parallel-work-bot:summary issue=<N> plan=<hash> -->`.
 SUMMARY_PREFIX = PREFIX + "summary"
 CONFLICT_PREFIX = PREFIX + "conflict"

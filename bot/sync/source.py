@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.analysis.models import Analysis, Frontmatter
 from bot.analysis.reader import read_analysis, read_task
+from bot.conventions import TRUSTED_ASSOCIATIONS
 from bot.sync.markers import is_ours
 
 
@@ -19,9 +20,6 @@ class Source:
     task: Frontmatter | None
 
 
-#: Authors GitHub itself vouches for: only their text may create structure (an open repository must not let
-#: strangers create issues through the bot).
-TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 
 
 def is_trusted(item: dict[str, Any], trusted_logins: Collection[str] = ()) -> bool:

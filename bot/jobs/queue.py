@@ -11,25 +11,22 @@ are put back in the queue by every worker's reaper, and delivery ids and write p
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import datetime
 import logging
 import time
-import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-import attr
 import psycopg
 import psycopg_pool
-from procrastinate import App, JobContext, RetryStrategy, exceptions, jobs, manager, utils
+from procrastinate import App, JobContext, RetryStrategy, exceptions
 from procrastinate.psycopg_connector import PsycopgConnector
-from procrastinate.retry import RetryDecision
-from procrastinate.testing import InMemoryConnector
 
 from bot.github.errors import RateLimitWait
-from bot.jobrequest import JobRequest
+from bot.jobs.deliveries import DeliveryLog
+from bot.jobs.memory import CoalescingJobManager, EmbeddedConnector
+from bot.jobs.request import JobRequest
+from bot.jobs.retry import DEFAULT_RETRY, JobRetry
 from bot.store import PgDeliveries, PgPacer, StoreUnavailable, make_pool
 
 if TYPE_CHECKING:
@@ -37,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: What a job runs: the App's handler (bot.runner.build_handler) in production.
+#: What a job runs: the App's handler (bot.jobs.handler.build_handler) in production.
 Handler = Callable[[JobRequest], Awaitable[None]]
 #: Called once when a job fails for the last time (to report the failure in the summary comment).
 GiveUpHandler = Callable[[JobRequest, BaseException], Awaitable[None]]
@@ -47,162 +44,6 @@ TASK_NAME = "sync_issue_job"
 QueueUnavailable = StoreUnavailable
 
 __all__ = ["TASK_NAME", "DeliveryLog", "GiveUpHandler", "Handler", "JobQueue", "JobRetry", "QueueUnavailable"]
-
-
-@attr.dataclass(kw_only=True)
-class JobRetry(RetryStrategy):
-    """procrastinate's exponential retries, plus: `RateLimitWait` re-schedules the job at its reset time.
-
-    Rate-limit waits are not failures: they are re-scheduled up to `max_rate_limit_waits` times (a day of
-    hourly resets) whatever `max_attempts` says. The job leaves the worker while it waits.
-    """
-
-    max_rate_limit_waits: int = 30
-
-    def get_retry_decision(self, *, exception: BaseException, job: jobs.Job) -> RetryDecision | None:
-        if isinstance(exception, RateLimitWait):
-            if job.attempts >= self.max_rate_limit_waits:
-                return None
-            reset = max(exception.reset_at, time.time())
-            return RetryDecision(retry_at=datetime.datetime.fromtimestamp(reset, tz=datetime.UTC))
-        decision: RetryDecision | None = super().get_retry_decision(exception=exception, job=job)
-        return decision
-
-
-DEFAULT_RETRY = JobRetry(max_attempts=5, exponential_wait=2)
-
-
-class _CoalescingJobManager(manager.JobManager):
-    """Retrying a job whose issue already has a newer job waiting would break the queueing lock's
-    uniqueness; the waiting job re-reads GitHub and so covers this one: finish this one as failed instead."""
-
-    async def retry_job(self, job: jobs.Job, retry_at: datetime.datetime | None = None,
-                        priority: int | None = None, queue: str | None = None,
-                        lock: str | None = None) -> None:
-        try:
-            await super().retry_job(job, retry_at=retry_at, priority=priority, queue=queue, lock=lock)
-        except exceptions.UniqueViolation:
-            log.info("job %s superseded by a waiting job of the same issue; not retried", job.id)
-            await self.finish_job(job, status=jobs.Status.FAILED, delete_job=False)
-
-
-class EmbeddedConnector(InMemoryConnector):
-    """procrastinate's in-memory connector made fit for a long-running process, with PostgreSQL's semantics.
-
-    It keeps no query log and no events of deleted jobs (memory stays flat), an earlier waiting job of the
-    same lock blocks later ones (order, as in PostgreSQL's fetch_job), and a retry that would give two
-    waiting jobs one queueing lock is refused as PostgreSQL's unique index refuses it.
-    """
-
-    async def generic_execute(self, query: str, suffix: str, **arguments: Any) -> Any:
-        return await getattr(self, f"{self.reverse_queries[query]}_{suffix}")(**arguments)
-
-    async def fetch_job_one(self, queues: Iterable[str] | None, worker_id: int) -> dict[str, Any]:
-        doing = {job["lock"] for job in self.jobs.values() if job["status"] == "doing"}
-        in_order = sorted(self.jobs.values(), key=lambda j: (-j["priority"], j["id"]))
-        first_waiting: dict[str, int] = {}
-        for job in in_order:
-            if job["status"] == "todo" and job["lock"] is not None:
-                first_waiting.setdefault(job["lock"], job["id"])
-        now = utils.utcnow()
-        for job in in_order:
-            if job["status"] != "todo" or (queues is not None and job["queue_name"] not in queues):
-                continue
-            if job["scheduled_at"] and job["scheduled_at"] > now:
-                continue
-            if job["lock"] is not None and (job["lock"] in doing or first_waiting[job["lock"]] != job["id"]):
-                continue
-            job["status"] = "doing"
-            job["worker_id"] = worker_id
-            return job
-        return {"id": None}
-
-    async def retry_job_run(self, job_id: int, retry_at: datetime.datetime, new_priority: int | None = None,
-                            new_queue_name: str | None = None, new_lock: str | None = None) -> None:
-        qlock = self.jobs[job_id]["queueing_lock"]
-        if qlock is not None and any(
-            j["queueing_lock"] == qlock and j["status"] == "todo" and j["id"] != job_id
-            for j in self.jobs.values()
-        ):
-            raise exceptions.UniqueViolation(
-                constraint_name=manager.QUEUEING_LOCK_CONSTRAINT, queueing_lock=qlock)
-        await super().retry_job_run(job_id, retry_at, new_priority, new_queue_name, new_lock)
-        self.events[job_id] = []
-
-    async def finish_job_run(self, job_id: int, status: str, delete_job: bool) -> None:
-        await super().finish_job_run(job_id, status, delete_job)
-        if delete_job:
-            self.events.pop(job_id, None)
-        else:
-            self.events[job_id] = []
-
-    async def defer_jobs_all(self, jobs: list[Any]) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = await super().defer_jobs_all(jobs)
-        for row in rows:
-            self.events[row["id"]] = []
-        return rows
-
-
-class DeliveryLog:
-    """Delivery ids seen in the last `ttl` seconds (about `maxsize` at most, oldest dropped first), compactly.
-
-    GitHub's ids are UUIDs, kept as 128-bit ints in sets, one set per slice of time (`ttl / slices`) or per
-    `maxsize / slices` ids, whichever fills first; a slice is dropped whole once its newest id is `ttl` old,
-    or when the log holds more than `maxsize` ids. So an id is remembered for at least `ttl` (at most one
-    slice longer) unless the log is full. Ints in sets are a third of the memory of a cachetools TTLCache of
-    strings (~9 MB for 100,000 ids instead of ~30) and are not tracked by the garbage collector.
-    """
-
-    def __init__(self, maxsize: int = 100_000, ttl: float = 7 * 24 * 3600, *, slices: int = 32,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.maxsize = maxsize
-        self.ttl = ttl
-        self.clock = clock
-        self._width = ttl / slices
-        self._per_slice = max(1, maxsize // slices)
-        #: (time the slice was opened, its ids), oldest first.
-        self._slices: collections.deque[tuple[float, set[int | str]]] = collections.deque()
-        self._size = 0
-
-    @staticmethod
-    def _key(delivery_id: str) -> int | str:
-        if len(delivery_id) != 36:
-            return delivery_id
-        try:
-            parsed = uuid.UUID(delivery_id)
-        except ValueError:
-            return delivery_id
-        return parsed.int if str(parsed) == delivery_id else delivery_id  # exact ids only
-
-    def _expire(self, now: float) -> None:
-        slices = self._slices
-        while slices and (self._size > self.maxsize or slices[0][0] + self._width + self.ttl <= now):
-            self._size -= len(slices.popleft()[1])
-
-    def _has(self, key: int | str) -> bool:
-        return any(key in ids for _, ids in self._slices)
-
-    def __contains__(self, delivery_id: str) -> bool:
-        self._expire(self.clock())
-        return self._has(self._key(delivery_id))
-
-    def __len__(self) -> int:
-        return self._size
-
-    def add(self, delivery_id: str) -> bool:
-        """Record an id; True if it was already there (one look-up for `seen_delivery`)."""
-        now = self.clock()
-        self._expire(now)
-        key = self._key(delivery_id)
-        if self._has(key):
-            return True
-        slices = self._slices
-        if not slices or slices[-1][0] + self._width <= now or len(slices[-1][1]) >= self._per_slice:
-            slices.append((now, set()))
-        slices[-1][1].add(key)
-        self._size += 1
-        self._expire(now)
-        return False
 
 
 class JobQueue:
@@ -245,7 +86,7 @@ class JobQueue:
         else:
             self.connector = EmbeddedConnector()
         self.app = App(connector=self.connector)
-        self.app.job_manager = _CoalescingJobManager(self.connector)
+        self.app.job_manager = CoalescingJobManager(self.connector)
         self._task = self.app.task(name=TASK_NAME, pass_context=True, retry=retry)(self._run_job)
 
     @classmethod

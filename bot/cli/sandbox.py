@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from bot.commands.signals import until_stopped
+from bot.cli.signals import until_stopped
 from bot.sandbox import FAULT_KINDS, Sandbox
 
 HOST = "127.0.0.1"

@@ -11,7 +11,7 @@ import signal
 import sys
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.jobs import JobQueue
+from bot.jobs.queue import JobQueue
 from bot.logs import setup_logging
 
 
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runner import build_handler
+    from bot.jobs.handler import build_handler
 
     queue = JobQueue.from_settings(settings, pool_size=args.concurrency * 2 + 4, write_lease=args.write_lease)
     # Writes of one installation are paced across every worker through PostgreSQL (queue.pacer).

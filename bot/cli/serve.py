@@ -8,7 +8,7 @@ import gc
 import logging
 import sys
 
-from bot.commands.signals import until_stopped
+from bot.cli.signals import until_stopped
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 
@@ -27,7 +27,7 @@ async def serve(
     settings: Settings, host: str | None = None, port: int | None = None, concurrency: int = 4,
 ) -> None:
     """Serve until SIGINT or SIGTERM."""
-    from bot.web import BotServer
+    from bot.app.server import BotServer
 
     server = BotServer(settings, concurrency=concurrency)
     await server.start(host, port)

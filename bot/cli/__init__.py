@@ -1,4 +1,4 @@
-"""The `parallel-work-bot` command line: one subcommand per module of `bot.commands`."""
+"""The `parallel-work-bot` command line: one subcommand per module of `bot.cli`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-#: Subcommand -> help. Each is `bot.commands.<name>` with `add_arguments(parser)` and `run(args) -> int`.
+#: Subcommand -> help. Each is `bot.cli.<name>` with `add_arguments(parser)` and `run(args) -> int`.
 COMMANDS: dict[str, str] = {
     "demo": "run the bot against a local GitHub and show what it builds (no account needed)",
     "plan": "read, check and render an analysis document",
@@ -28,7 +28,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name, help_text in COMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
         if only is None or name == only:
-            module = importlib.import_module(f"bot.commands.{name}")
+            module = importlib.import_module(f"bot.cli.{name}")
             module.add_arguments(sp)
             sp.set_defaults(_run=module.run)
     return parser

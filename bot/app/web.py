@@ -1,10 +1,7 @@
-"""The aiohttp web app: the signed webhook endpoint (verify, dedupe, enqueue, answer at once), metrics."""
+"""The App's web intake: the signed webhook endpoint (verify, dedupe, enqueue), health, metrics."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 import time
 from typing import Any, Protocol
@@ -13,24 +10,22 @@ from aiohttp import web
 from gidgethub import BadRequest, ValidationFailure, routing, sansio
 
 from bot.config import NO_SECRET, ConfigError, Settings
+from bot.conventions import MAX_WEBHOOK_BODY
 from bot.events import EVENTS, Intake
 from bot.events import router as default_router
-from bot.github.retry import RetryPolicy
-from bot.jobrequest import JobRequest
-from bot.jobs import JobQueue
+from bot.jobs.request import JobRequest
 from bot.metrics import CONTENT_TYPE, DEFAULT, Metrics
-from bot.runner import JobHandler, build_handler
 
-log = logging.getLogger("bot.web")
+log = logging.getLogger("bot.app")
 
 #: GitHub caps webhook payloads at 25 MB; anything larger is refused unread.
-MAX_BODY = 25 * 1024 * 1024
+MAX_BODY = MAX_WEBHOOK_BODY
 #: Content types GitHub can send a webhook with (the App manifest's hooks use JSON).
 CONTENT_TYPES = frozenset({"application/json", "application/x-www-form-urlencoded"})
 
 
 class Queue(Protocol):
-    """What the web app needs from the job queue (bot.jobs.JobQueue): no more, so any backend will do."""
+    """What the web app needs from the job queue (bot.jobs.queue.JobQueue): no more, so any backend does."""
 
     async def enqueue(self, request: JobRequest) -> bool:
         """Queue a job; False when it was coalesced into one already waiting."""
@@ -161,82 +156,3 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
     return app
-
-
-class BotServer:
-    """The whole App in one process: job queue (and its worker without a database), handler, web app."""
-
-    def __init__(
-        self, settings: Settings, *, metrics: Metrics | None = None, concurrency: int = 8,
-        poll_interval: float = 0.2, handler: JobHandler | None = None, policy: RetryPolicy | None = None,
-        queue_options: dict[str, Any] | None = None,
-    ) -> None:
-        settings.require_app()
-        self.settings = settings
-        self.metrics = metrics if metrics is not None else DEFAULT
-        self.queue = JobQueue.from_settings(settings, **(queue_options or {}))
-        self.handler = handler or build_handler(
-            settings, metrics=self.metrics, pacer=self.queue.pacer, policy=policy)
-        self.queue.handler = self.handler
-        self.queue.on_give_up = self.handler.give_up
-        self.app = create_app(settings, self.queue, metrics=self.metrics)
-        self.concurrency = concurrency
-        self.poll_interval = poll_interval
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-        self.host = "127.0.0.1"
-
-    @property
-    def base_url(self) -> str:
-        """http://host:port of the web app once started."""
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def webhook_url(self) -> str:
-        """Where GitHub (or the demo) posts deliveries."""
-        return self.base_url + self.settings.webhook_path
-
-    async def start(self, host: str | None = None, port: int | None = None, *, worker: bool = True) -> None:
-        """Open the queue, start the in-process worker (memory backend), serve HTTP on host:port (0 = any)."""
-        await self.queue.open()
-        if worker and self.queue.runs_worker_in_process:
-            self.queue.start_worker(concurrency=self.concurrency, poll_interval=self.poll_interval)
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        self.host = host if host is not None else self.settings.host
-        site = web.TCPSite(self._runner, self.host, self.settings.port if port is None else port,
-                           backlog=1024, reuse_address=True)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        """Stop serving, stop the worker, close the queue and the HTTP session."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        await self.queue.close()
-        await self.handler.close()
-
-
-def sign(body: bytes, secret: str) -> str:
-    """The X-Hub-Signature-256 value GitHub would send for this body (for the demo, tests and benchmarks)."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def webhook_headers(event: str, delivery: str, body: bytes, secret: str | None) -> dict[str, str]:
-    """The headers of a GitHub webhook delivery for this body."""
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "GitHub-Hookshot/parallel-work-bot",
-        "X-GitHub-Event": event,
-        "X-GitHub-Delivery": delivery,
-        "X-GitHub-Hook-ID": "1",
-    }
-    if secret is not None:
-        headers["X-Hub-Signature-256"] = sign(body, secret)
-    return headers
-
-
-def dumps(payload: dict[str, Any]) -> bytes:
-    """Serialise a payload compactly, as GitHub does."""
-    return json.dumps(payload, separators=(",", ":")).encode()

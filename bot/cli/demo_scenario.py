@@ -14,24 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.analysis.reader import read_analysis
+from bot.app.server import BotServer
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.sandbox import Sandbox
-from bot.web import BotServer, dumps, webhook_headers
+from bot.sandbox.auth import generate_keys
+from bot.sandbox.webhooks import INSTALLATION_ID, dumps, issue_comment_payload, webhook_headers
 
 REPO = "octo/sandbox"
-INSTALLATION_ID = 1
 APP_ID = 1
 #: The person who posts the plan: an admin of the sandbox repository.
 AUTHOR = "octocat"
 #: The number the planned issue gets (issues 1–3 exist before it, as in the seed's repository).
 PLAN_ISSUE = 4
 
-log = logging.getLogger("bot.demo")
+log = logging.getLogger("bot.cli.demo")
 
 
 def bundled_plan() -> str:
@@ -49,80 +48,6 @@ def default_openapi() -> Path | None:
         if (root / subset).is_file():
             return root / subset
     return None
-
-
-def generate_keys() -> tuple[str, str]:
-    """A fresh App key pair (private PEM, public PEM), made at start: nothing secret is stored anywhere."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
-
-
-def repository_json(
-    api: str, html: str, full_name: str, repo_id: int, owner: dict[str, Any],
-) -> dict[str, Any]:
-    """The `repository` object of a webhook payload, in GitHub's shape."""
-    url = f"{api}/repos/{full_name}"
-    name = full_name.split("/", 1)[1]
-    stamp = "2026-01-01T00:00:00Z"
-    templated = {
-        "archive_url": "/{archive_format}{/ref}", "assignees_url": "/assignees{/user}",
-        "blobs_url": "/git/blobs{/sha}",
-        "branches_url": "/branches{/branch}", "collaborators_url": "/collaborators{/collaborator}",
-        "comments_url": "/comments{/number}", "commits_url": "/commits{/sha}",
-        "compare_url": "/compare/{base}...{head}", "contents_url": "/contents/{+path}",
-        "contributors_url": "/contributors", "deployments_url": "/deployments", "downloads_url": "/downloads",
-        "events_url": "/events", "forks_url": "/forks", "git_commits_url": "/git/commits{/sha}",
-        "git_refs_url": "/git/refs{/sha}", "git_tags_url": "/git/tags{/sha}", "hooks_url": "/hooks",
-        "issue_comment_url": "/issues/comments{/number}", "issue_events_url": "/issues/events{/number}",
-        "issues_url": "/issues{/number}", "keys_url": "/keys{/key_id}", "labels_url": "/labels{/name}",
-        "languages_url": "/languages", "merges_url": "/merges", "milestones_url": "/milestones{/number}",
-        "notifications_url": "/notifications{?since,all,participating}", "pulls_url": "/pulls{/number}",
-        "releases_url": "/releases{/id}", "stargazers_url": "/stargazers", "statuses_url": "/statuses/{sha}",
-        "subscribers_url": "/subscribers", "subscription_url": "/subscription", "tags_url": "/tags",
-        "teams_url": "/teams", "trees_url": "/git/trees{/sha}",
-    }
-    return {
-        "id": repo_id, "node_id": f"R_{repo_id}", "name": name, "full_name": full_name, "private": False,
-        "owner": owner, "html_url": f"{html}/{full_name}", "description": "The demo's repository",
-        "fork": False,
-        "url": url, **{k: url + v for k, v in templated.items()},
-        "created_at": stamp, "updated_at": stamp, "pushed_at": stamp,
-        "git_url": f"git://github.com/{full_name}.git", "ssh_url": f"git@github.com:{full_name}.git",
-        "clone_url": f"{html}/{full_name}.git", "svn_url": f"{html}/{full_name}", "homepage": None,
-        "size": 0, "stargazers_count": 0, "watchers_count": 0, "language": None, "has_issues": True,
-        "has_projects": True, "has_downloads": True, "has_wiki": True, "has_pages": False,
-        "has_discussions": False, "forks_count": 0, "mirror_url": None, "archived": False, "disabled": False,
-        "open_issues_count": 0, "license": None, "allow_forking": True, "is_template": False,
-        "web_commit_signoff_required": False, "topics": [], "visibility": "public", "forks": 0,
-        "open_issues": 0, "watchers": 0, "default_branch": "main",
-    }
-
-
-def issue_comment_payload(
-    sandbox: Sandbox, repo: str, comment: dict[str, Any], *, action: str = "created",
-    installation_id: int = INSTALLATION_ID,
-) -> dict[str, Any]:
-    """The `issue_comment` webhook GitHub would send for a comment of the local GitHub (GitHub's shape)."""
-    number = int(str(comment["issue_url"]).rsplit("/", 1)[1])
-    issue = dict(sandbox.issue_json(repo, number))
-    issue.setdefault("draft", False)
-    owner_login = repo.split("/", 1)[0]
-    owner = sandbox.shapes.user(sandbox.state.user(owner_login))
-    repo_id = sandbox.state.repo(repo).id
-    return {
-        "action": action,
-        "issue": issue,
-        "comment": comment,
-        "repository": repository_json(sandbox.base_url, sandbox.shapes.html, repo, repo_id, owner),
-        "sender": comment["user"],
-        "installation": {
-            "id": installation_id,
-            "node_id": f"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{installation_id}"},
-    }
 
 
 @dataclass

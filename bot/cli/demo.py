@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo and print what a user would see on GitHub (or the same as JSON)."""
-    from bot.demo import bundled_plan, default_openapi, run_and_render
+    from bot.cli.demo_scenario import bundled_plan, default_openapi, run_and_render
 
     if args.plan is None:
         plan = bundled_plan()

@@ -1,0 +1,1 @@
+"""The hosted GitHub App: the web intake (webhooks, health, metrics) and the one-process server."""

@@ -1,1 +1,0 @@
-"""The command-line subcommands, one module each, registered by `bot.cli`."""

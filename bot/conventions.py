@@ -1,0 +1,96 @@
+"""The bot's conventions, in one place: its identity, its hidden markers, GitHub's limits, its label defaults.
+
+Everything else imports these; nothing restates them. Pure data and tiny pure helpers only (the plan core
+imports this module too), so it sits below every other module of the bot.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+# ---- identity -------------------------------------------------------------------------------------------
+
+#: The App's name (its slug on GitHub), used in markers, the User-Agent and the default bot login.
+NAME: Final = "parallel-work-bot"
+#: The App's bot account, `<app-slug>[bot]` (BOT_LOGIN overrides it).
+DEFAULT_BOT_LOGIN: Final = f"{NAME}[bot]"
+USER_AGENT: Final = NAME
+#: Collaborator permission levels (and role names) that may make text a plan or run `/analyze`.
+WRITE_PERMISSIONS: Final = frozenset({"admin", "maintain", "write"})
+#: `author_association` values taken as write access without asking the collaborator-permission API.
+TRUSTED_ASSOCIATIONS: Final = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+
+
+def is_bot_account(user: Any, bot_login: str = "") -> bool:
+    """True for a bot account (an App's, a login ending `[bot]`, or ours): bots never trigger us."""
+    if not isinstance(user, dict) or not user:
+        return False
+    login = str(user.get("login") or "")
+    return user.get("type") == "Bot" or login.endswith("[bot]") or (bool(bot_login) and login == bot_login)
+
+
+def is_trusted_association(association: Any) -> bool:
+    """Write access is certain from `author_association` alone (else the job asks the permission API)."""
+    return isinstance(association, str) and association.upper() in TRUSTED_ASSOCIATIONS
+
+
+# ---- hidden markers ----------------------------------------------------------------------------------------
+
+#: Every marker the bot writes starts with this (an HTML comment GitHub does not show).
+MARKER_PREFIX: Final = f"<!-- {NAME}:"
+#: Closing markers of regions: `<!-- /parallel-work-bot:<kind> -->`.
+MARKER_CLOSE_PREFIX: Final = f"<!-- /{NAME}:"
+
+
+def marker(kind: str, attributes: str = "") -> str:
+    """`<!-- parallel-work-bot:<kind> <attributes> -->`."""
+    return f"{MARKER_PREFIX}{kind}{' ' + attributes if attributes else ''} -->"
+
+
+def closing_marker(kind: str) -> str:
+    """`<!-- /parallel-work-bot:<kind> -->`, the end of a bot-owned region."""
+    return f"{MARKER_CLOSE_PREFIX}{kind} -->"
+
+
+SUMMARY: Final = "summary"
+CONFLICT: Final = "conflict"
+STREAM: Final = "stream"
+REMOVED: Final = "removed"
+FAILURE: Final = "failure"
+LINKS: Final = "links"
+LABELS: Final = "labels"
+REPLY: Final = "reply"
+
+# ---- GitHub's limits --------------------------------------------------------------------------------------
+
+#: Characters in an issue body or a comment.
+MAX_BODY: Final = 65536
+#: Characters in an issue title.
+MAX_TITLE: Final = 256
+#: Sub-issues of one parent.
+MAX_SUB_ISSUES: Final = 100
+#: Characters in a label name, and in its description.
+MAX_LABEL_NAME: Final = 50
+MAX_LABEL_DESCRIPTION: Final = 100
+#: Bytes of one webhook payload (GitHub caps deliveries at 25 MB).
+MAX_WEBHOOK_BODY: Final = 25 * 1024 * 1024
+
+# ---- the bot's own bounds ---------------------------------------------------------------------------------
+
+#: Other issues one plan may flag (conflicts_with) or link (depends_on): more is a warning, not writes.
+MAX_LINKED_ISSUES: Final = 25
+
+# ---- label defaults ---------------------------------------------------------------------------------------
+
+#: name -> (colour, description) of the labels the bot creates before first use.
+LABEL_DEFAULTS: Final = {
+    "parallel-plan": ("1d76db", "Has a parallel work plan synced by parallel-work-bot"),
+    "plan:invalid": ("d93f0b", "The parallel work plan has errors: see the bot's summary"),
+    "plan:conflict": ("fbca04", "Listed in a parallel plan's conflicts_with"),
+    "stream": ("0e8a16", "A work stream of a parallel plan (sub-issue)"),
+    "stream:ready": ("2ea44f", "All blockers of this stream are closed: it can start"),
+}
+AGENT_LABEL_PREFIX: Final = "agent:"
+AGENT_LABEL_COLOR: Final = "c5def5"
+#: GitHub's colour for a label it creates by itself when an unknown one is added to an issue.
+GITHUB_AUTO_LABEL_COLOR: Final = "ededed"

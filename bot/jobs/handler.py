@@ -1,0 +1,146 @@
+"""Running one job: act as the installation, then sync the issue or answer the command (bot.jobs.analyze)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import aiohttp
+
+from bot.analysis.markdown import truncate
+from bot.config import Settings
+from bot.conventions import USER_AGENT
+from bot.github.auth import AppAuth
+from bot.github.client import GitHubClient
+from bot.github.errors import RateLimitWait
+from bot.github.pacing import Pacer
+from bot.github.retry import RetryPolicy
+from bot.jobs.analyze import Analyze
+from bot.jobs.request import JobRequest
+from bot.metrics import DEFAULT, Metrics
+from bot.sync.engine import report_failure, sync_issue
+
+log = logging.getLogger("bot.jobs")
+
+
+class JobHandler:
+    """The job handler (`build_handler`): one instance per process, one aiohttp session, cached tokens."""
+
+    def __init__(
+        self, settings: Settings, *, metrics: Metrics | None = None, pacer: Pacer | None = None,
+        auth: AppAuth | None = None, policy: RetryPolicy | None = None,
+    ) -> None:
+        settings.require_app()
+        self.settings = settings
+        self.metrics = metrics if metrics is not None else DEFAULT
+        key = settings.private_key_pem()
+        assert key is not None and settings.github_app_id is not None
+        self.auth = auth or AppAuth(
+            settings.github_app_id, key, base_url=settings.github_api_url, requester=USER_AGENT,
+            pacer=pacer, write_interval=settings.pacing_seconds, policy=policy,
+        )
+        self._session: aiohttp.ClientSession | None = None
+        self.metrics.github_client.observe(self.auth.stats.events)
+
+    # ---- plumbing -----------------------------------------------------------------------------------------
+
+    def _trace(self) -> aiohttp.TraceConfig:
+        trace = aiohttp.TraceConfig()
+        counter, errors = self.metrics.github_requests, self.metrics.github_errors
+
+        async def on_end(_s: Any, _ctx: Any, params: aiohttp.TraceRequestEndParams) -> None:
+            status = params.response.status
+            if status == 304:
+                counter.inc(kind="not_modified")
+            elif params.method.upper() in ("GET", "HEAD"):
+                counter.inc(kind="read")
+            else:
+                counter.inc(kind="write")
+            if status >= 400:
+                errors.inc(status=str(status))
+
+        async def on_exception(_s: Any, _ctx: Any, _p: aiohttp.TraceRequestExceptionParams) -> None:
+            errors.inc(status="connection")
+
+        trace.on_request_end.append(on_end)
+        trace.on_request_exception.append(on_exception)
+        return trace
+
+    def session(self) -> aiohttp.ClientSession:
+        """The shared HTTP session (made on first use, inside the running loop)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                trace_configs=[self._trace()], timeout=aiohttp.ClientTimeout(total=60, connect=10))
+        return self._session
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def client(self, request: JobRequest) -> GitHubClient:
+        """A client acting as the request's installation (looked up from the repository when absent)."""
+        session = self.session()
+        installation = request.installation_id
+        if installation is None:
+            installation = await self.auth.installation_id(session, request.owner, request.repo)
+        return await self.auth.client(session, installation)
+
+    def _note_rate_limit(self, gh: GitHubClient, request: JobRequest) -> None:
+        remaining = gh.rate_limit_snapshot().get("remaining")
+        if remaining is not None:
+            self.metrics.rate_limit_remaining.set(float(remaining), installation=str(request.installation_id))
+
+    # ---- the job ------------------------------------------------------------------------------------------
+
+    async def __call__(self, request: JobRequest) -> None:
+        """Run one job. Exceptions propagate (the queue retries; RateLimitWait re-schedules)."""
+        started = time.perf_counter()
+        self.metrics.jobs_running.inc()
+        outcome = "failed"
+        extra: dict[str, Any] = {"issue": request.issue_key, "kind": request.kind,
+                                 "command": request.command, "delivery": request.delivery_id}
+        try:
+            gh = await self.client(request)
+            try:
+                if request.kind == "command":
+                    outcome = await Analyze(gh, request, bot_login=self.settings.bot_login).run()
+                else:
+                    result = await sync_issue(gh, request.owner, request.repo, request.number)
+                    outcome = "ok"
+                    extra |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
+            finally:
+                self._note_rate_limit(gh, request)
+        except RateLimitWait as exc:
+            outcome = "deferred"
+            log.info("job deferred until %s", exc.reset_at, extra=extra)
+            raise
+        except Exception as exc:
+            log.warning("job failed: %s", exc, extra=extra)
+            raise
+        finally:
+            self.metrics.jobs_running.inc(-1)
+            self.metrics.jobs.inc(kind=request.kind, outcome=outcome)
+            extra["ms"] = round((time.perf_counter() - started) * 1000, 1)
+            if outcome not in ("failed", "deferred"):
+                log.info("job %s", outcome, extra=extra)
+
+    async def give_up(self, request: JobRequest, exc: BaseException) -> None:
+        """The job failed for the last time: say so in the summary comment (and 😕 on a command)."""
+        self.metrics.jobs.inc(kind=request.kind, outcome="reported")
+        gh = await self.client(request)
+        message = (f"The bot could not finish syncing this issue after several attempts "
+                   f"({type(exc).__name__}: {truncate(str(exc), 200)}). Nothing was lost: "
+                   "comment `/analyze` to try again once GitHub is reachable, or edit the plan.")
+        await report_failure(gh, request.owner, request.repo, request.number, message)
+        if request.kind == "command" and request.comment_id is not None:
+            await Analyze(gh, request, bot_login=self.settings.bot_login).react("confused")
+
+
+def build_handler(
+    settings: Settings, *, metrics: Metrics | None = None, pacer: Pacer | None = None,
+    auth: AppAuth | None = None, policy: RetryPolicy | None = None,
+) -> JobHandler:
+    """The job handler for this App: call it with a JobRequest; `give_up` reports a job's last failure."""
+    return JobHandler(settings, metrics=metrics, pacer=pacer, auth=auth, policy=policy)
