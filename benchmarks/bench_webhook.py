@@ -211,9 +211,9 @@ async def main(args: argparse.Namespace) -> None:
     info = json.loads(await sandbox.stdout.readline())
     api, token = info["url"], info["token"]
     port = args.port
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_URL"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_URL", "LOG_LEVEL"))}
     env |= {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": private, "GITHUB_WEBHOOK_SECRET": SECRET,
-            "GITHUB_API_URL": api, "PORT": str(port), "WRITE_PACING": "0", "LOG_LEVEL": "WARNING"}
+            "GITHUB_API_URL": api, "PORT": str(port), "WRITE_PACING": "0"}  # default LOG_LEVEL
     web = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--concurrency", str(args.concurrency),
         env=env, cwd=ROOT,
