@@ -430,7 +430,8 @@ async def test_a_strangers_newer_plan_is_passed_over(sandbox: Sandbox) -> None:
 
 async def test_a_strangers_issue_body_is_not_a_plan(sandbox: Sandbox) -> None:
     sandbox.set_permission(REPO, "mallory", "none")
-    sandbox.create_issue(REPO, "Drive-by", SEED.read_text(), user="mallory")
+    text = SEED.read_text().replace("issue: 4", "issue: 1").replace("Issue #4", "Issue #1")  # #1's own plan
+    sandbox.create_issue(REPO, "Drive-by", text, user="mallory")
     async with client(sandbox) as gh:
         result = await sync_issue(gh, OWNER, NAME, 1)
         vouched = await sync_issue(gh, OWNER, NAME, 1, dry_run=True, trusted_logins=["mallory"])
