@@ -9,5 +9,5 @@ CORPUS = SHARED / "corpus"
 OPENAPI = SHARED / "github" / "openapi-subset.json"
 WEBHOOKS = SHARED / "github" / "webhooks"
 FIXTURES = SHARED / "github" / "fixtures"
-#: Real CCPM documents that are not parallel work analyses (progress files, tasks, epics...), with MANIFEST.tsv.
+#: Real CCPM documents that are not analyses (progress files, tasks, epics...), listed in MANIFEST.tsv.
 NONPLANS = CORPUS / "nonplans"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -470,6 +471,12 @@ async def test_syncs_of_two_issues_at_once_create_each_label_once(sandbox: Sandb
     assert len(creations) == len({e.request_body for e in creations}) > 0
 
 
+def summary_of(snap: dict[str, Any]) -> dict[str, Any]:
+    """The bot's summary comment on #4."""
+    comments = issue(snap, 4)["comments"]
+    return next(c for c in comments if c["body"].startswith("<!-- parallel-work-bot:summary"))
+
+
 def for_issue(number: int) -> str:
     """The seed, written for issue #number (its frontmatter `issue` and its title name it)."""
     return SEED.read_text().replace("issue: 4", f"issue: {number}").replace("Issue #4", f"Issue #{number}")
@@ -491,7 +498,7 @@ async def test_a_plan_for_another_issue_is_ignored_and_the_summary_says_why(sand
     after = sandbox.snapshot(REPO)
     for n in (5, 6, 7, 8, 9):
         assert issue(after, n) == issue(before, n)
-    summary = next(c for c in issue(after, 4)["comments"] if c["body"].startswith("<!-- parallel-work-bot:summary"))
+    summary = summary_of(after)
     body = summary["body"]
     assert "was ignored" in body and "HTTP Actions for Webhooks" in body and "Other Work" not in body
     assert issue(after, 9)["title"] == "#4 · Stream D: HTTP Actions for Webhooks"
@@ -519,7 +526,7 @@ async def test_closing_a_removed_stream_links_the_plan_and_reposting_reopens_it(
         snap = sandbox.snapshot(REPO)
         assert "close #9: stream D removed" in [w.description for w in removed.planned]
         assert issue(snap, 9)["state"] == "closed" and issue(snap, 9)["state_reason"] == "not_planned"
-        summary = next(c for c in issue(snap, 4)["comments"] if c["body"].startswith("<!-- parallel-work-bot:summary"))
+        summary = summary_of(snap)
         assert f"[this comment]({edit['html_url']})" in summary["body"]
         assert "#9 (Stream D)" in summary["body"] and "Post the earlier plan again" in summary["body"]
         assert (await sync_issue(gh, OWNER, NAME, 4)).writes == 0  # the note is stable
@@ -530,5 +537,5 @@ async def test_closing_a_removed_stream_links_the_plan_and_reposting_reopens_it(
     snap = sandbox.snapshot(REPO)
     assert issue(snap, 9)["state"] == "open" and issue(snap, 4)["sub_issues"] == [6, 7, 8, 9]
     assert issue(snap, 9)["blocked_by"] == [6]
-    summary = next(c for c in issue(snap, 4)["comments"] if c["body"].startswith("<!-- parallel-work-bot:summary"))
+    summary = summary_of(snap)
     assert "Closed as not planned" not in summary["body"]

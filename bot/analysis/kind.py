@@ -33,7 +33,10 @@ _STREAM_ONLY = re.compile(r"^(?:stream|流)[ \t]*+[:：\-–—]", re.IGNORECASE
 _TITLE_KINDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"execution\s++status|执行状态", re.IGNORECASE), "a CCPM execution status file"),
     (re.compile(r"\bprogress\b|进度|进展", re.IGNORECASE), "a progress report"),
-    (re.compile(r"\bcompleted?\b|\bcompletion\s++(?:summary|report)|完成", re.IGNORECASE), "a completion summary"),
+    (
+        re.compile(r"\bcompleted?\b|\bcompletion\s++(?:summary|report)|完成", re.IGNORECASE),
+        "a completion summary",
+    ),
     (re.compile(r"\bstatus\b|状态", re.IGNORECASE), "a status report"),
     (re.compile(r"\bsummary\b|总结|摘要", re.IGNORECASE), "a summary"),
     (re.compile(r"\b(?:daily|work)\s++log\b|日志", re.IGNORECASE), "a daily log"),
@@ -154,7 +157,7 @@ def classify(lines: list[str]) -> Kind:
     heads = _headings(lines[start:])
     h1 = next((t for level, t in heads if level == 1), None)
     # Without a `#` title the first heading says what the text is, unless it is a stream's own heading
-    # (a bare plan comment opens with "### Stream A: ..."): a single stream names a document only as its title.
+    # (a bare plan comment opens with "### Stream A: ..."): one stream names a document only as its title.
     title = h1 if h1 is not None else next((t for _l, t in heads[:1] if not STREAM_HEADING_TEXT.match(t)), "")
     if title:
         found = _by_title(title, single=h1 is not None)

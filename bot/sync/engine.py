@@ -249,7 +249,7 @@ def _summary_writes(
 
 
 def removed_note(current: CurrentState, desired: DesiredState, source_url: str | None) -> str:
-    """The line naming sub-issues closed because their streams left the plan, linking where the plan came from.
+    """The line naming sub-issues closed because their streams left the plan, linking the plan's source.
 
     Closing is the one destructive thing the bot does, so the summary says which and why, and how to undo it.
     """

@@ -44,12 +44,12 @@ def is_trusted(item: dict[str, Any], trusted_logins: Collection[str] = ()) -> bo
 def pick_source(
     issue: dict[str, Any], comments: list[dict[str, Any]], trusted_logins: Collection[str] = ()
 ) -> Source:
-    """Newest trusted analysis for this issue wins: the latest comment holding one (never the bot's), else the body.
+    """Newest trusted analysis of this issue wins: the latest comment with one (not the bot's), else the body.
 
     Text by authors without write access is passed over, so a stranger's plan never reaches GitHub structure;
-    `trusted_logins` adds people the caller checked with the collaborator-permission API. A document that is not
-    an analysis (a progress file, a task, an epic: the reader says so) is no candidate, and a plan that names
-    another issue as its own is that issue's plan: passed over too, with a note for the summary.
+    `trusted_logins` adds people the caller checked with the collaborator-permission API. A document that
+    is not an analysis (a progress file, a task, an epic: the reader says so) is no candidate, and a plan
+    that names another issue as its own is that issue's plan: passed over too, with a note for the summary.
     """
     number = issue.get("number")
     body = str(issue.get("body") or "")
