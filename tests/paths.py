@@ -9,3 +9,5 @@ CORPUS = SHARED / "corpus"
 OPENAPI = SHARED / "github" / "openapi-subset.json"
 WEBHOOKS = SHARED / "github" / "webhooks"
 FIXTURES = SHARED / "github" / "fixtures"
+#: Real CCPM documents that are not analyses (progress files, tasks, epics...), listed in MANIFEST.tsv.
+NONPLANS = CORPUS / "nonplans"

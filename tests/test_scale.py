@@ -43,7 +43,9 @@ STREAM_A = "### Stream A: Core Setup & Schema"
 
 def plan(rev: int) -> str:
     """The seed plan, revision `rev` (stream A's name changes: every revision changes a sub-issue title)."""
-    return SEED.read_text().replace(STREAM_A, f"{STREAM_A} rev {rev}")
+    text = SEED.read_text().replace(STREAM_A, f"{STREAM_A} rev {rev}")
+    # Posted on many issues: without "issue: 4" and "Issue #4" it names no issue, so it is each one's plan.
+    return text.replace("issue: 4\n", "").replace(": Issue #4", "")
 
 
 STREAMS = len(read_analysis(plan(0)).streams)  # type: ignore[union-attr]

@@ -21,7 +21,9 @@ from tests.paths import SEED
 async def _seed_comment(bot_app: BotApp) -> dict[str, object]:
     sb = bot_app.sandbox
     sb.create_issue(REPO, "Plan here", user=MAINTAINER)
-    return sb.create_comment(REPO, 1, SEED.read_text(encoding="utf-8"), user=MAINTAINER)
+    # The seed written for #1 (as posted it names #4, and a plan for another issue is passed over).
+    text = SEED.read_text(encoding="utf-8").replace("issue: 4", "issue: 1").replace("Issue #4", "Issue #1")
+    return sb.create_comment(REPO, 1, text, user=MAINTAINER)
 
 
 async def test_bad_or_missing_signature_is_401_and_nothing_happens(bot_app: BotApp) -> None:
