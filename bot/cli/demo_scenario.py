@@ -27,8 +27,11 @@ REPO = "octo/sandbox"
 APP_ID = 1
 #: The person who posts the plan: an admin of the sandbox repository.
 AUTHOR = "octocat"
-#: The number the planned issue gets (issues 1–3 exist before it, as in the seed's repository).
+#: The number the planned issue gets when the plan names none (issues 1–3 exist before it, as in the seed's
+#: repository); a plan naming its issue (frontmatter `issue`, or "Issue #N" in its title) is posted there.
 PLAN_ISSUE = 4
+#: The highest issue number the demo makes filler issues up to, for a plan naming a large number.
+MAX_PLAN_ISSUE = 200
 
 log = logging.getLogger("bot.cli.demo")
 
@@ -74,6 +77,8 @@ class DemoResult:
     contract_checked: bool
     violations: list[str]
     bot_login: str
+    #: The issue the plan was posted on.
+    plan_issue: int = PLAN_ISSUE
 
 
 def _counts(sandbox: Sandbox) -> dict[str, int]:
@@ -103,7 +108,7 @@ async def _deliver(
 
 
 async def run_demo(plan: str, *, openapi: Path | None = None) -> DemoResult:
-    """Start the local GitHub and the App, post `plan` on #4 through a signed webhook, redeliver, report."""
+    """Start the local GitHub and the App, post `plan` on its issue through a signed webhook, redeliver."""
     private_pem, public_pem = generate_keys()
     sandbox = Sandbox(openapi, app_id=APP_ID, public_key_pem=public_pem,
                       validate_responses=openapi is not None)
@@ -114,13 +119,16 @@ async def run_demo(plan: str, *, openapi: Path | None = None) -> DemoResult:
     try:
         analysis = read_analysis(plan)
         title = (analysis.title if analysis and analysis.title else None) or "Parallel work plan"
+        named = analysis.names_issue if analysis is not None else None
+        target = named if named is not None and 1 <= named <= MAX_PLAN_ISSUE else PLAN_ISSUE
         seed_titles = ["Epic: real-time media app", "Set up the Next.js app", "Design the data model"]
-        for seed_title in seed_titles:
+        for k in range(1, target):
+            seed_title = seed_titles[k - 1] if k <= len(seed_titles) else f"Earlier work {k}"
             sandbox.create_issue(REPO, seed_title, body="Earlier work in this repository.", user=AUTHOR)
         planned = sandbox.create_issue(REPO, title, body="The plan is in the comments.", user=AUTHOR)
         sandbox.create_issue(REPO, "Integrate Clerk authentication",
                              body="Sign-in with Clerk; its webhooks need HTTP actions.", user=AUTHOR)
-        assert planned["number"] == PLAN_ISSUE, planned["number"]
+        assert planned["number"] == target, planned["number"]
         secret = secrets.token_hex(20)
         settings = Settings(
             github_app_id=APP_ID, github_private_key=private_pem, github_webhook_secret=secret,
@@ -129,7 +137,7 @@ async def run_demo(plan: str, *, openapi: Path | None = None) -> DemoResult:
         )
         server = BotServer(settings, metrics=Metrics(), poll_interval=0.02)
         await server.start("127.0.0.1", 0)
-        comment = sandbox.create_comment(REPO, PLAN_ISSUE, plan, user=AUTHOR)
+        comment = sandbox.create_comment(REPO, target, plan, user=AUTHOR)
         payload = issue_comment_payload(sandbox, REPO, comment)
         body = dumps(payload)
         async with aiohttp.ClientSession() as http:
@@ -139,7 +147,7 @@ async def run_demo(plan: str, *, openapi: Path | None = None) -> DemoResult:
             again = await _deliver(http, server, sandbox, body, str(uuid.uuid4()), secret)
         snapshot = sandbox.snapshot(REPO)
         return DemoResult(payload, first, duplicate, again, snapshot, openapi is not None,
-                          list(sandbox.violations), sandbox.bot_login)
+                          list(sandbox.violations), sandbox.bot_login, target)
     finally:
         if server is not None:
             await server.stop()
@@ -191,7 +199,8 @@ def render_text(result: DemoResult) -> str:
     """What a user would see on GitHub, as text."""
     issues = _issues(result)
     by_number = {int(i["number"]): i for i in issues}
-    plan = by_number[PLAN_ISSUE]
+    number = result.plan_issue
+    plan = by_number[number]
     out: list[str] = []
     rule = "─" * 78
 
@@ -200,17 +209,17 @@ def render_text(result: DemoResult) -> str:
 
     out.append("parallel-work-bot demo — the App and a local GitHub on 127.0.0.1; nothing leaves this host.")
     out.append(f"Repository {REPO}: issues #1–#{max(by_number)}; {AUTHOR} posted the plan as a comment on "
-               f"#{PLAN_ISSUE}, and GitHub delivered a signed issue_comment webhook.")
+               f"#{number}, and GitHub delivered a signed issue_comment webhook.")
     f = result.first
     out.append(f"  delivery {f.delivery_id}: HTTP {f.status} {f.outcome} in {f.ack_seconds * 1000:.1f} ms; "
                f"the job finished {f.job_seconds:.2f} s later")
     summary = next((c for c in plan["comments"] if c["user"] == result.bot_login
                     and "parallel-work-bot:summary" in (c["body"] or "")), None)
-    section(f"Summary comment on #{PLAN_ISSUE} (by {result.bot_login})")
+    section(f"Summary comment on #{number} (by {result.bot_login})")
     out.append(summary["body"].rstrip() if summary else "(no summary comment was written)")
-    section(f"Issue #{PLAN_ISSUE} · {plan['title']}")
+    section(f"Issue #{number} · {plan['title']}")
     out.append("labels: " + (", ".join(plan["labels"]) or "—"))
-    out.append(f"#{PLAN_ISSUE} {plan['title']}")
+    out.append(f"#{number} {plan['title']}")
     subs = plan["sub_issues"]
     for k, number in enumerate(subs):
         sub = by_number.get(number) if isinstance(number, int) else None
@@ -225,7 +234,7 @@ def render_text(result: DemoResult) -> str:
     if not subs:
         out.append("   (no sub-issues)")
     for other in issues:
-        if other["number"] == PLAN_ISSUE or other["parent"] is not None:
+        if other["number"] == number or other["parent"] is not None:
             continue
         notes = [c for c in other["comments"] if c["user"] == result.bot_login]
         if not other["labels"] and not notes:
