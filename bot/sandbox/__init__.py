@@ -24,8 +24,8 @@ with `times`.
 
 Modules: records (the data, limits, error answers), repo (the git model: blobs, trees, commits as git hashes
 them), state (GitHub's rules over the data; `push` commits files), shapes (JSON bodies), payloads (webhook
-payloads: `push_payload`), auth (JWT and tokens), faults, accounting (counters, rate limits, request log), contract
-(openapi-core checks), responses (HTTP answers, paging, ETags), routes (one handler per operation), server
+payloads: `push_payload`), auth (JWT and tokens), faults, accounting (counters, rate limits, request log),
+contract (openapi-core checks), responses (HTTP answers, paging, ETags), routes (one handler per operation), server
 (the `Sandbox`).
 """
 
