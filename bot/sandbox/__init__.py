@@ -25,8 +25,8 @@ with `times`.
 Modules: records (the data, limits, error answers), repo (the git model: blobs, trees, commits as git hashes
 them), state (GitHub's rules over the data; `push` commits files), shapes (JSON bodies), payloads (webhook
 payloads: `push_payload`), auth (JWT and tokens), faults, accounting (counters, rate limits, request log),
-contract (openapi-core checks), responses (HTTP answers, paging, ETags), routes (one handler per operation), server
-(the `Sandbox`).
+contract (openapi-core checks), responses (HTTP answers, paging, ETags), routes (one handler per operation),
+server (the `Sandbox`).
 """
 
 from bot.sandbox.accounting import Accounting, LogEntry
