@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bot.jobs.queue import JobQueue  # noqa: E402
 from bot.jobs.request import JobRequest  # noqa: E402
 from bot.sandbox import Sandbox  # noqa: E402
-from bot.sandbox.webhooks import dumps, webhook_headers  # noqa: E402
+from bot.sandbox.delivery import dumps, webhook_headers  # noqa: E402
 from tests.fixtures.postgres import PgServer, free_port, stop_processes  # noqa: E402
 from tests.fixtures.sandbox import make_keys  # noqa: E402
 from tests.paths import SEED, WEBHOOKS  # noqa: E402

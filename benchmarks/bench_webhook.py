@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.sandbox.auth import generate_keys  # noqa: E402
-from bot.sandbox.webhooks import dumps, sign  # noqa: E402
+from bot.sandbox.delivery import dumps, sign  # noqa: E402
 
 SEED = ROOT / "bot" / "examples" / "4-analysis.md"
 REPO = "octo/sandbox"

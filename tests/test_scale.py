@@ -28,7 +28,7 @@ import pytest
 from bot.analysis.reader import read_analysis
 from bot.github.client import GitHubClient
 from bot.sandbox import Sandbox
-from bot.sandbox.webhooks import dumps, webhook_headers
+from bot.sandbox.delivery import dumps, webhook_headers
 from bot.sync.engine import sync_issue
 from tests.fixtures.app import _user, real_payload
 from tests.fixtures.postgres import PgServer, free_port, stop_processes

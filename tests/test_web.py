@@ -13,7 +13,7 @@ from bot.config import ConfigError, Settings
 from bot.jobs.queue import JobQueue
 from bot.jobs.request import JobRequest
 from bot.metrics import Metrics
-from bot.sandbox.webhooks import dumps, sign, webhook_headers
+from bot.sandbox.delivery import dumps, sign, webhook_headers
 from tests.fixtures.app import MAINTAINER, REPO, SECRET, BotApp, real_payload
 from tests.paths import SEED
 

@@ -18,7 +18,7 @@ import pytest
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import redact, setup_logging
-from bot.sandbox.webhooks import dumps, webhook_headers
+from bot.sandbox.delivery import dumps, webhook_headers
 from tests.fixtures.sandbox import AppKeys
 from tests.paths import ROOT, WEBHOOKS
 

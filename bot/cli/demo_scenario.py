@@ -21,7 +21,8 @@ from bot.config import Settings
 from bot.metrics import Metrics
 from bot.sandbox import Sandbox
 from bot.sandbox.auth import generate_keys
-from bot.sandbox.webhooks import INSTALLATION_ID, dumps, issue_comment_payload, webhook_headers
+from bot.sandbox.delivery import dumps, webhook_headers
+from bot.sandbox.payloads import INSTALLATION_ID, issue_comment_payload
 
 REPO = "octo/sandbox"
 APP_ID = 1

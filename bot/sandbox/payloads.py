@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from bot.sandbox.records import Json, Repo, iso, node_id
 from bot.sandbox.repo import ZERO_SHA, Commit
 from bot.sandbox.shapes import REPO_URLS, Shapes
 
+if TYPE_CHECKING:
+    from bot.sandbox.server import Sandbox
+
 #: GitHub's push payload lists at most this many commits (its documentation of `commits`).
+#: The App installation the local GitHub's repositories belong to by default.
+INSTALLATION_ID = 1
 MAX_PUSH_COMMITS = 2048
 
 
@@ -107,3 +114,50 @@ def push_payload(
             "node_id": f"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{installation_id}",
         }
     return payload
+
+
+def repository_json(
+    api: str, html: str, full_name: str, repo_id: int, owner: dict[str, Any],
+) -> dict[str, Any]:
+    """The `repository` object of a webhook payload, in GitHub's shape."""
+    url = f"{api}/repos/{full_name}"
+    name = full_name.split("/", 1)[1]
+    stamp = "2026-01-01T00:00:00Z"
+    return {
+        "id": repo_id, "node_id": f"R_{repo_id}", "name": name, "full_name": full_name, "private": False,
+        "owner": owner, "html_url": f"{html}/{full_name}", "description": "The demo's repository",
+        "fork": False,
+        "url": url, **{k: url + v for k, v in REPO_URLS.items()},
+        "created_at": stamp, "updated_at": stamp, "pushed_at": stamp,
+        "git_url": f"git://github.com/{full_name}.git", "ssh_url": f"git@github.com:{full_name}.git",
+        "clone_url": f"{html}/{full_name}.git", "svn_url": f"{html}/{full_name}", "homepage": None,
+        "size": 0, "stargazers_count": 0, "watchers_count": 0, "language": None, "has_issues": True,
+        "has_projects": True, "has_downloads": True, "has_wiki": True, "has_pages": False,
+        "has_discussions": False, "forks_count": 0, "mirror_url": None, "archived": False, "disabled": False,
+        "open_issues_count": 0, "license": None, "allow_forking": True, "is_template": False,
+        "web_commit_signoff_required": False, "topics": [], "visibility": "public", "forks": 0,
+        "open_issues": 0, "watchers": 0, "default_branch": "main",
+    }
+
+
+def issue_comment_payload(
+    sandbox: Sandbox, repo: str, comment: dict[str, Any], *, action: str = "created",
+    installation_id: int = INSTALLATION_ID,
+) -> dict[str, Any]:
+    """The `issue_comment` webhook GitHub would send for a comment of the local GitHub (GitHub's shape)."""
+    number = int(str(comment["issue_url"]).rsplit("/", 1)[1])
+    issue = dict(sandbox.issue_json(repo, number))
+    issue.setdefault("draft", False)
+    owner_login = repo.split("/", 1)[0]
+    owner = sandbox.shapes.user(sandbox.state.user(owner_login))
+    repo_id = sandbox.state.repo(repo).id
+    return {
+        "action": action,
+        "issue": issue,
+        "comment": comment,
+        "repository": repository_json(sandbox.base_url, sandbox.shapes.html, repo, repo_id, owner),
+        "sender": comment["user"],
+        "installation": {
+            "id": installation_id,
+            "node_id": f"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{installation_id}"},
+    }
