@@ -6,8 +6,6 @@ import re
 import unicodedata
 
 _WS = re.compile(r"\s+")
-# Markdown punctuation that could start emphasis, links, code, strikethrough, tables or headings.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
 #: What GitHub could turn into a mention, a reference or a link, found anywhere in a word (generously: a
 #: word that merely looks like one goes into a code span too, where GitHub neither links nor mentions):
 #: `@name`, `@org/team`, `user@sha`; `#N`, `owner/repo#N`, `user#N`; `GH-N`; URLs (`http://`, `www.`,
@@ -20,6 +18,8 @@ _NEEDS_ESCAPE = re.compile(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAK = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]")
+_UNPRINTABLE = re.compile(_CONTROL.pattern + "|" + _LINE_BREAK.pattern)
+_BACKTICKS = re.compile(r"`+")
 
 
 def one_line(text: str) -> str:
@@ -40,22 +40,29 @@ def looks_like_reference(word: str) -> bool:
 
 
 #: A word's leading and trailing punctuation, kept outside its code span: "(see `#12`)," reads naturally.
-_PUNCTUATION = re.compile(r"([(\[{\"']*)(.*?)([.,;:!?)\]}\"']*)", re.DOTALL)
+_LEADING = "([{\"'"
+_TRAILING = ".,;:!?)]}\"'"
 
 
 def _split_word(word: str) -> tuple[str, str, str] | None:
     """(before, code, after) for a word GitHub could link; None for a word it cannot."""
     if not _REFERENCE.search(word):
         return None
-    m = _PUNCTUATION.fullmatch(word)
-    if m is None or not _REFERENCE.search(m.group(2)):
+    core = word.lstrip(_LEADING)
+    before = word[: len(word) - len(core)]
+    stripped = core.rstrip(_TRAILING)
+    after = core[len(stripped) :]
+    if not _REFERENCE.search(stripped):
         return "", word, ""
-    return m.group(1), m.group(2), m.group(3)
+    return before, stripped, after
+
+
+#: `&<>` as entities, markdown punctuation backslash-escaped: one pass (str.translate).
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*_[]|~#!"}})
 
 
 def _escape_word(word: str) -> str:
-    word = word.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", word)
+    return word.translate(_ESCAPES)
 
 
 def escape_inline(text: str, *, in_table: bool = False) -> str:
@@ -69,15 +76,25 @@ def escape_inline(text: str, *, in_table: bool = False) -> str:
     """
     if not _NEEDS_ESCAPE.search(text):
         return text
+    text = one_line(text)
+    if not _REFERENCE.search(text):
+        return _escape_word(text)
     out: list[str] = []
-    for word in one_line(text).split(" "):
+    plain: list[str] = []  # raw text since the last code span, escaped in one go
+    for i, word in enumerate(text.split(" ")):
+        if i:
+            plain.append(" ")
         parts = _split_word(word)
         if parts is None:
-            out.append(_escape_word(word))
-        else:
-            before, code, after = parts
-            out.append(_escape_word(before) + code_span(code, in_table=in_table) + _escape_word(after))
-    return " ".join(out)
+            plain.append(word)
+            continue
+        before, code, after = parts
+        plain.append(before)
+        out.append(_escape_word("".join(plain)))
+        out.append(code_span(code, in_table=in_table))
+        plain = [after]
+    out.append(_escape_word("".join(plain)))
+    return "".join(out)
 
 
 def plain_text(text: str, limit: int = 256) -> str:
@@ -112,8 +129,9 @@ def code_span(text: str, *, in_table: bool = False) -> str:
     breaks (made spaces), the fence length and CommonMark's space stripping matter; inside a table `|`
     is escaped (GitHub unescapes it before the cell is rendered, so the span still shows `|`).
     """
-    text = _LINE_BREAK.sub(" ", _CONTROL.sub("", text))
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    if _UNPRINTABLE.search(text):
+        text = _LINE_BREAK.sub(" ", _CONTROL.sub("", text))
+    longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0) if "`" in text else 0
     fence = "`" * (longest + 1)
     # CommonMark strips one space from each side when both are spaces (and not all are): pad to keep them.
     strips = text.startswith(" ") and text.endswith(" ") and text.strip(" ") != ""
