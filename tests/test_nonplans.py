@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from bot.commands import plan as plan_command
+from bot.cli import plan as plan_command
 
 from bot.analysis.kind import classify
 from bot.analysis.locate import split_lines

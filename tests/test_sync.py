@@ -12,6 +12,7 @@ from bot.sandbox import Sandbox
 from bot.sync import locks, sync_issue
 from bot.sync.diff import in_order, reorder_moves
 from bot.sync.labels import AGENT_COLOR, PARALLEL_PLAN, PLAN_CONFLICT, STREAM, STREAM_READY
+from tests.gfm_filters import live_refs
 from tests.paths import SEED
 from tests.test_sync_support import (
     NAME,
@@ -265,6 +266,9 @@ async def test_conflicts_with_missing_pr_and_self_are_warnings(sandbox: Sandbox)
     assert "plan:conflict" not in issue(snap, 2)["labels"]
     summary = issue(snap, 2)["comments"][-1]["body"]
     assert "which does not exist" in summary and "pull request" in summary
+    # Neither the pull request nor the missing issue is linked (no backlink on the PR); the sub-issues are.
+    live = {r.number for r in live_refs(summary)}
+    assert 1 not in live and 9 not in live and set(issue(snap, 2)["sub_issues"]) <= live
 
 
 async def test_task_frontmatter_depends_on_blocks_the_issue(sandbox: Sandbox) -> None:
@@ -286,7 +290,7 @@ async def test_task_frontmatter_depends_on_blocks_the_issue(sandbox: Sandbox) ->
     [summary] = [c["body"] for c in issue(snap, 2)["comments"] if c["user"] == "parallel-work-bot[bot]"]
     assert summary.startswith("<!-- parallel-work-bot:summary issue=2 plan=none -->")
     assert "**Blocked by:** #1" in summary and "**Conflicts with:** #1" in summary
-    assert "sync-dep-missing" in summary and "#7, which does not exist" in summary
+    assert "sync-dep-missing" in summary and "`#7`, which does not exist" in summary
 
 
 async def test_task_links_summary_only_when_there_is_something_to_say(sandbox: Sandbox) -> None:

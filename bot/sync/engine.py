@@ -227,6 +227,9 @@ def _summary_writes(
         record = "\n" + markers.links_marker(*desired.record) + "\n"
     if report is not None:
         shown = report
+        # Live references only to the issues the plan flags (capped); one it names that is missing, a pull
+        # request or this issue is listed in the findings instead, as text.
+        conflicts = desired.conflicts if desired.structure else desired.record[0]
         if conflicts != report.analysis.conflicts_with:
             shown = report.model_copy(
                 update={"analysis": report.analysis.model_copy(update={"conflicts_with": conflicts})}
