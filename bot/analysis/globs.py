@@ -129,7 +129,7 @@ def _compatible(a: str, b: str) -> bool:
 
 
 def literal_ends(pattern: str) -> tuple[str, str]:
-    """The literal text every match of `pattern` starts with and ends with (`src/**/x.ts` -> `src/`, `x.ts`)."""
+    """The literal text every match of `pattern` starts and ends with (`src/**/x.ts` -> `src/`, `x.ts`)."""
     first = len(pattern)
     last = -1
     for i, ch in enumerate(pattern):

@@ -30,7 +30,7 @@ MAX_YAML_DEPTH = 20
 #: One `key: value` line salvaged from broken YAML is parsed only up to this length (else kept as text).
 MAX_SALVAGE_VALUE = 1000
 #: Issue numbers read from conflicts_with / depends_on (frontmatter and prose); the rest: "issues-capped".
-MAX_ISSUE_REFS = 100
+MAX_ISSUE_REFS = 1000
 
 # --- checking (overlaps) ------------------------------------------------------------------------------------
 

@@ -255,7 +255,7 @@ def overlap_warnings(analysis: Analysis, streams: Sequence[Stream], related: Rel
         out.append(diagnostics.warning("file-overlap", message))
 
     shared_unchecked = 0
-    shared_files = list(dict.fromkeys(globs.normalize_path(raw) for raw in analysis.coordination.shared_files))
+    shared_files = list(dict.fromkeys(globs.normalize_path(f) for f in analysis.coordination.shared_files))
     for pos, shared in enumerate(shared_files):
         if not shared:
             continue

@@ -80,7 +80,7 @@ def label_kind(label: str) -> str | None:
 
 
 def _drop_parentheticals(text: str) -> str:
-    """ "estimated hours (total)" -> "estimated hours": each closed (…) or （…） removed, by plain scanning."""
+    """ "estimated hours (total)" -> "estimated hours": each closed (…) or （…） removed, scanning once."""
     out: list[str] = []
     i = 0
     n = len(text)
