@@ -81,7 +81,7 @@ def int_list(value: object, limit: int | None = None) -> list[int]:
     if value is None:
         return []
     if isinstance(value, list | tuple):
-        items = list(value[:1000])
+        items = list(value[: max(1000, (limit or 0) + 1)])
     elif isinstance(value, str):
         items = [int(n) for n in _DIGITS.findall(value)]
     else:
@@ -212,8 +212,11 @@ def build_frontmatter(data: dict[Any, Any], line: int) -> Frontmatter:
     )
 
 
-def _salvage(block: list[str]) -> dict[str, object]:
-    """Top-level `key: value` lines, each value read on its own (short ones as YAML, long ones as text)."""
+def _salvage(block: list[str], line: int, diags: list[Diagnostic]) -> dict[str, object]:
+    """Top-level `key: value` lines, each value read on its own (short ones as YAML, long ones as text).
+
+    A value cut to MAX_SALVAGE_VALUE characters gets a diagnostic in `diags`.
+    """
     data: dict[str, object] = {}
     for raw in block:
         m = _SALVAGE.match(raw)
@@ -222,6 +225,12 @@ def _salvage(block: list[str]) -> dict[str, object]:
         value = m.group(2).strip()
         if len(value) > MAX_SALVAGE_VALUE or flow_depth(value) > MAX_YAML_DEPTH:
             data[m.group(1)] = value[:MAX_SALVAGE_VALUE]  # kept as text, not parsed
+            if len(value) > MAX_SALVAGE_VALUE:
+                message = (
+                    f"frontmatter {m.group(1)[:40]} is longer than {MAX_SALVAGE_VALUE} characters; "
+                    f"the last {len(value) - MAX_SALVAGE_VALUE} were not read"
+                )
+                diags.append(diagnostics.info("frontmatter-value-truncated", message, line))
             continue
         try:
             data[m.group(1)] = yaml.load(value, Loader=_Loader) if value else None
@@ -244,11 +253,11 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
     data: object
     if len(text) > MAX_YAML_CHARS:
         diags.append(_invalid(f"frontmatter longer than {MAX_YAML_CHARS} characters; read key by key", line))
-        data = _salvage(block)
+        data = _salvage(block, line, diags)
     elif flow_depth(text) > MAX_YAML_DEPTH:
         message = f"frontmatter nests deeper than {MAX_YAML_DEPTH} levels; read key by key"
         diags.append(_invalid(message, line))
-        data = _salvage(block)
+        data = _salvage(block, line, diags)
     else:
         try:
             data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
@@ -257,7 +266,7 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
             where = line + 1 + mark.line if mark is not None else line
             problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
             diags.append(_invalid(f"frontmatter is not valid YAML ({problem[:120]}); read key by key", where))
-            data = _salvage(block)
+            data = _salvage(block, line, diags)
     if data is None:
         data = {}
     if isinstance(data, dict) and isinstance(data.get("title"), str):
