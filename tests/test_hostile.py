@@ -35,12 +35,14 @@ CONTEXTS = {
     "frontmatter-key": "---\n{F}: 1\nissue: 2\n---\n### Stream A: x\n",
     "h1": "# {F}\n\n### Stream A: x\n**Estimated Hours**: 1\n",
     "stream-heading": "# Analysis\n### Stream A: {F}\n**Estimated Hours**: 1\n### Stream {F}\n",
-    "files": "# Analysis\n### Stream A: x\n**Files**: {F}\n- {F}\n- `{F}`\n### Stream B: y\n**Files**: `{F}`\n",
+    "files": "# Analysis\n### Stream A: x\n**Files**: {F}\n- {F}\n- `{F}`\n"
+    "### Stream B: y\n**Files**: `{F}`\n",
     "files-heading": "# Analysis\n### Stream A: x\n#### Files\n{F}\n- {F}\n### Stream B: y\n- `src/*`\n",
     "dependencies": "# Analysis\n### Stream A: x\n**Dependencies**: {F}\n- {F}\n### Stream B: y\n"
     "- **Dependencies**:\n  - {F}\n",
     "hours": "# Analysis\n### Stream A: x\n**Estimated Hours**: {F}\n### Stream B: y\n**Hours**: 1{F}\n",
-    "can-start": "# Analysis\n### Stream A: x\n**Can Start**: {F}\n### Stream B: y\n**Can Start**: after {F}\n",
+    "can-start": "# Analysis\n### Stream A: x\n**Can Start**: {F}\n"
+    "### Stream B: y\n**Can Start**: after {F}\n",
     "scope": "# Analysis\n### Stream A: x\n**Scope**: {F}\n**Agent Type**: {F}\n",
     "label": "# Analysis\n### Stream A: x\n**{F}**: 1\n{F}: 2\n- {F}**: 3\n",
     "table-header": "| Stream | {F} | Files |\n|---|---|---|\n| A | x | y |\n| B | y | z |\n",
@@ -278,5 +280,21 @@ def test_a_salvaged_long_frontmatter_value_is_cut_with_a_word() -> None:
     long = "y" * (limits.MAX_YAML_CHARS + 10)
     a = _read(f"---\nissue: 5\nnotes: {long}\n---\n### Stream A: x\n")
     assert a.issue == 5 and a.frontmatter.extra["notes"] == "y" * limits.MAX_SALVAGE_VALUE
-    (cut,) = _codes(a.diagnostics, "frontmatter-value-truncated")
-    assert "notes" in cut.message and str(len(long) - limits.MAX_SALVAGE_VALUE) in cut.message
+    (cut,) = _codes(a.diagnostics, "frontmatter-invalid")
+    left = len(long) - limits.MAX_SALVAGE_VALUE
+    assert "notes" in cut.message and f"the last {left} characters" in cut.message
+
+
+def test_streams_past_the_cap_are_reported() -> None:
+    n = limits.MAX_STREAMS + 5
+    a = _read("| Stream | Hours |\n|---|---|\n" + "".join(f"| {i} | 1 |\n" for i in range(1, n + 1)))
+    assert len(a.streams) == limits.MAX_STREAMS and a.streams[-1].id == str(limits.MAX_STREAMS)
+    (capped,) = _codes(a.diagnostics, "streams-capped")
+    assert capped.line == limits.MAX_STREAMS + 3 and str(limits.MAX_STREAMS) in capped.message
+
+
+def test_repeated_streams_are_named_a_few_times_then_counted() -> None:
+    a = _read("| Stream | Hours |\n|---|---|\n" + "| A | 1 |\n" * 100)
+    repeats = _codes(a.diagnostics, "stream-repeated")
+    assert len(repeats) == limits.MAX_REPEATS_NAMED + 1
+    assert f"{99 - limits.MAX_REPEATS_NAMED} more" in repeats[-1].message

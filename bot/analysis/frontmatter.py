@@ -212,12 +212,13 @@ def build_frontmatter(data: dict[Any, Any], line: int) -> Frontmatter:
     )
 
 
-def _salvage(block: list[str], line: int, diags: list[Diagnostic]) -> dict[str, object]:
+def _salvage(block: list[str], why: str, where: int, diags: list[Diagnostic]) -> dict[str, object]:
     """Top-level `key: value` lines, each value read on its own (short ones as YAML, long ones as text).
 
-    A value cut to MAX_SALVAGE_VALUE characters gets a diagnostic in `diags`.
+    One "frontmatter-invalid" diagnostic says `why`, and which values were cut to MAX_SALVAGE_VALUE.
     """
     data: dict[str, object] = {}
+    cut: list[str] = []
     for raw in block:
         m = _SALVAGE.match(raw)
         if not m:
@@ -226,16 +227,16 @@ def _salvage(block: list[str], line: int, diags: list[Diagnostic]) -> dict[str, 
         if len(value) > MAX_SALVAGE_VALUE or flow_depth(value) > MAX_YAML_DEPTH:
             data[m.group(1)] = value[:MAX_SALVAGE_VALUE]  # kept as text, not parsed
             if len(value) > MAX_SALVAGE_VALUE:
-                message = (
-                    f"frontmatter {m.group(1)[:40]} is longer than {MAX_SALVAGE_VALUE} characters; "
-                    f"the last {len(value) - MAX_SALVAGE_VALUE} were not read"
-                )
-                diags.append(diagnostics.info("frontmatter-value-truncated", message, line))
+                cut.append(f"{m.group(1)[:40]} (the last {len(value) - MAX_SALVAGE_VALUE} characters)")
             continue
         try:
             data[m.group(1)] = yaml.load(value, Loader=_Loader) if value else None
         except (yaml.YAMLError, RecursionError, ValueError, TypeError):
             data[m.group(1)] = value
+    if cut:
+        shown = ", ".join(cut[:5]) + (f" and {len(cut) - 5} more" if len(cut) > 5 else "")
+        why += f"; not read, past {MAX_SALVAGE_VALUE} characters a value: {shown}"
+    diags.append(_invalid(why, where))
     return data
 
 
@@ -252,12 +253,11 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
     diags: list[Diagnostic] = []
     data: object
     if len(text) > MAX_YAML_CHARS:
-        diags.append(_invalid(f"frontmatter longer than {MAX_YAML_CHARS} characters; read key by key", line))
-        data = _salvage(block, line, diags)
+        why = f"frontmatter longer than {MAX_YAML_CHARS} characters; read key by key"
+        data = _salvage(block, why, line, diags)
     elif flow_depth(text) > MAX_YAML_DEPTH:
-        message = f"frontmatter nests deeper than {MAX_YAML_DEPTH} levels; read key by key"
-        diags.append(_invalid(message, line))
-        data = _salvage(block, line, diags)
+        why = f"frontmatter nests deeper than {MAX_YAML_DEPTH} levels; read key by key"
+        data = _salvage(block, why, line, diags)
     else:
         try:
             data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
@@ -265,8 +265,8 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
             mark = getattr(exc, "problem_mark", None)
             where = line + 1 + mark.line if mark is not None else line
             problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
-            diags.append(_invalid(f"frontmatter is not valid YAML ({problem[:120]}); read key by key", where))
-            data = _salvage(block, line, diags)
+            why = f"frontmatter is not valid YAML ({problem[:120]}); read key by key"
+            data = _salvage(block, why, where, diags)
     if data is None:
         data = {}
     if isinstance(data, dict) and isinstance(data.get("title"), str):

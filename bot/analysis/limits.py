@@ -8,6 +8,11 @@ from __future__ import annotations
 
 # --- reading (read_fields, read_streams, deps) -------------------------------------------------------------
 
+#: Streams read from one document (GitHub takes 100 sub-issues; the sync writes no structure past that);
+#: the rest: "streams-capped".
+MAX_STREAMS = 5000
+#: Repeated stream ids named one by one; the rest are counted in one "stream-repeated" note.
+MAX_REPEATS_NAMED = 20
 #: Characters of one field line (or continuation item) read; the rest is reported ("field-truncated").
 MAX_FIELD_CHARS = 4000
 #: A label or table-header cell longer than this names no field (labels are a few words).

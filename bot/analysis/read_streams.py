@@ -22,6 +22,8 @@ from bot.analysis.limits import (
     MAX_EXTERNAL_DEPS,
     MAX_FIELD_CHARS,
     MAX_FILES,
+    MAX_REPEATS_NAMED,
+    MAX_STREAMS,
 )
 from bot.analysis.locate import STREAM_HEADING_TEXT
 from bot.analysis.models import Diagnostic, HourRange, Stream
@@ -54,6 +56,7 @@ def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int
     """Streams in document order, and the (id, line index) of every repeat.
 
     The first heading of an id wins; a stream-table row joins them unless a heading or row has its id.
+    At most MAX_STREAMS + 1 are returned: `build_streams` keeps MAX_STREAMS and reports the rest.
     """
     lines, heads = outline.lines, outline.heads
     streams: list[RawStream] = []
@@ -73,6 +76,8 @@ def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int
         sid = canonical_id(m.group("id") or m.group("cid") or "")
         if not is_new(sid, i):
             continue
+        if len(streams) > MAX_STREAMS:
+            break
         # A stream's section ends where its heading's section ends, or at the next stream heading.
         end = outline.ends[pos]
         if n + 1 < len(marks):
@@ -82,7 +87,7 @@ def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int
         streams.append(RawStream(sid, name, i, collect_fields(lines, outline.mask, i + 1, end), text))
     streams.extend(row for row in _table_streams(outline) if is_new(row.sid, row.index))
     streams.sort(key=lambda r: r.index)
-    return streams, dups
+    return streams[: MAX_STREAMS + 1], dups
 
 
 def _cells(line: str) -> list[str]:
@@ -148,6 +153,8 @@ def _table_streams(outline: Outline) -> list[RawStream]:
                 row = _table_row(header, kinds, cells, j)
                 if row is not None:
                     out.append(row)
+                    if len(out) > MAX_STREAMS:
+                        return out  # more than the reader keeps: build_streams says so
             j += 1
         i = j
     return out
@@ -167,6 +174,11 @@ def build_streams(
 ) -> tuple[list[Stream], list[Diagnostic]]:
     """Every raw stream read into a `Stream`, with the findings about them (lines of the original input)."""
     diags: list[Diagnostic] = []
+    if len(raws) > MAX_STREAMS:
+        line = base + raws[MAX_STREAMS].index + 1
+        message = f"more than {MAX_STREAMS} streams; those from line {line} on were not read"
+        diags.append(diagnostics.warning("streams-capped", message, line))
+        raws = raws[:MAX_STREAMS]
     known = StreamIds([r.sid for r in raws])
     streams: list[Stream] = []
     links = MAX_DEPENDENCY_LINKS  # left for the whole plan
@@ -221,9 +233,13 @@ def build_streams(
                 depends_source=source,
             )
         )
-    for sid, idx in dups:
+    for sid, idx in dups[:MAX_REPEATS_NAMED]:
         message = f"Stream {sid} appears again; the first one is read"
         diags.append(diagnostics.info("stream-repeated", message, base + idx + 1))
+    if len(dups) > MAX_REPEATS_NAMED:
+        more = len(dups) - MAX_REPEATS_NAMED
+        message = f"… and {more} more repeated streams (the first of each is read)"
+        diags.append(diagnostics.info("stream-repeated", message, base + dups[MAX_REPEATS_NAMED][1] + 1))
     return streams, diags
 
 
