@@ -361,18 +361,32 @@ def _compare_glob(
 def _touching(pattern: str, idx: _FileIndex, budget: _Budget) -> dict[int, str]:
     """Streams with an entry overlapping `pattern`, each with that entry (within the budget)."""
     out: dict[int, str] = {}
-    candidates: list[str] = [pattern] if pattern in idx.mask else []
-    for bucket in idx.near(pattern):
-        candidates.extend(bucket.entries)
-    for entry in candidates:
-        if not budget.take(1):
-            break
-        got, states = globs.overlaps_within(pattern, entry, max(1, budget.left))
-        if not budget.take(states) or got is None:
-            break
-        if got:
-            for i in _bits(idx.mask[entry]):
-                out.setdefault(i, entry)
+    if pattern in idx.mask:
+        for i in _bits(idx.mask[pattern]):
+            out.setdefault(i, pattern)
+    start, end = globs.literal_ends(pattern)
+    is_glob = globs.is_glob(pattern)
+    buckets = idx.near(pattern)
+    if not is_glob and buckets and buckets[0] is idx.literals_under(globs.glob_dir(pattern)):
+        buckets = buckets[1:]  # a plain path overlaps another plain path only when equal (done above)
+    for bucket in buckets:
+        for entry in bucket.entries:
+            budget.left -= 1
+            if budget.left < 0:
+                budget.exhausted = True
+                return out
+            e_start, e_end = idx.ends[entry]
+            if not (
+                (start.startswith(e_start) or e_start.startswith(start))
+                and (end.endswith(e_end) or e_end.endswith(end))
+            ):
+                continue
+            got, states = globs.overlaps_within(pattern, entry, max(1, budget.left))
+            if not budget.take(states) or got is None:
+                return out
+            if got:
+                for i in _bits(idx.mask[entry]):
+                    out.setdefault(i, entry)
     return out
 
 
