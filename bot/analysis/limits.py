@@ -1,7 +1,8 @@
 """The plan core's caps on untrusted input, in one place: past each, what was left out becomes a diagnostic.
 
 Each cap keeps reading and checking linear in the document, whatever its text. The code that stops at a cap
-reports it (code in the comment), so nothing is cut silently.
+reports it with the diagnostic code named in the comment, so nothing is cut silently. (The whole-input cap,
+2,000,000 characters, "input-truncated", stays in reader.py; the locator's candidate caps in locate.py.)
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ MAX_FILES = 300
 
 #: Characters of frontmatter parsed as YAML; a longer one is read key by key ("frontmatter-invalid").
 MAX_YAML_CHARS = 20_000
-#: Flow-collection nesting (`[`, `{`) allowed before YAML parsing; deeper is read key by key.
+#: Nesting (flow `[`/`{`, chained `- - -`) allowed before YAML parsing; deeper is read key by key
+#: ("frontmatter-invalid").
 MAX_YAML_DEPTH = 20
-#: One `key: value` line salvaged from broken YAML is parsed only up to this length (else kept as text).
+#: A `key: value` salvaged from broken YAML is parsed only up to this length; longer ones are kept as text,
+#: cut, and named in the "frontmatter-invalid" warning.
 MAX_SALVAGE_VALUE = 1000
 #: Issue numbers read from conflicts_with / depends_on (frontmatter and prose); the rest: "issues-capped".
 MAX_ISSUE_REFS = 1000
@@ -43,7 +46,8 @@ MAX_ISSUE_REFS = 1000
 MAX_PAIRS_PER_PATH = 10
 #: At most this many file-overlap warnings; the rest are counted in one last warning.
 MAX_OVERLAP_WARNINGS = 100
-#: Overlapping entries named per pair of streams; past it the pair says "and more" and is not compared again.
+#: Overlapping entries named per pair of streams (the rest counted, "and N more"); a pair that reaches it
+#: through globs is not compared again and says "and more".
 MAX_FILES_PER_PAIR = 5
 #: Paths longer than this are compared only for equality, not as globs ("overlap-check-partial").
 MAX_PATH_CHARS = 300

@@ -202,8 +202,8 @@ def collect_fields(lines: list[str], mask: list[bool], start: int, end: int) -> 
             got = _field_at(piece)
             if got and got[0] not in fields:
                 found = fields[got[0]] = Field(got[0], got[1], [], i)
-                if len(line) > MAX_FIELD_CHARS:
-                    found.cut += len(line) - MAX_FIELD_CHARS  # label_value read only the line's start
+                if len(piece) > MAX_FIELD_CHARS:
+                    found.cut += len(piece) - MAX_FIELD_CHARS  # label_value read only its start
         if found is not None and len(pieces) == 1:
             i = _continuation(lines, mask, found, i, end)
         else:
