@@ -25,7 +25,7 @@ MAX_DEPENDENCY_LINKS = 10_000
 #: External dependencies ("#12", "Task 60", prose items) kept per stream; the rest: "external-deps-capped".
 MAX_EXTERNAL_DEPS = 50
 #: File entries kept per stream; the rest: "files-capped".
-MAX_FILES = 300
+MAX_FILES = 1000
 
 # --- frontmatter (frontmatter) ------------------------------------------------------------------------------
 
