@@ -53,4 +53,4 @@ MAX_FILES_PER_PAIR = 5
 MAX_PATH_CHARS = 300
 #: Work units (entry comparisons, glob-automaton states) of one overlap check; past it the check stops
 #: and says which entries it did not compare ("overlap-check-partial").
-MAX_OVERLAP_WORK = 50_000
+MAX_OVERLAP_WORK = 20_000
