@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from bot.cli import plan as plan_command
 
 from bot.analysis.kind import classify
 from bot.analysis.locate import split_lines
 from bot.analysis.reader import read_analysis, what_is
+from bot.cli import plan as plan_command
 from bot.sandbox import Sandbox
 from bot.sync import sync_issue
 from tests.paths import NONPLANS, SEED

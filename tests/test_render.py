@@ -219,10 +219,12 @@ def test_a_huge_conflicts_list_cannot_crowd_out_the_plan() -> None:
     issues = ", ".join(f"#{n}" for n in range(1, 30000))
     text = f"# Analysis\nThis conflicts with {issues}\n### Stream A: x\n**Estimated Hours**: 1\n"
     analysis = read_analysis(text)
-    assert analysis is not None and len(analysis.conflicts_with) == 29999
+    # The reader keeps MAX_ISSUE_REFS (1000) of them and says how many it left out (issue 10).
+    assert analysis is not None and len(analysis.conflicts_with) == 1000
+    assert any(d.code == "issues-capped" and "29999" in d.message for d in analysis.diagnostics)
     md = render_summary(check_plan(analysis))
     assert len(md) <= 65536
-    assert "**Conflicts with:** #1, #2," in md and "#51" not in md and "… (29999 issues)" in md
+    assert "**Conflicts with:** #1, #2," in md and "#51" not in md and "… (1000 issues)" in md
     assert table_rows(md)[1][0] == "**A** ★" and "```mermaid" in md
 
 

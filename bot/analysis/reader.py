@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.analysis import diagnostics
-from bot.analysis.frontmatter import frontmatter_end, parse_frontmatter, read_task_frontmatter
+from bot.analysis.frontmatter import frontmatter_end, issue_refs, parse_frontmatter, read_task_frontmatter
 from bot.analysis.kind import Kind, classify, frontmatter_keys
 from bot.analysis.locate import ANALYSIS_TITLE, code_mask, locate, split_lines
 from bot.analysis.models import Analysis, Diagnostic, Frontmatter
@@ -45,15 +45,14 @@ def maybe_analysis(text: str) -> bool:
 
 def _conflicts(text: str) -> list[int]:
     """Issues named by "conflicts with #5" or "conflicts_with: [5]" anywhere, unless negated."""
-    out: list[int] = []
+    out: dict[int, None] = {}  # each once, without scanning a list (issue 10: "#1 … #9500")
     for rx in _CONFLICTS:
         for m in rx.finditer(text):
             if _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
                 continue
             for n in re.findall(r"\d+", m.group(1)):
-                if int(n) not in out:
-                    out.append(int(n))
-    return out
+                out[int(n)] = None
+    return list(out)
 
 
 def _build(text: str) -> Analysis | None:
@@ -100,12 +99,17 @@ def _build(text: str) -> Analysis | None:
     diags.extend(stream_diags)
     if not streams:
         diags.append(diagnostics.warning("no-streams", "no `Stream X` headings found", base + 1))
-    conflicts = list(fm.conflicts_with) if fm is not None else []
-    conflicts += [n for n in _conflicts("\n".join(body)) if n not in conflicts]
     names_issue = fm.issue if fm is not None and "issue" in frontmatter_keys(lines) else None
     if names_issue is None and h1 is not None:
         m = _TITLE_ISSUE.search(h1[:500])
         names_issue = int(m.group(1)) if m else None
+    # Capped (bot/analysis/limits.py), and said so: issue 10.
+    stated_conflicts = list(fm.conflicts_with) if fm is not None else []
+    conflicts, more = issue_refs(stated_conflicts, _conflicts("\n".join(body)))
+    if more:
+        total = len(conflicts) + more
+        message = f"the plan names {total} conflicting issues; only the first {len(conflicts)} are read"
+        diags.append(diagnostics.warning("issues-capped", message))
     return Analysis(
         issue=issue,
         names_issue=names_issue,
