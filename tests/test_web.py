@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app.web import MAX_BODY, create_app
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, given_settings
 from bot.jobs.queue import JobQueue
 from bot.jobs.request import JobRequest
 from bot.metrics import Metrics
@@ -151,7 +151,7 @@ class StoreDown:
 
 
 async def test_healthz_and_deliveries_follow_the_queues_health() -> None:
-    app = create_app(Settings(github_webhook_secret=SECRET), StoreDown(), metrics=Metrics())
+    app = create_app(given_settings(github_webhook_secret=SECRET), StoreDown(), metrics=Metrics())
     body = dumps(real_payload("ping.json"))
     async with TestClient(TestServer(app)) as http:
         async with http.get("/healthz") as resp:
@@ -186,8 +186,8 @@ async def test_metrics_count_github_requests_and_rate_limit(bot_app: BotApp) -> 
 def test_refuses_to_start_without_a_secret_unless_local_mode() -> None:
     queue = JobQueue()
     with pytest.raises(ConfigError, match="GITHUB_WEBHOOK_SECRET"):
-        create_app(Settings(github_webhook_secret=None, local_mode=False), queue)
-    create_app(Settings(github_webhook_secret=None, local_mode=True), queue)
+        create_app(given_settings(github_webhook_secret=None, local_mode=False), queue)
+    create_app(given_settings(github_webhook_secret=None, local_mode=True), queue)
 
 
 async def test_local_mode_accepts_unsigned_deliveries() -> None:
@@ -195,7 +195,7 @@ async def test_local_mode_accepts_unsigned_deliveries() -> None:
 
     queue = JobQueue()  # no handler and no worker: the job stays queued where we can count it
     await queue.open()
-    app = create_app(Settings(github_webhook_secret=None, local_mode=True), queue)
+    app = create_app(given_settings(github_webhook_secret=None, local_mode=True), queue)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

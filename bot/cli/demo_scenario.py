@@ -17,7 +17,7 @@ import aiohttp
 
 from bot.analysis.reader import read_analysis
 from bot.app.server import BotServer
-from bot.config import Settings
+from bot.config import given_settings
 from bot.metrics import Metrics
 from bot.sandbox import Sandbox
 from bot.sandbox.auth import generate_keys
@@ -131,7 +131,7 @@ async def run_demo(plan: str, *, openapi: Path | None = None) -> DemoResult:
                              body="Sign-in with Clerk; its webhooks need HTTP actions.", user=AUTHOR)
         assert planned["number"] == target, planned["number"]
         secret = secrets.token_hex(20)
-        settings = Settings(
+        settings = given_settings(
             github_app_id=APP_ID, github_private_key=private_pem, github_webhook_secret=secret,
             github_api_url=sandbox.base_url, write_pacing=0, local_mode=False, database_url=None,
             webhook_path="/webhook", bot_login=sandbox.bot_login,
