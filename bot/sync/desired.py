@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.analysis.figures import fmt_hours
 from bot.analysis.markdown import code_span, escape_inline, plain_text
 from bot.analysis.models import Diagnostic, HourRange, PlanReport, Severity, Stream
 from bot.conventions import LABELS, MAX_BODY, MAX_LINKED_ISSUES, MAX_SUB_ISSUES, MAX_TITLE, marker
@@ -73,12 +74,9 @@ def stream_title(parent: int, stream: Stream) -> str:
     return prefix + clean_title(f"Stream {stream.id}: {stream.name}", MAX_TITLE - len(prefix))
 
 
-def fmt_hours(hours: HourRange | None) -> str:
-    """`2 h`, `1.5–3 h` or `not given`."""
-    if hours is None:
-        return "not given"
-    lo, hi = hours
-    return f"{lo:g} h" if lo == hi else f"{lo:g}–{hi:g} h"
+def estimate(hours: HourRange | None) -> str:
+    """A stream's estimate as the summary writes it (`2.0 h`, `1.5–3.0 h`), or `not given`."""
+    return "not given" if hours is None else fmt_hours(hours, " h")
 
 
 def stream_region(parent: int, stream: Stream, by_id: dict[str, Stream], agent: L.LabelSpec | None) -> str:
@@ -96,7 +94,7 @@ def stream_region(parent: int, stream: Stream, by_id: dict[str, Stream], agent: 
     else:
         lines.append("**Files**: not given")
     lines.append(f"**Agent type**: {code_span(stream.agent_type) if stream.agent_type else 'not given'}")
-    lines.append(f"**Estimate**: {escape_inline(fmt_hours(stream.hours))}")
+    lines.append(f"**Estimate**: {escape_inline(estimate(stream.hours))}")
     if stream.depends_on:
         waits = ", ".join(
             f"Stream {escape_inline(d)}" + (f" ({escape_inline(by_id[d].name)})" if d in by_id else "")
