@@ -12,8 +12,11 @@ from bot.analysis.hours import hours_value
 from bot.analysis.limits import MAX_ISSUE_REFS, MAX_SALVAGE_VALUE, MAX_YAML_CHARS, MAX_YAML_DEPTH
 from bot.analysis.models import Diagnostic, Frontmatter
 
+#: libyaml's parser when PyYAML was built with it (several times faster), else the pure-Python one.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _Loader(yaml.SafeLoader):
+
+class _Loader(_SafeBase):  # type: ignore[valid-type,misc]
     """Safe YAML without timestamps (kept as written) and with "010" read as ten, not octal eight."""
 
 
