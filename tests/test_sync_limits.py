@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.analysis.limits import MAX_EXTERNAL_DEPS
 from bot.github.client import GitHubClient
 from bot.sandbox import Sandbox
 from bot.sync import SyncResult, report_failure, sync_issue
@@ -54,8 +55,9 @@ async def test_parent_sub_issue_limit_counts_existing_ones(sandbox: Sandbox) -> 
 
 async def test_body_over_githubs_size_is_refused(sandbox: Sandbox) -> None:
     sandbox.create_issue(REPO, "Big", "")
-    # 900 external dependencies full of `&`: the comment fits the limit, the escaped sub-issue body does not.
-    items = "".join(f"- needs {i} " + "&" * 40 + "\n" for i in range(900))
+    # External dependencies full of `&` (as many as are read): the comment fits the limit, the escaped
+    # sub-issue body does not.
+    items = "".join(f"- needs {i} " + "&" * 1000 + "\n" for i in range(MAX_EXTERNAL_DEPS))
     plan = generated_plan(2).replace("**Dependencies**: Stream 1\n", "**Dependencies**: Stream 1\n" + items)
     await sync_refused(sandbox, plan, "sync-limit-body")
     assert len(sandbox.snapshot(REPO)["issues"]) == 1

@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from bot.config import ConfigError, given_settings, load_settings
+from bot.conventions import DEFAULT_BOT_LOGIN
 from bot.logs import redact, setup_logging
 from bot.sandbox.delivery import dumps, webhook_headers
 from tests.fixtures.sandbox import AppKeys
@@ -193,6 +194,6 @@ def test_given_settings_never_read_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("GITHUB_APP_ID", "77")
     monkeypatch.setenv("DATABASE_URL", "postgresql://nowhere/none")
     given = given_settings(local_mode=True)
-    assert (given.bot_login, given.github_app_id, given.database_url) == ("parallel-work-bot[bot]", None, None)
+    assert (given.bot_login, given.github_app_id, given.database_url) == (DEFAULT_BOT_LOGIN, None, None)
     read = load_settings(local_mode=True)
     assert (read.bot_login, read.github_app_id) == ("someone-else[bot]", 77)

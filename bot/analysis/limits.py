@@ -9,9 +9,9 @@ from __future__ import annotations
 
 # --- reading (read_fields, read_streams, deps) -------------------------------------------------------------
 
-#: Streams read from one document (GitHub takes 100 sub-issues; the sync writes no structure past that);
-#: the rest: "streams-capped".
-MAX_STREAMS = 5000
+#: Streams read from one document (GitHub takes 100 sub-issues; the sync writes no structure past that, and
+#: per-stream work is what bounds the worst document within GitHub's comment size); the rest: "streams-capped".
+MAX_STREAMS = 1000
 #: Repeated stream ids named one by one; the rest are counted in one "stream-repeated" note.
 MAX_REPEATS_NAMED = 20
 #: Characters of one field line (or continuation item) read; the rest is reported ("field-truncated").
