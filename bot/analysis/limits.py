@@ -10,7 +10,7 @@ from __future__ import annotations
 # --- reading (read_fields, read_streams, deps) -------------------------------------------------------------
 
 #: Streams read from one document (GitHub takes 100 sub-issues; the sync writes no structure past that, and
-#: per-stream work is what bounds the worst document within GitHub's comment size); the rest: "streams-capped".
+#: per-stream work bounds the worst document that fits a comment); the rest: "streams-capped".
 MAX_STREAMS = 1000
 #: Repeated stream ids named one by one; the rest are counted in one "stream-repeated" note.
 MAX_REPEATS_NAMED = 20
