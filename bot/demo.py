@@ -21,6 +21,7 @@ from bot.analysis.reader import read_analysis
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.sandbox import Sandbox
+from bot.sandbox.description import packaged_openapi
 from bot.web import BotServer, dumps, webhook_headers
 
 REPO = "octo/sandbox"
@@ -40,15 +41,9 @@ def bundled_plan() -> str:
 
 
 def default_openapi() -> Path | None:
-    """GitHub's OpenAPI subset beside the project (../shared), for the contract check; None when absent.
-
-    Looked for beside the source tree (editable installs) and beside the working directory (a checkout).
-    """
-    subset = Path("shared") / "github" / "openapi-subset.json"
-    for root in (Path(__file__).resolve().parent.parent.parent, Path.cwd().parent, Path.cwd()):
-        if (root / subset).is_file():
-            return root / subset
-    return None
+    """GitHub's OpenAPI subset for the contract check: the copy packaged with the local GitHub."""
+    subset = packaged_openapi()
+    return subset if subset.is_file() else None
 
 
 def generate_keys() -> tuple[str, str]:
