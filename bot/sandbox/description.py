@@ -1,4 +1,4 @@
-"""Where GitHub's REST description subset lives: shipped inside the package, so any install checks the contract."""
+"""Where GitHub's REST description subset lives: inside the package, so any install checks the contract."""
 
 from __future__ import annotations
 
