@@ -47,7 +47,7 @@ def test_a_clone_alone_collects_every_test(clone: Path, tmp_path: Path) -> None:
     # The clone has the same tests as this tree's committed state: the corpus and GitHub's data came along.
     here, _ = _collect(ROOT, tmp_path) if _committed() else (alone, "")
     assert alone == here
-    assert alone > 900
+    assert alone > 850  # 868 when written: a module that fails to import would take tens with it
 
 
 def _committed() -> bool:
@@ -61,7 +61,7 @@ def test_an_installed_demo_checks_the_contract(clone: Path, tmp_path: Path) -> N
     """`pip install .` of the clone, run from elsewhere: the packaged description turns the contract check on."""
     site = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps",
          "--disable-pip-version-check", "--target", str(site), str(clone)],
         check=True, env=_env(tmp_path), capture_output=True, timeout=300)
     assert (site / "bot" / "sandbox" / "data" / "openapi-subset.json").is_file()
