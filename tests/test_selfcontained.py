@@ -1,5 +1,5 @@
-"""A clone of the repository alone (no ../shared beside it) collects the whole suite, and its install checks the
-contract: everything the tests and the demo need is inside the repository."""
+"""A clone of the repository alone (no ../shared beside it) collects the whole suite and installs a demo that
+checks the contract: everything the tests and the demo need is inside the repository."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _committed() -> bool:
 
 
 def test_an_installed_demo_checks_the_contract(clone: Path, tmp_path: Path) -> None:
-    """`pip install .` of the clone, run from elsewhere: the packaged description turns the contract check on."""
+    """`pip install .` of the clone, run from elsewhere: the packaged description turns the check on."""
     site = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps",
@@ -68,7 +68,8 @@ def test_an_installed_demo_checks_the_contract(clone: Path, tmp_path: Path) -> N
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     result = subprocess.run([sys.executable, "-m", "bot", "demo", "--json"], cwd=elsewhere,
-                            env=_env(tmp_path, PYTHONPATH=str(site)), capture_output=True, text=True, timeout=300)
+                            env=_env(tmp_path, PYTHONPATH=str(site)), capture_output=True, text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert report["contract_checked"] is True
