@@ -202,7 +202,8 @@ def test_db_init_upgrades_a_schema_made_by_an_older_procrastinate(pg_server: PgS
     outputs = []
     for _ in range(2):
         done = subprocess.run([sys.executable, "-m", "bot", "db", "init"],
-                              env={**os.environ, "DATABASE_URL": old}, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+                              env={**os.environ, "DATABASE_URL": old}, cwd=ROOT,
+                              capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
     assert "upgraded" in outputs[0] and "03.04.00_01_pre_add_retry_failed_job_procedure.sql" in outputs[0]
