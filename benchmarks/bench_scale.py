@@ -25,6 +25,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_hostile import hostile_comments  # noqa: E402
 from bot.jobs.queue import JobQueue  # noqa: E402
 from bot.jobs.request import JobRequest  # noqa: E402
 from bot.sandbox import Sandbox  # noqa: E402
@@ -78,11 +79,12 @@ class Bench:
         self.procs.append(proc)
         return proc
 
-    def delivery(self, number: int) -> tuple[bytes, dict[str, str]]:
+    def delivery(self, number: int, hostile: str | None = None) -> tuple[bytes, dict[str, str]]:
+        """A plan by an owner, or (`hostile`) a hostile comment by a stranger."""
         data = json.loads(json.dumps(self.template))
         data["issue"]["number"] = number
-        data["comment"]["body"] = self.plan
-        data["comment"]["author_association"] = "OWNER"
+        data["comment"]["body"] = self.plan if hostile is None else hostile
+        data["comment"]["author_association"] = "OWNER" if hostile is None else "NONE"
         data["installation"] = {"id": 1, "node_id": "x"}
         body = dumps(data)
         return body, webhook_headers("issue_comment", str(uuid.uuid4()), body, SECRET)
@@ -126,10 +128,14 @@ class Bench:
             elapsed = time.monotonic() - start
         return accepted / elapsed, worst
 
-    async def open_loop(self, url: str, rate: float, seconds: float) -> list[float]:
-        """Deliveries sent on a fixed schedule (not one after another); latency of each acknowledgement."""
+    async def open_loop(self, url: str, rate: float, seconds: float, *, hostile: bool = False) -> list[float]:
+        """Deliveries sent on a fixed schedule (not one after another); latency of each acknowledgement.
+
+        With `hostile`, every eleventh delivery is a hostile comment by a stranger."""
         latencies: list[float] = []
-        payloads = [self.delivery(n) for n in range(1, 2001)]
+        texts = hostile_comments()
+        payloads = [self.delivery(n, texts[n % len(texts)] if hostile and n % 11 == 10 else None)
+                    for n in range(1, 2001)]
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             async def one(i: int, at: float) -> None:
                 await asyncio.sleep(max(0.0, at - time.monotonic()))
@@ -230,6 +236,11 @@ class Bench:
                      f"{per_second:.0f} (slowest ack {worst * 1000:.0f} ms)"))
         lat = await self.open_loop(url, a.rate, a.seconds)
         rows.append((f"ack latency at {a.rate:.0f}/s offered (open loop, {len(lat)} deliveries)",
+                     f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms, "
+                     f"max {max(lat) * 1000:.1f} ms"))
+        lat = await self.open_loop(url, a.rate * 1.1, a.seconds, hostile=True)
+        rows.append((f"[hostile] ack latency at {a.rate:.0f}/s + {a.rate / 10:.0f}/s hostile comments "
+                     f"({len(lat)} deliveries)",
                      f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms, "
                      f"max {max(lat) * 1000:.1f} ms"))
         rows.append(("RSS web process (idle -> after load)", f"{idle:.0f} -> {rss_mb(web.pid):.0f} MB"))

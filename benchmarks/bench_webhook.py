@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_hostile import hostile_comments  # noqa: E402
 from bot.sandbox.auth import generate_keys  # noqa: E402
 from bot.sandbox.delivery import dumps, sign  # noqa: E402
 from tests.paths import WEBHOOKS  # noqa: E402
@@ -237,6 +238,24 @@ async def main(args: argparse.Namespace) -> None:
                              for n in LOAD_ISSUES])
         ids = {int(k): v for k, v in info["comments"].items()}
         plans = Target(url, [dumps(comment_payload(n, SEED.read_text(), ids[n], api)) for n in LOAD_ISSUES])
+        # 200 ordinary deliveries a second and 20 hostile comments (from a stranger) among them.
+        hostile_texts = hostile_comments()
+        mixed_bodies = []
+        for k in range(220):
+            n = LOAD_ISSUES[k % len(LOAD_ISSUES)]
+            if k % 11 == 10:
+                payload = comment_payload(n, hostile_texts[k % len(hostile_texts)], 20_000 + k, api)
+                payload["comment"]["author_association"] = "NONE"
+                payload["comment"]["user"]["login"] = "stranger"
+            else:
+                payload = comment_payload(n, "Thanks, looks good to me!", 10_000 + k, api)
+            mixed_bodies.append(dumps(payload))
+        mixed = Target(url, mixed_bodies)
+        o = await open_loop(mixed, args.rate * 1.1, args.seconds)
+        print(f"[hostile] open loop {args.rate:.0f}/s ordinary + {args.rate / 10:.0f}/s hostile comments for "
+              f"{args.seconds:.0f} s: {o['ok']}/{o['sent']} accepted; ack p50 {o['p50_ms']:.2f} ms, "
+              f"p99 {o['p99_ms']:.2f} ms, max {o['max_ms']:.1f} ms (goal p99 < 20 ms)")
+        await asyncio.sleep(2.0)
         for name, target in (("ordinary comment", plain), ("comment with a plan", plans)):
             o = await open_loop(target, args.rate, args.seconds)
             print(f"[{name}] open loop {args.rate:.0f}/s for {args.seconds:.0f} s: {o['ok']}/{o['sent']} "
