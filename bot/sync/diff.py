@@ -358,7 +358,8 @@ def conflict_writes(step: _Step) -> list[Write]:
                                    f"remove conflict note on #{m}"))
         if target.issue is not None and L.PLAN_CONFLICT.name in target.issue.labels and not target.others:
             writes.append(_unlabel(owner, repo, m, L.PLAN_CONFLICT.name))
-    if desired.stale_conflicts and not desired.conflicts and L.PLAN_CONFLICT.name in current.parent.labels:
+    if (desired.stale_conflicts and not desired.conflicts and not current.flagged_by
+            and L.PLAN_CONFLICT.name in current.parent.labels):
         writes.append(_unlabel(owner, repo, n, L.PLAN_CONFLICT.name))
     for m in desired.conflicts:
         target = current.conflicts[m]
