@@ -85,6 +85,23 @@ class Analyze:
             await self.react("+1" if ok else "confused")
         return "ok" if ok else "unhappy"
 
+    async def refuse_a_readers_plan(self) -> bool:
+        """A plan comment's author without write access gets the one polite reply (its text is passed over)."""
+        try:
+            item = await self.gh.getitem(f"{self.base}/comments/{self.request.comment_id}")
+        except BadRequest as exc:
+            if exc.status_code.value in (404, 410):
+                return False
+            raise
+        author = item.get("user") or {}
+        if is_bot_account(author, self.bot_login) or self.is_us(item):
+            return False
+        login = str(author.get("login") or "")
+        if await self.may_write(login, item.get("author_association")):
+            return False
+        await self.refuse(login)
+        return True
+
     async def may_write(self, login: str, association: Any) -> bool:
         """Write access (admin, maintain, write): OWNER from `author_association`, else the permission API."""
         return await self.check(login, association)

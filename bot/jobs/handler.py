@@ -109,6 +109,9 @@ class JobHandler:
                 if request.kind == "command":
                     outcome = await Analyze(gh, request, me=self.identity).run()
                 else:
+                    if request.comment_id is not None:
+                        # A reader's plan comment: one polite reply; the sync passes its text over.
+                        await Analyze(gh, request, me=self.identity).refuse_a_readers_plan()
                     result = await sync_issue(gh, request.owner, request.repo, request.number,
                                               me=self.identity)
                     outcome = "ok"
