@@ -86,7 +86,7 @@ class Analyze:
         return "ok" if ok else "unhappy"
 
     async def refuse_a_readers_plan(self) -> bool:
-        """A plan comment's author without write access gets the one polite reply (its text is passed over)."""
+        """A plan comment's author without write access gets the one polite reply (the sync skips it)."""
         try:
             item = await self.gh.getitem(f"{self.base}/comments/{self.request.comment_id}")
         except BadRequest as exc:
