@@ -13,6 +13,7 @@ from bot.analysis.checker import MAX_SUB_ISSUES, check_plan
 from bot.analysis.markdown import code_span, escape_inline
 from bot.analysis.models import Diagnostic, LiveStatus, PlanReport, StreamStatus
 from bot.analysis.render import render_summary
+from bot.conventions import AGENT_LABEL_PREFIX as AGENT
 from bot.conventions import DEFAULT_IDENTITY, Identity
 from bot.conventions import MAX_BODY as MAX_COMMENT
 from bot.github.errors import OutcomeUnknown
@@ -23,6 +24,7 @@ from bot.sync.current import CurrentState, IssueState, read_comments, read_curre
 from bot.sync.desired import DesiredState, build_desired, cap_links
 from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
 from bot.sync.locks import named_lock
+from bot.sync.prune import prune_label
 from bot.sync.source import pick_source, task_numbers
 
 #: Rounds of read -> diff -> apply; a new round starts only after a write whose outcome is unknown.
@@ -171,6 +173,9 @@ async def _sync_locked(
             continue  # GitHub may or may not have done it: read again before writing anything else
         result.writes, result.planned = progress.writes, list(progress.done)
         result.summary_url = _summary_url(current, progress.results.get("summary"))
+        dropped = sorted({w.drops_label for w in writes if w.drops_label and w.drops_label.startswith(AGENT)})
+        for name in dropped:
+            result.writes += await prune_label(gh, owner, repo, name)
         break
     return result
 
