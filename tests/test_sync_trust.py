@@ -148,3 +148,32 @@ async def test_plan_conflict_stays_while_another_plan_flags_the_issue(sandbox: S
     # #4 is still flagged by #5's plan, and #5's own plan still flags #4: both keep the label.
     assert PLAN_CONFLICT.name in issue(snap, 4)["labels"]
     assert PLAN_CONFLICT.name in issue(snap, 5)["labels"]
+
+
+async def test_a_failed_permission_check_leaves_no_failure_summary(sandbox: Sandbox) -> None:
+    """give_up after a permission check that kept failing: no summary on an issue without a known plan."""
+    from bot.sync import report_failure
+
+    sandbox.create_issue(REPO, "Collaborator's plan")
+    sandbox.set_permission(REPO, "collab", "write")
+    sandbox.create_comment(REPO, 1, PLAN.replace("issue: 4", "issue: 1"), user="collab")
+
+    async def failing(_login: str, _association: object) -> bool:
+        raise RuntimeError("permission API unreachable")
+
+    async with client(sandbox) as gh:
+        await report_failure(gh, OWNER, NAME, 1, "boom", may_write=failing)
+    assert [c["user"] for c in issue(sandbox.snapshot(REPO), 1)["comments"]] == ["collab"]
+
+
+def test_identity_is_our_login_or_our_app_never_some_bot() -> None:
+    from bot.conventions import Identity
+
+    me = Identity("parallel-work-bot[bot]", 1)
+    assert me.owns({"user": {"login": "parallel-work-bot[bot]", "type": "Bot"}})
+    assert me.owns({"user": {"login": "someone"}, "performed_via_github_app": {"id": 1}})
+    other = {"user": {"login": "other-app[bot]", "type": "Bot"}, "performed_via_github_app": {"id": 2}}
+    assert not me.owns(other)
+    assert not me.owns({"user": {"login": "eve", "type": "User"}, "performed_via_github_app": None})
+    no_app_id = Identity("parallel-work-bot[bot]")
+    assert not no_app_id.owns({"user": {"login": "x"}, "performed_via_github_app": {"id": 1}})
