@@ -114,6 +114,8 @@ MAX_WEBHOOK_BODY: Final = 25 * 1024 * 1024
 
 #: Other issues one plan may flag (conflicts_with) or link (depends_on): more is a warning, not writes.
 MAX_LINKED_ISSUES: Final = 25
+#: Sub-issues the summary's streams record remembers (the plan's own first, then the newest removed ones).
+MAX_RECORDED_STREAMS: Final = 3 * MAX_SUB_ISSUES
 
 # ---- label defaults ---------------------------------------------------------------------------------------
 

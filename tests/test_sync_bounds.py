@@ -44,6 +44,16 @@ async def test_a_renumbered_60_stream_plan_stays_syncable(sandbox: Sandbox) -> N
     assert titles == [f"#1 · Stream {k}" for k in range(101, 161)]
     assert all(issue(snap, n)["state"] == "closed" for n in old)  # every old one closed, 20 of them unlinked
     assert again.writes == 0
+    # The first plan again: its sub-issues (linked or not) are found, reopened and relinked; none created.
+    sandbox.create_comment(REPO, 1, plan)
+    async with client(sandbox) as gh:
+        back = await sync_issue(gh, OWNER, NAME, 1)
+        settled = await sync_issue(gh, OWNER, NAME, 1)
+    snap = sandbox.snapshot(REPO)
+    assert not back.errors and len(snap["issues"]) == 1 + 60 + 60
+    assert [n for n in issue(snap, 1)["sub_issues"] if n in old] == old
+    assert all(issue(snap, n)["state"] == "open" for n in old)
+    assert settled.writes == 0
 
 
 async def test_agent_labels_are_capped_per_repository(sandbox: Sandbox) -> None:

@@ -14,7 +14,7 @@ from bot.analysis.markdown import code_span, escape_inline
 from bot.analysis.models import Diagnostic, LiveStatus, PlanReport, StreamStatus
 from bot.analysis.render import render_summary
 from bot.conventions import AGENT_LABEL_PREFIX as AGENT
-from bot.conventions import DEFAULT_IDENTITY, Identity
+from bot.conventions import DEFAULT_IDENTITY, MAX_RECORDED_STREAMS, Identity
 from bot.conventions import MAX_BODY as MAX_COMMENT
 from bot.github.errors import OutcomeUnknown
 from bot.github.permissions import WriteCheck, writer_check
@@ -235,7 +235,7 @@ def _summary_writes(
     record = ""
     if desired.record[0] or desired.record[1]:
         record = "\n" + markers.links_marker(*desired.record) + "\n"
-    numbers = {sid: num for sid, (num, _id) in refs.items() if num > 0}
+    numbers = _recorded(refs, desired)
     if numbers:
         record += ("" if record else "\n") + markers.streams_marker(numbers) + "\n"
     if report is not None:
@@ -257,6 +257,17 @@ def _summary_writes(
         for extra in current.extra_summaries
     ]
     return writes
+
+
+def _recorded(refs: Refs, desired: DesiredState) -> dict[str, int]:
+    """What the summary records: every stream of the plan, then removed ones (newest first) up to the cap."""
+    planned = {ds.id for ds in desired.streams}
+    known = {sid: num for sid, (num, _id) in refs.items() if num > 0}
+    kept = {sid: num for sid, num in known.items() if sid in planned}
+    removed = sorted((num, sid) for sid, num in known.items() if sid not in planned)
+    room = max(0, MAX_RECORDED_STREAMS - len(kept))
+    kept.update({sid: num for num, sid in removed[len(removed) - room:]} if room else {})
+    return kept
 
 
 def _is_bare(summary: dict[str, Any] | None, number: int) -> bool:
