@@ -6,6 +6,7 @@ imports this module too), so it sits below every other module of the bot.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Final
 
 # ---- identity -------------------------------------------------------------------------------------------
@@ -18,7 +19,34 @@ USER_AGENT: Final = NAME
 #: Collaborator permission levels (and role names) that may make text a plan or run `/analyze`.
 WRITE_PERMISSIONS: Final = frozenset({"admin", "maintain", "write"})
 #: `author_association` values taken as write access without asking the collaborator-permission API.
-TRUSTED_ASSOCIATIONS: Final = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+#: Only OWNER: GitHub gives MEMBER and COLLABORATOR to read and triage roles too.
+TRUSTED_ASSOCIATIONS: Final = frozenset({"OWNER"})
+#: `author_association` values whose holder may have write access (the job asks the permission API).
+MAY_WRITE_ASSOCIATIONS: Final = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+#: Seconds a collaborator-permission answer is reused (per repository and login).
+PERMISSION_CACHE_SECONDS: Final = 300
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the bot is: its bot login and its App id. Only items by this identity are the bot's own."""
+
+    login: str = DEFAULT_BOT_LOGIN
+    app_id: int | None = None
+
+    def owns(self, item: Any) -> bool:
+        """True for a comment or issue written by us (our login, or `performed_via_github_app` is our App)."""
+        if not isinstance(item, dict):
+            return False
+        user = item.get("user")
+        login = user.get("login") if isinstance(user, dict) else None
+        if isinstance(login, str) and login.casefold() == self.login.casefold():
+            return True
+        app = item.get("performed_via_github_app")
+        return self.app_id is not None and isinstance(app, dict) and app.get("id") == self.app_id
+
+
+DEFAULT_IDENTITY: Final = Identity()
 
 
 def is_bot_account(user: Any, bot_login: str = "") -> bool:
@@ -27,6 +55,11 @@ def is_bot_account(user: Any, bot_login: str = "") -> bool:
         return False
     login = str(user.get("login") or "")
     return user.get("type") == "Bot" or login.endswith("[bot]") or (bool(bot_login) and login == bot_login)
+
+
+def may_be_writer(association: Any) -> bool:
+    """Write access is possible (OWNER, MEMBER, COLLABORATOR); any other association never has it."""
+    return isinstance(association, str) and association.upper() in MAY_WRITE_ASSOCIATIONS
 
 
 def is_trusted_association(association: Any) -> bool:
@@ -59,6 +92,8 @@ REMOVED: Final = "removed"
 FAILURE: Final = "failure"
 LINKS: Final = "links"
 LABELS: Final = "labels"
+#: The summary's record of stream id -> sub-issue number (finds a sub-issue a person rewrote or unlinked).
+STREAMS: Final = "streams"
 REPLY: Final = "reply"
 
 # ---- GitHub's limits --------------------------------------------------------------------------------------
@@ -79,6 +114,8 @@ MAX_WEBHOOK_BODY: Final = 25 * 1024 * 1024
 
 #: Other issues one plan may flag (conflicts_with) or link (depends_on): more is a warning, not writes.
 MAX_LINKED_ISSUES: Final = 25
+#: Sub-issues the summary's streams record remembers (the plan's own first, then the newest removed ones).
+MAX_RECORDED_STREAMS: Final = 3 * MAX_SUB_ISSUES
 
 # ---- label defaults ---------------------------------------------------------------------------------------
 
@@ -94,3 +131,5 @@ AGENT_LABEL_PREFIX: Final = "agent:"
 AGENT_LABEL_COLOR: Final = "c5def5"
 #: GitHub's colour for a label it creates by itself when an unknown one is added to an issue.
 GITHUB_AUTO_LABEL_COLOR: Final = "ededed"
+#: Distinct `agent:*` labels the bot creates in one repository; past it a stream gets none (a finding).
+MAX_AGENT_LABELS: Final = 20

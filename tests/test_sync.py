@@ -132,7 +132,7 @@ async def test_plan_edit_writes_exactly_the_delta(sandbox: Sandbox) -> None:
     assert (d["state"], d["state_reason"], d["blocked_by"]) == ("closed", "not_planned", [])
     assert "no longer in the plan" in d["body"]
     assert issue(snap, 10)["blocked_by"] == [7] and "stream:ready" not in issue(snap, 10)["labels"]
-    assert "**Estimate**: 3 h" in issue(snap, 8)["body"]
+    assert "**Estimate**: 3.0 h" in issue(snap, 8)["body"]
     for n in (6, 7):
         assert issue(snap, n) == issue(before, n)
 
@@ -433,13 +433,17 @@ async def test_a_strangers_newer_plan_is_passed_over(sandbox: Sandbox) -> None:
     ]
 
 
+async def _anyone(_login: str, _association: object) -> bool:
+    return True
+
+
 async def test_a_strangers_issue_body_is_not_a_plan(sandbox: Sandbox) -> None:
     sandbox.set_permission(REPO, "mallory", "none")
     text = SEED.read_text().replace("issue: 4", "issue: 1").replace("Issue #4", "Issue #1")  # #1's own plan
     sandbox.create_issue(REPO, "Drive-by", text, user="mallory")
     async with client(sandbox) as gh:
         result = await sync_issue(gh, OWNER, NAME, 1)
-        vouched = await sync_issue(gh, OWNER, NAME, 1, dry_run=True, trusted_logins=["mallory"])
+        vouched = await sync_issue(gh, OWNER, NAME, 1, dry_run=True, may_write=_anyone)
     assert not result.found_analysis and result.writes == 0
     assert len(sandbox.snapshot(REPO)["issues"]) == 1
     assert vouched.found_analysis and vouched.planned  # the same text, vouched for by a permission check

@@ -80,12 +80,20 @@ async def test_report_failure_notes_then_next_sync_clears(sandbox: Sandbox) -> N
     assert issue(sandbox.snapshot(REPO), 4)["comments"][-1]["body"] == clean
 
 
-async def test_report_failure_without_summary_creates_one(sandbox: Sandbox) -> None:
+async def test_report_failure_without_summary_creates_one_only_for_a_writers_plan(sandbox: Sandbox) -> None:
+    """No summary on an issue that has no plan (nor one holding only a reader's or a stranger's plan)."""
     sandbox.create_issue(REPO, "Plain", "")
+    sandbox.set_permission(REPO, "reader", "read")
+    sandbox.create_issue(REPO, "Reader's plan", SEED.read_text(), user="reader")
+    seed_issues(sandbox)  # #3..#7; the writer's plan is a comment on #4
     async with client(sandbox) as gh:
-        await report_failure(gh, OWNER, NAME, 1, "boom")
-    comments = issue(sandbox.snapshot(REPO), 1)["comments"]
-    assert len(comments) == 1 and comments[0]["body"].startswith("<!-- parallel-work-bot:summary")
+        for n in (1, 2, 4):
+            await report_failure(gh, OWNER, NAME, n, "boom")
+    snap = sandbox.snapshot(REPO)
+    assert issue(snap, 1)["comments"] == [] and issue(snap, 2)["comments"] == []
+    comments = issue(snap, 4)["comments"]
+    assert len(comments) == 2 and comments[1]["body"].startswith("<!-- parallel-work-bot:summary")
+    assert "The last sync failed" in comments[1]["body"]
 
 
 async def test_untrusted_stream_text_cannot_ping_or_inject(sandbox: Sandbox) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.analysis.reader import maybe_analysis, read_analysis, read_task
-from bot.conventions import DEFAULT_BOT_LOGIN, is_trusted_association
+from bot.conventions import DEFAULT_BOT_LOGIN, may_be_writer
 from bot.jobs.request import JobKind, JobRequest
 
 log = logging.getLogger("bot.events")
@@ -68,13 +68,14 @@ def issue_job(data: dict[str, Any], reason: str, *, kind: JobKind = "sync", **fi
 
 
 def plan_job(data: dict[str, Any], item: dict[str, Any], reason: str, **fields: Any) -> JobRequest:
-    """The job for a plan in `item` (a comment or the issue): a sync when its author surely has write access.
+    """The job for a plan in `item` (a comment or the issue): a sync when its author may have write access
+    (the sync asks the cached permission API for each plan author and passes over readers' text).
 
     Otherwise a command job that asks the collaborator-permission API first (and, without write access,
     replies once politely): a job of its own, so it can never coalesce with, or stand in for, a trusted sync.
     """
     association = item.get("author_association")
-    if is_trusted_association(association):
+    if may_be_writer(association):
         return issue_job(data, reason, **fields)
     return issue_job(data, f"{reason} ({association}): check permission", kind="command", command="analyze",
                      **fields)

@@ -61,7 +61,7 @@ async def comment_deleted(event: sansio.Event, intake: Intake) -> None:
     comment = data["comment"]
     if data["issue"].get("pull_request") or is_bot_account(data.get("sender"), intake.bot_login):
         return intake.ignore("not ours to follow")
-    if not has_plan(comment.get("body")) or not is_trusted_association(comment.get("author_association")):
-        return intake.ignore("deleted comment held no trusted analysis")
+    if not has_plan(comment.get("body")):  # whether its author could write is the job's question
+        return intake.ignore("deleted comment held no analysis")
     await intake.submit(issue_job(data, "analysis comment deleted"))
     return None

@@ -18,7 +18,8 @@ import gidgethub.abc
 from gidgethub import BadRequest
 
 from bot.analysis.markdown import truncate
-from bot.conventions import MAX_BODY, WRITE_PERMISSIONS, is_bot_account, is_trusted_association
+from bot.conventions import DEFAULT_IDENTITY, MAX_BODY, Identity, is_bot_account
+from bot.github.permissions import writer_check
 from bot.jobs.commands import parse_command
 from bot.jobs.replies import REFUSAL, USAGE, render_dry_run, render_unknown, reply_marker
 from bot.jobs.request import JobRequest
@@ -28,11 +29,16 @@ from bot.sync.engine import sync_issue
 class Analyze:
     """One `/analyze` job: the client acting as the installation, the request, and who the bot is."""
 
-    def __init__(self, gh: gidgethub.abc.GitHubAPI, request: JobRequest, *, bot_login: str) -> None:
+    def __init__(
+        self, gh: gidgethub.abc.GitHubAPI, request: JobRequest, *, me: Identity = DEFAULT_IDENTITY
+    ) -> None:
         self.gh = gh
         self.request = request
-        self.bot_login = bot_login
+        self.me = me
+        self.bot_login = me.login
         self.base = f"/repos/{request.owner}/{request.repo}/issues"
+        #: OWNER from author_association, everyone else the collaborator-permission API (cached).
+        self.check = writer_check(gh, request.owner, request.repo)
 
     async def run(self) -> str:
         """Answer the command; returns the outcome for metrics (ok, unhappy, refused, ignored, gone)."""
@@ -66,10 +72,10 @@ class Analyze:
             ok = False
         elif name == "dry-run":
             result = await sync_issue(gh, request.owner, request.repo, n, dry_run=True,
-                                      trusted_logins=[login])
+                                      me=self.me, may_write=self.check)
             await self.reply(render_dry_run(result, n))
         else:
-            result = await sync_issue(gh, request.owner, request.repo, n, trusted_logins=[login])
+            result = await sync_issue(gh, request.owner, request.repo, n, me=self.me, may_write=self.check)
             found = result.found_analysis or result.found_task_links
             ok = found and not result.errors
             if is_command and not found:
@@ -79,26 +85,30 @@ class Analyze:
             await self.react("+1" if ok else "confused")
         return "ok" if ok else "unhappy"
 
-    async def may_write(self, login: str, association: Any) -> bool:
-        """Write access: from `author_association` when it proves it, else the collaborator-permission API."""
-        if is_trusted_association(association):
-            return True
-        if not login:
-            return False
-        request = self.request
+    async def refuse_a_readers_plan(self) -> bool:
+        """A plan comment's author without write access gets the one polite reply (the sync skips it)."""
         try:
-            data = await self.gh.getitem(
-                f"/repos/{request.owner}/{request.repo}/collaborators/{login}/permission")
+            item = await self.gh.getitem(f"{self.base}/comments/{self.request.comment_id}")
         except BadRequest as exc:
-            if exc.status_code.value in (403, 404):
+            if exc.status_code.value in (404, 410):
                 return False
             raise
-        levels = {str(data.get("permission") or "").lower(), str(data.get("role_name") or "").lower()}
-        return bool(levels & WRITE_PERMISSIONS)
+        author = item.get("user") or {}
+        if is_bot_account(author, self.bot_login) or self.is_us(item):
+            return False
+        login = str(author.get("login") or "")
+        if await self.may_write(login, item.get("author_association")):
+            return False
+        await self.refuse(login)
+        return True
 
-    def is_us(self, user: Any) -> bool:
-        """This App's bot account (a person quoting our marker must not steer the bot)."""
-        return isinstance(user, dict) and user.get("type") == "Bot" and user.get("login") == self.bot_login
+    async def may_write(self, login: str, association: Any) -> bool:
+        """Write access (admin, maintain, write): OWNER from `author_association`, else the permission API."""
+        return await self.check(login, association)
+
+    def is_us(self, item: Any) -> bool:
+        """This App's own comment (a person or another App quoting our marker must not steer the bot)."""
+        return self.me.owns(item)
 
     async def refuse(self, login: str) -> None:
         """One polite reply per person and issue; nothing else is written."""
@@ -115,7 +125,7 @@ class Analyze:
         marker = reply_marker(key)
         body = truncate(f"{marker}\n{text}", MAX_BODY)
         async for comment in self.gh.getiter(f"{self.base}/{self.request.number}/comments"):
-            if self.is_us(comment.get("user")) and str(comment.get("body") or "").startswith(marker):
+            if self.is_us(comment) and str(comment.get("body") or "").startswith(marker):
                 if once or comment.get("body") == body:
                     return
                 await self.gh.patch(f"{self.base}/comments/{comment['id']}", data={"body": body})

@@ -10,7 +10,7 @@ import aiohttp
 
 from bot.analysis.markdown import truncate
 from bot.config import Settings
-from bot.conventions import USER_AGENT
+from bot.conventions import USER_AGENT, Identity
 from bot.github.auth import AppAuth
 from bot.github.client import GitHubClient
 from bot.github.errors import RateLimitWait
@@ -40,6 +40,8 @@ class JobHandler:
             settings.github_app_id, key, base_url=settings.github_api_url, requester=USER_AGENT,
             pacer=pacer, write_interval=settings.pacing_seconds, policy=policy,
         )
+        #: Who the bot is: its own comments and sub-issues are recognised by this, never by "some bot".
+        self.identity = Identity(settings.bot_login, settings.github_app_id)
         self._session: aiohttp.ClientSession | None = None
         self.metrics.github_client.observe(self.auth.stats.events)
 
@@ -119,9 +121,13 @@ class JobHandler:
             gh = await self.client(request)
             try:
                 if request.kind == "command":
-                    outcome = await Analyze(gh, request, bot_login=self.settings.bot_login).run()
+                    outcome = await Analyze(gh, request, me=self.identity).run()
                 else:
-                    result = await sync_issue(gh, request.owner, request.repo, request.number)
+                    if request.comment_id is not None:
+                        # A reader's plan comment: one polite reply; the sync passes its text over.
+                        await Analyze(gh, request, me=self.identity).refuse_a_readers_plan()
+                    result = await sync_issue(gh, request.owner, request.repo, request.number,
+                                              me=self.identity)
                     outcome = "ok"
                     extra |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
                     self.metrics.sync_writes.observe(result.writes)
@@ -150,9 +156,9 @@ class JobHandler:
         message = (f"The bot could not finish syncing this issue after several attempts "
                    f"({type(exc).__name__}: {truncate(str(exc), 200)}). Nothing was lost: "
                    "comment `/analyze` to try again once GitHub is reachable, or edit the plan.")
-        await report_failure(gh, request.owner, request.repo, request.number, message)
+        await report_failure(gh, request.owner, request.repo, request.number, message, me=self.identity)
         if request.kind == "command" and request.comment_id is not None:
-            await Analyze(gh, request, bot_login=self.settings.bot_login).react("confused")
+            await Analyze(gh, request, me=self.identity).react("confused")
 
 
 def build_handler(

@@ -35,7 +35,7 @@ async def send(gh: gidgethub.abc.GitHubAPI, method: str, path: str, data: Any) -
         if method == "PUT":
             return await gh.put(path, data=data)
         if method == "DELETE":
-            await gh.delete(path)
+            await (gh.delete(path, data=data) if isinstance(data, dict) else gh.delete(path))
             return None
     except (TimeoutError, aiohttp.ClientError) as exc:
         # A bare gidgethub client (no retry layer): the request may have reached GitHub.

@@ -9,6 +9,7 @@ from typing import Any
 import gidgethub
 import gidgethub.abc
 
+from bot.conventions import Identity
 from bot.sync import markers
 from bot.sync.labels import LABEL_CACHE, STREAM, LabelCache, names
 
@@ -31,8 +32,8 @@ class IssueState:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def of(cls, raw: dict[str, Any]) -> IssueState:
-        """From GitHub's issue object."""
+    def of(cls, raw: dict[str, Any], me: Identity) -> IssueState:
+        """From GitHub's issue object; `by_bot` only when written by us (our login or our App)."""
         return cls(
             number=int(raw["number"]),
             id=int(raw["id"]),
@@ -43,7 +44,7 @@ class IssueState:
             labels=names(raw.get("labels")),
             url=str(raw.get("html_url") or ""),
             is_pr=bool(raw.get("pull_request")),
-            by_bot=markers.is_bot(raw.get("user")),
+            by_bot=markers.is_bot(raw, me),
             raw=raw,
         )
 
@@ -90,9 +91,13 @@ class CurrentState:
     #: Issue-level depends_on targets (None = does not exist) and the parent's own blocked-by ids.
     issue_deps: dict[int, IssueState | None] = field(default_factory=dict)
     parent_blocked_by: set[int] = field(default_factory=set)
+    #: Other plans whose conflict note (ours) is on this issue: its plan:conflict label stays for them.
+    flagged_by: set[int] = field(default_factory=set)
 
 
-async def read_issue(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int) -> IssueState | None:
+async def read_issue(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, me: Identity
+) -> IssueState | None:
     """One issue, or None when it does not exist (or is not visible)."""
     try:
         raw = await gh.getitem(
@@ -102,7 +107,7 @@ async def read_issue(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number:
         if exc.status_code.value in (404, 410):
             return None
         raise
-    return IssueState.of(raw)
+    return IssueState.of(raw, me)
 
 
 async def read_comments(
@@ -143,9 +148,14 @@ async def read_current(
     conflict_numbers: list[int],
     dep_numbers: list[int],
     structure: bool,
+    me: Identity,
 ) -> CurrentState:
-    """Read what the diff needs; `structure` False (invalid plan) skips links and conflicts (untouched)."""
-    summaries = [c for c in comments if markers.is_summary(c)]
+    """Read what the diff needs; `structure` False (invalid plan) skips links and conflicts (untouched).
+
+    A sub-issue is ours by author (our identity), never by a marker alone; one whose region a person removed
+    is still found by its title (`#N · Stream X:`) when linked, or by the summary's record when unlinked.
+    """
+    summaries = [c for c in comments if markers.is_summary(c, me)]
     state = CurrentState(
         parent=parent,
         comments=comments,
@@ -154,16 +164,22 @@ async def read_current(
     )
     state.repo_labels = await read_repo_labels(gh, owner, repo)
     n = parent.number
+    state.flagged_by = {of for c in comments if (of := markers.conflict_of(c, me)) is not None and of != n}
     url = "/repos/{owner}/{repo}/issues/{number}/sub_issues?per_page=100"
+    wanted = [markers.safe_id(s) for s in stream_ids]
+    linked: set[int] = set()
     async for raw in gh.getiter(url, {"owner": owner, "repo": repo, "number": n}):
         state.sub_issue_count += 1
-        sub = IssueState.of(raw)
-        mark = sub.marker
-        if mark is not None and mark.parent == n and mark.stream_id not in state.streams:
-            state.streams[mark.stream_id] = sub
-    missing = [s for s in stream_ids if markers.safe_id(s) not in state.streams]
+        sub = IssueState.of(raw, me)
+        linked.add(sub.number)
+        sid = _stream_of(sub, n, wanted)
+        if sid is not None and sid not in state.streams:
+            state.streams[sid] = sub
+    if structure:
+        await _find_recorded(gh, owner, repo, state, markers.previous_streams(comments, me), linked, me)
+    missing = [s for s in wanted if s not in state.streams]
     if missing and structure:
-        await _find_unlinked(gh, owner, repo, n, state)
+        await _find_unlinked(gh, owner, repo, n, state, me)
     if structure:
         for sub in state.streams.values():
             if sub.closed and markers.REMOVED_MARKER in sub.body:
@@ -172,25 +188,62 @@ async def read_current(
         for m in conflict_numbers:
             if m == n:
                 continue
-            target = await read_issue(gh, owner, repo, m)
+            target = await read_issue(gh, owner, repo, m, me)
             state.conflicts[m] = ConflictTarget(target)
             if target is not None and not target.is_pr:
-                for comment in await read_comments(gh, owner, repo, m):
-                    of = markers.conflict_of(comment)
+                target_comments = await read_comments(gh, owner, repo, m)
+                for comment in target_comments:
+                    of = markers.conflict_of(comment, me)
                     if of == n and state.conflicts[m].comment is None:
                         state.conflicts[m].comment = comment
                     elif of is not None and of != n:
                         state.conflicts[m].others = True
+                # Its own plan flags other issues: it carries plan:conflict for that too.
+                if markers.previous_links(target_comments, me)[0]:
+                    state.conflicts[m].others = True
         for d in dep_numbers:
             if d != n:
-                state.issue_deps[d] = await read_issue(gh, owner, repo, d)
+                state.issue_deps[d] = await read_issue(gh, owner, repo, d, me)
         if any(v is not None for v in state.issue_deps.values()):
             state.parent_blocked_by = await read_blocked_by(gh, owner, repo, n)
     return state
 
 
+def _stream_of(sub: IssueState, parent: int, wanted: list[str]) -> str | None:
+    """The stream id of our sub-issue of `parent`: from its marker, else (region gone) from its title."""
+    if not sub.by_bot:
+        return None
+    mark = markers.parse_stream_marker(sub.body)
+    if mark is not None:
+        return mark.stream_id if mark.parent == parent else None
+    for sid in wanted:
+        if sub.title.startswith(f"#{parent} · Stream {sid}:"):
+            return sid
+    return None
+
+
+async def _find_recorded(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, state: CurrentState, record: dict[str, int],
+    linked: set[int], me: Identity,
+) -> None:
+    """Recorded sub-issues not found among the linked ones (unlinked, relabelled, rewritten): read each."""
+    n = state.parent.number
+    for sid, number in record.items():
+        if sid in state.streams or number == n:
+            continue
+        sub = await read_issue(gh, owner, repo, number, me)
+        if sub is None or sub.is_pr or not sub.by_bot:
+            continue
+        mark = markers.parse_stream_marker(sub.body)
+        if mark is not None and (mark.parent != n or mark.stream_id != sid):
+            continue  # ours, but another plan's or stream's: the record is stale
+        state.streams[sid] = sub
+        if number not in linked:
+            state.unlinked.add(sid)
+
+
 async def _find_unlinked(
-    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, parent: int, state: CurrentState
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, parent: int, state: CurrentState, me: Identity
 ) -> None:
     """Sub-issues the bot created for this parent but never linked (the link failed): by label + marker.
 
@@ -206,7 +259,7 @@ async def _find_unlinked(
     async for raw in gh.getiter(url, args):
         if raw.get("pull_request"):
             continue
-        sub = IssueState.of(raw)
+        sub = IssueState.of(raw, me)
         mark = sub.marker
         if mark is not None and mark.parent == parent and mark.stream_id not in state.streams:
             state.streams[mark.stream_id] = sub

@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from bot.analysis.figures import fmt_hours
 from bot.analysis.markdown import code_span, escape_inline, plain_text
 from bot.analysis.models import Diagnostic, HourRange, PlanReport, Severity, Stream
-from bot.conventions import LABELS, MAX_BODY, MAX_LINKED_ISSUES, MAX_SUB_ISSUES, MAX_TITLE, marker
+from bot.conventions import (
+    AGENT_LABEL_PREFIX,
+    LABELS,
+    MAX_AGENT_LABELS,
+    MAX_BODY,
+    MAX_LINKED_ISSUES,
+    MAX_SUB_ISSUES,
+    MAX_TITLE,
+    marker,
+)
 from bot.sync import labels as L
 from bot.sync import markers
 from bot.sync.current import CurrentState
@@ -40,6 +49,8 @@ class DesiredState:
     streams: list[DesiredStream] = field(default_factory=list)
     #: Stream ids with a sub-issue that are no longer in the plan.
     removed: list[str] = field(default_factory=list)
+    #: Removed streams' sub-issues (ours) unlinked from the parent to make room under GitHub's limit.
+    unlink: list[str] = field(default_factory=list)
     conflicts: list[int] = field(default_factory=list)
     issue_deps: list[int] = field(default_factory=list)
     notes: list[Diagnostic] = field(default_factory=list)
@@ -196,10 +207,21 @@ def build_desired(
     structure = not invalid and not notes_have_errors(notes)
     by_id = {s.id: s for s in streams}
     desired_streams: list[DesiredStream] = []
+    unlink: list[str] = []
+    # Agent labels are bounded per repository: past the cap a stream gets none (and the summary says so).
+    room = MAX_AGENT_LABELS - sum(1 for name in current.repo_labels if name.startswith(AGENT_LABEL_PREFIX))
+    new_agents: set[str] = set()
+    left_out: set[str] = set()
     if structure:
         for s in streams:
             sid = markers.safe_id(s.id)
             agent = L.agent_label(s.agent_type)
+            if agent is not None and agent.name not in current.repo_labels and agent.name not in new_agents:
+                if len(new_agents) < room:
+                    new_agents.add(agent.name)
+                else:
+                    left_out.add(agent.name)
+                    agent = None
             deps_ids = [markers.safe_id(d) for d in s.depends_on]
             # A blocker is done when closed, unless the bot closed it as removed and it is back (reopened).
             ready = all(
@@ -211,8 +233,20 @@ def build_desired(
             specs = [L.STREAM] + ([agent] if agent else []) + ([L.STREAM_READY] if ready else [])
             region = stream_region(n, s, by_id, agent)
             desired_streams.append(DesiredStream(sid, s, stream_title(n, s), region, specs, deps_ids, ready))
+        if left_out:
+            notes.append(note(
+                "sync-agent-labels-capped",
+                f"The repository would pass {MAX_AGENT_LABELS} `agent:*` labels: {len(left_out)} agent "
+                "type(s) of this plan got no label.",
+            ))
         new = [d for d in desired_streams if d.id not in current.streams or d.id in current.unlinked]
-        if current.sub_issue_count + len(new) > MAX_SUB_ISSUES:
+        excess = current.sub_issue_count + len(new) - MAX_SUB_ISSUES
+        # Our sub-issues of streams that left the plan make room first: unlinked (closed, kept), never reused.
+        kept = {d.id for d in desired_streams}
+        leaving = [sid for sid in current.streams if sid not in kept and sid not in current.unlinked]
+        if 0 < excess <= len(leaving):
+            unlink = leaving[:excess]
+        elif excess > 0:
             notes.append(
                 note(
                     "sync-limit-sub-issues",
@@ -254,6 +288,7 @@ def build_desired(
     if report is not None:
         wanted = {d.id for d in desired_streams}
         state.removed = [sid for sid in current.streams if sid not in wanted]
+        state.unlink = unlink
     for m in conflicts:
         if m == n:
             notes.append(

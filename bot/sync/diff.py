@@ -57,6 +57,8 @@ class Write:
     creates_label: str | None = None
     #: A name under which the response is kept (the summary's, for its URL).
     tag: str | None = None
+    #: A label this call takes off an issue (an agent label no issue carries any more is then deleted).
+    drops_label: str | None = None
 
     def resolve_path(self, refs: Refs) -> str:
         """The path with created sub-issues' numbers filled in."""
@@ -94,7 +96,9 @@ def deletion(path: tuple[Part, ...], description: str) -> Write:
 
 def _unlabel(owner: str, repo: str, number: int, name: str) -> Write:
     """Take one label off an issue (already off counts as done)."""
-    return deletion(_label_path(owner, repo, number, name), f"unlabel #{number} {name}")
+    write = deletion(_label_path(owner, repo, number, name), f"unlabel #{number} {name}")
+    write.drops_label = name
+    return write
 
 
 def comment_writes(
@@ -146,6 +150,7 @@ def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) ->
         *label_writes(step),
         *stream_writes(step),
         *removal_writes(step),
+        *unlink_writes(step),
         *link_writes(step),
         *order_writes(step),
         *dependency_writes(step),
@@ -247,6 +252,19 @@ def removal_writes(step: _Step) -> list[Write]:
             Write("PATCH", step.issue(cur.number), patch, f"close #{cur.number}: stream {sid} removed")
         )
     return writes
+
+
+def unlink_writes(step: _Step) -> list[Write]:
+    """3b. Room under GitHub's 100 sub-issues: our removed streams' (closed) sub-issues leave the parent.
+
+    They stay closed with their removed region and in the summary's record, so a stream put back finds its
+    old sub-issue again (reopened and relinked) instead of a new one."""
+    return [
+        Write("DELETE", step.issue(step.n, "/sub_issue"), {"sub_issue_id": step.current.streams[sid].id},
+              f"unlink #{step.current.streams[sid].number} (stream {sid} removed) from #{step.n}",
+              ok_statuses=(404,))
+        for sid in step.desired.unlink
+    ]
 
 
 def link_writes(step: _Step) -> list[Write]:
@@ -358,7 +376,8 @@ def conflict_writes(step: _Step) -> list[Write]:
                                    f"remove conflict note on #{m}"))
         if target.issue is not None and L.PLAN_CONFLICT.name in target.issue.labels and not target.others:
             writes.append(_unlabel(owner, repo, m, L.PLAN_CONFLICT.name))
-    if desired.stale_conflicts and not desired.conflicts and L.PLAN_CONFLICT.name in current.parent.labels:
+    if (desired.stale_conflicts and not desired.conflicts and not current.flagged_by
+            and L.PLAN_CONFLICT.name in current.parent.labels):
         writes.append(_unlabel(owner, repo, n, L.PLAN_CONFLICT.name))
     for m in desired.conflicts:
         target = current.conflicts[m]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,14 +13,18 @@ from bot.analysis.checker import MAX_SUB_ISSUES, check_plan
 from bot.analysis.markdown import code_span, escape_inline
 from bot.analysis.models import Diagnostic, LiveStatus, PlanReport, StreamStatus
 from bot.analysis.render import render_summary
+from bot.conventions import AGENT_LABEL_PREFIX as AGENT
+from bot.conventions import DEFAULT_IDENTITY, MAX_RECORDED_STREAMS, Identity
 from bot.conventions import MAX_BODY as MAX_COMMENT
 from bot.github.errors import OutcomeUnknown
+from bot.github.permissions import WriteCheck, writer_check
 from bot.sync import markers
 from bot.sync.apply import Progress, apply, send
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
 from bot.sync.desired import DesiredState, build_desired, cap_links
 from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
 from bot.sync.locks import named_lock
+from bot.sync.prune import prune_label
 from bot.sync.source import pick_source, task_numbers
 
 #: Rounds of read -> diff -> apply; a new round starts only after a write whose outcome is unknown.
@@ -62,21 +66,25 @@ async def sync_issue(
     number: int,
     *,
     dry_run: bool = False,
-    trusted_logins: Collection[str] = (),
+    me: Identity = DEFAULT_IDENTITY,
+    may_write: WriteCheck | None = None,
 ) -> SyncResult:
     """Make GitHub show issue #number's newest plan; writes only the difference (none when `dry_run`).
 
-    A stream sub-issue written by the bot syncs its parent instead (its close/reopen changes readiness there).
+    A stream sub-issue written by us syncs its parent instead (its close/reopen changes readiness there).
+    `me`: who the bot is (only its own comments and sub-issues are its own); `may_write`: whether a plan's
+    author has write access (default: OWNER, else the cached collaborator-permission API).
     """
+    check = may_write or writer_check(gh, owner, repo)
     async with issue_lock(gh, owner, repo, number):
         # Read under the issue's own lock: when it is the plan's issue this read is the sync's first read.
-        issue = await read_issue(gh, owner, repo, number)
+        issue = await read_issue(gh, owner, repo, number, me)
         if issue is None or issue.marker is None or issue.marker.parent == number:
-            return await _sync_locked(gh, owner, repo, number, dry_run=dry_run, trusted_logins=trusted_logins,
+            return await _sync_locked(gh, owner, repo, number, dry_run=dry_run, me=me, may_write=check,
                                       first_read=issue)
     parent = issue.marker.parent
     async with issue_lock(gh, owner, repo, parent):
-        return await _sync_locked(gh, owner, repo, parent, dry_run=dry_run, trusted_logins=trusted_logins)
+        return await _sync_locked(gh, owner, repo, parent, dry_run=dry_run, me=me, may_write=check)
 
 
 async def _sync_locked(
@@ -86,7 +94,8 @@ async def _sync_locked(
     number: int,
     *,
     dry_run: bool,
-    trusted_logins: Collection[str],
+    me: Identity,
+    may_write: WriteCheck,
     first_read: IssueState | None = None,
 ) -> SyncResult:
     """The sync, its lock held; `first_read`: the issue as just read under that lock (spares a read)."""
@@ -97,11 +106,11 @@ async def _sync_locked(
         if round_ == 1 and first_read is not None:
             parent: IssueState | None = first_read
         else:
-            parent = await read_issue(gh, owner, repo, number)
+            parent = await read_issue(gh, owner, repo, number, me)
         if parent is None or parent.is_pr:
             return result
         comments = await read_comments(gh, owner, repo, number)
-        source = pick_source(parent.raw, comments, trusted_logins)
+        source = await pick_source(parent.raw, comments, may_write, me)
         report = check_plan(source.analysis) if source.analysis is not None else None
         conflicts = list(
             dict.fromkeys(
@@ -116,7 +125,7 @@ async def _sync_locked(
         result.found_task_links = bool(deps or task_numbers(source.task, "conflicts_with"))
         if report is None and not conflicts and not deps:
             return result
-        previous = markers.previous_links(comments)
+        previous = markers.previous_links(comments, me)
         streams = report.analysis.streams if report is not None else []
         structure = report is None or (not report.has_errors and len(streams) <= MAX_SUB_ISSUES)
         current = await read_current(
@@ -129,6 +138,7 @@ async def _sync_locked(
             conflict_numbers=list(dict.fromkeys(conflicts + previous[0])),
             dep_numbers=list(dict.fromkeys(deps + previous[1])),
             structure=structure,
+            me=me,
         )
         desired = build_desired(
             report,
@@ -165,6 +175,9 @@ async def _sync_locked(
             continue  # GitHub may or may not have done it: read again before writing anything else
         result.writes, result.planned = progress.writes, list(progress.done)
         result.summary_url = _summary_url(current, progress.results.get("summary"))
+        dropped = sorted({w.drops_label for w in writes if w.drops_label and w.drops_label.startswith(AGENT)})
+        for name in dropped:
+            result.writes += await prune_label(gh, owner, repo, name)
         break
     return result
 
@@ -225,6 +238,9 @@ def _summary_writes(
     record = ""
     if desired.record[0] or desired.record[1]:
         record = "\n" + markers.links_marker(*desired.record) + "\n"
+    numbers = _recorded(refs, desired)
+    if numbers:
+        record += ("" if record else "\n") + markers.streams_marker(numbers) + "\n"
     if report is not None:
         shown = report
         # Live references only to the issues the plan flags (capped); one it names that is missing, a pull
@@ -256,7 +272,11 @@ def removed_note(current: CurrentState, desired: DesiredState, source_url: str |
 
     Closing is the one destructive thing the bot does, so the summary says which and why, and how to undo it.
     """
-    gone = [f"#{current.streams[sid].number} (Stream {escape_inline(sid)})" for sid in desired.removed]
+    # Those unlinked to make room under GitHub's limit are not listed: the next sync no longer sees them as
+    # removed sub-issues of this issue, and the line must read the same then.
+    unlinked = set(desired.unlink) | set(current.unlinked)
+    gone = [f"#{current.streams[sid].number} (Stream {escape_inline(sid)})"
+            for sid in desired.removed if sid not in unlinked]
     if not gone:
         return ""
     shown = gone[:MAX_SUB_ISSUES]
@@ -267,6 +287,17 @@ def removed_note(current: CurrentState, desired: DesiredState, source_url: str |
         f"_Closed as not planned because their streams are not in the plan read from {where}: "
         f"{', '.join(shown)}. Post the earlier plan again to reopen them._"
     )
+
+
+def _recorded(refs: Refs, desired: DesiredState) -> dict[str, int]:
+    """What the summary records: every stream of the plan, then removed ones (newest first) up to the cap."""
+    planned = {ds.id for ds in desired.streams}
+    known = {sid: num for sid, (num, _id) in refs.items() if num > 0}
+    kept = {sid: num for sid, num in known.items() if sid in planned}
+    removed = sorted((num, sid) for sid, num in known.items() if sid not in planned)
+    room = max(0, MAX_RECORDED_STREAMS - len(kept))
+    kept.update({sid: num for num, sid in removed[len(removed) - room:]} if room else {})
+    return kept
 
 
 def _is_bare(summary: dict[str, Any] | None, number: int) -> bool:
@@ -293,15 +324,35 @@ def task_summary(number: int, desired: DesiredState) -> str:
 
 
 async def report_failure(
-    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, message: str
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, message: str,
+    *, me: Identity = DEFAULT_IDENTITY, may_write: WriteCheck | None = None,
 ) -> None:
-    """Put a failure note in the issue's summary (a bare one if there is none); the next sync clears it."""
+    """Put a failure note in the issue's summary; the next sync clears it.
+
+    With no summary yet, a bare one is written only when the issue holds a plan by a writer: a stranger's
+    text, or a failed permission check, never leaves a summary on an issue that has no plan.
+    """
     text = " ".join(message.split())
     note = f"> **The last sync failed**: {escape_inline(text[:1000])}"
+    check = may_write or writer_check(gh, owner, repo)
+
+    async def known_writer(login: str, association: Any) -> bool:
+        try:
+            return await check(login, association)
+        except Exception:  # the check itself failing is no proof of write access
+            return False
+
     async with issue_lock(gh, owner, repo, number):
         comments = await read_comments(gh, owner, repo, number)
-        summary: dict[str, Any] | None = next((c for c in comments if markers.is_summary(c)), None)
+        summary: dict[str, Any] | None = next((c for c in comments if markers.is_summary(c, me)), None)
         if summary is None:
+            issue = await read_issue(gh, owner, repo, number, me)
+            if issue is None or issue.is_pr:
+                return
+            source = await pick_source(issue.raw, comments, known_writer, me)
+            if source.analysis is None and not task_numbers(source.task, "depends_on") \
+                    and not task_numbers(source.task, "conflicts_with"):
+                return
             body = markers.with_failure(markers.bare_summary_marker(number) + "\n", note)
             await send(gh, "POST", f"/repos/{owner}/{repo}/issues/{number}/comments", {"body": body})
             return

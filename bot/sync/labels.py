@@ -120,6 +120,10 @@ class LabelCache:
         """Record one label as created."""
         self._known.setdefault(key, set()).add(name.lower())
 
+    def discard(self, key: str, name: str) -> None:
+        """Record one label as deleted."""
+        self._known.get(key, set()).discard(name.lower())
+
     def clear(self) -> None:
         """Forget everything (tests start fresh local GitHubs, which may reuse a port)."""
         self._known.clear()

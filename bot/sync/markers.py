@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.conventions import MARKER_PREFIX as PREFIX
+from bot.conventions import STREAMS, Identity, marker
 
 #: The renderer starts the summary comment with `<!-- parallel-work-bot:summary issue=<N> plan=<hash> -->`.
 SUMMARY_PREFIX = PREFIX + "summary"
@@ -26,6 +27,7 @@ _REGION_RE = re.compile(
 )
 _CONFLICT_RE = re.compile(r"<!-- parallel-work-bot:conflict of=#(\d+) -->")
 _LINKS_RE = re.compile(r"<!-- parallel-work-bot:links conflicts=([\d,]*) deps=([\d,]*) -->")
+_STREAMS_RE = re.compile(r"<!-- parallel-work-bot:streams ([A-Za-z0-9_.=,-]{0,20000}) -->")
 _FAILURE_RE = re.compile(
     r"\n*<!-- parallel-work-bot:failure -->.*?<!-- /parallel-work-bot:failure -->", re.DOTALL
 )
@@ -39,9 +41,9 @@ class StreamMarker:
     stream_id: str
 
 
-def is_bot(user: Any) -> bool:
-    """Only markers written by a Bot account count: a person quoting a marker must not steer the bot."""
-    return isinstance(user, dict) and user.get("type") == "Bot"
+def is_bot(item: Any, me: Identity) -> bool:
+    """Only markers written by us count (our login or our App): nobody else's may steer us."""
+    return me.owns(item)
 
 
 def safe_id(stream_id: str) -> str:
@@ -89,21 +91,21 @@ def replace_region(body: str | None, region: str) -> str:
     return region
 
 
-def is_summary(comment: Any) -> bool:
-    """True for the bot's summary comment (the renderer's marker on the first line, written by a Bot)."""
+def is_summary(comment: Any, me: Identity) -> bool:
+    """True for our summary comment (the renderer's marker on the first line, written by us)."""
     body = comment.get("body") or ""
-    return is_bot(comment.get("user")) and body.lstrip().startswith(SUMMARY_PREFIX)
+    return is_bot(comment, me) and body.lstrip().startswith(SUMMARY_PREFIX)
 
 
-def is_ours(comment: Any) -> bool:
-    """True for any comment the bot wrote (summary, conflict note): never read as an analysis."""
+def is_ours(comment: Any, me: Identity) -> bool:
+    """True for any comment we wrote (summary, conflict note, reply): never read as an analysis."""
     body = comment.get("body") or ""
-    return is_bot(comment.get("user")) and PREFIX in body
+    return is_bot(comment, me) and PREFIX in body
 
 
-def conflict_of(comment: Any) -> int | None:
-    """The issue number a bot conflict comment points back to, or None."""
-    if not is_bot(comment.get("user")):
+def conflict_of(comment: Any, me: Identity) -> int | None:
+    """The issue number our conflict comment points back to, or None (also for anyone else's)."""
+    if not is_bot(comment, me):
         return None
     m = _CONFLICT_RE.search(comment.get("body") or "")
     return int(m.group(1)) if m else None
@@ -124,10 +126,30 @@ def links_marker(conflicts: list[int], deps: list[int]) -> str:
     return f"{PREFIX}links conflicts={','.join(map(str, conflicts))} deps={','.join(map(str, deps))} -->"
 
 
-def previous_links(comments: list[Any]) -> tuple[list[int], list[int]]:
-    """The conflicts and issue-level dependencies the bot's summary says it made last time."""
+def streams_marker(numbers: dict[str, int]) -> str:
+    """The summary's record of each stream's sub-issue (stream id -> number), removed streams included."""
+    pairs = sorted(numbers.items(), key=lambda kv: kv[1])
+    return marker(STREAMS, ",".join(f"{safe_id(sid)}={n}" for sid, n in pairs if n > 0))
+
+
+def previous_streams(comments: list[Any], me: Identity) -> dict[str, int]:
+    """Stream id -> sub-issue number as our summary recorded it last time (empty without one)."""
     for comment in comments:
-        if is_summary(comment):
+        if is_summary(comment, me):
+            m = _STREAMS_RE.search(comment.get("body") or "")
+            out: dict[str, int] = {}
+            for pair in (m.group(1).split(",") if m else []):
+                sid, _, num = pair.partition("=")
+                if sid and num.isdigit():
+                    out.setdefault(sid, int(num))
+            return out
+    return {}
+
+
+def previous_links(comments: list[Any], me: Identity) -> tuple[list[int], list[int]]:
+    """The conflicts and issue-level dependencies our summary says we made last time."""
+    for comment in comments:
+        if is_summary(comment, me):
             m = _LINKS_RE.search(comment.get("body") or "")
             if m:
                 return [int(x) for x in m.group(1).split(",") if x], [

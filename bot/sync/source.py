@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.analysis import diagnostics
 from bot.analysis.models import Analysis, Diagnostic, Frontmatter
 from bot.analysis.reader import read_analysis, read_task
-from bot.conventions import TRUSTED_ASSOCIATIONS
+from bot.conventions import Identity
+from bot.github.permissions import WriteCheck
 from bot.sync.markers import is_ours
 
 
@@ -31,28 +31,26 @@ MAX_IGNORED_NOTES = 3
 
 
 
-def is_trusted(item: dict[str, Any], trusted_logins: Collection[str] = ()) -> bool:
-    """True when a comment or issue is by someone with write access (or vouched for by the caller)."""
-    if str(item.get("author_association") or "").upper() in TRUSTED_ASSOCIATIONS:
-        return True
+async def is_trusted(item: dict[str, Any], may_write: WriteCheck) -> bool:
+    """True when a comment or issue is by someone with write access (OWNER, or the permission API says so)."""
     login = str((item.get("user") or {}).get("login") or "")
-    return bool(login) and login.lower() in {t.lower() for t in trusted_logins}
+    return await may_write(login, item.get("author_association"))
 
 
-def pick_source(
-    issue: dict[str, Any], comments: list[dict[str, Any]], trusted_logins: Collection[str] = ()
+async def pick_source(
+    issue: dict[str, Any], comments: list[dict[str, Any]], may_write: WriteCheck, me: Identity
 ) -> Source:
     """Newest trusted analysis of this issue wins: the latest comment with one (not the bot's), else the body.
 
-    Text by authors without write access is passed over, so a stranger's plan never reaches GitHub structure;
-    `trusted_logins` adds people the caller checked with the collaborator-permission API. A document that
-    is not an analysis (a progress file, a task, an epic: the reader says so) is no candidate, and a plan
-    that names another issue as its own is that issue's plan: passed over too, with a note for the summary.
+    Text by authors without write access is passed over (before it is read), so a stranger's or a reader's
+    plan never reaches GitHub structure; `may_write` asks for each candidate author (cached per login). A
+    document that is not an analysis (a progress file, a task, an epic: the reader says so) is no candidate,
+    and a plan that names another issue as its own is that issue's plan: passed over too, with a note.
     """
     number = issue.get("number")
     body = str(issue.get("body") or "")
-    body_trusted = is_trusted(issue, trusted_logins)
-    task = read_task(body) if body and body_trusted else None
+    body_trusted = bool(body.strip()) and await is_trusted(issue, may_write)
+    task = read_task(body) if body_trusted else None
     ignored: list[Diagnostic] = []
 
     def ours(analysis: Analysis | None, where: str) -> bool:
@@ -65,15 +63,15 @@ def pick_source(
         return False
 
     for comment in reversed(comments):
-        if is_ours(comment) or not is_trusted(comment, trusted_logins):
+        if is_ours(comment, me):
             continue
         text = comment.get("body") or ""
-        if not text.strip():
+        if not text.strip() or not await is_trusted(comment, may_write):
             continue
         analysis = read_analysis(text)
         if ours(analysis, f"comment {comment.get('id')}"):
             return Source(analysis, task, _url(comment), ignored)
-    analysis = read_analysis(body) if body.strip() and body_trusted else None
+    analysis = read_analysis(body) if body_trusted else None
     if ours(analysis, "the issue body"):
         return Source(analysis, task, _url(issue), ignored)
     return Source(None, task, None, ignored)

@@ -1,0 +1,44 @@
+"""Deleting an agent label the bot created once no issue carries it (ours only: spec, colour and text)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import gidgethub
+import gidgethub.abc
+
+from bot.conventions import AGENT_LABEL_PREFIX
+from bot.sync.apply import send
+from bot.sync.labels import LABEL_CACHE, LabelCache, spec_for
+
+
+async def prune_label(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, name: str, cache: LabelCache = LABEL_CACHE
+) -> bool:
+    """Delete `name` when it is ours (an `agent:*` spec, our colour and description) and no issue or pull
+    request carries it; True when deleted. A person's label of that name (other colour or text) stays.
+    """
+    spec = spec_for(name)
+    if spec is None or not spec.name.startswith(AGENT_LABEL_PREFIX):
+        return False
+    args = {"owner": owner, "repo": repo, "name": spec.name}
+    try:
+        label = await gh.getitem("/repos/{owner}/{repo}/labels/{name}", args)
+    except gidgethub.BadRequest as exc:
+        if exc.status_code.value == 404:
+            cache.discard(cache.key(gh.base_url, owner, repo), spec.name)
+            return False
+        raise
+    colour, text = str(label.get("color") or "").lower(), label.get("description") or ""
+    if colour != spec.color or text != spec.description:
+        return False
+    url = "/repos/{owner}/{repo}/issues?state=all&labels={name}&per_page=1"
+    async for _carrier in gh.getiter(url, args):
+        return False
+    try:
+        await send(gh, "DELETE", f"/repos/{owner}/{repo}/labels/{quote(str(label['name']), safe='')}", b"")
+    except gidgethub.BadRequest as exc:
+        if exc.status_code.value != 404:
+            raise
+    cache.discard(cache.key(gh.base_url, owner, repo), spec.name)
+    return True
