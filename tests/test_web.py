@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app.web import MAX_BODY, create_app
 from bot.config import ConfigError, Settings
-from bot.jobs.queue import JobQueue
+from bot.jobs.queue import JobQueue, QueueUnavailable
 from bot.jobs.request import JobRequest
 from bot.metrics import Metrics
 from bot.sandbox.webhooks import dumps, sign, webhook_headers
@@ -136,16 +136,16 @@ class StoreDown:
     """A job queue whose store does not answer (what JobQueue reports while PostgreSQL is down)."""
 
     async def enqueue(self, request: JobRequest) -> bool:
-        raise ConnectionError("job store down")
+        raise QueueUnavailable("job store down")
 
     async def seen_delivery(self, delivery_id: str) -> bool:
-        raise ConnectionError("job store down")
+        raise QueueUnavailable("job store down")
 
     async def healthy(self) -> bool:
         return False
 
     async def pending(self) -> int:
-        raise ConnectionError("job store down")
+        raise QueueUnavailable("job store down")
 
 
 async def test_healthz_and_deliveries_follow_the_queues_health() -> None:

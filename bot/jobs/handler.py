@@ -19,7 +19,8 @@ from bot.github.retry import RetryPolicy
 from bot.jobs.analyze import Analyze
 from bot.jobs.request import JobRequest
 from bot.metrics import DEFAULT, Metrics
-from bot.sync.engine import report_failure, sync_issue
+from bot.store import PgIssueLocks
+from bot.sync.engine import IssueLock, report_failure, sync_issue
 
 log = logging.getLogger("bot.jobs")
 
@@ -41,6 +42,8 @@ class JobHandler:
             pacer=pacer, write_interval=settings.pacing_seconds, policy=policy,
         )
         self._session: aiohttp.ClientSession | None = None
+        #: With PostgreSQL, every sync holds its plan's advisory lock (one sync per plan across processes).
+        self.lock: IssueLock | None = PgIssueLocks(settings.database_url) if settings.database_url else None
         self.metrics.github_client.observe(self.auth.stats.events)
 
     # ---- plumbing -----------------------------------------------------------------------------------------
@@ -105,9 +108,10 @@ class JobHandler:
             gh = await self.client(request)
             try:
                 if request.kind == "command":
-                    outcome = await Analyze(gh, request, bot_login=self.settings.bot_login).run()
+                    analyze = Analyze(gh, request, bot_login=self.settings.bot_login, lock=self.lock)
+                    outcome = await analyze.run()
                 else:
-                    result = await sync_issue(gh, request.owner, request.repo, request.number)
+                    result = await sync_issue(gh, request.owner, request.repo, request.number, lock=self.lock)
                     outcome = "ok"
                     extra |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
             finally:
@@ -127,15 +131,21 @@ class JobHandler:
                 log.info("job %s", outcome, extra=extra)
 
     async def give_up(self, request: JobRequest, exc: BaseException) -> None:
-        """The job failed for the last time: say so in the summary comment (and 😕 on a command)."""
+        """The job failed for the last time: say so in the summary comment (and 😕 on a command).
+
+        A permission check of a plan's author leaves no note: the issue may have no plan at all.
+        """
+        if request.plan_check:
+            log.warning("permission check gave up: %s", exc, extra={"issue": request.issue_key})
+            return
         self.metrics.jobs.inc(kind=request.kind, outcome="reported")
         gh = await self.client(request)
         message = (f"The bot could not finish syncing this issue after several attempts "
                    f"({type(exc).__name__}: {truncate(str(exc), 200)}). Nothing was lost: "
                    "comment `/analyze` to try again once GitHub is reachable, or edit the plan.")
-        await report_failure(gh, request.owner, request.repo, request.number, message)
+        await report_failure(gh, request.owner, request.repo, request.number, message, lock=self.lock)
         if request.kind == "command" and request.comment_id is not None:
-            await Analyze(gh, request, bot_login=self.settings.bot_login).react("confused")
+            await Analyze(gh, request, bot_login=self.settings.bot_login, lock=self.lock).react("confused")
 
 
 def build_handler(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
-from contextlib import asynccontextmanager
+import asyncio
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import gidgethub.abc
@@ -21,7 +22,7 @@ from bot.sync.current import CurrentState, IssueState, read_comments, read_curre
 from bot.sync.desired import DesiredState, build_desired, cap_links
 from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
 from bot.sync.locks import named_lock
-from bot.sync.source import pick_source, task_numbers
+from bot.sync.source import Source, pick_source, task_numbers
 
 #: Rounds of read -> diff -> apply; a new round starts only after a write whose outcome is unknown.
 MAX_ROUNDS = 4
@@ -48,11 +49,24 @@ class SyncResult(BaseModel):
     rounds: int = 0
 
 
+#: How a sync holds one issue: given the issue's key, a context manager held for the whole sync. In-process
+#: (`named_lock`) by default; with PostgreSQL the job handler passes an advisory lock (bot.store.locks), so
+#: two processes -- or a stalled job and its re-run -- never interleave one plan's writes.
+IssueLock = Callable[[str], AbstractAsyncContextManager[None]]
+
+
 @asynccontextmanager
-async def issue_lock(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int) -> AsyncIterator[None]:
-    """Hold the in-process lock of one issue: two syncs of one plan never interleave their writes."""
-    async with named_lock(f"issue:{gh.base_url}/{owner}/{repo}#{number}".lower()):
-        yield
+async def issue_lock(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, lock: IssueLock | None = None,
+) -> AsyncIterator[None]:
+    """Hold the lock of one issue: two syncs of one plan never interleave their writes."""
+    key = f"issue:{gh.base_url}/{owner}/{repo}#{number}".lower()
+    async with named_lock(key):
+        if lock is None:
+            yield
+            return
+        async with lock(key):
+            yield
 
 
 async def sync_issue(
@@ -63,19 +77,21 @@ async def sync_issue(
     *,
     dry_run: bool = False,
     trusted_logins: Collection[str] = (),
+    lock: IssueLock | None = None,
 ) -> SyncResult:
     """Make GitHub show issue #number's newest plan; writes only the difference (none when `dry_run`).
 
     A stream sub-issue written by the bot syncs its parent instead (its close/reopen changes readiness there).
+    `lock`: the cross-process lock of an issue (see IssueLock), held for the whole sync.
     """
-    async with issue_lock(gh, owner, repo, number):
+    async with issue_lock(gh, owner, repo, number, lock):
         # Read under the issue's own lock: when it is the plan's issue this read is the sync's first read.
         issue = await read_issue(gh, owner, repo, number)
         if issue is None or issue.marker is None or issue.marker.parent == number:
             return await _sync_locked(gh, owner, repo, number, dry_run=dry_run, trusted_logins=trusted_logins,
                                       first_read=issue)
     parent = issue.marker.parent
-    async with issue_lock(gh, owner, repo, parent):
+    async with issue_lock(gh, owner, repo, parent, lock):
         return await _sync_locked(gh, owner, repo, parent, dry_run=dry_run, trusted_logins=trusted_logins)
 
 
@@ -101,8 +117,8 @@ async def _sync_locked(
         if parent is None or parent.is_pr:
             return result
         comments = await read_comments(gh, owner, repo, number)
-        source = pick_source(parent.raw, comments, trusted_logins)
-        report = check_plan(source.analysis) if source.analysis is not None else None
+        # Reading and checking is the CPU-bound part: off the event loop, so heartbeats and acks go on.
+        source, report = await asyncio.to_thread(_read_plan, parent.raw, comments, trusted_logins)
         conflicts = list(
             dict.fromkeys(
                 (report.analysis.conflicts_with if report is not None else [])
@@ -148,13 +164,15 @@ async def _sync_locked(
                 if w.produces is not None:
                     refs[w.produces] = (0, -1 - i)
             result.planned = [w.planned() for w in writes]
-            result.planned += [
-                w.planned() for w in _summary_writes(report, conflicts, current, desired, refs, owner, repo)
-            ]
+            final = await asyncio.to_thread(
+                _summary_writes, report, conflicts, current, desired, refs, owner, repo)
+            result.planned += [w.planned() for w in final]
             return result
         try:
             await apply(gh, owner, repo, writes, refs, progress)
-            final = _summary_writes(report, conflicts, current, desired, refs, owner, repo)
+            # Rendering the summary is CPU-bound too: off the event loop.
+            final = await asyncio.to_thread(
+                _summary_writes, report, conflicts, current, desired, refs, owner, repo)
             await apply(gh, owner, repo, final, refs, progress)
         except OutcomeUnknown:
             result.writes, result.planned = progress.writes, list(progress.done)
@@ -165,6 +183,14 @@ async def _sync_locked(
         result.summary_url = _summary_url(current, progress.results.get("summary"))
         break
     return result
+
+
+def _read_plan(
+    issue: dict[str, Any], comments: list[dict[str, Any]], trusted_logins: Collection[str],
+) -> tuple[Source, PlanReport | None]:
+    """The newest trusted plan and its check: pure CPU work, run in a thread by the sync."""
+    source = pick_source(issue, comments, trusted_logins)
+    return source, check_plan(source.analysis) if source.analysis is not None else None
 
 
 def _summary_url(current: CurrentState, written: Any) -> str | None:
@@ -267,12 +293,13 @@ def task_summary(number: int, desired: DesiredState) -> str:
 
 
 async def report_failure(
-    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, message: str
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, message: str,
+    lock: IssueLock | None = None,
 ) -> None:
     """Put a failure note in the issue's summary (a bare one if there is none); the next sync clears it."""
     text = " ".join(message.split())
     note = f"> **The last sync failed**: {escape_inline(text[:1000])}"
-    async with issue_lock(gh, owner, repo, number):
+    async with issue_lock(gh, owner, repo, number, lock):
         comments = await read_comments(gh, owner, repo, number)
         summary: dict[str, Any] | None = next((c for c in comments if markers.is_summary(c)), None)
         if summary is None:
