@@ -147,7 +147,7 @@ class Analyze:
 
 
 def _holds_plan(text: str, is_issue_body: bool) -> bool:
-    """Does the text really hold a plan (or, in an issue body, CCPM task links)? The full read, in a thread."""
+    """Does the text really hold a plan (in an issue body: or CCPM task links)? The full read, in a thread."""
     if not text.strip():
         return False
     if read_analysis(text) is not None:
