@@ -275,3 +275,42 @@ async def test_a_ping_while_a_hostile_comment_is_handled_is_answered_within_100_
         await asyncio.sleep(0.02)
     await idle
     assert pings >= 1
+
+
+def sub_issue_payload(action: str, *, author: str = "parallel-work-bot[bot]",
+                      parent_url: str | None = None) -> dict[str, Any]:
+    data = real_payload(f"issues.{action}.json")
+    data["action"] = action
+    data["issue"]["number"] = 7
+    data["issue"]["user"]["login"] = author
+    data["issue"]["user"]["type"] = "Bot" if author.endswith("[bot]") else "User"
+    data["issue"]["body"] = ("<!-- parallel-work-bot:stream parent=4 id=A -->\n**Scope**: the setup\n"
+                             "<!-- /parallel-work-bot:stream -->")
+    data["issue"]["labels"] = [{"id": 1, "node_id": "L1", "url": "https://x", "name": "stream",
+                                "color": "0e8a16", "default": False, "description": None}]
+    if parent_url is not None:
+        data["issue"]["body"] = "a person's sub-issue, labelled as a stream"
+        data["issue"]["parent_issue_url"] = parent_url
+    data["sender"]["login"], data["sender"]["type"] = MAINTAINER, "User"
+    return data
+
+
+@pytest.mark.parametrize(("payload", "key"), [
+    (sub_issue_payload("closed"), "#4"),
+    (sub_issue_payload("reopened"), "#4"),
+    (sub_issue_payload("closed", parent_url=f"https://api.github.com/repos/{REPO}/issues/4"), "#4"),
+    # A marker in a person's text names nothing; another repository's parent is not this plan.
+    (sub_issue_payload("closed", author=STRANGER), "#7"),
+    (sub_issue_payload("closed", parent_url="https://api.github.com/repos/else/where/issues/4"),
+     "#7"),
+], ids=["marker-closed", "marker-reopened", "parent-field", "person-marker", "other-repo-parent"])
+async def test_an_event_on_a_stream_sub_issue_is_keyed_by_its_plan_from_intake(
+    payload: dict[str, Any], key: str,
+) -> None:
+    queue = Recorder()
+    app = create_app(Settings(github_webhook_secret=SECRET), queue, metrics=Metrics())
+    async with TestClient(TestServer(app)) as http:
+        status, answer = await _post(http, "issues", payload, "d-sub")
+    assert (status, answer["outcome"]) == (202, "queued"), answer
+    [job] = queue.queued
+    assert job.number == 7 and job.issue_key.endswith(key) and job.queueing_key.endswith(key)
