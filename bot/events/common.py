@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.analysis.reader import maybe_analysis, read_task
+from bot.analysis.reader import maybe_analysis
 from bot.conventions import DEFAULT_BOT_LOGIN, MARKER_PREFIX, is_bot_account, is_trusted_association
 from bot.jobs.request import JobKind, JobRequest
 
@@ -126,14 +126,6 @@ def may_hold_plan(text: str | None) -> bool:
     delivery (coalescing); a false positive costs one sync that finds nothing to change.
     """
     return bool(text and text.strip()) and maybe_analysis(text or "")
-
-
-def has_task_links(text: str | None) -> bool:
-    """Does this body start with CCPM task frontmatter naming other issues (depends_on, conflicts_with)?"""
-    if not text or not text.lstrip().startswith("---"):
-        return False
-    task = read_task(text)
-    return task is not None and bool(task.depends_on or task.conflicts_with)
 
 
 def previous_body(data: dict[str, Any]) -> str | None:
