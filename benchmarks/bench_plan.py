@@ -1,4 +1,8 @@
-"""Speed of read + check + render: the corpus against a PyYAML + markdown-it-py baseline, and synthetic plans.
+"""Speed of read + check + render: the corpus against two baselines, and synthetic plans.
+
+The fair baseline is the least a reader must do: load the frontmatter with PyYAML (its C loader when
+built) and make one pass over the lines, noting headings and bold field labels. The second, a full
+CommonMark tokenisation (markdown-it-py), is kept for comparison with earlier figures.
 
 Run: python3 benchmarks/bench_plan.py  (prints figures; not a test)
 """
@@ -43,6 +47,25 @@ def baseline(text: str) -> int:
             yaml.safe_load(text[3:end])
             body = text[end + 4 :]
     return len(_MD.parse(body))
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def least(text: str) -> int:
+    """PyYAML on the frontmatter, then one pass over the lines: headings and `**Label**:` fields."""
+    body = text
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end > 0:
+            yaml.load(text[3:end], Loader=_LOADER)
+            body = text[end + 4 :]
+    found = 0
+    for line in body.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("#") or (stripped.startswith("**") and ":" in stripped):
+            found += 1
+    return found
 
 
 def per_pass(fn: Callable[[str], int], docs: list[str], repeat: int) -> float:
@@ -92,7 +115,9 @@ def main() -> None:
     for d in docs:  # warm up (imports, regex compilation, caches)
         full(d)
         baseline(d)
+        least(d)
     ours = per_pass(full, docs, 7)
+    fair = per_pass(least, docs, 7)
     base = per_pass(baseline, docs, 7)
     n = len(docs)
     print(f"corpus: {n} documents ({sum(map(len, docs)) / 1024:.0f} KiB)")
@@ -101,7 +126,10 @@ def main() -> None:
         f"  baseline (PyYAML frontmatter + markdown-it-py tokenise): "
         f"{n / base:9.0f} docs/s  {base / n * 1e6:8.0f} µs/doc"
     )
-    print(f"  ratio ours/baseline: {ours / base:.2f} (goal <= 2)")
+    print(f"  fair baseline (PyYAML {_LOADER.__name__} + one pass over the lines): "
+          f"{n / fair:9.0f} docs/s  {fair / n * 1e6:8.0f} µs/doc")
+    print(f"  ratio ours/fair baseline: {ours / fair:.2f} (goal <= 2)")
+    print(f"  ratio ours/markdown-it baseline: {ours / base:.2f}")
     print("synthetic random-DAG plans (3 files each), median of runs, ms per plan:")
     previous: tuple[int, float] | None = None
     for size in (10, 100, 1000, 5000):

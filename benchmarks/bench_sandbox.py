@@ -19,8 +19,9 @@ from multidict import CIMultiDict, MultiDict
 
 from bot.sandbox import Sandbox
 from bot.sandbox.contract import Contract, load_contract
+from bot.sandbox.description import packaged_openapi
 
-OPENAPI = Path(__file__).resolve().parent.parent.parent / "shared" / "github" / "openapi-subset.json"
+OPENAPI = packaged_openapi()
 REPO = "octo/bench"
 
 

@@ -35,7 +35,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.sandbox.auth import generate_keys  # noqa: E402
-from bot.sandbox.webhooks import dumps, sign  # noqa: E402
+from bot.sandbox.delivery import dumps, sign  # noqa: E402
+from tests.paths import WEBHOOKS  # noqa: E402
 
 SEED = ROOT / "bot" / "examples" / "4-analysis.md"
 REPO = "octo/sandbox"
@@ -77,14 +78,9 @@ def rss_mb(pid: int) -> float:
 
 
 def comment_payload(number: int, body: str, comment_id: int, api: str) -> dict[str, Any]:
-    """GitHub's example issue_comment payload, moved to octo/sandbox (needs ../shared), else a minimal one."""
-    example = ROOT.parent / "shared" / "github" / "webhooks" / "issue_comment.created.with-installation.json"
-    if example.is_file():
-        data: dict[str, Any] = json.loads(example.read_text().replace("Codertocat/Hello-World", REPO))
-    else:
-        user = {"login": "octocat", "id": 1, "type": "User"}
-        data = {"action": "created", "issue": {"user": user}, "comment": {"user": user},
-                "repository": {"owner": {"login": "octo"}}, "sender": user}
+    """GitHub's example issue_comment payload (tests/github/webhooks), moved to octo/sandbox."""
+    example = WEBHOOKS / "issue_comment.created.with-installation.json"
+    data: dict[str, Any] = json.loads(example.read_text().replace("Codertocat/Hello-World", REPO))
     data["repository"].update({"name": "sandbox", "full_name": REPO})
     data["repository"]["owner"]["login"] = "octo"
     data["installation"] = {"id": 1, "node_id": "x"}
@@ -211,9 +207,9 @@ async def main(args: argparse.Namespace) -> None:
     info = json.loads(await sandbox.stdout.readline())
     api, token = info["url"], info["token"]
     port = args.port
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_URL"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_URL", "LOG_LEVEL"))}
     env |= {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": private, "GITHUB_WEBHOOK_SECRET": SECRET,
-            "GITHUB_API_URL": api, "PORT": str(port), "WRITE_PACING": "0", "LOG_LEVEL": "WARNING"}
+            "GITHUB_API_URL": api, "PORT": str(port), "WRITE_PACING": "0"}  # default LOG_LEVEL
     web = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--concurrency", str(args.concurrency),
         env=env, cwd=ROOT,

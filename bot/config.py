@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.conventions import DEFAULT_BOT_LOGIN
 
@@ -119,6 +119,23 @@ def _check_pem(pem: str) -> None:
         load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError) as exc:
         raise ValueError("the App private key is not a PEM private key (-----BEGIN ... KEY-----)") from exc
+
+
+class _GivenSettings(Settings):
+    """Settings from the values given and the defaults alone: the process environment is never read."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def given_settings(**values: Any) -> Settings:
+    """Settings from these values and the defaults, never the environment (the demo, tests, the Action)."""
+    return _GivenSettings(**values)
 
 
 def _is_loopback(url: str) -> bool:

@@ -80,3 +80,15 @@ def test_demo_reports_a_missing_plan_file(tmp_path: Path, capsys: pytest.Capture
     assert main(["demo", str(tmp_path / "nope.md")]) == 2
     err = capsys.readouterr().err
     assert "cannot read" in err and len(err.strip().splitlines()) == 1
+
+
+async def test_the_demo_posts_a_plan_on_the_issue_it_names() -> None:
+    plan = bundled_plan().replace("issue: 4", "issue: 7").replace("Issue #4", "Issue #7")
+    assert "issue: 7" in plan
+    result = await run_demo(plan, openapi=OPENAPI)
+    assert result.plan_issue == 7
+    issues = result.snapshot["issues"]
+    planned = issues["7"]
+    assert any("parallel-work-bot:summary issue=7" in c["body"] for c in planned["comments"])
+    assert len(planned["sub_issues"]) == 4
+    assert issues["4"]["comments"] == []  # an earlier issue, untouched

@@ -59,3 +59,11 @@ def test_who_is_trusted_and_who_is_a_bot() -> None:
     assert is_bot({"login": "dependabot[bot]", "type": "Bot"})
     assert is_bot({"login": "parallel-work-bot[bot]", "type": "User"})
     assert not is_bot({"login": "octocat", "type": "User"}) and not is_bot(None)
+
+
+def test_a_command_inside_any_code_block_is_not_a_command() -> None:
+    """The same fence rules as the reader: a longer fence holding a shorter one, tildes, indented fences."""
+    nested = "````\n```\n/analyze\n```\n````\n"
+    assert parse_command(nested) is None
+    assert parse_command("~~~~\n/analyze\n~~~~\n") is None
+    assert parse_command(nested + "/analyze dry-run") == ("dry-run", "dry-run")

@@ -12,12 +12,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from gidgethub import routing, sansio
 
 from bot.app.web import create_app
-from bot.config import Settings
+from bot.config import given_settings
 from bot.events import Intake
 from bot.jobs.queue import JobQueue, QueueUnavailable
 from bot.jobs.request import JobRequest
 from bot.metrics import Metrics
-from bot.sandbox.webhooks import dumps, webhook_headers
+from bot.sandbox.delivery import dumps, webhook_headers
 from tests.fixtures.app import MAINTAINER, REPO, SECRET, STRANGER, BotApp, real_payload
 from tests.fixtures.sandbox import INSTALLATION_ID
 from tests.paths import SEED
@@ -69,7 +69,7 @@ async def _post(http: TestClient[Any, Any], event: str, payload: Any, delivery: 
 async def test_a_redelivery_after_a_failed_enqueue_is_processed() -> None:
     queue = FailsOnce()
     await queue.queue.open()
-    app = create_app(Settings(github_webhook_secret=SECRET), queue, metrics=Metrics())
+    app = create_app(given_settings(github_webhook_secret=SECRET), queue, metrics=Metrics())
     try:
         async with TestClient(TestServer(app)) as http:
             status, answer = await _post(http, "issue_comment", plan_comment_payload(), "d-retry")
@@ -98,7 +98,7 @@ async def test_a_handler_bug_is_500_with_its_traceback_logged(caplog: pytest.Log
         raise ValueError("a bug of ours, not the payload's")
 
     queue = Recorder()
-    app = create_app(Settings(github_webhook_secret=SECRET), queue, metrics=Metrics(), router=broken)
+    app = create_app(given_settings(github_webhook_secret=SECRET), queue, metrics=Metrics(), router=broken)
     caplog.set_level(logging.INFO, logger="bot.app")
     async with TestClient(TestServer(app)) as http:
         status, answer = await _post(http, "issue_comment", plan_comment_payload(), "d-bug")
@@ -135,7 +135,7 @@ def _set(data: dict[str, Any], value: Any, *path: str) -> dict[str, Any]:
 ], ids=["no-comment", "no-number", "number-as-text", "id-as-bool", "body-as-list", "no-repo", "owner-number"])
 async def test_a_payload_of_the_wrong_shape_is_400_and_queues_nothing(broken: Any) -> None:
     queue = Recorder()
-    app = create_app(Settings(github_webhook_secret=SECRET), queue, metrics=Metrics())
+    app = create_app(given_settings(github_webhook_secret=SECRET), queue, metrics=Metrics())
     async with TestClient(TestServer(app)) as http:
         status, answer = await _post(http, "issue_comment", broken(plan_comment_payload()), "d-shape")
         assert (status, answer["outcome"]) == (400, "malformed")
@@ -308,7 +308,7 @@ async def test_an_event_on_a_stream_sub_issue_is_keyed_by_its_plan_from_intake(
     payload: dict[str, Any], key: str,
 ) -> None:
     queue = Recorder()
-    app = create_app(Settings(github_webhook_secret=SECRET), queue, metrics=Metrics())
+    app = create_app(given_settings(github_webhook_secret=SECRET), queue, metrics=Metrics())
     async with TestClient(TestServer(app)) as http:
         status, answer = await _post(http, "issues", payload, "d-sub")
     assert (status, answer["outcome"]) == (202, "queued"), answer

@@ -168,3 +168,44 @@ def test_compose_file_runs_postgres_init_two_webs_and_two_workers() -> None:
         assert services[name]["depends_on"]["db-init"]["condition"] == "service_completed_successfully"
         assert services[name]["environment"]["DATABASE_URL"].startswith("postgresql://")
     assert services["db-init"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def _schema_objects(dsn: str) -> set[tuple[str, str]]:
+    """procrastinate's tables, columns, functions and enum values: what its migrations change."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT 'column', table_name || '.' || column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND table_name LIKE 'procrastinate%' "
+            "UNION SELECT 'function', proname || '(' || pg_get_function_identity_arguments(oid) || ')' "
+            "FROM pg_proc WHERE proname LIKE 'procrastinate%' "
+            "UNION SELECT 'enum', t.typname || '.' || e.enumlabel FROM pg_enum e "
+            "JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname LIKE 'procrastinate%'").fetchall()
+    return {(kind, name) for kind, name in rows}
+
+
+def test_db_init_upgrades_a_schema_made_by_an_older_procrastinate(pg_server: PgServer) -> None:
+    """A database whose schema an older procrastinate made (its migrations up to 3.2, no record of ours)
+    is brought to the installed version's schema by `db init`, once; a fresh one gets the same schema."""
+    from bot.store.schema import OLDEST_SUPPORTED, migrations
+
+    old = empty_database(pg_server, f"pwb_old_{os.getpid()}")
+    with psycopg.connect(old, autocommit=True) as conn:
+        for name, sql in migrations():
+            if name <= OLDEST_SUPPORTED:
+                conn.execute(sql)  # type: ignore[call-overload]
+    fresh = empty_database(pg_server, f"pwb_fresh_{os.getpid()}")
+    env = {**os.environ, "DATABASE_URL": fresh}
+    subprocess.run([sys.executable, "-m", "bot", "db", "init"], env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=60)
+    before = _schema_objects(old)
+    assert before != _schema_objects(fresh)  # the older schema really lacks something
+    outputs = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-m", "bot", "db", "init"],
+                              env={**os.environ, "DATABASE_URL": old}, cwd=ROOT,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert "upgraded" in outputs[0] and "03.04.00_01_pre_add_retry_failed_job_procedure.sql" in outputs[0]
+    assert "up to date" in outputs[1]
+    assert _schema_objects(old) == _schema_objects(fresh)

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from bot.analysis.deps import read_can_start, read_dependencies
 from bot.analysis.hours import parse_hours
+from bot.analysis.limits import MAX_STREAMS
 from bot.analysis.models import Analysis, Severity
 from bot.analysis.reader import read_analysis
 from tests.paths import SEED
@@ -283,10 +284,12 @@ def test_huge_input() -> None:
             f"**Dependencies**: {dep}\n\n"
         )
     a = _read("".join(parts))
-    assert len(a.streams) == 3000
-    assert a.streams[-1].depends_on == ["2998"]
-    assert a.streams[1234].files == ["src/p1234.ts"]
-    assert a.streams[2999].line == 1 + 1 + 2999 * 5
+    assert len(a.streams) == MAX_STREAMS < 3000  # the rest are left out, and said so
+    assert a.streams[-1].depends_on == [str(MAX_STREAMS - 2)]
+    assert a.streams[567].files == ["src/p567.ts"]
+    assert a.streams[MAX_STREAMS - 1].line == 1 + 1 + (MAX_STREAMS - 1) * 5
+    (capped,) = [d for d in a.diagnostics if d.code == "streams-capped"]
+    assert capped.line == 1 + 1 + MAX_STREAMS * 5
 
 
 @pytest.mark.parametrize(

@@ -22,10 +22,8 @@ from bot.analysis.models import (
 )
 from bot.analysis.reader import read_analysis
 from bot.analysis.render import plan_hash, render_summary, render_text, report_to_json
+from tests.gfm_filters import problems
 from tests.paths import CORPUS, SEED
-
-LIVE_MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9]")
-RAW_TAG = re.compile(r"<(?!!-- parallel-work-bot:summary |/?details>|/?summary>)[A-Za-z/!?]")
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +114,7 @@ def hostile_report() -> PlanReport:
 
 def test_untrusted_text_cannot_ping_inject_html_or_break_the_table() -> None:
     md = render_summary(hostile_report())
-    assert not LIVE_MENTION.search(md)
-    assert not RAW_TAG.search(md), RAW_TAG.search(md)
+    assert not problems(md, {7}), problems(md, {7})
     rows = table_rows(md)
     assert all(len(r) == 6 for r in rows), rows
     # A ``` in a name cannot open or close a fence: one fence (the diagram), ending where we end it.
@@ -133,11 +130,13 @@ def test_untrusted_text_cannot_ping_inject_html_or_break_the_table() -> None:
 
 def test_escape_inline() -> None:
     out = escape_inline("@octocat <b>x</b> a|b `c`\nnext")
-    assert not LIVE_MENTION.search(out)
-    assert "<" not in out and ">" not in out
+    assert not problems(out)
+    assert out.startswith("`@octocat` &lt;b&gt;x")  # the mention whole, in code: nothing invisible inside
     assert "\\|" in out and "\\`c\\`" in out
     assert "\n" not in out
     assert escape_inline("a & b") == "a &amp; b"
+    assert escape_inline("see #12, GH-3 and o/r#4.") == "see `#12`, `GH-3` and `o/r#4`."
+    assert escape_inline("x|#1", in_table=True) == "`x\\|#1`"
 
 
 def test_code_span_and_mermaid_label_cannot_be_escaped() -> None:
@@ -147,7 +146,7 @@ def test_code_span_and_mermaid_label_cannot_be_escaped() -> None:
     label = mermaid_label('A"] --> B[```\n@x <b>')
     assert label.startswith('"') and label.endswith('"') and label.count('"') == 2
     assert "`" not in label and "<" not in label and "@" not in label and "\n" not in label
-    assert "@\u200d" in plain_text("@octocat title") and "\n" not in plain_text("a\nb")
+    assert plain_text("@octocat title #3") == "`@octocat` title `#3`" and "\n" not in plain_text("a\nb")
 
 
 def test_status_links_sub_issues_and_shows_progress(seed: PlanReport) -> None:
@@ -200,8 +199,7 @@ def test_large_plan_degrades_under_the_limit_and_says_so() -> None:
     assert "<details><summary>Streams (3000)</summary>" in md
     assert "more streams not shown" in md
     assert "Shortened to fit" in md
-    assert not LIVE_MENTION.search(md)
-    assert not RAW_TAG.search(md)
+    assert not problems(md, {1})
 
 
 def test_headline_gives_ranges_low_and_high_beside_the_stated_figures() -> None:
@@ -221,10 +219,12 @@ def test_a_huge_conflicts_list_cannot_crowd_out_the_plan() -> None:
     issues = ", ".join(f"#{n}" for n in range(1, 30000))
     text = f"# Analysis\nThis conflicts with {issues}\n### Stream A: x\n**Estimated Hours**: 1\n"
     analysis = read_analysis(text)
-    assert analysis is not None and len(analysis.conflicts_with) == 29999
+    # The reader keeps MAX_ISSUE_REFS (1000) of them and says how many it left out (issue 10).
+    assert analysis is not None and len(analysis.conflicts_with) == 1000
+    assert any(d.code == "issues-capped" and "29999" in d.message for d in analysis.diagnostics)
     md = render_summary(check_plan(analysis))
     assert len(md) <= 65536
-    assert "**Conflicts with:** #1, #2," in md and "#51" not in md and "… (29999 issues)" in md
+    assert "**Conflicts with:** #1, #2," in md and "#51" not in md and "… (1000 issues)" in md
     assert table_rows(md)[1][0] == "**A** ★" and "```mermaid" in md
 
 
@@ -284,8 +284,8 @@ def test_every_corpus_document_renders_safely() -> None:
         rendered += 1
         assert md.startswith("<!-- parallel-work-bot:summary "), path.name
         assert len(md) <= 65536, path.name
-        assert not LIVE_MENTION.search(md), path.name
-        assert not RAW_TAG.search(md), (path.name, RAW_TAG.search(md))
+        allowed = {analysis.issue or 0, *analysis.conflicts_with}
+        assert not problems(md, allowed), (path.name, problems(md, allowed))
         fences = [line for line in md.splitlines() if line.startswith("```")]
         assert fences in ([], ["```mermaid", "```"]), path.name
-    assert rendered >= 50
+    assert rendered >= 25  # 31 in the repository's corpus, 53 in the shared one

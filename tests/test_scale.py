@@ -28,7 +28,7 @@ import pytest
 from bot.analysis.reader import read_analysis
 from bot.github.client import GitHubClient
 from bot.sandbox import Sandbox
-from bot.sandbox.webhooks import dumps, webhook_headers
+from bot.sandbox.delivery import dumps, webhook_headers
 from bot.sync.engine import sync_issue
 from tests.fixtures.app import _user, real_payload
 from tests.fixtures.postgres import PgServer, free_port, stop_processes
@@ -43,7 +43,9 @@ STREAM_A = "### Stream A: Core Setup & Schema"
 
 def plan(rev: int) -> str:
     """The seed plan, revision `rev` (stream A's name changes: every revision changes a sub-issue title)."""
-    return SEED.read_text().replace(STREAM_A, f"{STREAM_A} rev {rev}")
+    text = SEED.read_text().replace(STREAM_A, f"{STREAM_A} rev {rev}")
+    # Posted on many issues: without "issue: 4" and "Issue #4" it names no issue, so it is each one's plan.
+    return text.replace("issue: 4\n", "").replace(": Issue #4", "")
 
 
 STREAMS = len(read_analysis(plan(0)).streams)  # type: ignore[union-attr]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,6 +12,7 @@ from bot.sandbox import Sandbox
 from bot.sync import locks, sync_issue
 from bot.sync.diff import in_order, reorder_moves
 from bot.sync.labels import AGENT_COLOR, PARALLEL_PLAN, PLAN_CONFLICT, STREAM, STREAM_READY
+from tests.gfm_filters import live_refs
 from tests.paths import SEED
 from tests.test_sync_support import (
     NAME,
@@ -264,6 +266,9 @@ async def test_conflicts_with_missing_pr_and_self_are_warnings(sandbox: Sandbox)
     assert "plan:conflict" not in issue(snap, 2)["labels"]
     summary = issue(snap, 2)["comments"][-1]["body"]
     assert "which does not exist" in summary and "pull request" in summary
+    # Neither the pull request nor the missing issue is linked (no backlink on the PR); the sub-issues are.
+    live = {r.number for r in live_refs(summary)}
+    assert 1 not in live and 9 not in live and set(issue(snap, 2)["sub_issues"]) <= live
 
 
 async def test_task_frontmatter_depends_on_blocks_the_issue(sandbox: Sandbox) -> None:
@@ -285,7 +290,7 @@ async def test_task_frontmatter_depends_on_blocks_the_issue(sandbox: Sandbox) ->
     [summary] = [c["body"] for c in issue(snap, 2)["comments"] if c["user"] == "parallel-work-bot[bot]"]
     assert summary.startswith("<!-- parallel-work-bot:summary issue=2 plan=none -->")
     assert "**Blocked by:** #1" in summary and "**Conflicts with:** #1" in summary
-    assert "sync-dep-missing" in summary and "#7, which does not exist" in summary
+    assert "sync-dep-missing" in summary and "`#7`, which does not exist" in summary
 
 
 async def test_task_links_summary_only_when_there_is_something_to_say(sandbox: Sandbox) -> None:
@@ -430,7 +435,8 @@ async def test_a_strangers_newer_plan_is_passed_over(sandbox: Sandbox) -> None:
 
 async def test_a_strangers_issue_body_is_not_a_plan(sandbox: Sandbox) -> None:
     sandbox.set_permission(REPO, "mallory", "none")
-    sandbox.create_issue(REPO, "Drive-by", SEED.read_text(), user="mallory")
+    text = SEED.read_text().replace("issue: 4", "issue: 1").replace("Issue #4", "Issue #1")  # #1's own plan
+    sandbox.create_issue(REPO, "Drive-by", text, user="mallory")
     async with client(sandbox) as gh:
         result = await sync_issue(gh, OWNER, NAME, 1)
         vouched = await sync_issue(gh, OWNER, NAME, 1, dry_run=True, trusted_logins=["mallory"])
@@ -467,3 +473,73 @@ async def test_syncs_of_two_issues_at_once_create_each_label_once(sandbox: Sandb
     creations = [e for e in sandbox.log if e.method == "POST" and e.path == f"/repos/{REPO}/labels"]
     assert [e.status for e in creations] == [201] * len(creations)
     assert len(creations) == len({e.request_body for e in creations}) > 0
+
+
+def summary_of(snap: dict[str, Any]) -> dict[str, Any]:
+    """The bot's summary comment on #4."""
+    comments = issue(snap, 4)["comments"]
+    return next(c for c in comments if c["body"].startswith("<!-- parallel-work-bot:summary"))
+
+
+def for_issue(number: int) -> str:
+    """The seed, written for issue #number (its frontmatter `issue` and its title name it)."""
+    return SEED.read_text().replace("issue: 4", f"issue: {number}").replace("Issue #4", f"Issue #{number}")
+
+
+async def test_a_plan_for_another_issue_is_ignored_and_the_summary_says_why(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        before = sandbox.snapshot(REPO)
+        other = for_issue(362).replace("### Stream D: HTTP Actions for Webhooks", "### Stream D: Other Work")
+        comment = sandbox.create_comment(REPO, 4, other)
+        result = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert result.found_analysis and again.writes == 0
+    assert [w.description for w in result.planned] == ["update summary"]  # only the note; no structure
+    note = next(d for d in result.notes if d.code == "sync-plan-other-issue")
+    assert note.message == f"A plan for #362 in comment {comment['id']} was ignored: it names #362, not #4."
+    after = sandbox.snapshot(REPO)
+    for n in (5, 6, 7, 8, 9):
+        assert issue(after, n) == issue(before, n)
+    summary = summary_of(after)
+    body = summary["body"]
+    assert "was ignored" in body and "HTTP Actions for Webhooks" in body and "Other Work" not in body
+    assert issue(after, 9)["title"] == "#4 · Stream D: HTTP Actions for Webhooks"
+
+
+async def test_a_plan_naming_this_issue_or_none_is_followed(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        renamed = for_issue(4).replace("### Stream D: HTTP Actions for Webhooks", "### Stream D: Webhooks")
+        sandbox.create_comment(REPO, 4, renamed.replace("issue: 4\n", "").replace(": Issue #4", ""))
+        result = await sync_issue(gh, OWNER, NAME, 4)
+    assert not [d for d in result.notes if d.code == "sync-plan-other-issue"]
+    assert issue(sandbox.snapshot(REPO), 9)["title"] == "#4 · Stream D: Webhooks"
+
+
+async def test_closing_a_removed_stream_links_the_plan_and_reposting_reopens_it(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    text = SEED.read_text()
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        without_d = text[: text.index("### Stream D")] + text[text.index("## Coordination Points") :]
+        edit = sandbox.create_comment(REPO, 4, without_d)
+        removed = await sync_issue(gh, OWNER, NAME, 4)
+        snap = sandbox.snapshot(REPO)
+        assert "close #9: stream D removed" in [w.description for w in removed.planned]
+        assert issue(snap, 9)["state"] == "closed" and issue(snap, 9)["state_reason"] == "not_planned"
+        summary = summary_of(snap)
+        assert f"[this comment]({edit['html_url']})" in summary["body"]
+        assert "#9 (Stream D)" in summary["body"] and "Post the earlier plan again" in summary["body"]
+        assert (await sync_issue(gh, OWNER, NAME, 4)).writes == 0  # the note is stable
+        sandbox.create_comment(REPO, 4, text)  # the previous plan, posted again
+        back = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert back.writes > 0 and again.writes == 0
+    snap = sandbox.snapshot(REPO)
+    assert issue(snap, 9)["state"] == "open" and issue(snap, 4)["sub_issues"] == [6, 7, 8, 9]
+    assert issue(snap, 9)["blocked_by"] == [6]
+    summary = summary_of(snap)
+    assert "Closed as not planned" not in summary["body"]

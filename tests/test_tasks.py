@@ -24,11 +24,16 @@ EXPECTED: dict[str, tuple[list[int], list[int], bool, int | None]] = {
 }
 
 
+#: The task files of the corpus in use (the repository's holds those whose licence allows a copy).
+PRESENT = sorted(name for name in EXPECTED if (TASKS / name).is_file())
+
+
 def test_every_task_file_has_an_expectation() -> None:
-    assert sorted(p.name for p in TASKS.glob("*.md")) == sorted(EXPECTED)
+    assert {p.name for p in TASKS.glob("*.md")} <= set(EXPECTED)
+    assert len(PRESENT) >= 4
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", PRESENT)
 def test_task_file(name: str) -> None:
     depends_on, conflicts_with, parallel, issue = EXPECTED[name]
     fm = read_task((TASKS / name).read_text(encoding="utf-8"))
@@ -41,7 +46,7 @@ def test_task_file(name: str) -> None:
     assert "name" in fm.extra and "status" in fm.extra  # other keys are kept
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", PRESENT)
 def test_task_file_is_not_an_analysis(name: str) -> None:
     """A task body carries no streams: the sync must fall back to its frontmatter, not a streamless plan."""
     assert read_analysis((TASKS / name).read_text(encoding="utf-8")) is None
@@ -64,11 +69,11 @@ def test_block_lists_and_strings() -> None:
 
 
 def test_crlf_task() -> None:
-    text = (TASKS / "02-Polloinfilzato__dm20-protocol__121.md").read_text(encoding="utf-8")
+    text = (TASKS / "05-datlechin__hookshot__33.md").read_text(encoding="utf-8")
     fm = read_task(text.replace("\n", "\r\n"))
     assert fm is not None
-    assert fm.depends_on == [119, 120]
-    assert fm.conflicts_with == [118, 119, 120]
+    assert fm.depends_on == [28, 29, 30, 31, 32]
+    assert fm.conflicts_with == []
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,15 @@ import uuid
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app.web import MAX_BODY, create_app
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, given_settings
 from bot.jobs.queue import JobQueue, QueueUnavailable
 from bot.jobs.request import JobRequest
 from bot.metrics import Metrics
-from bot.sandbox.webhooks import dumps, sign, webhook_headers
+from bot.sandbox.delivery import dumps, sign, webhook_headers
 from tests.fixtures.app import MAINTAINER, REPO, SECRET, BotApp, real_payload
 from tests.paths import SEED
 
@@ -21,7 +23,9 @@ from tests.paths import SEED
 async def _seed_comment(bot_app: BotApp) -> dict[str, object]:
     sb = bot_app.sandbox
     sb.create_issue(REPO, "Plan here", user=MAINTAINER)
-    return sb.create_comment(REPO, 1, SEED.read_text(encoding="utf-8"), user=MAINTAINER)
+    # The seed written for #1 (as posted it names #4, and a plan for another issue is passed over).
+    text = SEED.read_text(encoding="utf-8").replace("issue: 4", "issue: 1").replace("Issue #4", "Issue #1")
+    return sb.create_comment(REPO, 1, text, user=MAINTAINER)
 
 
 async def test_bad_or_missing_signature_is_401_and_nothing_happens(bot_app: BotApp) -> None:
@@ -123,13 +127,22 @@ async def test_healthz_and_metrics(bot_app: BotApp) -> None:
         assert (await resp.json())["status"] == "ok"
     async with bot_app.http.get(base + "/metrics") as resp:
         assert resp.status == 200
-        assert resp.headers["Content-Type"].startswith("text/plain")
+        assert resp.headers["Content-Type"] == CONTENT_TYPE_LATEST
         text = await resp.text()
-    assert 'pwb_webhook_deliveries_total{event="ping",outcome="ignored"} 1' in text
-    assert "pwb_jobs_pending 0" in text
-    for name in ("pwb_jobs_total", "pwb_github_requests_total", "pwb_github_rate_limit_remaining"):
-        assert f"# TYPE {name} " in text
-    assert "# TYPE pwb_github_client_events_total counter" in text
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in families.values() for s in f.samples}
+    assert samples[("pwb_webhook_deliveries_total", (("event", "ping"), ("outcome", "ignored")))] == 1
+    assert samples[("pwb_jobs_pending", ())] == 0
+    # The ack latency of that delivery: one observation, in the +Inf bucket as in every bucket above it.
+    assert samples[("pwb_webhook_ack_duration_seconds_count", (("outcome", "ignored"),))] == 1
+    assert samples[("pwb_webhook_ack_duration_seconds_bucket", (("le", "+Inf"), ("outcome", "ignored")))] == 1
+    kinds = {"pwb_jobs": "counter", "pwb_github_requests": "counter",
+             "pwb_github_rate_limit_remaining": "gauge",
+             "pwb_github_client_events": "counter", "pwb_webhook_ack_duration_seconds": "histogram",
+             "pwb_job_duration_seconds": "histogram", "pwb_github_request_duration_seconds": "histogram",
+             "pwb_sync_writes": "histogram"}
+    assert {name: families[name].type for name in kinds} == kinds
 
 
 class StoreDown:
@@ -149,7 +162,7 @@ class StoreDown:
 
 
 async def test_healthz_and_deliveries_follow_the_queues_health() -> None:
-    app = create_app(Settings(github_webhook_secret=SECRET), StoreDown(), metrics=Metrics())
+    app = create_app(given_settings(github_webhook_secret=SECRET), StoreDown(), metrics=Metrics())
     body = dumps(real_payload("ping.json"))
     async with TestClient(TestServer(app)) as http:
         async with http.get("/healthz") as resp:
@@ -176,16 +189,42 @@ async def test_metrics_count_github_requests_and_rate_limit(bot_app: BotApp) -> 
     assert m.rate_limit_remaining.value(installation="1") == acct.remaining
     assert m.jobs.value(kind="sync", outcome="ok") == 1
     # The client's own decisions, read from it at scrape time: one installation token, no retries.
-    text = m.render()
-    assert 'pwb_github_client_events_total{event="token_refreshes"} 1' in text
-    assert 'pwb_github_client_events_total{event="retries"} 0' in text
+    assert m.registry.get_sample_value("pwb_github_client_events_total", {"event": "token_refreshes"}) == 1
+    assert m.registry.get_sample_value("pwb_github_client_events_total", {"event": "retries"}) == 0
+    # Latency by kind and status class: one observation per request the local GitHub answered.
+    reads = sum(m.github_request_duration.value(kind="read", status_class=c) for c in ("2xx", "3xx", "4xx"))
+    assert reads == acct.reads + app.reads + acct.not_modified + app.not_modified
+    writes = sum(m.github_request_duration.value(kind="write", status_class=c) for c in ("2xx", "4xx"))
+    assert writes == acct.writes + app.writes
+    # One sync, whose writes are the installation's writes; one job timed.
+    assert m.sync_writes.value() == 1
+    assert m.registry.get_sample_value("pwb_sync_writes_sum") == acct.writes
+    assert m.job_duration.value(kind="sync", outcome="ok") == 1
+
+
+def test_metrics_are_per_app_and_named_by_convention() -> None:
+    a, b = Metrics(), Metrics()
+    a.deliveries.inc(event="ping", outcome="ignored")
+    a.webhook_ack.observe(0.003, outcome="ignored")
+    assert a.deliveries.value(event="ping", outcome="ignored") == 1
+    assert b.deliveries.value(event="ping", outcome="ignored") == 0
+    assert a.registry.get_sample_value(
+        "pwb_webhook_ack_duration_seconds_bucket", {"outcome": "ignored", "le": "0.0025"}) == 0
+    assert a.registry.get_sample_value(
+        "pwb_webhook_ack_duration_seconds_bucket", {"outcome": "ignored", "le": "0.005"}) == 1
+    for family in text_string_to_metric_families(a.render()):
+        assert family.name.startswith("pwb_")
+        if family.type == "counter":
+            assert all(s.name.endswith(("_total", "_created")) for s in family.samples)
+        if family.type == "histogram" and family.name != "pwb_sync_writes":
+            assert family.name.endswith("_seconds")
 
 
 def test_refuses_to_start_without_a_secret_unless_local_mode() -> None:
     queue = JobQueue()
     with pytest.raises(ConfigError, match="GITHUB_WEBHOOK_SECRET"):
-        create_app(Settings(github_webhook_secret=None, local_mode=False), queue)
-    create_app(Settings(github_webhook_secret=None, local_mode=True), queue)
+        create_app(given_settings(github_webhook_secret=None, local_mode=False), queue)
+    create_app(given_settings(github_webhook_secret=None, local_mode=True), queue)
 
 
 async def test_local_mode_accepts_unsigned_deliveries() -> None:
@@ -193,7 +232,7 @@ async def test_local_mode_accepts_unsigned_deliveries() -> None:
 
     queue = JobQueue()  # no handler and no worker: the job stays queued where we can count it
     await queue.open()
-    app = create_app(Settings(github_webhook_secret=None, local_mode=True), queue)
+    app = create_app(given_settings(github_webhook_secret=None, local_mode=True), queue)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

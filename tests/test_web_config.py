@@ -16,9 +16,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, given_settings, load_settings
+from bot.conventions import DEFAULT_BOT_LOGIN
 from bot.logs import redact, setup_logging
-from bot.sandbox.webhooks import dumps, webhook_headers
+from bot.sandbox.delivery import dumps, webhook_headers
 from tests.fixtures.sandbox import AppKeys
 from tests.paths import ROOT, WEBHOOKS
 
@@ -83,12 +84,12 @@ def test_an_invalid_setting_is_one_clear_line(clean_env: pytest.MonkeyPatch, key
 
 def test_missing_settings_are_named(clean_env: pytest.MonkeyPatch, app_keys: AppKeys) -> None:
     with pytest.raises(ConfigError, match="GITHUB_APP_ID"):
-        Settings().require_app()
+        given_settings().require_app()
     with pytest.raises(ConfigError, match="GITHUB_PRIVATE_KEY"):
-        Settings(github_app_id=1).require_app()
+        given_settings(github_app_id=1).require_app()
     with pytest.raises(ConfigError, match="GITHUB_WEBHOOK_SECRET"):
-        Settings(github_app_id=1, github_private_key=app_keys.private_pem).require_app()
-    Settings(github_app_id=1, github_private_key=app_keys.private_pem, local_mode=True).require_app()
+        given_settings(github_app_id=1, github_private_key=app_keys.private_pem).require_app()
+    given_settings(github_app_id=1, github_private_key=app_keys.private_pem, local_mode=True).require_app()
 
 
 def test_logs_are_json_lines_without_secrets(app_keys: AppKeys) -> None:
@@ -184,3 +185,15 @@ async def test_serve_runs_as_a_process_and_logs_json(app_keys: AppKeys) -> None:
     assert any(r.get("event") == "ping" and r["msg"] == "delivery ignored" for r in records)
     assert any(r.get("outcome") is None and r["msg"] == "delivery bad_signature" for r in records)
     assert secret not in err.decode() and "PRIVATE KEY" not in err.decode()
+
+
+def test_given_settings_never_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests and the demo build their settings with given_settings: an operator's exported variables
+    (BOT_LOGIN, as the README tells them) must not change what they run."""
+    monkeypatch.setenv("BOT_LOGIN", "someone-else[bot]")
+    monkeypatch.setenv("GITHUB_APP_ID", "77")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nowhere/none")
+    given = given_settings(local_mode=True)
+    assert (given.bot_login, given.github_app_id, given.database_url) == (DEFAULT_BOT_LOGIN, None, None)
+    read = load_settings(local_mode=True)
+    assert (read.bot_login, read.github_app_id) == ("someone-else[bot]", 77)

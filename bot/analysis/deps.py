@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+
+from bot.analysis.limits import MAX_DEPENDENCIES, MAX_EXTERNAL_DEPS
 
 
 class StreamIds(Collection[str]):
@@ -27,13 +31,15 @@ class StreamIds(Collection[str]):
     def __len__(self) -> int:
         return len(self.order)
 
-    def others(self, own: str) -> list[str]:
-        """Every id but `own` ("all other streams")."""
-        return [k for k in self.order if k != own]
+    def others(self, own: str, limit: int | None = None) -> list[str]:
+        """Every id but `own` ("all other streams"); at most `limit` of them, so a big plan stays linear."""
+        rest = (k for k in self.order if k != own)
+        return list(rest if limit is None else islice(rest, limit))
 
-    def earlier(self, own: str) -> list[str]:
-        """The ids before `own` ("all previous streams")."""
-        return list(self.order[: self.position.get(own, 0)])
+    def earlier(self, own: str, limit: int | None = None) -> list[str]:
+        """The ids before `own` ("all previous streams"); at most the `limit` nearest ones."""
+        end = self.position.get(own, 0)
+        return list(self.order[: end] if limit is None else self.order[max(0, end - limit) : end])
 
 
 def _ids(known: Collection[str]) -> StreamIds:
@@ -121,7 +127,7 @@ def named_problems(
     inline: str, items: Sequence[str], known: Collection[str], own: str
 ) -> tuple[list[str], bool]:
     """Streams a Dependencies field names that do not exist, and whether it names its own stream alone."""
-    unknown: list[str] = []
+    unknown: dict[str, None] = {}
     itself = False
     known = _ids(known)
     for text in [inline, *items]:
@@ -130,11 +136,11 @@ def named_problems(
             continue
         _refs, rest = task_refs(plain)
         for sid, single in _named(rest):
-            if sid not in known and single and sid not in unknown:
-                unknown.append(sid)
+            if sid not in known and single:
+                unknown[sid] = None
             elif sid == own and single:
                 itself = True
-    return unknown, itself
+    return list(unknown), itself
 
 
 def _bare_ids(text: str, known: Collection[str]) -> list[str] | None:
@@ -146,12 +152,12 @@ def _bare_ids(text: str, known: Collection[str]) -> list[str] | None:
     one = rf"{_ID}(?:\s*[-–—]\s*{_ID})?"
     if not core or not re.fullmatch(rf"{one}(?:{_SEP}{one})*", core):
         return None
-    ids: list[str] = []
+    ids: dict[str, None] = {}
     for item in _ID_ITEM.finditer(core):
         for sid in _expand(item.group(1), item.group(2)):
-            if sid in known and sid not in ids:
-                ids.append(sid)
-    return ids or None
+            if sid in known:
+                ids[sid] = None
+    return list(ids) or None
 
 
 # "depends on B", "after A and C", "when A is 50% done", "wait for 2": ids right after such a word.
@@ -174,18 +180,19 @@ def _ids_after_word(text: str, known: StreamIds) -> list[str]:
 
 def task_refs(text: str) -> tuple[list[str], str]:
     """Other issues/tasks named in `text` as "#N", and the text with those mentions removed."""
-    refs: list[str] = []
+    refs: dict[str, None] = {}
 
     def take(m: re.Match[str]) -> str:
-        nums = [m.group("n"), *re.findall(r"\d+", m.group("more") or "")]
+        nums = [m.group("n"), *_DIGITS.findall(m.group("more") or "")]
         for n in nums:
-            ref = f"#{int(n)}"
-            if ref not in refs:
-                refs.append(ref)
+            refs[f"#{int(n)}"] = None
         return " "
 
     rest = _TASK_REF.sub(take, text)
-    return refs, rest
+    return list(refs), rest
+
+
+_DIGITS = re.compile(r"\d+")
 
 
 def is_none(text: str) -> bool:
@@ -193,33 +200,70 @@ def is_none(text: str) -> bool:
     return bool(_NONE.match(_MARKUP.sub("", text)))
 
 
+@dataclass
+class DepsRead:
+    """What a Dependencies value names, each list capped (limits.py), and whether anything was left out."""
+
+    ids: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+    ids_capped: bool = False
+    external_capped: bool = False
+
+
 def read_dependencies(
     inline: str, items: Sequence[str], known: Collection[str], own: str, *, lenient: bool = True
 ) -> tuple[list[str], list[str]]:
-    """Stream ids and external dependencies named by a Dependencies field.
+    """Stream ids and external dependencies named by a Dependencies field (see `read_deps`)."""
+    got = read_deps(inline, items, known, own, lenient=lenient)
+    return got.ids, got.external
+
+
+def read_deps(
+    inline: str,
+    items: Sequence[str],
+    known: Collection[str],
+    own: str,
+    *,
+    lenient: bool = True,
+    limit: int = MAX_DEPENDENCIES,
+) -> DepsRead:
+    """Stream ids and external dependencies named by a Dependencies field, at most `limit` and
+    MAX_EXTERNAL_DEPS of them ("all other streams" in a plan of thousands stays linear).
 
     inline: the text after the label on its line; items: the bullet lines that continue it.
     known: every stream id of the document, in order; own: the stream being read.
     lenient: whether unrecognised bullet items count as external dependencies "as written".
     """
-    ids: dict[str, None] = {}  # ordered and O(1) membership: "all other streams" x 1,000 streams
+    out = DepsRead()
+    ids: dict[str, None] = {}  # ordered and O(1) membership
     ext: dict[str, None] = {}
     known_set = _ids(known)
+    limit = max(0, limit)
     parts: list[tuple[str, bool]] = []
     if inline.strip():
         parts.append((inline, False))
     parts.extend((i, True) for i in items if i.strip())
+
+    def keep_ext(ref: str) -> None:
+        if ref in ext:
+            return
+        if len(ext) >= MAX_EXTERNAL_DEPS:
+            out.external_capped = True
+        else:
+            ext[ref] = None
+
     for text, is_item in parts:
         plain = _MARKUP.sub("", text).strip()
         if not plain or _DOWNSTREAM.match(plain):
             # "Blocks Stream D", "Enables Stream C": what waits for this stream, not what it waits for.
             continue
         if _ALL_OTHER.search(plain):
-            found = known_set.others(own)
+            found = known_set.others(own, limit + 1)  # one more than kept tells that some were left out
         elif _ALL_PREV.search(plain):
-            found = known_set.earlier(own)
+            found = known_set.earlier(own, limit)  # the nearest ones: a chain stays a chain
+            out.ids_capped |= known_set.position.get(own, 0) > limit
         elif _ALL.search(plain) and not stream_refs(plain, known_set):
-            found = known_set.others(own)
+            found = known_set.others(own, limit + 1)
         else:
             found = []
         if is_none(plain) and not found:
@@ -232,25 +276,37 @@ def read_dependencies(
         if not found:
             found = _ids_after_word(rest, known_set)
         for sid in found:
-            if sid != own:
-                ids[sid] = None
+            if sid == own or sid in ids:
+                continue
+            if len(ids) >= limit:
+                out.ids_capped = True
+                break
+            ids[sid] = None
         for r in refs:
-            ext[r] = None
+            keep_ext(r)
         if not found and not refs and is_item and lenient and not _STREAM_WORD.search(plain):
-            ext[text.strip()] = None
-    return list(ids), list(ext)
+            keep_ext(text.strip())
+    out.ids, out.external = list(ids), list(ext)
+    return out
 
 
 def read_can_start(value: str, known: Collection[str], own: str) -> list[str]:
     """Stream ids a "Can Start" value waits for ("after Streams A & B complete" -> [A, B])."""
+    return read_can_start_deps(value, known, own).ids
+
+
+def read_can_start_deps(
+    value: str, known: Collection[str], own: str, limit: int = MAX_DEPENDENCIES
+) -> DepsRead:
+    """`read_can_start` with whether the ids were capped."""
     plain = _MARKUP.sub("", value).strip()
     if re.match(r"^\s*(?:yes|immediately|now|oui|立即|可以|是)\b", plain, re.IGNORECASE) or not plain:
-        return []
+        return DepsRead()
     if re.search(r"\bparallel\b|并行|immédiatement", plain, re.IGNORECASE) and not re.search(
         r"\b(?:after|when|once|following)\b", plain, re.IGNORECASE
     ):
-        return []
+        return DepsRead()
     # "No - wait for Stream C", "Non, après le flux A": the "no" answers "can it start now?".
     plain = re.sub(r"^(?:no|non|否|不)\b[\s\-–—:,.()]*", "", plain, flags=re.IGNORECASE)
-    ids, _ext = read_dependencies(plain, [], _ids(known), own, lenient=False)
-    return ids
+    got = read_deps(plain, [], _ids(known), own, lenient=False, limit=limit)
+    return DepsRead(ids=got.ids, ids_capped=got.ids_capped)

@@ -9,10 +9,14 @@ import yaml
 
 from bot.analysis import diagnostics
 from bot.analysis.hours import hours_value
+from bot.analysis.limits import MAX_ISSUE_REFS, MAX_SALVAGE_VALUE, MAX_YAML_CHARS, MAX_YAML_DEPTH
 from bot.analysis.models import Diagnostic, Frontmatter
 
+#: libyaml's parser when PyYAML was built with it (several times faster), else the pure-Python one.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _Loader(yaml.SafeLoader):
+
+class _Loader(_SafeBase):  # type: ignore[valid-type,misc]
     """Safe YAML without timestamps (kept as written) and with "010" read as ten, not octal eight."""
 
 
@@ -43,7 +47,6 @@ _KNOWN = {
     "depends_on",
     "parallel",
 }
-_MAX_YAML = 20_000  # characters of frontmatter parsed as YAML; real ones are a few hundred
 _MAX_NODES = 5000  # values kept in `extra`, all keys together
 _MAX_ITEMS = 1000
 _MAX_STR = 10_000
@@ -74,23 +77,62 @@ def _int_of(value: object) -> int | None:
     return None
 
 
-def int_list(value: object) -> list[int]:
-    """Issue numbers from a YAML value: [006, 7], "5, 6", "#5", 5, or a block list."""
+def int_list(value: object, limit: int | None = None) -> list[int]:
+    """Issue numbers from a YAML value: [006, 7], "5, 6", "#5", 5, or a block list; each once, at most
+    `limit` + 1 of them (one more than kept tells the caller that some were left out)."""
     items: list[object]
     if value is None:
         return []
     if isinstance(value, list | tuple):
-        items = list(value[:1000])
+        items = list(value[: max(1000, (limit or 0) + 1)])
     elif isinstance(value, str):
-        items = [int(n) for n in re.findall(r"\d+", value)]
+        items = [int(n) for n in _DIGITS.findall(value)]
     else:
         items = [value]
-    out: list[int] = []
+    out: dict[int, None] = {}
     for item in items:
         n = _int_of(item)
-        if n is not None and n not in out:
-            out.append(n)
-    return out
+        if n is not None:
+            out[n] = None
+            if limit is not None and len(out) > limit:
+                break
+    return list(out)
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def issue_refs(*sources: list[int]) -> tuple[list[int], int]:
+    """The issue numbers of every source, each once, in order: at most MAX_ISSUE_REFS, and how many more."""
+    seen: dict[int, None] = {}
+    for source in sources:
+        for n in source:
+            seen[n] = None
+    found = list(seen)
+    return found[:MAX_ISSUE_REFS], max(0, len(found) - MAX_ISSUE_REFS)
+
+
+def flow_depth(text: str) -> int:
+    """How deep YAML collections nest in `text`, by one linear scan (no parsing).
+
+    Counts flow brackets (`[`, `{`, even inside quotes: an over-estimate only refuses odd YAML) and, per line,
+    chained block indicators (`- - - x`, `? ? x`), which nest without indentation.
+    """
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}" and depth:
+            depth -= 1
+    for line in text.split("\n"):
+        chain = 0
+        for token in line.split():
+            if token not in ("-", "?", ":"):
+                break
+            chain += 1
+        deepest = max(deepest, chain)
+    return deepest
 
 
 def _bool_of(value: object) -> bool | None:
@@ -165,29 +207,39 @@ def build_frontmatter(data: dict[Any, Any], line: int) -> Frontmatter:
         analyzed=_scalar_text(analyzed),
         estimated_hours=hours_value(data.get("estimated_hours")),
         parallelization_factor=_float_of(data.get("parallelization_factor")),
-        conflicts_with=int_list(data.get("conflicts_with")),
-        depends_on=int_list(data.get("depends_on")),
+        conflicts_with=int_list(data.get("conflicts_with"), MAX_ISSUE_REFS)[:MAX_ISSUE_REFS],
+        depends_on=int_list(data.get("depends_on"), MAX_ISSUE_REFS)[:MAX_ISSUE_REFS],
         parallel=_bool_of(data.get("parallel")),
         extra=extra,
         line=line,
     )
 
 
-def _salvage(block: list[str]) -> dict[str, object]:
-    """Top-level `key: value` lines, each value read on its own (short ones as YAML, long ones as text)."""
+def _salvage(block: list[str], why: str, where: int, diags: list[Diagnostic]) -> dict[str, object]:
+    """Top-level `key: value` lines, each value read on its own (short ones as YAML, long ones as text).
+
+    One "frontmatter-invalid" diagnostic says `why`, and which values were cut to MAX_SALVAGE_VALUE.
+    """
     data: dict[str, object] = {}
+    cut: list[str] = []
     for raw in block:
         m = _SALVAGE.match(raw)
         if not m:
             continue
         value = m.group(2).strip()
-        if len(value) > 1000:
-            data[m.group(1)] = value[:1000]
+        if len(value) > MAX_SALVAGE_VALUE or flow_depth(value) > MAX_YAML_DEPTH:
+            data[m.group(1)] = value[:MAX_SALVAGE_VALUE]  # kept as text, not parsed
+            if len(value) > MAX_SALVAGE_VALUE:
+                cut.append(f"{m.group(1)[:40]} (the last {len(value) - MAX_SALVAGE_VALUE} characters)")
             continue
         try:
             data[m.group(1)] = yaml.load(value, Loader=_Loader) if value else None
         except (yaml.YAMLError, RecursionError, ValueError, TypeError):
             data[m.group(1)] = value
+    if cut:
+        shown = ", ".join(cut[:5]) + (f" and {len(cut) - 5} more" if len(cut) > 5 else "")
+        why += f"; not read, past {MAX_SALVAGE_VALUE} characters a value: {shown}"
+    diags.append(_invalid(why, where))
     return data
 
 
@@ -203,9 +255,12 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
     text = "\n".join(block)
     diags: list[Diagnostic] = []
     data: object
-    if len(text) > _MAX_YAML:
-        diags.append(_invalid(f"frontmatter longer than {_MAX_YAML} characters; read key by key", line))
-        data = _salvage(block)
+    if len(text) > MAX_YAML_CHARS:
+        why = f"frontmatter longer than {MAX_YAML_CHARS} characters; read key by key"
+        data = _salvage(block, why, line, diags)
+    elif flow_depth(text) > MAX_YAML_DEPTH:
+        why = f"frontmatter nests deeper than {MAX_YAML_DEPTH} levels; read key by key"
+        data = _salvage(block, why, line, diags)
     else:
         try:
             data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
@@ -213,8 +268,8 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
             mark = getattr(exc, "problem_mark", None)
             where = line + 1 + mark.line if mark is not None else line
             problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
-            diags.append(_invalid(f"frontmatter is not valid YAML ({problem[:120]}); read key by key", where))
-            data = _salvage(block)
+            why = f"frontmatter is not valid YAML ({problem[:120]}); read key by key"
+            data = _salvage(block, why, where, diags)
     if data is None:
         data = {}
     if isinstance(data, dict) and isinstance(data.get("title"), str):
@@ -228,6 +283,13 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
     if not isinstance(data, dict):
         diags.append(_invalid("frontmatter is not a mapping of keys to values", line))
         data = {}
+    for key in ("conflicts_with", "depends_on"):
+        if len(int_list(data.get(key), MAX_ISSUE_REFS)) > MAX_ISSUE_REFS:
+            message = (
+                f"frontmatter {key} names more than {MAX_ISSUE_REFS} issues; "
+                f"only the first {MAX_ISSUE_REFS} are read"
+            )
+            diags.append(diagnostics.warning("issues-capped", message, line))
     return build_frontmatter(data, line), diags
 
 

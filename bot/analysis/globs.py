@@ -16,7 +16,15 @@ _ONE = "?"
 _EPS = ""  # matches no character: either go on to the next token or jump to its skip index
 
 _CLEAN = re.compile(r"[^`'\"\s\\]+")
-_ANNOTATION = re.compile(r"\s+[(\[–—-].*$")
+# Where a trailing note starts: one blank then a bracket or dash (the blanks before it are stripped in Python;
+# a `\s+` here would rescan every run of blanks from each of its positions).
+_ANNOTATION = re.compile(r"\s[(\[–—-]")
+
+
+def _drop_annotation(text: str) -> str:
+    """ "a.ts (note)", "a.ts - new" -> "a.ts"."""
+    m = _ANNOTATION.search(text)
+    return text[: m.start()] if m else text
 
 
 def normalize_path(entry: str) -> str:
@@ -29,7 +37,7 @@ def normalize_path(entry: str) -> str:
     text = entry.strip().strip("`'\"").strip()
     if "`" in text:  # "`a.ts` (note)" -> the first code span
         text = text.split("`", 1)[0].strip() or text.replace("`", "")
-    text = _ANNOTATION.sub("", text).strip().strip("`'\"").strip()
+    text = _drop_annotation(text).strip().strip("`'\"").strip()
     text = text.replace("\\", "/")
     while text.startswith("./"):
         text = text[2:]
@@ -120,6 +128,28 @@ def _compatible(a: str, b: str) -> bool:
     return a == b
 
 
+def literal_ends(pattern: str) -> tuple[str, str]:
+    """The literal text every match of `pattern` starts and ends with (`src/**/x.ts` -> `src/`, `x.ts`)."""
+    first = len(pattern)
+    last = -1
+    for i, ch in enumerate(pattern):
+        if ch in "*?":
+            first = min(first, i)
+            last = i
+    if last < 0:
+        return pattern, pattern
+    tail = pattern[last + 1 :]
+    if tail.startswith("/") and last >= 1 and pattern[last - 1] == "*":
+        tail = tail[1:]  # "**/x" also matches "x"
+    return pattern[:first], tail
+
+
+def may_overlap(p: str, q: str) -> bool:
+    """A cheap necessary condition for `overlaps`: the literal starts and ends are compatible."""
+    (ps, pe), (qs, qe) = literal_ends(p), literal_ends(q)
+    return (ps.startswith(qs) or qs.startswith(ps)) and (pe.endswith(qe) or qe.endswith(pe))
+
+
 @lru_cache(maxsize=16384)
 def overlaps(p: str, q: str) -> bool:
     """True when some path matches both patterns (either may be a literal path).
@@ -127,10 +157,24 @@ def overlaps(p: str, q: str) -> bool:
     Works on the product of the two patterns' automata, so `src/**` overlaps `src/*/x.ts` and `convex/*` does
     not overlap `convex/_generated/api.ts`.
     """
+    return overlaps_within(p, q, None)[0] is True
+
+
+def overlaps_within(p: str, q: str, max_states: int | None) -> tuple[bool | None, int]:
+    """`overlaps`, visiting at most `max_states` states of the product automaton (None: no bound).
+
+    Returns (answer, states visited); the answer is None when the bound was reached first.
+    """
     if p == q:
-        return True
+        return True, 1
     if not is_glob(p) and not is_glob(q):
-        return False
+        return False, 1
+    if not may_overlap(p, q):
+        return False, 1
+    return _product(p, q, max_states)
+
+
+def _product(p: str, q: str, max_states: int | None) -> tuple[bool | None, int]:
     tp, tq = _tokens(p), _tokens(q)
     lp, lq = len(tp), len(tq)
     seen: set[tuple[int, int]] = set()
@@ -140,9 +184,11 @@ def overlaps(p: str, q: str) -> bool:
         if state in seen:
             continue
         seen.add(state)
+        if max_states is not None and len(seen) > max_states:
+            return None, len(seen)
         i, j = state
         if i == lp and j == lq:
-            return True
+            return True, len(seen)
         a, a_skip = tp[i] if i < lp else ("", i)
         b, b_skip = tq[j] if j < lq else ("", j)
         if a == _EPS and i < lp:
@@ -157,4 +203,4 @@ def overlaps(p: str, q: str) -> bool:
             stack.append((i, b_skip))
         if i < lp and j < lq and _compatible(a, b):
             stack.append((i if _is_star(a) else i + 1, j if _is_star(b) else j + 1))
-    return False
+    return False, len(seen)

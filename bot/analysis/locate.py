@@ -25,6 +25,8 @@ ANALYSIS_TITLE = re.compile(r"analy[sz]|分析|parallel|并行", re.IGNORECASE)
 
 
 _MAX_CANDIDATES = 20  # fences / details blocks tried; keeps hostile inputs linear
+#: Lines of candidate bodies examined per level, as a multiple of the text's lines (nested fences overlap).
+_CANDIDATE_WORK = 3
 
 
 @dataclass(frozen=True)
@@ -216,17 +218,25 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
                     openers.append((i, m.group("f")))
                     if len(openers) >= _MAX_CANDIDATES:
                         break
+            work = _CANDIDATE_WORK * len(lines)
             for i, fence in openers:
                 a, b = _fence_body(lines, i, fence)
+                work -= len(lines) - i + (b - a)  # the scan for its closer, then the body's tests
+                if work < 0:
+                    break
                 body = lines[a:b]
                 if _looks_like_analysis(body):
                     found = _locate(body, offset + a, depth + 1)
                     if found is not None:
                         return found
         # A <details> block holding the analysis (or the first stream heading).
+        work = _CANDIDATE_WORK * len(lines)
         for i, close in _details_blocks(lines, mask)[:_MAX_CANDIDATES]:
             if stream_lines and not i < stream_lines[0] < close:
                 continue
+            work -= close - i
+            if work < 0:
+                break
             inner = _details_inner(lines[i:close])
             if _looks_like_analysis(inner):
                 found = _locate(inner, offset + i, depth + 1)

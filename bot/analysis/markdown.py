@@ -1,19 +1,25 @@
-"""Escaping of untrusted document text for GitHub markdown: no pings, no raw HTML, no broken tables/fences."""
+"""Escaping of untrusted document text for GitHub: no pings, no references, no raw HTML, no broken tables."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-#: Put after every "@" so GitHub's mention filter (which wants a word character next) never fires.
-ZWJ = "\u200d"
-
 _WS = re.compile(r"\s+")
-# Markdown punctuation that could start emphasis, links, code, strikethrough, tables or headings.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
+#: What GitHub could turn into a mention, a reference or a link, found anywhere in a word (generously: a
+#: word that merely looks like one goes into a code span too, where GitHub neither links nor mentions):
+#: `@name`, `@org/team`, `user@sha`; `#N`, `owner/repo#N`, `user#N`; `GH-N`; URLs (`http://`, `www.`,
+#: any scheme); a commit SHA (7 or more hex digits in a row).
+_REFERENCE = re.compile(r"@\S|#\d|[Gg][Hh]-\d|://|[Ww][Ww][Ww]\.|[0-9A-Fa-f]{7}")
 #: Anything escape_inline would change; most names and paths have none of it (fast path).
-_NEEDS_ESCAPE = re.compile(r"[&<>@\\`*_\[\]|~#!\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|[^\S ]|  |^ | $")
+_NEEDS_ESCAPE = re.compile(
+    r"[&<>@\\`*_\[\]|~#!\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|[^\S ]|  |^ | $|"
+    + _REFERENCE.pattern
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]")
+_UNPRINTABLE = re.compile(_CONTROL.pattern + "|" + _LINE_BREAK.pattern)
+_BACKTICKS = re.compile(r"`+")
 
 
 def one_line(text: str) -> str:
@@ -28,39 +34,110 @@ def truncate(text: str, limit: int) -> str:
     return text[: max(0, limit - 1)] + "…"
 
 
-def defuse_mentions(text: str) -> str:
-    """`@name` -> `@\u200dname`: looks the same, pings nobody (also team mentions `@org/team`)."""
-    return text.replace("@", "@" + ZWJ)
+def looks_like_reference(word: str) -> bool:
+    """True when GitHub could make a mention, an issue/commit reference or a link of (part of) `word`."""
+    return _REFERENCE.search(word) is not None
 
 
-def escape_inline(text: str) -> str:
-    """Untrusted text made safe for a table cell or a line of prose in GitHub markdown.
+#: A word's leading and trailing punctuation, kept outside its code span: "(see `#12`)," reads naturally.
+_LEADING = "([{\"'"
+_TRAILING = ".,;:!?)]}\"'"
 
-    One line; `&`, `<`, `>` entity-escaped (no raw HTML, no entity tricks); markdown punctuation
-    backslash-escaped (`|` cannot break a table, a backtick cannot open code); `@` defused so nothing pings.
+
+def _split_word(word: str) -> tuple[str, str, str] | None:
+    """(before, code, after) for a word GitHub could link; None for a word it cannot."""
+    if not _REFERENCE.search(word):
+        return None
+    core = word.lstrip(_LEADING)
+    before = word[: len(word) - len(core)]
+    stripped = core.rstrip(_TRAILING)
+    after = core[len(stripped) :]
+    if not _REFERENCE.search(stripped):
+        return "", word, ""
+    return before, stripped, after
+
+
+#: `&<>` as entities, markdown punctuation backslash-escaped: one pass (str.translate).
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*_[]|~#!"}})
+
+
+def _escape_word(word: str) -> str:
+    return word.translate(_ESCAPES)
+
+
+def escape_inline(text: str, *, in_table: bool = False) -> str:
+    """Untrusted text made safe for a line of prose (or, `in_table`, a table cell) in GitHub markdown.
+
+    One line. A word that GitHub could turn into a mention, a reference or a link (`@name`, `#12`,
+    `owner/repo#12`, `GH-12`, a URL, a commit SHA) goes, whole and unchanged, into a code span: GitHub's
+    filters skip code, and nothing invisible is put inside the word, so it copies exactly. In other words
+    `&`, `<`, `>` are entity-escaped (no raw HTML) and markdown punctuation is backslash-escaped (`|` cannot
+    break a table, a backtick cannot open code, `#` cannot start a heading).
     """
     if not _NEEDS_ESCAPE.search(text):
         return text
     text = one_line(text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return defuse_mentions(text)
+    if not _REFERENCE.search(text):
+        return _escape_word(text)
+    out: list[str] = []
+    plain: list[str] = []  # raw text since the last code span, escaped in one go
+    for i, word in enumerate(text.split(" ")):
+        if i:
+            plain.append(" ")
+        parts = _split_word(word)
+        if parts is None:
+            plain.append(word)
+            continue
+        before, code, after = parts
+        plain.append(before)
+        out.append(_escape_word("".join(plain)))
+        out.append(code_span(code, in_table=in_table))
+        plain = [after]
+    out.append(_escape_word("".join(plain)))
+    return "".join(out)
 
 
 def plain_text(text: str, limit: int = 256) -> str:
-    """Untrusted text for places GitHub does not render as markdown (issue titles): one line, no pings."""
-    return truncate(defuse_mentions(one_line(text)), limit)
+    """Untrusted text for an issue title: one line, at most `limit` characters, no mention or reference.
+
+    GitHub renders code spans in titles (and links references in some views), so a word that looks like a
+    reference, or holds a backtick (which could pair with ours), is put in a code span as in escape_inline;
+    other words are left exactly as they are (titles render no other markdown). Past `limit` the last word
+    is cut (a code span is never cut: it is left out) and an ellipsis says so.
+    """
+    out = ""
+    for word in one_line(text).split(" "):
+        parts = _split_word(word) or (("", word, "") if "`" in word else None)
+        piece = word if parts is None else parts[0] + code_span(parts[1]) + parts[2]
+        sep = " " if out else ""
+        if len(out) + len(sep) + len(piece) <= limit:
+            out += sep + piece
+            continue
+        room = limit - len(out) - len(sep)
+        if piece is word and room >= 2:  # a plain word may be cut; a code span is kept whole or dropped
+            out += sep + truncate(word, room)
+        elif room >= 1:
+            out += sep + "…"
+        break
+    return out
 
 
 def code_span(text: str, *, in_table: bool = False) -> str:
-    """Text as an inline code span that no backtick inside can close early (`|` escaped inside tables).
+    """Text as an inline code span, byte for byte: no backtick inside can close it early.
 
-    Code spans neither render HTML nor ping, so only line breaks and the fence length matter.
+    GitHub neither renders HTML nor mentions, links or references anything inside code, so only line
+    breaks (made spaces), the fence length and CommonMark's space stripping matter; inside a table `|`
+    is escaped (GitHub unescapes it before the cell is rendered, so the span still shows `|`).
     """
-    text = one_line(text)
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    if _UNPRINTABLE.search(text):
+        text = _LINE_BREAK.sub(" ", _CONTROL.sub("", text))
+    longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0) if "`" in text else 0
     fence = "`" * (longest + 1)
-    if text.startswith("`") or text.endswith("`") or not text:
+    # CommonMark strips one space from each side when both are spaces (and not all are): pad to keep them.
+    strips = text.startswith(" ") and text.endswith(" ") and text.strip(" ") != ""
+    if not text:
+        return "` `"  # CommonMark has no empty code span: one space is the closest
+    if text.startswith("`") or text.endswith("`") or strips:
         text = f" {text} "
     if in_table:
         text = text.replace("|", "\\|")
@@ -70,7 +147,8 @@ def code_span(text: str, *, in_table: bool = False) -> str:
 def mermaid_label(text: str, limit: int = 60) -> str:
     """A quoted Mermaid node label; quotes, `#<>&@`, backticks, brackets, braces become entity codes (`#35;`).
 
-    Nothing inside can end the label, the node, the ```` ```mermaid ```` fence, or inject HTML.
+    Nothing inside can end the label, the node, the ```` ```mermaid ```` fence, or inject HTML; the
+    diagram sits in a code block, where GitHub links and mentions nothing.
     """
     text = truncate(one_line(text), limit)
     out: list[str] = []

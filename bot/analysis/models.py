@@ -93,6 +93,9 @@ class Analysis(BaseModel):
     """Everything read from one analysis document. Reading never raises: problems go in `diagnostics`."""
 
     issue: int | None = None
+    #: The GitHub issue the document says it is for (frontmatter `issue`, or "Issue #N" in its title), if any:
+    #: a plan naming another issue never replaces this one's. CCPM's local task numbers do not count.
+    names_issue: int | None = None
     title: str | None = None
     frontmatter: Frontmatter = Field(default_factory=Frontmatter)
     overview: Section | None = None

@@ -1,7 +1,8 @@
 """File overlaps between streams that can run at the same time (glob-aware), and shared files they touch.
 
 Near-linear: which streams are ordered with which is a bitset per stream (a Python int), and overlapping
-entries are found through an index of paths and directory prefixes, never by comparing all pairs.
+entries are found through an index of paths and directory prefixes, never by comparing all pairs; a pair of
+streams with enough overlaps named is not compared again, and a work budget bounds what is left.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bot.analysis import diagnostics, globs
+from bot.analysis.limits import (
+    MAX_FILES_PER_PAIR,
+    MAX_OVERLAP_WARNINGS,
+    MAX_OVERLAP_WORK,
+    MAX_PAIRS_PER_PATH,
+    MAX_PATH_CHARS,
+)
 from bot.analysis.models import Analysis, Diagnostic, Stream
-
-#: Above this many concurrent pairs on one path, report the path once with its streams instead of each pair.
-MAX_PAIRS_PER_PATH = 10
-#: At most this many file-overlap warnings; the rest are counted in one last warning.
-MAX_OVERLAP_WARNINGS = 100
 
 
 class Related:
@@ -70,12 +73,37 @@ class Related:
         return found
 
 
+class _Budget:
+    """Work units left for one overlap check (entry comparisons, automaton states): linear in any input."""
+
+    def __init__(self, units: int) -> None:
+        self.left = units
+        self.exhausted = False
+
+    def take(self, units: int) -> bool:
+        """Spend `units`; False once the budget is gone (and from then on)."""
+        self.left -= units
+        if self.left < 0:
+            self.exhausted = True
+        return not self.exhausted
+
+
+class _Bucket:
+    """Entries (each with the streams naming it) and the bitset of all those streams, to skip it whole."""
+
+    def __init__(self) -> None:
+        self.entries: list[str] = []
+        self.mask = 0
+
+
 class _FileIndex:
-    """Stream file entries indexed by literal path, by directory prefix, and globs by their directory."""
+    """Stream file entries, each distinct entry once with its streams, indexed by literal path, by directory
+    prefix, and globs by their directory."""
 
     def __init__(self, streams: Sequence[Stream]) -> None:
         self.literal: dict[str, list[int]] = {}
-        self.globs: list[tuple[str, int]] = []
+        self.glob: dict[str, list[int]] = {}
+        self.long_globs = 0  # globs past MAX_PATH_CHARS: compared for equality only
         for i, s in enumerate(streams):
             seen: set[str] = set()
             for raw in s.files:
@@ -83,54 +111,52 @@ class _FileIndex:
                 if not path or path in seen:
                     continue
                 seen.add(path)
-                if globs.is_glob(path):
-                    self.globs.append((path, i))
+                if globs.is_glob(path) and len(path) <= MAX_PATH_CHARS:
+                    self.glob.setdefault(path, []).append(i)
                 else:
+                    self.long_globs += globs.is_glob(path)
                     self.literal.setdefault(path, []).append(i)
-        self._under: dict[str, list[str]] | None = None
-        self._glob_at: dict[str, list[tuple[str, int]]] = {}
-        self._glob_under: dict[str, list[tuple[str, int]]] = {}
-        for entry in self.globs:
-            d = globs.glob_dir(entry[0])
-            self._glob_at.setdefault(d, []).append(entry)
-            for a in globs.ancestors(d):
-                self._glob_under.setdefault(a, []).append(entry)
-            if d:
-                self._glob_under.setdefault(d, []).append(entry)
+        self.mask: dict[str, int] = {}
+        #: Per entry, the literal text every match starts and ends with (a cheap test before the automaton).
+        self.ends: dict[str, tuple[str, str]] = {}
+        for table in (self.literal, self.glob):
+            for entry, users in table.items():
+                self.ends[entry] = globs.literal_ends(entry)
+                m = 0
+                for i in users:
+                    m |= 1 << i
+                self.mask[entry] = m
+        self._under: dict[str, _Bucket] | None = None
+        self._glob_at: dict[str, _Bucket] = {}
+        self._glob_under: dict[str, _Bucket] = {}
+        for g in self.glob:
+            d = globs.glob_dir(g)
+            self._add(self._glob_at, d, g)
+            for a in globs.ancestors(d):  # `d` itself included
+                self._add(self._glob_under, a, g)
 
-    def literals_under(self, directory: str) -> list[str]:
+    def _add(self, table: dict[str, _Bucket], key: str, entry: str) -> None:
+        bucket = table.get(key)
+        if bucket is None:
+            bucket = table[key] = _Bucket()
+        bucket.entries.append(entry)
+        bucket.mask |= self.mask[entry]
+
+    def literals_under(self, directory: str) -> _Bucket | None:
         """Literal paths inside `directory` (built on first use: only plans with globs pay for it)."""
         if self._under is None:
-            under: dict[str, list[str]] = {}
+            self._under = {}
             for path in self.literal:
                 for a in globs.ancestors(path):
-                    under.setdefault(a, []).append(path)
-            self._under = under
-        return self._under.get(directory, [])
+                    self._add(self._under, a, path)
+        return self._under.get(directory)
 
-    def globs_near(self, pattern: str) -> list[tuple[str, int]]:
-        """Glob entries that could overlap `pattern`: those in its directory, above it or below it."""
+    def near(self, pattern: str) -> list[_Bucket]:
+        """Buckets of entries that could overlap the glob `pattern`: literals under its directory, globs in
+        it, below it or above it."""
         d = globs.glob_dir(pattern)
-        out = list(self._glob_under.get(d, []))
-        for a in globs.ancestors(d):
-            if a != d:
-                out.extend(self._glob_at.get(a, []))
-        return out
-
-    def touching(self, pattern: str) -> dict[int, str]:
-        """Streams with an entry overlapping `pattern`, each with that entry."""
-        out: dict[int, str] = {}
-        if globs.is_glob(pattern):
-            for path in self.literals_under(globs.glob_dir(pattern)):
-                if globs.overlaps(pattern, path):
-                    for i in self.literal[path]:
-                        out.setdefault(i, path)
-        else:
-            for i in self.literal.get(pattern, []):
-                out.setdefault(i, pattern)
-        for g, i in self.globs_near(pattern):
-            if globs.overlaps(pattern, g):
-                out.setdefault(i, g)
+        out = [b for b in (self.literals_under(d), self._glob_under.get(d)) if b is not None]
+        out.extend(b for a in globs.ancestors(d) if a != d and (b := self._glob_at.get(a)) is not None)
         return out
 
 
@@ -141,43 +167,72 @@ def _bits(mask: int) -> Iterable[int]:
         mask ^= low
 
 
+def _popcount(mask: int) -> int:
+    return bin(mask).count("1")
+
+
+class _Pairs:
+    """Overlapping entries per pair of concurrent streams: the first few named, the rest counted."""
+
+    def __init__(self, n: int) -> None:
+        self.files: dict[tuple[int, int], list[str]] = {}
+        self.count: dict[tuple[int, int], int] = {}
+        #: Per stream, the streams it already has MAX_FILES_PER_PAIR overlaps with (not compared again).
+        self.full = [0] * n
+        self.inexact: set[tuple[int, int]] = set()
+
+    def add(self, a: int, b: int, what: str, *, saturate: bool) -> None:
+        key = (a, b) if a < b else (b, a)
+        files = self.files.setdefault(key, [])
+        self.count[key] = self.count.get(key, 0) + 1
+        if len(files) < MAX_FILES_PER_PAIR:
+            files.append(what)
+        elif saturate:
+            self.full[a] |= 1 << b
+            self.full[b] |= 1 << a
+            self.inexact.add(key)
+
+
 def overlap_warnings(analysis: Analysis, streams: Sequence[Stream], related: Related) -> list[Diagnostic]:
-    """Files (and Coordination Points' shared files) touched by streams that can run at the same time."""
+    """Files (and Coordination Points' shared files) touched by streams that can run at the same time.
+
+    Bounded by MAX_OVERLAP_WORK: past it the check stops and says so (nothing is left out silently).
+    """
     idx = _FileIndex(streams)
-    pairs: dict[tuple[int, int], list[str]] = {}
+    budget = _Budget(MAX_OVERLAP_WORK)
+    pairs = _Pairs(len(streams))
     crowded: list[tuple[str, list[int]]] = []
 
-    def add_pair(a: int, b: int, what: str) -> None:
-        key = (a, b) if a < b else (b, a)
-        found = pairs.setdefault(key, [])
-        if what not in found:
-            found.append(what)
+    for table in (idx.literal, idx.glob):
+        for path, users in table.items():
+            if len(users) < 2:
+                continue
+            found, everyone = _concurrent(users, related, MAX_PAIRS_PER_PATH)
+            if len(found) > MAX_PAIRS_PER_PATH:
+                crowded.append((path, list(_bits(everyone))))
+            else:
+                for a, b in found:
+                    pairs.add(a, b, f'"{path}"', saturate=False)
 
-    for path, users in idx.literal.items():
-        if len(users) < 2:
-            continue
-        found, everyone = _concurrent(users, related, MAX_PAIRS_PER_PATH)
-        if len(found) > MAX_PAIRS_PER_PATH:
-            crowded.append((path, list(_bits(everyone))))
-        else:
-            for a, b in found:
-                add_pair(a, b, f'"{path}"')
-
-    for g, i in idx.globs:
-        for path in idx.literals_under(globs.glob_dir(g)):
-            users = [j for j in idx.literal[path] if j != i and not (related[i] >> j) & 1]
-            if users and globs.overlaps(g, path):
-                for j in users:
-                    add_pair(i, j, _pair_desc(g, i, path, j, streams))
-        for h, j in idx.globs_near(g):
-            if j != i and not (related[i] >> j) & 1 and globs.overlaps(g, h):
-                add_pair(i, j, _pair_desc(g, i, h, j, streams))
+    unchecked = 0
+    glob_list = list(idx.glob.items())
+    for pos, (g, users) in enumerate(glob_list):
+        if budget.exhausted:
+            unchecked = len(glob_list) - pos
+            break
+        _compare_glob(g, users, idx, related, pairs, crowded, budget, streams)
 
     out: list[Diagnostic] = []
-    found_pairs = sorted(pairs.items())
+    found_pairs = sorted(pairs.files.items())
     extra = max(0, len(found_pairs) + len(crowded) - MAX_OVERLAP_WARNINGS)
-    for (a, b), files in found_pairs[:MAX_OVERLAP_WARNINGS]:
-        shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    for key, files in found_pairs[:MAX_OVERLAP_WARNINGS]:
+        a, b = key
+        more = pairs.count[key] - len(files)
+        shown = ", ".join(files)
+        if key in pairs.inexact:
+            shown += " and more"
+        elif more:
+            shown += f" and {more} more"
         out.append(
             diagnostics.warning(
                 "file-overlap",
@@ -199,11 +254,15 @@ def overlap_warnings(analysis: Analysis, streams: Sequence[Stream], related: Rel
         message = f"… and {extra} more file overlaps between concurrent streams"
         out.append(diagnostics.warning("file-overlap", message))
 
-    for raw in analysis.coordination.shared_files:
-        shared = globs.normalize_path(raw)
+    shared_unchecked = 0
+    shared_files = list(dict.fromkeys(globs.normalize_path(f) for f in analysis.coordination.shared_files))
+    for pos, shared in enumerate(shared_files):
         if not shared:
             continue
-        _, involved = _concurrent(list(idx.touching(shared)), related, None)
+        if budget.exhausted:
+            shared_unchecked = len(shared_files) - pos
+            break
+        _, involved = _concurrent(list(_touching(shared, idx, budget)), related, None)
         if involved:
             ids = diagnostics.id_list([streams[i].id for i in _bits(involved)], 12)
             out.append(
@@ -214,6 +273,120 @@ def overlap_warnings(analysis: Analysis, streams: Sequence[Stream], related: Rel
                     analysis.coordination.line,
                 )
             )
+    out.extend(_partial(idx, budget, unchecked, shared_unchecked))
+    return out
+
+
+def _partial(idx: _FileIndex, budget: _Budget, unchecked: int, shared_unchecked: int) -> list[Diagnostic]:
+    """What the overlap check left out: long globs compared as plain paths, work past the budget."""
+    out: list[Diagnostic] = []
+    if idx.long_globs:
+        message = (
+            f"{idx.long_globs} file patterns are longer than {MAX_PATH_CHARS} characters; "
+            "they were compared as plain paths, not as globs"
+        )
+        out.append(diagnostics.info("overlap-check-partial", message))
+    if budget.exhausted:
+        left = [f"{unchecked} of {len(idx.glob)} distinct globs"] if unchecked else []
+        left += [f"{shared_unchecked} shared files"] if shared_unchecked else []
+        what = " and ".join(left) if left else "some comparisons"
+        message = (
+            f"The file overlap check stopped after {MAX_OVERLAP_WORK} steps; {what} were not fully "
+            "compared, so some overlaps may be missing"
+        )
+        out.append(diagnostics.info("overlap-check-partial", message))
+    return out
+
+
+def _compare_glob(
+    g: str,
+    users: Sequence[int],
+    idx: _FileIndex,
+    related: Related,
+    pairs: _Pairs,
+    crowded: list[tuple[str, list[int]]],
+    budget: _Budget,
+    streams: Sequence[Stream],
+) -> None:
+    """Overlaps between the glob `g` (named by `users`) and every entry near it, each unordered pair once."""
+    open_of = {i: ~related[i] & ~pairs.full[i] & ~(1 << i) for i in users}
+    open_any = 0
+    for m in open_of.values():
+        open_any |= m
+    for bucket in idx.near(g):
+        if not budget.take(1):
+            return
+        if not bucket.mask & open_any:
+            continue  # every stream here is ordered with g's streams, or already reported enough
+        ends = idx.ends
+        g_start, g_end = ends[g]
+        for entry in bucket.entries:
+            budget.left -= 1
+            if budget.left < 0:
+                budget.exhausted = True
+                return
+            emask = idx.mask[entry]
+            if not emask & open_any or entry == g or (entry < g and entry in idx.glob):
+                continue  # nobody left to pair with; each pair of globs once (the smaller one compares)
+            e_start, e_end = ends[entry]
+            if not (
+                (g_start.startswith(e_start) or e_start.startswith(g_start))
+                and (g_end.endswith(e_end) or e_end.endswith(g_end))
+            ):
+                continue  # the literal starts or ends differ: no path matches both
+            partners = {i: m & emask for i, m in open_of.items() if m & emask}
+            if not partners:
+                continue
+            got, states = globs.overlaps_within(g, entry, max(1, budget.left))
+            if not budget.take(states) or got is None:
+                return
+            if not got:
+                continue
+            total = sum(_popcount(m) for m in partners.values())
+            if total > MAX_PAIRS_PER_PATH:
+                involved = 0
+                for i, m in partners.items():
+                    involved |= (1 << i) | m
+                crowded.append((f"{g}\" ~ \"{entry}", list(_bits(involved))))
+                continue
+            for i, m in partners.items():
+                for j in _bits(m):
+                    pairs.add(i, j, _pair_desc(g, i, entry, j, streams), saturate=True)
+                    open_of[i] &= ~pairs.full[i]
+            open_any = 0
+            for m in open_of.values():
+                open_any |= m
+
+
+def _touching(pattern: str, idx: _FileIndex, budget: _Budget) -> dict[int, str]:
+    """Streams with an entry overlapping `pattern`, each with that entry (within the budget)."""
+    out: dict[int, str] = {}
+    if pattern in idx.mask:
+        for i in _bits(idx.mask[pattern]):
+            out.setdefault(i, pattern)
+    start, end = globs.literal_ends(pattern)
+    is_glob = globs.is_glob(pattern)
+    buckets = idx.near(pattern)
+    if not is_glob and buckets and buckets[0] is idx.literals_under(globs.glob_dir(pattern)):
+        buckets = buckets[1:]  # a plain path overlaps another plain path only when equal (done above)
+    for bucket in buckets:
+        for entry in bucket.entries:
+            budget.left -= 1
+            if budget.left < 0:
+                budget.exhausted = True
+                return out
+            e_start, e_end = idx.ends[entry]
+            if not (
+                (start.startswith(e_start) or e_start.startswith(start))
+                and (end.endswith(e_end) or e_end.endswith(end))
+            ):
+                continue
+            got, states = globs.overlaps_within(pattern, entry, max(1, budget.left))
+            if not budget.take(states) or got is None:
+                return out
+            if got:
+                for i in _bits(idx.mask[entry]):
+                    out.setdefault(i, entry)
     return out
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.analysis.limits import MAX_FIELD_CHARS, MAX_LABEL_CHARS
 from bot.analysis.locate import heading, heading_text
 from bot.analysis.read_files import paths_of
-
-_MAX_FIELD_LINE = 4000  # a label sits at the start of its line; longer lines are not scanned further
 
 #: Every label an author may write, lower-cased, mapped to the field it names.
 LABELS: dict[str, str] = {
@@ -38,7 +37,9 @@ LABELS: dict[str, str] = {
 BULLET = re.compile(r"^(?P<indent>\s*)(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(?P<text>.*)$")
 _BULLET_HEAD = re.compile(r"(?:[-*+]|\d+[.)])[ \t]++")
 _LABEL_JUNK = re.compile(r"^[^\w(（]+")
-_BOLD_LABELS = re.compile(r"\*\*[^*]+\*\*\s*:|\*\*[^*]+:\*\*")
+# Each try scans only up to the next `*`: linear on any line.
+_BOLD_LABELS = re.compile(r"\*\*[^*]++\*\*[ \t]*+:|\*\*[^*]+:\*\*")
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass
@@ -49,15 +50,50 @@ class Field:
     inline: str
     items: list[str] = field(default_factory=list)
     line: int = 0  # index in the located lines
+    #: Characters left out: the label's line or items longer than MAX_FIELD_CHARS (reported, never silent).
+    cut: int = 0
+
+    def add(self, item: str) -> None:
+        """Append a continuation item, keeping at most MAX_FIELD_CHARS of it."""
+        self.items.append(self.capped(item))
+
+    def capped(self, text: str) -> str:
+        """`text` cut to MAX_FIELD_CHARS, counting what was left out."""
+        if len(text) <= MAX_FIELD_CHARS:
+            return text
+        self.cut += len(text) - MAX_FIELD_CHARS
+        return text[:MAX_FIELD_CHARS]
 
 
 def label_kind(label: str) -> str | None:
-    """The field a label names ("⏱️ **Estimated Hours** (total)" -> "hours"), or None."""
-    norm = re.sub(r"\s+", " ", label.replace("**", "").replace("__", "")).strip().lower()
+    """The field a label names ("⏱️ **Estimated Hours** (total)" -> "hours"), or None.
+
+    Labels are a few words: a longer text (a table header of a thousand `(`) names no field.
+    """
+    if len(label) > MAX_LABEL_CHARS:
+        return None
+    norm = _SPACES.sub(" ", label.replace("**", "").replace("__", "")).strip().lower()
     norm = _LABEL_JUNK.sub("", norm)  # "⏱️ Estimated Hours", "🔗 Depends on"
     if "(" in norm:
-        norm = re.sub(r"\s*[(（][^)）]*[)）]", "", norm).strip()
+        norm = _drop_parentheticals(norm)
     return LABELS.get(norm)
+
+
+def _drop_parentheticals(text: str) -> str:
+    """ "estimated hours (total)" -> "estimated hours": each closed (…) or （…） removed, scanning once."""
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "(（":
+            close = min((p for p in (text.find(")", i), text.find("）", i)) if p >= 0), default=-1)
+            if close >= 0:
+                i = close + 1
+                continue
+        out.append(ch)
+        i += 1
+    return _SPACES.sub(" ", "".join(out)).strip()
 
 
 def label_value(line: str) -> tuple[str, str] | None:
@@ -66,7 +102,7 @@ def label_value(line: str) -> tuple[str, str] | None:
     Plain string operations rather than one regex: user lines can be megabytes of spaces, and a regex
     with neighbouring optional spaces and bold markers backtracks quadratically on them.
     """
-    text = line[:_MAX_FIELD_LINE].lstrip()
+    text = line[:MAX_FIELD_CHARS].lstrip()
     m = _BULLET_HEAD.match(text)
     if m:
         text = text[m.end() :]
@@ -105,7 +141,7 @@ def _heading_field(lines: list[str], mask: list[bool], kind: str, i: int, end: i
     while j < end and not heading(lines[j]):
         if not mask[j] and lines[j].strip():
             bm = BULLET.match(lines[j])
-            f.items.append(bm.group("text") if bm else lines[j].strip())
+            f.add(bm.group("text") if bm else lines[j].strip())
         j += 1
     return f, j
 
@@ -138,7 +174,7 @@ def _continuation(lines: list[str], mask: list[bool], found: Field, i: int, end:
         # Another field's label ends this one: at once under a plain label, or at the label's own indent.
         if _field_at(nxt) and ((own_indent < 0 and not found.items) or indent == max(own_indent, 0)):
             break
-        found.items.append(bm.group("text"))
+        found.add(bm.group("text"))
         j += 1
     return j
 
@@ -166,6 +202,8 @@ def collect_fields(lines: list[str], mask: list[bool], start: int, end: int) -> 
             got = _field_at(piece)
             if got and got[0] not in fields:
                 found = fields[got[0]] = Field(got[0], got[1], [], i)
+                if len(piece) > MAX_FIELD_CHARS:
+                    found.cut += len(piece) - MAX_FIELD_CHARS  # label_value read only its start
         if found is not None and len(pieces) == 1:
             i = _continuation(lines, mask, found, i, end)
         else:
@@ -180,11 +218,14 @@ def field_files(f: Field) -> list[str]:
         raw.extend(
             paths_of(f.inline)
             if "`" in f.inline
-            else [p for part in re.split(r",\s*", f.inline) for p in paths_of(part)]
+            else [p for part in _COMMA.split(f.inline) for p in paths_of(part)]
         )
     for item in f.items:
         raw.extend(paths_of(item))
     return [r for r in dict.fromkeys(raw) if r]
+
+
+_COMMA = re.compile(r",\s*")
 
 
 def field_text(f: Field | None) -> str | None:

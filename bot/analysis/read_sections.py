@@ -101,7 +101,7 @@ class Outline:
             return CoordinationPoints()
         i, end = found
         lines, mask = self.lines, self.mask
-        shared: list[str] = []
+        shared: dict[str, None] = {}  # each once, without scanning a list
         seq: list[str] = []
         current: str | None = None
         for k in range(i + 1, end):
@@ -135,11 +135,12 @@ class Outline:
                     else [c for c in re.findall(r"`([^`\n]+)`", lines[k]) if looks_like_path(c)]
                 )
                 for path in paths:
-                    if path not in shared:
-                        shared.append(path)
+                    shared[path] = None
             elif bm and len(bm.group("indent")) <= 1:
                 seq.append(bm.group("text").strip())
-        return CoordinationPoints(shared_files=shared, sequential_requirements=seq, line=self.base + i + 1)
+        return CoordinationPoints(
+            shared_files=list(shared), sequential_requirements=seq, line=self.base + i + 1
+        )
 
     def timeline(self) -> StatedTimeline:
         """Stated wall time, total work and efficiency gain: in the timeline section first, then anywhere."""

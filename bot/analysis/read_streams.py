@@ -6,8 +6,25 @@ import re
 from dataclasses import dataclass, field
 
 from bot.analysis import diagnostics
-from bot.analysis.deps import StreamIds, canonical_id, named_problems, read_can_start, read_dependencies
+from bot.analysis.deps import (
+    DepsRead,
+    StreamIds,
+    canonical_id,
+    named_problems,
+    read_can_start,
+    read_can_start_deps,
+    read_deps,
+)
 from bot.analysis.hours import parse_hours
+from bot.analysis.limits import (
+    MAX_DEPENDENCIES,
+    MAX_DEPENDENCY_LINKS,
+    MAX_EXTERNAL_DEPS,
+    MAX_FIELD_CHARS,
+    MAX_FILES,
+    MAX_REPEATS_NAMED,
+    MAX_STREAMS,
+)
 from bot.analysis.locate import STREAM_HEADING_TEXT
 from bot.analysis.models import Diagnostic, HourRange, Stream
 from bot.analysis.read_fields import Field, collect_fields, field_files, field_text, label_kind
@@ -39,6 +56,7 @@ def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int
     """Streams in document order, and the (id, line index) of every repeat.
 
     The first heading of an id wins; a stream-table row joins them unless a heading or row has its id.
+    At most MAX_STREAMS + 1 are returned: `build_streams` keeps MAX_STREAMS and reports the rest.
     """
     lines, heads = outline.lines, outline.heads
     streams: list[RawStream] = []
@@ -58,6 +76,8 @@ def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int
         sid = canonical_id(m.group("id") or m.group("cid") or "")
         if not is_new(sid, i):
             continue
+        if len(streams) > MAX_STREAMS:
+            break
         # A stream's section ends where its heading's section ends, or at the next stream heading.
         end = outline.ends[pos]
         if n + 1 < len(marks):
@@ -67,7 +87,7 @@ def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int
         streams.append(RawStream(sid, name, i, collect_fields(lines, outline.mask, i + 1, end), text))
     streams.extend(row for row in _table_streams(outline) if is_new(row.sid, row.index))
     streams.sort(key=lambda r: r.index)
-    return streams, dups
+    return streams[: MAX_STREAMS + 1], dups
 
 
 def _cells(line: str) -> list[str]:
@@ -79,20 +99,26 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in re.split(r"(?<!\\)\|", body)]
 
 
-def _table_row(header: list[str], cells: list[str], j: int) -> RawStream | None:
-    """A stream from one row of a stream table, its columns read as fields by their header."""
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _table_row(
+    header: list[str], kinds: list[str | None], cells: list[str], j: int
+) -> RawStream | None:
+    """A stream from one row of a stream table, its columns read as fields by their header's `kinds`."""
     m = _TABLE_ID.match(cells[0]) if cells else None
     if m is None:
         return None
     row = RawStream(canonical_id(m.group("id")), "", j, {}, cells[0])
-    for col, cell in zip(header[1:], cells[1:], strict=False):
-        kind = label_kind(col)
+    for col, kind, cell in zip(header[1:], kinds[1:], cells[1:], strict=False):
         if kind and kind not in row.fields and cell:
-            parts = [p.strip() for p in re.split(r"<br\s*/?>", cell, flags=re.IGNORECASE)]
+            f = Field(kind, "", [], j)
+            parts = [f.capped(p.strip()) for p in _BR.split(cell)]
             if kind == "files":
-                row.fields[kind] = Field(kind, "", parts, j)
+                f.items = parts
             else:
-                row.fields[kind] = Field(kind, parts[0], parts[1:], j)
+                f.inline, f.items = parts[0], parts[1:]
+            row.fields[kind] = f
         elif col in _NAME_COLUMNS and not row.name:
             row.name = cell
     row.name = _NAME_SEP.sub("", m.group("rest"), count=1).strip() or row.name
@@ -115,6 +141,7 @@ def _table_streams(outline: Outline) -> list[RawStream]:
             i += 1
             continue
         header = [c.replace("**", "").strip().lower() for c in _cells(line)]
+        kinds = [label_kind(c) for c in header]  # once per table, not once per row
         first = header[0] if header else ""
         is_stream_table = first in _STREAM_COLUMNS or (
             first in ("#", "id") and re.search(r"stream|流", last_heading, re.IGNORECASE) is not None
@@ -122,9 +149,12 @@ def _table_streams(outline: Outline) -> list[RawStream]:
         j = i + 2
         while j < n and "|" in lines[j] and lines[j].strip() and not mask[j]:
             if is_stream_table:
-                row = _table_row(header, [c.replace("**", "").strip() for c in _cells(lines[j])], j)
+                cells = [c.replace("**", "").strip() for c in _cells(lines[j])]
+                row = _table_row(header, kinds, cells, j)
                 if row is not None:
                     out.append(row)
+                    if len(out) > MAX_STREAMS:
+                        return out  # more than the reader keeps: build_streams says so
             j += 1
         i = j
     return out
@@ -144,9 +174,16 @@ def build_streams(
 ) -> tuple[list[Stream], list[Diagnostic]]:
     """Every raw stream read into a `Stream`, with the findings about them (lines of the original input)."""
     diags: list[Diagnostic] = []
+    if len(raws) > MAX_STREAMS:
+        line = base + raws[MAX_STREAMS].index + 1
+        message = f"more than {MAX_STREAMS} streams; those from line {line} on were not read"
+        diags.append(diagnostics.warning("streams-capped", message, line))
+        raws = raws[:MAX_STREAMS]
     known = StreamIds([r.sid for r in raws])
     streams: list[Stream] = []
+    links = MAX_DEPENDENCY_LINKS  # left for the whole plan
     for r in raws:
+        limit = min(MAX_DEPENDENCIES, links)
         hours: HourRange | None = None
         hf = r.fields.get("hours")
         if hf is not None:
@@ -156,18 +193,30 @@ def build_streams(
                 diags.append(diagnostics.warning("hours-unreadable", message, base + hf.line + 1))
         if hours is None:
             hours = _heading_hours(r.heading)
-        depends: list[str] = []
-        ext: list[str] = []
+        got = DepsRead()
         source: str | None = None
         df = r.fields.get("deps")
         cf = r.fields.get("can_start")
         if df is not None:
-            depends, ext = read_dependencies(df.inline, df.items, known, r.sid)
+            got = read_deps(df.inline, df.items, known, r.sid, limit=limit)
             source = "dependencies"
-            diags.extend(_dependency_findings(r.sid, df, cf, depends, known, base + df.line + 1))
+            diags.extend(_dependency_findings(r.sid, df, cf, got.ids, known, base + df.line + 1))
         elif cf is not None:
-            depends = read_can_start(field_text(cf) or "", known, r.sid)
+            got = read_can_start_deps(field_text(cf) or "", known, r.sid, limit)
             source = "can_start"
+        depends, ext = got.ids, got.external
+        links -= len(depends)
+        f_dep = df or cf
+        where = base + f_dep.line + 1 if f_dep is not None else base + r.index + 1
+        diags.extend(_cap_findings(r, got, limit, where, base))
+        files = field_files(r.fields["files"]) if "files" in r.fields else []
+        if len(files) > MAX_FILES:
+            message = (
+                f"Stream {r.sid} lists {len(files)} files; only the first {MAX_FILES} are read "
+                f"(the other {len(files) - MAX_FILES} are not checked for overlaps)"
+            )
+            diags.append(diagnostics.warning("files-capped", message, base + r.fields["files"].line + 1))
+            files = files[:MAX_FILES]
         agent = field_text(r.fields.get("agent"))
         streams.append(
             Stream(
@@ -175,7 +224,7 @@ def build_streams(
                 name=r.name,
                 line=base + r.index + 1,
                 scope=field_text(r.fields.get("scope")),
-                files=field_files(r.fields["files"]) if "files" in r.fields else [],
+                files=files,
                 agent_type=agent.replace("`", "").strip() if agent else None,
                 can_start=field_text(cf),
                 hours=hours,
@@ -184,10 +233,48 @@ def build_streams(
                 depends_source=source,
             )
         )
-    for sid, idx in dups:
+    for sid, idx in dups[:MAX_REPEATS_NAMED]:
         message = f"Stream {sid} appears again; the first one is read"
         diags.append(diagnostics.info("stream-repeated", message, base + idx + 1))
+    if len(dups) > MAX_REPEATS_NAMED:
+        more = len(dups) - MAX_REPEATS_NAMED
+        message = f"… and {more} more repeated streams (the first of each is read)"
+        diags.append(diagnostics.info("stream-repeated", message, base + dups[MAX_REPEATS_NAMED][1] + 1))
     return streams, diags
+
+
+_FIELD_NAMES = {
+    "hours": "Hours", "deps": "Dependencies", "can_start": "Can Start", "scope": "Scope",
+    "files": "Files", "agent": "Agent Type",
+}  # fmt: skip
+
+
+def _cap_findings(r: RawStream, got: DepsRead, limit: int, where: int, base: int) -> list[Diagnostic]:
+    """What a cap of limits.py left out of this stream, one diagnostic per cap reached."""
+    out: list[Diagnostic] = []
+    for kind, f in r.fields.items():
+        if f.cut:
+            message = (
+                f"Stream {r.sid}: {_FIELD_NAMES.get(kind, kind)} has text longer than {MAX_FIELD_CHARS} "
+                f"characters; the last {f.cut} characters were not read"
+            )
+            out.append(diagnostics.warning("field-truncated", message, base + f.line + 1))
+    if got.ids_capped:
+        why = (
+            f"names more than {MAX_DEPENDENCIES} streams as dependencies"
+            if limit == MAX_DEPENDENCIES
+            else f"is read after the plan's first {MAX_DEPENDENCY_LINKS} dependency links"
+        )
+        kept = f" ({got.ids[0]} … {got.ids[-1]})" if got.ids else ""
+        message = f"Stream {r.sid} {why}; only {len(got.ids)} of its dependencies are kept{kept}"
+        out.append(diagnostics.warning("dependencies-capped", message, where))
+    if got.external_capped:
+        message = (
+            f"Stream {r.sid} names more than {MAX_EXTERNAL_DEPS} external dependencies; "
+            f"only the first {MAX_EXTERNAL_DEPS} are kept"
+        )
+        out.append(diagnostics.warning("external-deps-capped", message, where))
+    return out
 
 
 def _dependency_findings(

@@ -9,14 +9,15 @@ from __future__ import annotations
 import re
 
 from bot.analysis import diagnostics
-from bot.analysis.frontmatter import frontmatter_end, parse_frontmatter, read_task_frontmatter
+from bot.analysis.frontmatter import frontmatter_end, issue_refs, parse_frontmatter, read_task_frontmatter
+from bot.analysis.kind import Kind, classify, frontmatter_keys
 from bot.analysis.locate import ANALYSIS_TITLE, code_mask, locate, split_lines
 from bot.analysis.models import Analysis, Diagnostic, Frontmatter
 from bot.analysis.read_sections import Outline
 from bot.analysis.read_streams import build_streams, find_streams
 from bot.conventions import MARKER_PREFIX
 
-__all__ = ["maybe_analysis", "read_analysis", "read_task"]
+__all__ = ["maybe_analysis", "read_analysis", "read_task", "what_is"]
 
 # Cheap test before any parsing: an analysis names streams (or 流), or calls itself an analysis,
 # or opens with frontmatter. Substring tests on the lower-cased text are far cheaper than a regex.
@@ -24,6 +25,8 @@ _KEYWORDS = ("stream", "流", "parallelization_factor", "analysis", "analyse", "
 _BOT_MARKER = MARKER_PREFIX
 _MAX_CHARS = 2_000_000
 _H1_ISSUE = re.compile(r"(?:issue|task|任务|#)\s*+#?\s*+(\d+)", re.IGNORECASE)
+#: "Issue #362" in a title names the GitHub issue the document is for ("Task 5" is CCPM's local number).
+_TITLE_ISSUE = re.compile(r"\bissue\s*+#?\s*+(\d{1,9})(?!\d)", re.IGNORECASE)
 _CONFLICTS = [
     re.compile(r"conflicts_with\s*:\s*\[([^\]\n]*)\]", re.IGNORECASE),
     re.compile(
@@ -42,15 +45,14 @@ def maybe_analysis(text: str) -> bool:
 
 def _conflicts(text: str) -> list[int]:
     """Issues named by "conflicts with #5" or "conflicts_with: [5]" anywhere, unless negated."""
-    out: list[int] = []
+    out: dict[int, None] = {}  # each once, without scanning a list (issue 10: "#1 … #9500")
     for rx in _CONFLICTS:
         for m in rx.finditer(text):
             if _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
                 continue
             for n in re.findall(r"\d+", m.group(1)):
-                if int(n) not in out:
-                    out.append(int(n))
-    return out
+                out[int(n)] = None
+    return list(out)
 
 
 def _build(text: str) -> Analysis | None:
@@ -64,6 +66,8 @@ def _build(text: str) -> Analysis | None:
         return None
     lines = located.lines
     base = located.offset  # 0-based input line of lines[0]
+    if classify(lines).analysis is False:
+        return None  # a progress file, a task, an epic...: never a plan (what_is says which)
     fm: Frontmatter | None = None
     body_start = 0
     end = frontmatter_end(lines)
@@ -95,10 +99,20 @@ def _build(text: str) -> Analysis | None:
     diags.extend(stream_diags)
     if not streams:
         diags.append(diagnostics.warning("no-streams", "no `Stream X` headings found", base + 1))
-    conflicts = list(fm.conflicts_with) if fm is not None else []
-    conflicts += [n for n in _conflicts("\n".join(body)) if n not in conflicts]
+    names_issue = fm.issue if fm is not None and "issue" in frontmatter_keys(lines) else None
+    if names_issue is None and h1 is not None:
+        m = _TITLE_ISSUE.search(h1[:500])
+        names_issue = int(m.group(1)) if m else None
+    # Capped (bot/analysis/limits.py), and said so: issue 10.
+    stated_conflicts = list(fm.conflicts_with) if fm is not None else []
+    conflicts, more = issue_refs(stated_conflicts, _conflicts("\n".join(body)))
+    if more:
+        total = len(conflicts) + more
+        message = f"the plan names {total} conflicting issues; only the first {len(conflicts)} are read"
+        diags.append(diagnostics.warning("issues-capped", message))
     return Analysis(
         issue=issue,
+        names_issue=names_issue,
         title=(fm.title if fm is not None else None) or h1,
         frontmatter=fm if fm is not None else Frontmatter(line=base + 1),
         overview=outline.overview(),
@@ -126,6 +140,17 @@ def read_analysis(text: str) -> Analysis | None:
     except Exception as exc:  # a reader bug must not take the bot down
         message = f"the reader failed: {type(exc).__name__}: {exc}"[:300]
         return Analysis(diagnostics=[diagnostics.error("reader-internal", message)])
+
+
+def what_is(text: str) -> Kind:
+    """What `text` is when read_analysis finds no analysis in it: its kind and a one-line reason."""
+    try:
+        if not isinstance(text, str):
+            return Kind(None)
+        located = locate(text[:_MAX_CHARS])
+        return classify(located.lines if located is not None else split_lines(text[:_MAX_CHARS]))
+    except Exception:  # a classifier bug must not take the bot down
+        return Kind(None)
 
 
 def read_task(text: str) -> Frontmatter | None:

@@ -1,7 +1,8 @@
 """Renders a checked plan: the GitHub summary comment, the `plan --json` shape, and a terminal view.
 
-All document text is untrusted and goes through bot.analysis.markdown; the summary never exceeds the comment
-limit (it drops the diagram, then folds and shortens lists, and says so).
+All document text is untrusted and goes through bot.analysis.markdown (no mention, reference or link from it
+is live: only the plan's issue, its sub-issues and the issues it flags are); the summary never exceeds the
+comment limit (it drops the diagram, then folds and shortens lists, and says so).
 """
 
 from __future__ import annotations
@@ -111,6 +112,15 @@ def _stated(text: str | None) -> str:
     return f" (stated {text})" if text else ""
 
 
+def _mf(value: HourRange | None) -> str:
+    """A figure for markdown: the document's numbers can be long enough to look like a commit SHA."""
+    return escape_inline(fmt_hours(value))
+
+
+def _mh(value: HourRange | None) -> str:
+    return escape_inline(_h(value))
+
+
 def _headline_figures(report: PlanReport) -> list[tuple[str, str, str | None]]:
     """(name, computed, stated or None) of each headline figure, for the summary and the terminal view."""
     a = report.analysis
@@ -144,7 +154,10 @@ def _headline(report: PlanReport) -> list[str]:
     title = f" · {escape_inline(truncate(one_line(a.title), 200))}" if a.title else ""
     n = len(report.schedule)
     parts = [f"**{n} stream{'s' if n != 1 else ''}**"]
-    parts += [f"{name} **{value}**" + _stated(stated) for name, value, stated in _headline_figures(report)]
+    parts += [
+        f"{name} **{escape_inline(value)}**" + _stated(escape_inline(stated) if stated else None)
+        for name, value, stated in _headline_figures(report)
+    ]
     return [f"## Parallel work plan for {issue}{title}", "", " · ".join(parts)]
 
 
@@ -167,7 +180,7 @@ def _facts(report: PlanReport, status: LiveStatus | None) -> list[str]:
         ids = " → ".join(escape_inline(truncate(i, _ID_LIMIT)) for i in path[:MAX_PATH_SHOWN])
         if len(path) > MAX_PATH_SHOWN:
             ids += f" → … ({len(path)} streams)"
-        lines.append(f"**Critical path:** {ids} ({_h(report.wall_hours)})")
+        lines.append(f"**Critical path:** {ids} ({_mh(report.wall_hours)})")
     if report.analysis.conflicts_with:
         lines.append("**Conflicts with:** " + _issues(report.analysis.conflicts_with))
     if status is not None:
@@ -179,10 +192,10 @@ def _facts(report: PlanReport, status: LiveStatus | None) -> list[str]:
             sum(ss.stream.hours[1] for ss in done if ss.stream.hours),
         )
         remaining = remaining_wall(report, [ss.stream.id for ss in done])
-        total = _h(report.total_hours)
+        total = _mh(report.total_hours)
         lines.append(
             f"**Progress:** {len(done)} of {len(report.schedule)} streams done · "
-            f"{fmt_hours(done_hours)} h of {total} · remaining critical path {_h(remaining)}"
+            f"{_mf(done_hours)} h of {total} · remaining critical path {_mh(remaining)}"
         )
     return [line + "  " for line in lines[:-1]] + lines[-1:]
 
@@ -190,23 +203,24 @@ def _facts(report: PlanReport, status: LiveStatus | None) -> list[str]:
 def _row(ss: ScheduledStream, status: LiveStatus | None) -> str:
     s = ss.stream
     mark = " ★" if ss.on_critical_path else ""
-    deps = [escape_inline(truncate(d, _ID_LIMIT)) for d in s.depends_on]
-    deps += [escape_inline(truncate(x, 40)) for x in s.external_deps]
+    deps = [escape_inline(truncate(d, _ID_LIMIT), in_table=True) for d in s.depends_on]
+    deps += [escape_inline(truncate(x, 40), in_table=True) for x in s.external_deps]
     if ss.start is None or ss.finish is None:
         when = "blocked (cycle)"
     else:
-        when = f"{fmt_hours(ss.start)} → {fmt_hours(ss.finish)}"
+        when = f"{_mf(ss.start)} → {_mf(ss.finish)}"
     cells = [
-        f"**{escape_inline(truncate(s.id, _ID_LIMIT))}**{mark}",
-        escape_inline(truncate(one_line(s.name), _NAME_LIMIT)) or "—",
-        fmt_hours(s.hours) if s.hours is not None else "?",
+        f"**{escape_inline(truncate(s.id, _ID_LIMIT), in_table=True)}**{mark}",
+        escape_inline(truncate(one_line(s.name), _NAME_LIMIT), in_table=True) or "—",
+        _mf(s.hours) if s.hours is not None else "?",
         ", ".join(deps) or "—",
         when,
-        escape_inline(truncate(one_line(s.agent_type), 40)) if s.agent_type else "—",
+        escape_inline(truncate(one_line(s.agent_type), 40), in_table=True) if s.agent_type else "—",
     ]
     if status is not None:
         st = status.streams.get(s.id)
-        cells += [f"#{st.number}", _STATE_ICON.get(st.state, escape_inline(st.state))] if st else ["—", "—"]
+        state = _STATE_ICON.get(st.state, escape_inline(st.state, in_table=True)) if st else "—"
+        cells += [f"#{st.number}" if st else "—", state]
     return "| " + " | ".join(cells) + " |"
 
 

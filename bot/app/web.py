@@ -74,10 +74,12 @@ async def webhook(request: web.Request) -> web.Response:
     delivery = request.headers.get("X-GitHub-Delivery") or None
 
     def done(status: int, outcome: str, **extra: Any) -> web.Response:
+        elapsed = time.perf_counter() - started
         metrics.deliveries.inc(event=event_name or "-", outcome=outcome)
+        metrics.webhook_ack.observe(elapsed, outcome=outcome)
         log.info("delivery %s", outcome, extra={
             "event": event_name, "delivery": delivery, "status": status,
-            "ms": round((time.perf_counter() - started) * 1000, 2), **extra})
+            "ms": round(elapsed * 1000, 2), **extra})
         return _reply(status, outcome, event_name, delivery, **extra)
 
     if request.content_length is not None and request.content_length > MAX_BODY:

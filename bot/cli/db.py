@@ -1,4 +1,4 @@
-"""`parallel-work-bot db init`: create procrastinate's schema and ours in DATABASE_URL (idempotent)."""
+"""`parallel-work-bot db init`: create or upgrade procrastinate's schema, and ours (idempotent)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + max(0.0, args.wait)
     while True:
         try:
-            created = apply_schema_sync(url)
+            report = apply_schema_sync(url)
             break
         except psycopg.OperationalError as exc:
             if time.monotonic() >= deadline:
@@ -37,6 +37,11 @@ def run(args: argparse.Namespace) -> int:
                 print(f"db init: cannot reach PostgreSQL: {reason}", file=sys.stderr)
                 return 1
             time.sleep(1.0)
-    what = "created" if created else "already present"
+    if report.created:
+        what = "created"
+    elif report.migrated:
+        what = f"upgraded ({len(report.migrated)} migrations: {', '.join(report.migrated)})"
+    else:
+        what = "already present and up to date"
     print(f"db init: procrastinate schema {what}; delivery and pacing tables ready")
     return 0

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--openapi", type=Path, default=None,
                         help="GitHub's OpenAPI description for the contract check "
-                             "(default: ../shared if present)")
+                             "(default: the copy packaged with the local GitHub)")
     parser.add_argument("--no-contract", action="store_true",
                         help="do not check requests against the description")
 

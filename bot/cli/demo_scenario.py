@@ -17,18 +17,23 @@ import aiohttp
 
 from bot.analysis.reader import read_analysis
 from bot.app.server import BotServer
-from bot.config import Settings
+from bot.config import given_settings
 from bot.metrics import Metrics
 from bot.sandbox import Sandbox
 from bot.sandbox.auth import generate_keys
-from bot.sandbox.webhooks import INSTALLATION_ID, dumps, issue_comment_payload, webhook_headers
+from bot.sandbox.delivery import dumps, webhook_headers
+from bot.sandbox.description import packaged_openapi
+from bot.sandbox.payloads import INSTALLATION_ID, issue_comment_payload
 
 REPO = "octo/sandbox"
 APP_ID = 1
 #: The person who posts the plan: an admin of the sandbox repository.
 AUTHOR = "octocat"
-#: The number the planned issue gets (issues 1–3 exist before it, as in the seed's repository).
+#: The number the planned issue gets when the plan names none (issues 1–3 exist before it, as in the seed's
+#: repository); a plan naming its issue (frontmatter `issue`, or "Issue #N" in its title) is posted there.
 PLAN_ISSUE = 4
+#: The highest issue number the demo makes filler issues up to, for a plan naming a large number.
+MAX_PLAN_ISSUE = 200
 
 log = logging.getLogger("bot.cli.demo")
 
@@ -39,15 +44,9 @@ def bundled_plan() -> str:
 
 
 def default_openapi() -> Path | None:
-    """GitHub's OpenAPI subset beside the project (../shared), for the contract check; None when absent.
-
-    Looked for beside the source tree (editable installs) and beside the working directory (a checkout).
-    """
-    subset = Path("shared") / "github" / "openapi-subset.json"
-    for root in (Path(__file__).resolve().parent.parent.parent, Path.cwd().parent, Path.cwd()):
-        if (root / subset).is_file():
-            return root / subset
-    return None
+    """GitHub's OpenAPI subset for the contract check: the copy packaged with the local GitHub."""
+    subset = packaged_openapi()
+    return subset if subset.is_file() else None
 
 
 @dataclass
@@ -74,6 +73,8 @@ class DemoResult:
     contract_checked: bool
     violations: list[str]
     bot_login: str
+    #: The issue the plan was posted on.
+    plan_issue: int = PLAN_ISSUE
 
 
 def _counts(sandbox: Sandbox) -> dict[str, int]:
@@ -103,7 +104,7 @@ async def _deliver(
 
 
 async def run_demo(plan: str, *, openapi: Path | None = None) -> DemoResult:
-    """Start the local GitHub and the App, post `plan` on #4 through a signed webhook, redeliver, report."""
+    """Start the local GitHub and the App, post `plan` on its issue through a signed webhook, redeliver."""
     private_pem, public_pem = generate_keys()
     sandbox = Sandbox(openapi, app_id=APP_ID, public_key_pem=public_pem,
                       validate_responses=openapi is not None)
@@ -114,22 +115,25 @@ async def run_demo(plan: str, *, openapi: Path | None = None) -> DemoResult:
     try:
         analysis = read_analysis(plan)
         title = (analysis.title if analysis and analysis.title else None) or "Parallel work plan"
+        named = analysis.names_issue if analysis is not None else None
+        target = named if named is not None and 1 <= named <= MAX_PLAN_ISSUE else PLAN_ISSUE
         seed_titles = ["Epic: real-time media app", "Set up the Next.js app", "Design the data model"]
-        for seed_title in seed_titles:
+        for k in range(1, target):
+            seed_title = seed_titles[k - 1] if k <= len(seed_titles) else f"Earlier work {k}"
             sandbox.create_issue(REPO, seed_title, body="Earlier work in this repository.", user=AUTHOR)
         planned = sandbox.create_issue(REPO, title, body="The plan is in the comments.", user=AUTHOR)
         sandbox.create_issue(REPO, "Integrate Clerk authentication",
                              body="Sign-in with Clerk; its webhooks need HTTP actions.", user=AUTHOR)
-        assert planned["number"] == PLAN_ISSUE, planned["number"]
+        assert planned["number"] == target, planned["number"]
         secret = secrets.token_hex(20)
-        settings = Settings(
+        settings = given_settings(
             github_app_id=APP_ID, github_private_key=private_pem, github_webhook_secret=secret,
             github_api_url=sandbox.base_url, write_pacing=0, local_mode=False, database_url=None,
             webhook_path="/webhook", bot_login=sandbox.bot_login,
         )
         server = BotServer(settings, metrics=Metrics(), poll_interval=0.02)
         await server.start("127.0.0.1", 0)
-        comment = sandbox.create_comment(REPO, PLAN_ISSUE, plan, user=AUTHOR)
+        comment = sandbox.create_comment(REPO, target, plan, user=AUTHOR)
         payload = issue_comment_payload(sandbox, REPO, comment)
         body = dumps(payload)
         async with aiohttp.ClientSession() as http:
@@ -139,7 +143,7 @@ async def run_demo(plan: str, *, openapi: Path | None = None) -> DemoResult:
             again = await _deliver(http, server, sandbox, body, str(uuid.uuid4()), secret)
         snapshot = sandbox.snapshot(REPO)
         return DemoResult(payload, first, duplicate, again, snapshot, openapi is not None,
-                          list(sandbox.violations), sandbox.bot_login)
+                          list(sandbox.violations), sandbox.bot_login, target)
     finally:
         if server is not None:
             await server.stop()
@@ -191,7 +195,8 @@ def render_text(result: DemoResult) -> str:
     """What a user would see on GitHub, as text."""
     issues = _issues(result)
     by_number = {int(i["number"]): i for i in issues}
-    plan = by_number[PLAN_ISSUE]
+    number = result.plan_issue
+    plan = by_number[number]
     out: list[str] = []
     rule = "─" * 78
 
@@ -200,17 +205,17 @@ def render_text(result: DemoResult) -> str:
 
     out.append("parallel-work-bot demo — the App and a local GitHub on 127.0.0.1; nothing leaves this host.")
     out.append(f"Repository {REPO}: issues #1–#{max(by_number)}; {AUTHOR} posted the plan as a comment on "
-               f"#{PLAN_ISSUE}, and GitHub delivered a signed issue_comment webhook.")
+               f"#{number}, and GitHub delivered a signed issue_comment webhook.")
     f = result.first
     out.append(f"  delivery {f.delivery_id}: HTTP {f.status} {f.outcome} in {f.ack_seconds * 1000:.1f} ms; "
                f"the job finished {f.job_seconds:.2f} s later")
     summary = next((c for c in plan["comments"] if c["user"] == result.bot_login
                     and "parallel-work-bot:summary" in (c["body"] or "")), None)
-    section(f"Summary comment on #{PLAN_ISSUE} (by {result.bot_login})")
+    section(f"Summary comment on #{number} (by {result.bot_login})")
     out.append(summary["body"].rstrip() if summary else "(no summary comment was written)")
-    section(f"Issue #{PLAN_ISSUE} · {plan['title']}")
+    section(f"Issue #{number} · {plan['title']}")
     out.append("labels: " + (", ".join(plan["labels"]) or "—"))
-    out.append(f"#{PLAN_ISSUE} {plan['title']}")
+    out.append(f"#{number} {plan['title']}")
     subs = plan["sub_issues"]
     for k, number in enumerate(subs):
         sub = by_number.get(number) if isinstance(number, int) else None
@@ -225,7 +230,7 @@ def render_text(result: DemoResult) -> str:
     if not subs:
         out.append("   (no sub-issues)")
     for other in issues:
-        if other["number"] == PLAN_ISSUE or other["parent"] is not None:
+        if other["number"] == number or other["parent"] is not None:
             continue
         notes = [c for c in other["comments"] if c["user"] == result.bot_login]
         if not other["labels"] and not notes:

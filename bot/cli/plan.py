@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.analysis.checker import check_plan
-from bot.analysis.reader import read_analysis
+from bot.analysis.reader import read_analysis, what_is
 from bot.analysis.render import COMMENT_LIMIT, render_summary, render_text, report_to_json
 
 #: Exit statuses: the plan has no errors / has errors / there is no analysis or the input cannot be read.
@@ -46,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_NO_ANALYSIS
     analysis = read_analysis(text)
     if analysis is None:
-        print(f"parallel-work-bot plan: no parallel work analysis found in {args.path}", file=sys.stderr)
+        kind = what_is(text)  # a task file, a progress report...: say which, in one line
+        if kind.analysis is False:
+            print(f"parallel-work-bot plan: {args.path}: {kind.reason}", file=sys.stderr)
+        else:
+            print(f"parallel-work-bot plan: no parallel work analysis found in {args.path}", file=sys.stderr)
         return EXIT_NO_ANALYSIS
     report = check_plan(analysis)
     if args.json:

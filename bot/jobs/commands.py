@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.analysis.locate import code_mask
 from bot.jobs.request import CommandName
 
 COMMAND = "/analyze"
@@ -10,22 +11,18 @@ MAX_COMMAND_TEXT = 100
 
 
 def parse_command(body: str | None) -> tuple[CommandName, str] | None:
-    """The `/analyze …` command of a comment: the first line (outside code fences) that starts with it.
+    """The `/analyze …` command of a comment: the first line outside code blocks (CommonMark's
+    fences, as the reader sees them) that starts with it.
 
     Returns (command, text after /analyze) or None. A mention inside prose or a quote is not a command.
     """
     if not body or COMMAND not in body:
         return None
-    fence: str | None = None
-    for raw in body.splitlines():
+    lines = body.splitlines()
+    for raw, in_code in zip(lines, code_mask(lines), strict=True):
+        if in_code:
+            continue
         line = raw.strip()
-        if fence is not None:
-            if line.startswith(fence):
-                fence = None
-            continue
-        if line.startswith("```") or line.startswith("~~~"):
-            fence = line[:3]
-            continue
         if line != COMMAND and not (line.startswith(COMMAND) and line[len(COMMAND)].isspace()):
             continue
         rest = line[len(COMMAND):].strip()

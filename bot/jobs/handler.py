@@ -18,7 +18,7 @@ from bot.github.pacing import Pacer
 from bot.github.retry import RetryPolicy
 from bot.jobs.analyze import Analyze
 from bot.jobs.request import JobRequest
-from bot.metrics import DEFAULT, Metrics
+from bot.metrics import DEFAULT, Metrics, status_class
 from bot.store import PgIssueLocks
 from bot.sync.engine import IssueLock, report_failure, sync_issue
 
@@ -51,9 +51,20 @@ class JobHandler:
     def _trace(self) -> aiohttp.TraceConfig:
         trace = aiohttp.TraceConfig()
         counter, errors = self.metrics.github_requests, self.metrics.github_errors
+        duration = self.metrics.github_request_duration
 
-        async def on_end(_s: Any, _ctx: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        def kind(method: str, url: Any) -> str:
+            if str(url).endswith("/graphql"):
+                return "graphql"
+            return "read" if method.upper() in ("GET", "HEAD") else "write"
+
+        async def on_start(_s: Any, ctx: Any, _p: aiohttp.TraceRequestStartParams) -> None:
+            ctx.started = time.perf_counter()
+
+        async def on_end(_s: Any, ctx: Any, params: aiohttp.TraceRequestEndParams) -> None:
             status = params.response.status
+            duration.observe(time.perf_counter() - ctx.started, kind=kind(params.method, params.url),
+                             status_class=status_class(status))
             if status == 304:
                 counter.inc(kind="not_modified")
             elif params.method.upper() in ("GET", "HEAD"):
@@ -63,9 +74,12 @@ class JobHandler:
             if status >= 400:
                 errors.inc(status=str(status))
 
-        async def on_exception(_s: Any, _ctx: Any, _p: aiohttp.TraceRequestExceptionParams) -> None:
+        async def on_exception(_s: Any, ctx: Any, params: aiohttp.TraceRequestExceptionParams) -> None:
+            duration.observe(time.perf_counter() - ctx.started, kind=kind(params.method, params.url),
+                             status_class=status_class(None))
             errors.inc(status="connection")
 
+        trace.on_request_start.append(on_start)
         trace.on_request_end.append(on_end)
         trace.on_request_exception.append(on_exception)
         return trace
@@ -114,6 +128,7 @@ class JobHandler:
                     result = await sync_issue(gh, request.owner, request.repo, request.number, lock=self.lock)
                     outcome = "ok"
                     extra |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
+                    self.metrics.sync_writes.observe(result.writes)
             finally:
                 self._note_rate_limit(gh, request)
         except RateLimitWait as exc:
@@ -125,8 +140,10 @@ class JobHandler:
             raise
         finally:
             self.metrics.jobs_running.inc(-1)
+            elapsed = time.perf_counter() - started
             self.metrics.jobs.inc(kind=request.kind, outcome=outcome)
-            extra["ms"] = round((time.perf_counter() - started) * 1000, 1)
+            self.metrics.job_duration.observe(elapsed, kind=request.kind, outcome=outcome)
+            extra["ms"] = round(elapsed * 1000, 1)
             if outcome not in ("failed", "deferred"):
                 log.info("job %s", outcome, extra=extra)
 

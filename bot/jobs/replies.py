@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.analysis.markdown import code_span, escape_inline
+from bot.analysis.markdown import code_span, escape_inline, truncate
 from bot.conventions import REPLY, marker
 from bot.sync.engine import SyncResult
 
@@ -57,6 +57,6 @@ def render_dry_run(result: SyncResult, number: int) -> str:
 
 def render_unknown(text: str | None) -> str:
     """The reply to `/analyze <something unknown>`."""
-    shown = escape_inline(text or "")[:100]
+    shown = escape_inline(truncate(text or "", 100))  # cut before escaping: never inside a code span
     return (f"I don't know the command **/analyze {shown}**. The commands are `/analyze`, "
             f"`/analyze dry-run` and `/analyze help`; nothing was changed.")

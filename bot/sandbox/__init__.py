@@ -12,7 +12,7 @@ Usage::
     sb.snapshot("octo/sandbox"); sb.accounting(1); sb.log; sb.violations
     await sb.stop()
 
-What it keeps of GitHub: the 40 operations of ../shared/github/openapi-subset.json; bodies shaped like the
+What it keeps of GitHub: the operations of bot/sandbox/data/openapi-subset.json; bodies shaped like the
 recorded responses; database ids (large, never equal to numbers) for sub-issues and blocked-by; ETag + 304
 (free); x-ratelimit-* headers and a primary limit per installation; Link pagination (per_page <= 100); 404 for
 what a token may not see; 401 for bad/expired tokens and JWTs; 422 `Validation Failed` bodies; labels
@@ -22,10 +22,11 @@ case-insensitive and created with colour `ededed` on first use; optional content
 before/after the write took effect), `slow`; chosen by `nth`, `method`/`path` regexes, `probability`+`seed`,
 with `times`.
 
-Modules: records (the data, limits, error answers), state (GitHub's rules over the data), shapes (JSON
-bodies), auth (JWT and tokens), faults, accounting (counters, rate limits, request log), contract
-(openapi-core checks), responses (HTTP answers, paging, ETags), routes (one handler per operation), server
-(the `Sandbox`).
+Modules: records (the data, limits, error answers), repo (the git model: blobs, trees, commits as git hashes
+them), state (GitHub's rules over the data; `push` commits files), shapes (JSON bodies), payloads (webhook
+payloads: `push_payload`), auth (JWT and tokens), faults, accounting (counters, rate limits, request log),
+contract (openapi-core checks), responses (HTTP answers, paging, ETags), routes (one handler per operation),
+server (the `Sandbox`).
 """
 
 from bot.sandbox.accounting import Accounting, LogEntry

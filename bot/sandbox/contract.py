@@ -6,6 +6,7 @@ import copy
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,7 @@ class Contract:
         readable = copy.deepcopy(spec)
         if null_in_nullable_enums:
             allow_null_in_nullable_enums(readable)
+        drop_discriminators_over_arrays(readable)
         # openapi-core's `additional_properties_default_policy="forbid"` would also catch undeclared fields,
         # but makes each request check ~2.5x slower; the top-level check in check_request is enough here.
         self.requests = OpenAPI.from_dict(
@@ -135,10 +137,16 @@ class Contract:
         self._request_results: dict[Any, tuple[str, ...]] = {}
         #: Items of list answers already found valid, by (operation, status, item digest).
         self._good_items: set[tuple[str, int, bytes]] = set()
+        #: Path template -> a regex whose groups are the parameters that may span segments.
+        self._multi_segment: dict[str, re.Pattern[str]] = {}
         for path, item in spec["paths"].items():
             for method, op in item.items():
                 if method == "parameters":
                     continue
+                params = map(self._resolve, op.get("parameters", []))
+                multi = frozenset(p["name"] for p in params if p.get("x-multi-segment"))
+                if multi:
+                    self._multi_segment[path] = _template_regex(path, multi)
                 self.operations[(method.upper(), path)] = Operation(
                     operation_id=op.get("operationId", ""),
                     statuses=frozenset(op.get("responses", {})),
@@ -178,6 +186,20 @@ class Contract:
         self._good_items.clear()
         self._request_results.clear()
 
+    def spec_path(self, template: str, path: str) -> str:
+        """The path as openapi-core can match it: slashes inside parameters GitHub lets span segments
+        (`x-multi-segment`: a file path, `base...head` of branches with slashes) encoded as `%2F`."""
+        pattern = self._multi_segment.get(template)
+        match = pattern.match(path) if pattern is not None else None
+        if match is None:
+            return path
+        out, last = [], 0
+        for name in match.groupdict():
+            start, end = match.span(name)
+            out += [path[last:start], path[start:end].replace("/", "%2F")]
+            last = end
+        return "".join(out) + path[last:]
+
     def operation(self, method: str, template: str) -> Operation | None:
         """The operation for a method and path template, if described."""
         return self.operations.get((method.upper(), template))
@@ -203,7 +225,7 @@ class Contract:
             return [f"{method} {template}: operation not in the description"]
         request = CheckRequest(
             method=method.lower(),
-            path=path,
+            path=self.spec_path(template, path),
             body=body or None,
             content_type=content_type or "application/json",
             parameters=RequestParameters(query=query, header=CIMultiDict(headers), cookie=CIMultiDict()),
@@ -240,7 +262,9 @@ class Contract:
         return self._remembered(
             self._response_results,
             key,
-            lambda: self._response_problems(op, method, path, status, body, headers),
+            lambda: self._response_problems(
+                op, method, self.spec_path(template, path), status, body, headers
+            ),
         )
 
     def _response_problems(
@@ -293,6 +317,18 @@ class Contract:
         return list(results[key])
 
 
+def _template_regex(template: str, multi: frozenset[str]) -> re.Pattern[str]:
+    """A regex matching paths of a template; the parameters named in `multi` are groups that may hold `/`."""
+    return re.compile(
+        re.sub(
+            r"\\\{(\w+)\\\}",
+            lambda m: f"(?P<{m[1]}>.+)" if m[1] in multi else "[^/]+",
+            re.escape(template),
+        )
+        + "$"
+    )
+
+
 def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
@@ -312,6 +348,38 @@ def allow_null_in_nullable_enums(node: Any) -> Any:
     elif isinstance(node, list):
         for value in node:
             allow_null_in_nullable_enums(value)
+    return node
+
+
+def drop_discriminators_over_arrays(node: Any, root: Any = None) -> Any:
+    """Remove the `discriminator` of every `oneOf` that has an array among its alternatives, in place.
+
+    GET contents answers a directory with a JSON array and a file with an object; the description says so
+    with a `oneOf` whose `discriminator` (on `type`) maps `array` to the directory schema. A discriminator
+    can only read a property of an object, so openapi-core refuses every directory listing GitHub sends; the
+    alternatives stay apart without it (an array, or objects with different `type` enums).
+    """
+    root = node if root is None else root
+    if isinstance(node, dict):
+        options = node.get("oneOf")
+        if "discriminator" in node and isinstance(options, list):
+            kinds = [_deref(root, option).get("type") for option in options]
+            if "array" in kinds:
+                del node["discriminator"]
+        for value in node.values():
+            drop_discriminators_over_arrays(value, root)
+    elif isinstance(node, list):
+        for value in node:
+            drop_discriminators_over_arrays(value, root)
+    return node
+
+
+def _deref(root: Any, node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target = root
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
     return node
 
 

@@ -1,5 +1,5 @@
-"""The local GitHub's records (users, repositories, issues, comments, labels, reactions), GitHub's limits and
-the error answers its rules give."""
+"""The local GitHub's records (users, repositories, issues, comments, labels, reactions, issue types),
+GitHub's limits and the error answers its rules give."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.sandbox.repo import Git
 
 Json = dict[str, Any]
 
@@ -32,6 +34,10 @@ DEFAULT_LABELS = (
     ("question", "d876e3", "Further information is requested"),
     ("wontfix", "ffffff", "This will not be worked on"),
 )
+#: GitHub allows at most this many assignees per issue (more are silently dropped).
+MAX_ASSIGNEES = 10
+#: Colours an issue type may have.
+ISSUE_TYPE_COLORS = ("gray", "blue", "green", "yellow", "orange", "red", "pink", "purple")
 REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
 
 
@@ -56,6 +62,7 @@ class IdAllocator:
             "comment": 2_400_000_000,
             "label": 7_000_000_000,
             "reaction": 280_000_000,
+            "issue_type": 410,
             "repo": 880_000_000,
             "user": 90_000_000,
         }
@@ -129,6 +136,18 @@ class Reaction:
     created_at: float
 
 
+@dataclass
+class IssueType:
+    """An issue type a repository offers (GitHub: defined by the organisation, e.g. Task, Bug, Feature)."""
+
+    id: int
+    name: str
+    description: str | None
+    color: str | None
+    created_at: float
+    is_enabled: bool = True
+
+
 @dataclass(kw_only=True)
 class Post:
     """What issues and comments share: an author, when it was written and changed, reactions."""
@@ -167,11 +186,13 @@ class Issue(Post):
     blocked_by: list[int] = field(default_factory=list)
     blocking: list[int] = field(default_factory=list)  # reverse of blocked_by, kept in step
     is_pull_request: bool = False
+    assignees: list[User] = field(default_factory=list)
+    type: IssueType | None = None
 
 
 @dataclass
 class Repo:
-    """A repository with its issues, comments and labels."""
+    """A repository with its issues, comments, labels, issue types and git history."""
 
     owner: str
     name: str
@@ -183,6 +204,13 @@ class Repo:
     permissions: dict[str, str] = field(default_factory=dict)
     deleted: set[int] = field(default_factory=set)
     next_number: int = 1
+    default_branch: str = "main"
+    private: bool = False
+    description: str | None = None
+    created_at: float = 0.0
+    pushed_at: float | None = None
+    git: Git = field(default_factory=Git)
+    issue_types: list[IssueType] = field(default_factory=list)
 
     @property
     def full_name(self) -> str:

@@ -73,13 +73,16 @@ def fault_response(fault: Fault, acct: Accounting, now: float) -> web.Response:
     return json_response(status, {"message": message, "status": str(status)}, headers)
 
 
-def paginate(request: web.Request, items: list[Any], origin: str) -> tuple[list[Any], str]:
-    """Slice a list by `page`/`per_page` (default 30, at most 100) and build GitHub's `Link` header."""
+def paginate(
+    request: web.Request, items: list[Any], origin: str, *, default: int = 30, maximum: int = 100
+) -> tuple[list[Any], str]:
+    """Slice a list by `page`/`per_page` (default 30, at most 100, unless told) and build GitHub's `Link`
+    header."""
     try:
-        per_page = max(1, min(100, int(request.query.get("per_page", "30"))))
+        per_page = max(1, min(maximum, int(request.query.get("per_page", str(default)))))
         page = max(1, int(request.query.get("page", "1")))
     except ValueError:
-        per_page, page = 30, 1
+        per_page, page = default, 1
     last = max(1, -(-len(items) // per_page))
     chunk = items[(page - 1) * per_page : page * per_page]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,9 @@ from bot.sandbox.records import (
     iso,
     not_found,
 )
-from bot.sandbox.shapes import APP_PERMISSIONS
+from bot.sandbox.repo import MAX_DIRECTORY_ENTRIES, diff
+from bot.sandbox.responses import paginate
+from bot.sandbox.shapes import APP_PERMISSIONS, role_permissions
 
 if TYPE_CHECKING:
     from bot.sandbox.server import Sandbox
@@ -171,6 +174,10 @@ def create_issue(sb: Sandbox, call: Call) -> Answer:
     text = body.get("body")
     labels = _label_names(body.get("labels", []), allow_string=False) if body.get("labels") else None
     issue = sb.state.create_issue(repo, str(title), text, user, labels=labels, via_app=via_app)
+    if _can_push(sb, call, repo):  # GitHub silently drops these from anyone else
+        sb.state.assign(repo, issue, _assignee_logins(body))
+        if isinstance(body.get("type"), str):
+            issue.type = sb.state.issue_type(repo, body["type"])
     data = sb.shapes.issue(repo, issue)
     return Answer(201, data, {"Location": data["url"]})
 
@@ -196,6 +203,12 @@ def update_issue(sb: Sandbox, call: Call) -> Answer:
         names = _label_names(body["labels"], allow_string=False)
         issue.labels = []
         sb.state.add_labels(repo, issue, names)
+    if _can_push(sb, call, repo):  # GitHub silently drops assignee and type changes from anyone else
+        if "assignees" in body or "assignee" in body:
+            issue.assignees = []
+            sb.state.assign(repo, issue, _assignee_logins(body))
+        if "type" in body:
+            _set_type(sb, repo, issue, body["type"])
     state = body.get("state")
     if state in ("open", "closed"):
         sb.state.set_state(issue, state, body.get("state_reason") if state == "closed" else None, user)
@@ -207,6 +220,196 @@ def update_issue(sb: Sandbox, call: Call) -> Answer:
             issue.state_reason = reason
     sb.state.touch(issue)
     return Answer(200, sb.shapes.issue(repo, issue))
+
+
+def _can_push(sb: Sandbox, call: Call, repo: Repo) -> bool:
+    """Whether the caller may set assignees and types: the App (its `issues: write` is checked before any
+    handler runs) or a person with push access."""
+    user, via_app = sb.actor(call)
+    return via_app or sb.state.has_push(repo, user)
+
+
+def _assignee_logins(body: Any) -> list[str]:
+    """Logins from `assignees` (strings or `{login}` objects) and the older single `assignee`."""
+    logins: list[str] = []
+    if not isinstance(body, dict):
+        return logins
+    if isinstance(body.get("assignee"), str) and body["assignee"]:
+        logins.append(body["assignee"])
+    for item in body.get("assignees") or []:
+        login = item.get("login") if isinstance(item, dict) else item
+        if isinstance(login, str) and login:
+            logins.append(login)
+    return logins
+
+
+def _set_type(sb: Sandbox, repo: Repo, issue: Issue, value: Any) -> None:
+    """Set (a name, or `{value: name}`) or clear (null) an issue's type; an unknown name changes nothing."""
+    name = value.get("value") if isinstance(value, dict) else value
+    if name is None:
+        issue.type = None
+    elif isinstance(name, str):
+        found = sb.state.issue_type(repo, name)
+        if found is not None:
+            issue.type = found
+
+
+# ---- assignees ---------------------------------------------------------------------------------------------
+def add_assignees(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    if _can_push(sb, call, repo):
+        sb.state.assign(repo, issue, _assignee_logins({"assignees": _obj(call).get("assignees")}))
+    return Answer(201, sb.shapes.issue(repo, issue))
+
+
+def remove_assignees(sb: Sandbox, call: Call) -> Answer:
+    repo, issue = sb.issue_for(call)
+    logins = _obj(call).get("assignees")
+    if not isinstance(logins, list):
+        raise invalid("Issue", "assignees", "missing_field")
+    if _can_push(sb, call, repo):
+        sb.state.unassign(issue, [x for x in logins if isinstance(x, str)])
+    return Answer(200, sb.shapes.issue(repo, issue))
+
+
+def check_assignee(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    if not sb.state.can_be_assigned(repo, call.param("assignee")):
+        raise not_found()
+    return Answer(204)
+
+
+def list_issue_types(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    return Answer(200, [sb.shapes.issue_type(t) for t in repo.issue_types if t.is_enabled])
+
+
+# ---- repository and git ------------------------------------------------------------------------------------
+def _granted(sb: Sandbox, call: Call) -> dict[str, str] | None:
+    """What an installation token was granted (None for other callers)."""
+    ident = call.identity
+    if ident.kind != "installation" or ident.installation_id is None:
+        return None
+    return sb.installation_permissions.get(ident.installation_id, APP_PERMISSIONS)
+
+
+def _contents_repo(sb: Sandbox, call: Call) -> Repo:
+    """The path's repository, for reading its files: an installation needs the `contents` permission."""
+    repo = sb.repo_for(call)
+    granted = _granted(sb, call)
+    if granted is not None and granted.get("contents") not in ("read", "write"):
+        raise SandboxError(403, "Resource not accessible by integration")
+    return repo
+
+
+def get_repo(sb: Sandbox, call: Call) -> Answer:
+    repo = sb.repo_for(call)
+    granted = _granted(sb, call)
+    if granted is not None:  # an installation: what it may do with the repository's contents and issues
+        permissions = {
+            "admin": False, "maintain": False, "push": granted.get("contents") == "write",
+            "triage": granted.get("issues") == "write", "pull": True,
+        }
+    else:
+        login = call.identity.login or ""
+        is_owner = login.casefold() == repo.owner.casefold()
+        role = "admin" if is_owner else repo.permissions.get(login.casefold(), "none")
+        permissions = role_permissions(role)
+        permissions["pull"] = True  # a public repository: anyone may read it
+    return Answer(200, sb.shapes.repository(repo, permissions))
+
+
+def get_content(sb: Sandbox, call: Call) -> Answer:
+    repo = _contents_repo(sb, call)
+    path = call.param("path").strip("/")
+    ref = call.query.get("ref") or repo.default_branch
+    if repo.git.empty:
+        raise SandboxError(404, "This repository is empty.")
+    commit = repo.git.resolve(ref)
+    if commit is None:
+        raise SandboxError(404, f"No commit found for the ref {ref}")
+    blob = commit.files.get(path)
+    if blob is not None:
+        return Answer(200, sb.shapes.content_file(repo, path, blob, ref))
+    tree = commit.dirs.get(path)
+    if tree is None:
+        raise not_found()
+    prefix = f"{path}/" if path else ""
+    entries = repo.git.trees[tree][:MAX_DIRECTORY_ENTRIES]
+    return Answer(200, [sb.shapes.content_entry(repo, prefix + e.name, e, ref) for e in entries])
+
+
+def get_tree(sb: Sandbox, call: Call) -> Answer:
+    repo = _contents_repo(sb, call)
+    if repo.git.empty:
+        raise SandboxError(409, "Git Repository is empty.")
+    sha = repo.git.resolve_tree(call.param("tree_sha"))
+    if sha is None:
+        raise not_found()
+    git = repo.git
+    if "recursive" in call.query:  # any value, as on GitHub
+        walked = list(itertools.islice(git.walk(sha), git.max_tree_entries + 1))
+    else:
+        walked = [(e.name, e) for e in git.trees[sha]]
+    truncated = len(walked) > git.max_tree_entries
+    tree = [sb.shapes.tree_entry(repo, path, e) for path, e in walked[: git.max_tree_entries]]
+    url = f"{sb.shapes.api}/repos/{repo.full_name}/git/trees/{sha}"
+    return Answer(200, {"sha": sha, "url": url, "tree": tree, "truncated": truncated})
+
+
+#: The compare API lists at most this many commits a page, and at most this many files.
+COMPARE_COMMITS = 250
+COMPARE_FILES = 300
+
+
+def compare(sb: Sandbox, call: Call) -> Answer:
+    repo = _contents_repo(sb, call)
+    basehead = call.param("basehead")
+    base_ref, sep, head_ref = basehead.partition("...")
+    if not sep:
+        raise not_found()
+    refs = []
+    for ref in (base_ref, head_ref):
+        owner, colon, name = ref.rpartition(":")
+        if colon and owner.casefold() != repo.owner.casefold():
+            raise not_found()  # forks are not modelled: another owner's branch does not exist here
+        found = repo.git.resolve(name)
+        if found is None:
+            raise not_found()
+        refs.append(found)
+    base, head = refs
+    git = repo.git
+    merge_base = git.merge_base(base.sha, head.sha)
+    if merge_base is None:
+        raise SandboxError(404, f"No common ancestor between {base_ref} and {head_ref}.")
+    ahead = git.between(merge_base, head.sha)
+    behind = git.between(merge_base, base.sha)
+    status = (
+        "identical" if not ahead and not behind else "ahead" if not behind else "behind" if not ahead
+        else "diverged"
+    )
+    origin = sb.base_url[: len(sb.base_url) - len(sb.path_prefix)] if sb.path_prefix else sb.base_url
+    page_of, link = paginate(call.request, ahead, origin, default=COMPARE_COMMITS, maximum=COMPARE_COMMITS)
+    api = f"{sb.shapes.api}/repos/{repo.full_name}"
+    html = f"{sb.shapes.html}/{repo.full_name}"
+    data: Json = {
+        "url": f"{api}/compare/{basehead}",
+        "html_url": f"{html}/compare/{basehead}",
+        "permalink_url": f"{html}/compare/{repo.owner}:{base.sha}...{repo.owner}:{head.sha}",
+        "diff_url": f"{html}/compare/{basehead}.diff",
+        "patch_url": f"{html}/compare/{basehead}.patch",
+        "base_commit": sb.shapes.commit(repo, base),
+        "merge_base_commit": sb.shapes.commit(repo, git.commits[merge_base]),
+        "status": status,
+        "ahead_by": len(ahead),
+        "behind_by": len(behind),
+        "total_commits": len(ahead),
+        "commits": [sb.shapes.commit(repo, c) for c in page_of],
+    }
+    if call.query.get("page", "1") == "1":  # GitHub lists the files on the first page only
+        changes = diff(git.commits[merge_base].files, head.files)[:COMPARE_FILES]
+        data["files"] = [sb.shapes.diff_entry(repo, c, head.sha) for c in changes]
+    return Answer(200, data, {"Link": link} if link else {})
 
 
 # ---- comments ----------------------------------------------------------------------------------------------
@@ -491,9 +694,18 @@ def list_blocking(sb: Sandbox, call: Call) -> Answer:
 R = "/repos/{owner}/{repo}"
 N = R + "/issues/{issue_number}"
 C = R + "/issues/comments/{comment_id}"
-#: (method, path template, handler): the 40 operations of the description.
+#: (method, path template, handler): every operation of the description. Parameters GitHub lets span
+#: several path segments (`x-multi-segment`) carry aiohttp's `:.+`.
 ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/app", get_app),
+    ("GET", R, get_repo),
+    ("GET", R + "/assignees/{assignee}", check_assignee),
+    ("GET", R + "/compare/{basehead:.+}", compare),
+    ("GET", R + "/contents/{path:.+}", get_content),
+    ("GET", R + "/git/trees/{tree_sha:.+}", get_tree),
+    ("GET", R + "/issue-types", list_issue_types),
+    ("POST", N + "/assignees", add_assignees),
+    ("DELETE", N + "/assignees", remove_assignees),
     ("POST", "/app/installations/{installation_id}/access_tokens", create_installation_token),
     ("GET", "/rate_limit", get_rate_limit),
     ("GET", R + "/collaborators/{username}/permission", get_permission),

@@ -1,16 +1,67 @@
-"""JSON bodies of the local GitHub, shaped like GitHub's recorded responses (issue, comment, label ...)."""
+"""JSON bodies of the local GitHub, shaped like GitHub's recorded responses (issue, comment, label,
+repository, contents, trees, commits ...)."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from urllib.parse import quote
 
-from bot.sandbox.records import REACTIONS, Comment, Issue, Json, Label, Reaction, Repo, User, iso, node_id
+from bot.sandbox.records import (
+    REACTIONS,
+    Comment,
+    Issue,
+    IssueType,
+    Json,
+    Label,
+    Reaction,
+    Repo,
+    User,
+    iso,
+    node_id,
+)
+from bot.sandbox.repo import MAX_CONTENT_BYTES, Blob, Change, Commit, TreeEntry
 from bot.sandbox.state import State
 
 #: The App's public facts (the `integration` shape); ids filled in by the Sandbox.
 APP_SLUG = "parallel-work-bot"
-APP_PERMISSIONS = {"issues": "write", "metadata": "read"}
+APP_PERMISSIONS = {"contents": "read", "issues": "write", "metadata": "read"}
+#: The `*_url` fields of a repository, after its API URL (GitHub's URI templates).
+REPO_URLS = {
+    "archive_url": "/{archive_format}{/ref}", "assignees_url": "/assignees{/user}",
+    "blobs_url": "/git/blobs{/sha}", "branches_url": "/branches{/branch}",
+    "collaborators_url": "/collaborators{/collaborator}", "comments_url": "/comments{/number}",
+    "commits_url": "/commits{/sha}", "compare_url": "/compare/{base}...{head}",
+    "contents_url": "/contents/{+path}", "contributors_url": "/contributors",
+    "deployments_url": "/deployments", "downloads_url": "/downloads", "events_url": "/events",
+    "forks_url": "/forks", "git_commits_url": "/git/commits{/sha}", "git_refs_url": "/git/refs{/sha}",
+    "git_tags_url": "/git/tags{/sha}", "hooks_url": "/hooks",
+    "issue_comment_url": "/issues/comments{/number}", "issue_events_url": "/issues/events{/number}",
+    "issues_url": "/issues{/number}", "keys_url": "/keys{/key_id}", "labels_url": "/labels{/name}",
+    "languages_url": "/languages", "merges_url": "/merges",
+    "milestones_url": "/milestones{/number}", "notifications_url": "/notifications{?since,all,participating}",
+    "pulls_url": "/pulls{/number}", "releases_url": "/releases{/id}", "stargazers_url": "/stargazers",
+    "statuses_url": "/statuses/{sha}", "subscribers_url": "/subscribers", "subscription_url": "/subscription",
+    "tags_url": "/tags", "teams_url": "/teams", "trees_url": "/git/trees{/sha}",
+}
+
+
+def encode64(data: bytes) -> str:
+    """Base64 the way GitHub's contents API sends it (Ruby's `encode64`): lines of 60 characters, each
+    ending in a newline."""
+    text = base64.b64encode(data).decode()
+    return "".join(text[i : i + 60] + "\n" for i in range(0, len(text), 60))
+
+
+def role_permissions(role: str) -> dict[str, bool]:
+    """The `permissions` object of a role (admin, maintain, write, triage, read, none)."""
+    return {
+        "admin": role == "admin",
+        "maintain": role in ("admin", "maintain"),
+        "push": role in ("admin", "maintain", "write"),
+        "triage": role in ("admin", "maintain", "write", "triage"),
+        "pull": role != "none",
+    }
 APP_EVENTS = ["issues", "issue_comment", "sub_issues", "issue_dependencies"]
 
 
@@ -148,15 +199,15 @@ class Shapes:
             "labels": [self.label(repo, repo.labels[k]) for k in issue.labels],
             "state": issue.state,
             "locked": False,
-            "assignee": None,
-            "assignees": [],
+            "assignee": self.user(issue.assignees[0]) if issue.assignees else None,
+            "assignees": [self.user(a) for a in issue.assignees],
             "milestone": None,
             "comments": len(issue.comment_ids),
             "created_at": iso(issue.created_at),
             "updated_at": iso(issue.updated_at),
             "closed_at": None if issue.closed_at is None else iso(issue.closed_at),
             "author_association": self.association(repo, issue.user),
-            "type": None,
+            "type": None if issue.type is None else self.issue_type(issue.type),
             "active_lock_reason": None,
             "sub_issues_summary": {
                 "total": len(subs),
@@ -216,11 +267,137 @@ class Shapes:
         permission = {"maintain": "write", "triage": "read"}.get(role, role)
         collaborator: Any = dict(self.user(user))
         collaborator["role_name"] = role
-        collaborator["permissions"] = {
-            "admin": role == "admin",
-            "maintain": role in ("admin", "maintain"),
-            "push": role in ("admin", "maintain", "write"),
-            "triage": role in ("admin", "maintain", "write", "triage"),
-            "pull": role != "none",
-        }
+        collaborator["permissions"] = role_permissions(role)
         return {"permission": permission, "role_name": role, "user": collaborator}
+
+    # ---- issue types ------------------------------------------------------------------------------------
+    def issue_type(self, issue_type: IssueType) -> Json:
+        """`issue-type`."""
+        stamp = iso(issue_type.created_at)
+        return {
+            "id": issue_type.id,
+            "node_id": node_id("IT", issue_type.id),
+            "name": issue_type.name,
+            "description": issue_type.description,
+            "color": issue_type.color,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "is_enabled": issue_type.is_enabled,
+        }
+
+    # ---- repositories and git ---------------------------------------------------------------------------
+    def repository(self, repo: Repo, permissions: dict[str, bool]) -> Json:
+        """`full-repository` (GET /repos/{o}/{r}); `permissions` are the caller's."""
+        url = f"{self.api}/repos/{repo.full_name}"
+        html = f"{self.html}/{repo.full_name}"
+        owner = self.user(self.state.user(repo.owner))
+        open_issues = sum(1 for i in repo.issues.values() if i.state == "open")
+        created = iso(repo.created_at)
+        pushed = iso(repo.pushed_at if repo.pushed_at is not None else repo.created_at)
+        size = sum(len(b.data) for b in self.head_files(repo).values()) // 1024
+        return {
+            "id": repo.id, "node_id": node_id("R", repo.id), "name": repo.name, "full_name": repo.full_name,
+            "owner": owner, "private": repo.private, "html_url": html, "description": repo.description,
+            "fork": False, "url": url, **{k: url + v for k, v in REPO_URLS.items()},
+            "git_url": f"git://github.com/{repo.full_name}.git",
+            "ssh_url": f"git@github.com:{repo.full_name}.git",
+            "clone_url": f"{html}.git", "svn_url": html, "mirror_url": None, "homepage": None,
+            "language": None, "forks_count": 0, "forks": 0, "stargazers_count": 0, "watchers_count": 0,
+            "watchers": 0, "size": size, "default_branch": repo.default_branch,
+            "open_issues_count": open_issues, "open_issues": open_issues, "is_template": False, "topics": [],
+            "has_issues": True, "has_projects": True, "has_wiki": True, "has_pages": False,
+            "has_downloads": True, "has_discussions": False, "archived": False, "disabled": False,
+            "visibility": "private" if repo.private else "public", "pushed_at": pushed,
+            "created_at": created, "updated_at": pushed, "permissions": permissions,
+            "allow_forking": True, "web_commit_signoff_required": False, "license": None,
+            "subscribers_count": 0, "network_count": 0,
+        }
+
+    def head_files(self, repo: Repo) -> dict[str, Blob]:
+        """The files of the default branch (none in an empty repository)."""
+        head = repo.git.branches.get(repo.default_branch)
+        return repo.git.commits[head].files if head is not None else {}
+
+    def _content_links(self, repo: Repo, path: str, kind: str, sha: str, ref: str) -> Json:
+        base = f"{self.api}/repos/{repo.full_name}"
+        self_url = f"{base}/contents/{quote(path)}?ref={quote(ref, safe='')}"
+        git_url = f"{base}/git/{'trees' if kind == 'dir' else 'blobs'}/{sha}"
+        where = f"{repo.full_name}/{'tree' if kind == 'dir' else 'blob'}/{quote(ref)}/{quote(path)}"
+        html_url = f"{self.html}/{where}"
+        raw = f"https://raw.githubusercontent.com/{repo.full_name}/{quote(ref)}/{quote(path)}"
+        download = None if kind == "dir" else raw
+        return {
+            "url": self_url, "git_url": git_url, "html_url": html_url, "download_url": download,
+            "_links": {"self": self_url, "git": git_url, "html": html_url},
+        }
+
+    def content_file(self, repo: Repo, path: str, blob: Blob, ref: str) -> Json:
+        """`content-file`: base64 content with its blob sha (over 1 MB: `encoding: none`, no content)."""
+        small = len(blob.data) <= MAX_CONTENT_BYTES
+        return {
+            "type": "file", "encoding": "base64" if small else "none", "size": len(blob.data),
+            "name": path.rpartition("/")[2], "path": path,
+            "content": encode64(blob.data) if small else "", "sha": blob.sha,
+            **self._content_links(repo, path, "file", blob.sha, ref),
+        }
+
+    def content_entry(self, repo: Repo, path: str, entry: TreeEntry, ref: str) -> Json:
+        """One item of `content-directory`."""
+        kind = "dir" if entry.type == "tree" else "file"
+        return {
+            "type": kind, "size": entry.size or 0, "name": entry.name, "path": path, "sha": entry.sha,
+            **self._content_links(repo, path, kind, entry.sha, ref),
+        }
+
+    def tree_entry(self, repo: Repo, path: str, entry: TreeEntry) -> Json:
+        """One item of `git-tree`'s `tree`."""
+        out: Json = {"path": path, "mode": entry.mode, "type": entry.type, "sha": entry.sha}
+        if entry.size is not None:
+            out["size"] = entry.size
+        kind = "trees" if entry.type == "tree" else "blobs"
+        out["url"] = f"{self.api}/repos/{repo.full_name}/git/{kind}/{entry.sha}"
+        return out
+
+    def commit(self, repo: Repo, commit: Commit) -> Json:
+        """`commit`, as the compare API lists it."""
+        base = f"{self.api}/repos/{repo.full_name}"
+        html = f"{self.html}/{repo.full_name}"
+        who = {"name": commit.name, "email": commit.email, "date": iso(commit.timestamp)}
+        author = self.user(self.state.user(commit.author))
+        parents = [commit.parent] if commit.parent else []
+        return {
+            "url": f"{base}/commits/{commit.sha}", "sha": commit.sha,
+            "node_id": node_id("C", int(commit.sha[:15], 16)), "html_url": f"{html}/commit/{commit.sha}",
+            "comments_url": f"{base}/commits/{commit.sha}/comments",
+            "commit": {
+                "url": f"{base}/git/commits/{commit.sha}", "author": who, "committer": dict(who),
+                "message": commit.message,
+                "tree": {"sha": commit.tree, "url": f"{base}/git/trees/{commit.tree}"},
+                "comment_count": 0,
+                "verification": {
+                    "verified": False, "reason": "unsigned", "signature": None, "payload": None,
+                    "verified_at": None,
+                },
+            },
+            "author": author, "committer": dict(author),
+            "parents": [
+                {"sha": p, "url": f"{base}/commits/{p}", "html_url": f"{html}/commit/{p}"} for p in parents
+            ],
+        }
+
+    def diff_entry(self, repo: Repo, change: Change, head: str) -> Json:
+        """`diff-entry`: one changed file of a comparison, with its links at the head commit."""
+        path = quote(change.filename)
+        out: Json = {
+            "sha": change.sha, "filename": change.filename, "status": change.status,
+            "additions": change.additions, "deletions": change.deletions,
+            "changes": change.additions + change.deletions,
+            "blob_url": f"{self.html}/{repo.full_name}/blob/{head}/{path}",
+            "raw_url": f"{self.html}/{repo.full_name}/raw/{head}/{path}",
+            "contents_url": f"{self.api}/repos/{repo.full_name}/contents/{path}?ref={head}",
+        }
+        if change.patch is not None:
+            out["patch"] = change.patch
+        if change.previous_filename is not None:
+            out["previous_filename"] = change.previous_filename
+        return out

@@ -1,21 +1,24 @@
-"""In-memory GitHub state of the local GitHub: repositories, issues, comments, labels, reactions and links,
-changed only through GitHub's rules."""
+"""In-memory GitHub state of the local GitHub: repositories (with their git history), issues, comments,
+labels, reactions, assignees, issue types and links, changed only through GitHub's rules."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from bot.sandbox.records import (
     DEFAULT_LABEL_COLOR,
     DEFAULT_LABELS,
+    ISSUE_TYPE_COLORS,
+    MAX_ASSIGNEES,
     MAX_DEPENDENCIES,
     MAX_SUB_ISSUES,
     REACTIONS,
     Comment,
     IdAllocator,
     Issue,
+    IssueType,
     Json,
     Label,
     Post,
@@ -66,7 +69,10 @@ class State:
             repo.installation_id = installation_id
             return repo
         self.user(owner)
-        repo = Repo(owner=owner, name=name, id=self.ids.next("repo"), installation_id=installation_id)
+        repo = Repo(
+            owner=owner, name=name, id=self.ids.next("repo"), installation_id=installation_id,
+            created_at=self.clock(),
+        )
         repo.permissions[owner.casefold()] = "admin"
         self.repos[key] = repo
         if default_labels:
@@ -77,6 +83,104 @@ class State:
     def repo(self, full_name: str) -> Repo:
         """The repository, or KeyError."""
         return self.repos[full_name.casefold()]
+
+    def _repo(self, repo: Repo | str) -> Repo:
+        return repo if isinstance(repo, Repo) else self.repo(repo)
+
+    # ---- git --------------------------------------------------------------------------------------------
+    def push(
+        self,
+        repo: Repo | str,
+        branch: str,
+        files: Mapping[str, str | bytes | None],
+        *,
+        message: str = "Update files",
+        author: str | None = None,
+    ) -> str:
+        """Commit file changes (`{path: text or bytes, or None to delete}`) on `branch` as `author` (default:
+        the owner) and return the new commit's sha. A branch that does not exist yet starts at the default
+        branch's head (as a branch made from it), or with no parent in an empty repository."""
+        r = self._repo(repo)
+        login = author or r.owner
+        user = self.user(login)
+        start = r.git.branches.get(r.default_branch) if branch not in r.git.branches else None
+        commit = r.git.commit(
+            branch, files, message=message, author=user.login, name=user.login,
+            email=f"{user.id}+{user.login}@users.noreply.github.com", timestamp=self.clock(), start=start,
+        )
+        r.pushed_at = commit.timestamp
+        return commit.sha
+
+    def head(self, repo: Repo | str, branch: str) -> str | None:
+        """The sha a branch points at (None when it does not exist)."""
+        return self._repo(repo).git.branches.get(branch)
+
+    def tag(self, repo: Repo | str, name: str, ref: str) -> str:
+        """Create a lightweight tag at a ref; returns the commit sha."""
+        return self._repo(repo).git.tag(name, ref)
+
+    def delete_branch(self, repo: Repo | str, branch: str) -> None:
+        """Delete a branch (its commits stay reachable by sha); ValueError for the default branch."""
+        r = self._repo(repo)
+        if branch == r.default_branch:
+            raise ValueError("the default branch cannot be deleted")
+        del r.git.branches[branch]
+
+    # ---- issue types and assignees ----------------------------------------------------------------------
+    def set_issue_types(
+        self, repo: Repo | str, types: Sequence[str | tuple[str, str | None, str | None]]
+    ) -> list[IssueType]:
+        """The issue types a repository offers, replacing earlier ones: names, or (name, description, colour)
+        with a colour of ISSUE_TYPE_COLORS; an issue keeps a type that is removed (as its record)."""
+        r = self._repo(repo)
+        made: list[IssueType] = []
+        for item in types:
+            name, description, color = (item, None, None) if isinstance(item, str) else item
+            if color is not None and color not in ISSUE_TYPE_COLORS:
+                raise ValueError(f"issue type colour must be one of {ISSUE_TYPE_COLORS}, got {color!r}")
+            existing = next((t for t in r.issue_types if t.name.casefold() == name.casefold()), None)
+            made.append(existing or IssueType(
+                id=self.ids.next("issue_type"), name=name, description=description, color=color,
+                created_at=self.clock(),
+            ))
+        r.issue_types = made
+        return made
+
+    def issue_type(self, repo: Repo, name: str) -> IssueType | None:
+        """The enabled issue type of this name (any case), or None: GitHub drops a type it cannot set."""
+        return next(
+            (t for t in repo.issue_types if t.is_enabled and t.name.casefold() == name.casefold()), None
+        )
+
+    def has_push(self, repo: Repo, user: User) -> bool:
+        """Whether a person may push (GitHub lets only them set assignees, labels and types on issues)."""
+        if user.login.casefold() == repo.owner.casefold():
+            return True
+        return repo.permissions.get(user.login.casefold(), "none") in ("admin", "maintain", "write")
+
+    def can_be_assigned(self, repo: Repo, login: str) -> bool:
+        """Whether a user may be assigned to the repository's issues: the owner or any collaborator."""
+        if login.casefold() == repo.owner.casefold():
+            return True
+        return repo.permissions.get(login.casefold(), "none") != "none"
+
+    def assign(self, repo: Repo, issue: Issue, logins: Sequence[str]) -> None:
+        """Add assignees; those who cannot be assigned, and any past GitHub's ten, are silently dropped."""
+        for login in logins:
+            if len(issue.assignees) >= MAX_ASSIGNEES:
+                break
+            if not self.can_be_assigned(repo, login):
+                continue
+            user = self.user(login)
+            if all(a.id != user.id for a in issue.assignees):
+                issue.assignees.append(user)
+        self.touch(issue)
+
+    def unassign(self, issue: Issue, logins: Sequence[str]) -> None:
+        """Remove assignees (logins not assigned are ignored, as GitHub does)."""
+        gone = {login.casefold() for login in logins}
+        issue.assignees = [a for a in issue.assignees if a.login.casefold() not in gone]
+        self.touch(issue)
 
     # ---- issues -----------------------------------------------------------------------------------------
     def create_issue(
@@ -386,6 +490,8 @@ class State:
                 "blocked_by": [self.ref(repo, i) for i in issue.blocked_by],
                 "reactions": [r.content for r in issue.reactions],
                 "pull_request": issue.is_pull_request,
+                "assignees": [a.login for a in issue.assignees],
+                "type": None if issue.type is None else issue.type.name,
             }
         return {
             "repo": repo.full_name,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.analysis.markdown import escape_inline, plain_text
+from bot.analysis.figures import fmt_hours
+from bot.analysis.markdown import code_span, escape_inline, plain_text
 from bot.analysis.models import Diagnostic, HourRange, PlanReport, Severity, Stream
 from bot.conventions import LABELS, MAX_BODY, MAX_LINKED_ISSUES, MAX_SUB_ISSUES, MAX_TITLE, marker
 from bot.sync import labels as L
@@ -62,22 +63,20 @@ class DesiredState:
         return list(out.values())
 
 
-def clean_title(text: str) -> str:
-    """A single-line title within GitHub's length: plain text, so no escaping beyond defusing mentions."""
-    return plain_text(text, MAX_TITLE)
+def clean_title(text: str, limit: int = MAX_TITLE) -> str:
+    """A single-line title within GitHub's length; words that look like references are put in backticks."""
+    return plain_text(text, limit)
 
 
 def stream_title(parent: int, stream: Stream) -> str:
-    """`#4 · Stream A: Core Setup & Schema`."""
-    return clean_title(f"#{parent} · Stream {stream.id}: {stream.name}")
+    """`#4 · Stream A: Core Setup & Schema`: the plan's issue is the one live reference in it."""
+    prefix = f"#{parent} · "
+    return prefix + clean_title(f"Stream {stream.id}: {stream.name}", MAX_TITLE - len(prefix))
 
 
-def fmt_hours(hours: HourRange | None) -> str:
-    """`2 h`, `1.5–3 h` or `not given`."""
-    if hours is None:
-        return "not given"
-    lo, hi = hours
-    return f"{lo:g} h" if lo == hi else f"{lo:g}–{hi:g} h"
+def estimate(hours: HourRange | None) -> str:
+    """A stream's estimate as the summary writes it (`2.0 h`, `1.5–3.0 h`), or `not given`."""
+    return "not given" if hours is None else fmt_hours(hours, " h")
 
 
 def stream_region(parent: int, stream: Stream, by_id: dict[str, Stream], agent: L.LabelSpec | None) -> str:
@@ -85,16 +84,17 @@ def stream_region(parent: int, stream: Stream, by_id: dict[str, Stream], agent: 
     lines = [markers.stream_open(parent, stream.id)]
     if agent is not None:
         lines.append(marker(LABELS, agent.name))
+    # Document text: prose escaped (reference-like words in code spans); paths and identifiers in code spans.
     lines.append(f"**Stream {escape_inline(stream.id)}** of the parallel work plan in #{parent}.")
     lines.append("")
     lines.append(f"**Scope**: {escape_inline(stream.scope) if stream.scope else 'not given'}")
     if stream.files:
         lines.append("**Files**:")
-        lines.extend(f"- {escape_inline(f)}" for f in stream.files)
+        lines.extend(f"- {code_span(f)}" for f in stream.files)
     else:
         lines.append("**Files**: not given")
-    lines.append(f"**Agent type**: {escape_inline(stream.agent_type) if stream.agent_type else 'not given'}")
-    lines.append(f"**Estimate**: {fmt_hours(stream.hours)}")
+    lines.append(f"**Agent type**: {code_span(stream.agent_type) if stream.agent_type else 'not given'}")
+    lines.append(f"**Estimate**: {escape_inline(estimate(stream.hours))}")
     if stream.depends_on:
         waits = ", ".join(
             f"Stream {escape_inline(d)}" + (f" ({escape_inline(by_id[d].name)})" if d in by_id else "")

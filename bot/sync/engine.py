@@ -154,6 +154,7 @@ async def _sync_locked(
             previous=previous,
             dropped=(dropped_conflicts, dropped_deps),
         )
+        desired.notes = [*source.ignored, *desired.notes]  # plans for other issues passed over, said so
         result.notes = desired.notes
         # An invalid plan, or one over a limit: only the summary and the issue's labels are written.
         result.errors = report is not None and not desired.structure
@@ -165,14 +166,14 @@ async def _sync_locked(
                     refs[w.produces] = (0, -1 - i)
             result.planned = [w.planned() for w in writes]
             final = await asyncio.to_thread(
-                _summary_writes, report, conflicts, current, desired, refs, owner, repo)
+                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source.url)
             result.planned += [w.planned() for w in final]
             return result
         try:
             await apply(gh, owner, repo, writes, refs, progress)
             # Rendering the summary is CPU-bound too: off the event loop.
             final = await asyncio.to_thread(
-                _summary_writes, report, conflicts, current, desired, refs, owner, repo)
+                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source.url)
             await apply(gh, owner, repo, final, refs, progress)
         except OutcomeUnknown:
             result.writes, result.planned = progress.writes, list(progress.done)
@@ -238,6 +239,7 @@ def _summary_writes(
     refs: Refs,
     owner: str,
     repo: str,
+    source_url: str | None = None,
 ) -> list[Write]:
     """The summary, created or edited in place only when its text changes; stray duplicates removed.
 
@@ -250,12 +252,17 @@ def _summary_writes(
         record = "\n" + markers.links_marker(*desired.record) + "\n"
     if report is not None:
         shown = report
+        # Live references only to the issues the plan flags (capped); one it names that is missing, a pull
+        # request or this issue is listed in the findings instead, as text.
+        conflicts = desired.conflicts if desired.structure else desired.record[0]
         if conflicts != report.analysis.conflicts_with:
             shown = report.model_copy(
                 update={"analysis": report.analysis.model_copy(update={"conflicts_with": conflicts})}
             )
         status = live_status(report, current, desired, refs)
-        text = render_summary(shown, status, limit=MAX_COMMENT - len(record))
+        closed = removed_note(current, desired, source_url)
+        text = render_summary(shown, status, limit=MAX_COMMENT - len(record) - len(closed) - 2)
+        text = text.rstrip("\n") + "\n\n" + closed + "\n" if closed else text
     elif desired.notes or _is_bare(current.summary, n):
         text = task_summary(n, desired)
     else:
@@ -267,6 +274,24 @@ def _summary_writes(
         for extra in current.extra_summaries
     ]
     return writes
+
+
+def removed_note(current: CurrentState, desired: DesiredState, source_url: str | None) -> str:
+    """The line naming sub-issues closed because their streams left the plan, linking the plan's source.
+
+    Closing is the one destructive thing the bot does, so the summary says which and why, and how to undo it.
+    """
+    gone = [f"#{current.streams[sid].number} (Stream {escape_inline(sid)})" for sid in desired.removed]
+    if not gone:
+        return ""
+    shown = gone[:MAX_SUB_ISSUES]
+    where = f"[this comment]({source_url})" if source_url else "the plan"
+    if source_url and source_url.rstrip("/") == current.parent.url.rstrip("/"):
+        where = f"[the issue body]({source_url})"
+    return (
+        f"_Closed as not planned because their streams are not in the plan read from {where}: "
+        f"{', '.join(shown)}. Post the earlier plan again to reopen them._"
+    )
 
 
 def _is_bare(summary: dict[str, Any] | None, number: int) -> bool:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.analysis.models import Analysis, Frontmatter
+from bot.analysis import diagnostics
+from bot.analysis.models import Analysis, Diagnostic, Frontmatter
 from bot.analysis.reader import read_analysis, read_task
 from bot.conventions import TRUSTED_ASSOCIATIONS
 from bot.sync.markers import is_ours
@@ -18,6 +19,14 @@ class Source:
 
     analysis: Analysis | None
     task: Frontmatter | None
+    #: Where the analysis came from: the comment's (or the issue's) html_url, for the summary to link.
+    url: str | None = None
+    #: Newer plans passed over because they name another issue as their own, one note each.
+    ignored: list[Diagnostic] = field(default_factory=list)
+
+
+#: Plans for other issues noted in the summary; more are passed over without a word each.
+MAX_IGNORED_NOTES = 3
 
 
 
@@ -33,14 +42,28 @@ def is_trusted(item: dict[str, Any], trusted_logins: Collection[str] = ()) -> bo
 def pick_source(
     issue: dict[str, Any], comments: list[dict[str, Any]], trusted_logins: Collection[str] = ()
 ) -> Source:
-    """Newest trusted analysis wins: the latest comment holding one (never the bot's own), else the body.
+    """Newest trusted analysis of this issue wins: the latest comment with one (not the bot's), else the body.
 
     Text by authors without write access is passed over, so a stranger's plan never reaches GitHub structure;
-    `trusted_logins` adds people the caller checked with the collaborator-permission API.
+    `trusted_logins` adds people the caller checked with the collaborator-permission API. A document that
+    is not an analysis (a progress file, a task, an epic: the reader says so) is no candidate, and a plan
+    that names another issue as its own is that issue's plan: passed over too, with a note for the summary.
     """
+    number = issue.get("number")
     body = str(issue.get("body") or "")
     body_trusted = is_trusted(issue, trusted_logins)
     task = read_task(body) if body and body_trusted else None
+    ignored: list[Diagnostic] = []
+
+    def ours(analysis: Analysis | None, where: str) -> bool:
+        other = analysis.names_issue if analysis is not None else None
+        if other is None or not isinstance(number, int) or other == number:
+            return analysis is not None
+        if len(ignored) < MAX_IGNORED_NOTES:
+            message = f"A plan for #{other} in {where} was ignored: it names #{other}, not #{number}."
+            ignored.append(diagnostics.warning("sync-plan-other-issue", message))
+        return False
+
     for comment in reversed(comments):
         if is_ours(comment) or not is_trusted(comment, trusted_logins):
             continue
@@ -48,9 +71,19 @@ def pick_source(
         if not text.strip():
             continue
         analysis = read_analysis(text)
-        if analysis is not None:
-            return Source(analysis, task)
-    return Source(read_analysis(body) if body.strip() and body_trusted else None, task)
+        if ours(analysis, f"comment {comment.get('id')}"):
+            return Source(analysis, task, _url(comment), ignored)
+    analysis = read_analysis(body) if body.strip() and body_trusted else None
+    if ours(analysis, "the issue body"):
+        return Source(analysis, task, _url(issue), ignored)
+    return Source(None, task, None, ignored)
+
+
+def _url(item: dict[str, Any]) -> str | None:
+    """GitHub's html_url of a comment or issue, when it is a plain http(s) address safe inside a link."""
+    url = str(item.get("html_url") or "")
+    ok = url.startswith(("https://", "http://")) and not any(c in url for c in " \t\n<>()[]\"'`")
+    return url if ok else None
 
 
 def task_numbers(task: Frontmatter | None, field: str) -> list[int]:
