@@ -114,10 +114,11 @@ async def test_one_job_per_issue_at_a_time_in_order(sandbox: Sandbox, make_queue
     numbers = [sandbox.create_issue(REPO, f"issue {i}")["number"] for i in range(3)]
     handler = Commenter(sandbox.base_url, sandbox.token)
     queue = await make_queue(handler, concurrency=6)
-    # Commands never coalesce (one queueing key per comment), so every job runs: in order, one at a time.
+    # Commands of different authors never coalesce, so every job runs: in order, one at a time.
     for step in range(4):
         for number in numbers:
-            job = request(number, f"{number}-{step}", kind="command", comment_id=step + 1)
+            job = request(number, f"{number}-{step}", kind="command", comment_id=step + 1,
+                          command="analyze", author=f"user{step}")
             assert await queue.enqueue(job)
     await queue.wait_idle(30)
     assert handler.overlaps == []
@@ -239,9 +240,9 @@ async def test_a_job_waiting_for_its_retry_keeps_later_jobs_of_its_issue_behind(
     sandbox.faults.add(f"502:method=POST,path=/issues/{number}/comments$,times=1")
     handler = Commenter(sandbox.base_url, sandbox.token)
     queue = await make_queue(handler, retry=JobRetry(max_attempts=3, wait=1))
-    await queue.enqueue(request(number, "first", kind="command", comment_id=1))
+    await queue.enqueue(request(number, "first", kind="command", comment_id=1, author="first"))
     await asyncio.wait_for(handler.finished.wait(), 10)  # failed once, re-scheduled a second later
-    await queue.enqueue(request(number, "second", kind="command", comment_id=2))
+    await queue.enqueue(request(number, "second", kind="command", comment_id=2, author="second"))
     await queue.wait_idle(30)
     assert [(r.reason, r.error) for r in handler.runs] == [("first", "OutcomeUnknown"), ("first", ""),
                                                            ("second", "")]

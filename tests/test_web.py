@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app.web import MAX_BODY, create_app
 from bot.config import ConfigError, given_settings
-from bot.jobs.queue import JobQueue
+from bot.jobs.queue import JobQueue, QueueUnavailable
 from bot.jobs.request import JobRequest
 from bot.metrics import Metrics
 from bot.sandbox.delivery import dumps, sign, webhook_headers
@@ -149,16 +149,16 @@ class StoreDown:
     """A job queue whose store does not answer (what JobQueue reports while PostgreSQL is down)."""
 
     async def enqueue(self, request: JobRequest) -> bool:
-        raise ConnectionError("job store down")
+        raise QueueUnavailable("job store down")
 
     async def seen_delivery(self, delivery_id: str) -> bool:
-        raise ConnectionError("job store down")
+        raise QueueUnavailable("job store down")
 
     async def healthy(self) -> bool:
         return False
 
     async def pending(self) -> int:
-        raise ConnectionError("job store down")
+        raise QueueUnavailable("job store down")
 
 
 async def test_healthz_and_deliveries_follow_the_queues_health() -> None:

@@ -13,6 +13,8 @@ from bot.config import NO_SECRET, ConfigError, Settings
 from bot.conventions import MAX_WEBHOOK_BODY
 from bot.events import EVENTS, Intake
 from bot.events import router as default_router
+from bot.events.shapes import shape_problem
+from bot.jobs.queue import QueueUnavailable
 from bot.jobs.request import JobRequest
 from bot.metrics import CONTENT_TYPE, DEFAULT, Metrics
 
@@ -32,7 +34,7 @@ class Queue(Protocol):
         ...
 
     async def seen_delivery(self, delivery_id: str) -> bool:
-        """Record a delivery id; True when it was seen before (a redelivery)."""
+        """True when this delivery id's job was already queued (a redelivery); records nothing."""
         ...
 
     async def healthy(self) -> bool:
@@ -63,7 +65,8 @@ def _reply(
 
 
 async def webhook(request: web.Request) -> web.Response:
-    """POST <WEBHOOK_PATH>: verify the signature, drop redeliveries, dispatch; 202 when a job is queued."""
+    """POST <WEBHOOK_PATH>: verify the signature, check the shape, drop redeliveries, dispatch; 202 when a
+    job is queued. 400: the payload's shape is wrong; 503: the queue is unavailable; 500: our bug (logged)."""
     app = request.app
     settings, metrics = app[SETTINGS], app[METRICS]
     started = time.perf_counter()
@@ -103,21 +106,26 @@ async def webhook(request: web.Request) -> web.Response:
         return done(400, "malformed")
     if event.event not in EVENTS:
         return done(200, "ignored", why="event not handled")
+    problem = shape_problem(event.event, event.data)
+    if problem is not None:
+        # The payload lacks what its event must carry: GitHub's shape was not followed.
+        log.warning("malformed payload", extra={"event": event_name, "delivery": delivery, "error": problem})
+        return done(400, "malformed", why=problem)
     queue = app[QUEUE]
     try:
         if delivery is not None and await queue.seen_delivery(delivery):
             return done(200, "duplicate")
         intake = Intake(enqueue=queue.enqueue, delivery_id=delivery, bot_login=settings.bot_login)
         await app[ROUTER].dispatch(event, intake)
-    except (KeyError, TypeError, ValueError) as exc:
-        # The payload lacked what its event must carry: GitHub's shape was not followed.
-        log.warning("malformed payload",
-                    extra={"event": event_name, "delivery": delivery, "error": repr(exc)})
-        return done(400, "malformed")
-    except Exception:
+    except QueueUnavailable:
         # Queue or database unavailable: 503 tells the sender to redeliver later; nothing was accepted.
-        log.exception("could not accept delivery", extra={"event": event_name, "delivery": delivery})
+        log.warning("could not accept delivery: queue unavailable", exc_info=True,
+                    extra={"event": event_name, "delivery": delivery})
         return done(503, "unavailable")
+    except Exception:
+        # The shape was checked above, so this is our bug: 500 (GitHub shows it), the traceback in the log.
+        log.exception("delivery handler failed", extra={"event": event_name, "delivery": delivery})
+        return done(500, "error")
     if intake.outcome in ("queued", "coalesced"):
         return done(202, intake.outcome, jobs=len(intake.requests))
     return done(200, "ignored", why=intake.why)

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.analysis.reader import maybe_analysis, read_analysis, read_task
-from bot.conventions import DEFAULT_BOT_LOGIN, may_be_writer
+from bot.analysis.reader import maybe_analysis
+from bot.conventions import (
+    DEFAULT_BOT_LOGIN,
+    MARKER_PREFIX,
+    is_bot_account,
+    may_be_writer,
+)
 from bot.jobs.request import JobKind, JobRequest
 
 log = logging.getLogger("bot.events")
+
+#: Look for our stream marker this far into a body (GitHub's body limit): one linear scan for a literal.
+MAX_MARKER_SCAN = 65_536
 
 
 Enqueue = Callable[[JobRequest], Awaitable[bool]]
@@ -60,11 +69,41 @@ def installation_of(data: dict[str, Any]) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
+#: Our stream marker at the top of a sub-issue's region (bot.sync.markers writes it; events stay apart from
+#: the sync, so the pattern is repeated here, bounded and linear).
+_STREAM_MARKER = re.compile(
+    re.escape(MARKER_PREFIX) + r"stream parent=(\d{1,10}) id=[A-Za-z0-9_.-]{1,40} -->")
+_PARENT_URL = re.compile(r"/repos/([^/]{1,100})/([^/]{1,100})/issues/(\d{1,10})$")
+
+
+def plan_of(data: dict[str, Any]) -> int | None:
+    """The plan's issue when the delivery's issue is a stream's sub-issue, from the payload alone.
+
+    Our stream marker in a body written by a bot account names the parent; else GitHub's `parent_issue_url`
+    (same repository). Only the job's key and lock depend on this: the sync decides again from GitHub.
+    """
+    issue = data["issue"]
+    number = int(issue["number"])
+    body = issue.get("body")
+    if isinstance(body, str) and is_bot_account(issue.get("user")):
+        m = _STREAM_MARKER.search(body[:MAX_MARKER_SCAN])
+        if m and int(m.group(1)) != number:
+            return int(m.group(1))
+    url = issue.get("parent_issue_url")
+    if isinstance(url, str):
+        m = _PARENT_URL.search(url)
+        owner, repo = repo_of(data)
+        if m and (m.group(1).lower(), m.group(2).lower()) == (owner.lower(), repo.lower()):
+            parent = int(m.group(3))
+            return parent if parent != number else None
+    return None
+
+
 def issue_job(data: dict[str, Any], reason: str, *, kind: JobKind = "sync", **fields: Any) -> JobRequest:
-    """A job about the delivery's issue: repository, installation and number come from the payload."""
+    """A job about the delivery's issue: repository, installation, number and plan come from the payload."""
     owner, repo = repo_of(data)
     return JobRequest(kind=kind, installation_id=installation_of(data), owner=owner, repo=repo,
-                      number=int(data["issue"]["number"]), reason=reason, **fields)
+                      number=int(data["issue"]["number"]), reason=reason, plan=plan_of(data), **fields)
 
 
 def plan_job(data: dict[str, Any], item: dict[str, Any], reason: str, **fields: Any) -> JobRequest:
@@ -78,7 +117,7 @@ def plan_job(data: dict[str, Any], item: dict[str, Any], reason: str, **fields: 
     if may_be_writer(association):
         return issue_job(data, reason, **fields)
     return issue_job(data, f"{reason} ({association}): check permission", kind="command", command="analyze",
-                     **fields)
+                     plan_check=True, author=login_of(item), **fields)
 
 
 def login_of(item: dict[str, Any]) -> str:
@@ -86,28 +125,13 @@ def login_of(item: dict[str, Any]) -> str:
     return str((item.get("user") or {}).get("login") or "?")
 
 
-def has_plan(text: str | None) -> bool:
-    """Cheap test: does this text hold a parallel work analysis?"""
-    if not text or not text.strip():
-        return False
-    return read_analysis(text) is not None
-
-
 def may_hold_plan(text: str | None) -> bool:
-    """Cheapest conservative test, for trusted authors: False only if the text surely holds no analysis.
+    """The web's only test of text, for every author: False only if the text surely holds no analysis.
 
     The job reads the issue again anyway, so a burst of plan edits costs one full read per job, not per
     delivery (coalescing); a false positive costs one sync that finds nothing to change.
     """
     return bool(text and text.strip()) and maybe_analysis(text or "")
-
-
-def has_task_links(text: str | None) -> bool:
-    """Does this body start with CCPM task frontmatter naming other issues (depends_on, conflicts_with)?"""
-    if not text or not text.lstrip().startswith("---"):
-        return False
-    task = read_task(text)
-    return task is not None and bool(task.depends_on or task.conflicts_with)
 
 
 def previous_body(data: dict[str, Any]) -> str | None:

@@ -6,15 +6,14 @@ from typing import Any
 
 from gidgethub import routing, sansio
 
-from bot.conventions import LABEL_DEFAULTS, MARKER_PREFIX, is_bot_account, is_trusted_association
+from bot.conventions import LABEL_DEFAULTS, MARKER_PREFIX, is_bot_account
 from bot.events.common import (
     Intake,
-    has_plan,
-    has_task_links,
     issue_job,
     login_of,
     may_hold_plan,
     plan_job,
+    plan_of,
     previous_body,
 )
 
@@ -44,10 +43,14 @@ async def issue_written(event: sansio.Event, intake: Intake) -> None:
         return intake.ignore("issue written by a bot")
     body = issue.get("body")
     before = previous_body(data) if data.get("action") == "edited" else None
-    # Trusted authors: a cheap test (the job reads the body); others: a full read before anything is said.
-    test = may_hold_plan if is_trusted_association(issue.get("author_association")) else has_plan
-    plan = test(body) or has_task_links(body) or test(before) or has_task_links(before)
+    # A cheap bounded test for every author (it also passes any body opening with task frontmatter); the
+    # job reads the body, and says nothing when it holds no plan.
+    plan = may_hold_plan(body) or may_hold_plan(before)
     login = login_of(issue)
+    if plan and plan_of(data) is not None:
+        # A stream's sub-issue (its region names streams) edited or opened: its plan's sync refreshes it.
+        await intake.submit(issue_job(data, f"planned issue edited by {login}"))
+        return None
     if not plan:
         if data.get("action") == "edited" and _ours(issue):
             # A person edited a stream's sub-issue or a planned issue: refresh (links, progress); no new plan.
@@ -66,7 +69,7 @@ async def issue_state(event: sansio.Event, intake: Intake) -> None:
     issue = data["issue"]
     if is_bot_account(data.get("sender"), intake.bot_login):
         return intake.ignore("closed or reopened by a bot")
-    if not (_ours(issue) or has_plan(issue.get("body")) or has_task_links(issue.get("body"))):
+    if not (_ours(issue) or may_hold_plan(issue.get("body"))):
         return intake.ignore("issue unrelated to any plan")
     await intake.submit(issue_job(data, f"issue {data.get('action')}"))
     return None

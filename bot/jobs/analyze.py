@@ -2,37 +2,44 @@
 
 The web intake queued a command job for the comment (bot/events/issue_comment.py). When it runs:
 
-1. read the comment again (the newest text wins; a deleted comment ends the job);
+1. read the comment again and parse its command again (the newest text wins: `/analyze` edited into
+   `/analyze dry-run` while the job waited runs the dry run; a command edited away, or a deleted comment,
+   ends the job). A plan whose author must be checked is read first (off the event loop): no plan, no word;
 2. ignore bots; check that its author may write (else one polite reply, nothing else);
-3. put 👀 on the comment, then by sub-command: `help` replies with the usage, an unknown one says so,
+3. on a stream's sub-issue, reply where the plan lives (a plan there is not read; `/analyze` syncs the plan);
+4. put 👀 on the comment, then by sub-command: `help` replies with the usage, an unknown one says so,
    `dry-run` replies with the writes a sync would make, bare `/analyze` runs the sync (bot/sync/engine.py:
    read GitHub → desired state → diff → write the difference);
-4. 👍 when the sync found a plan without errors, else 😕.
+5. 👍 when the sync found a plan without errors, else 😕.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import gidgethub.abc
 from gidgethub import BadRequest
 
 from bot.analysis.markdown import truncate
+from bot.analysis.reader import read_analysis, read_task
 from bot.conventions import DEFAULT_IDENTITY, MAX_BODY, Identity, is_bot_account
 from bot.github.permissions import writer_check
 from bot.jobs.commands import parse_command
 from bot.jobs.replies import REFUSAL, USAGE, render_dry_run, render_unknown, reply_marker
 from bot.jobs.request import JobRequest
-from bot.sync.engine import sync_issue
+from bot.sync.engine import IssueLock, sync_issue
 
 
 class Analyze:
     """One `/analyze` job: the client acting as the installation, the request, and who the bot is."""
 
     def __init__(
-        self, gh: gidgethub.abc.GitHubAPI, request: JobRequest, *, me: Identity = DEFAULT_IDENTITY
+        self, gh: gidgethub.abc.GitHubAPI, request: JobRequest, *, me: Identity = DEFAULT_IDENTITY,
+        lock: IssueLock | None = None,
     ) -> None:
         self.gh = gh
+        self.lock = lock
         self.request = request
         self.me = me
         self.bot_login = me.login
@@ -57,25 +64,41 @@ class Analyze:
         if is_bot_account(author, self.bot_login):
             return "ignored"
         login = str(author.get("login") or "")
+        body = str(item.get("body") or "")
+        # The command the comment says now (it may have been edited while the job waited), not at intake.
+        command = parse_command(body) if request.comment_id is not None else None
+        if request.plan_check:
+            # The web only ran a cheap test: read the text (off the event loop) before saying anything.
+            if not await asyncio.to_thread(_holds_plan, body, request.comment_id is None):
+                return "ignored"
+        elif command is None:
+            return "ignored"  # the command was edited away, or the comment never held one
         if not await self.may_write(login, item.get("author_association")):
             await self.refuse(login)
             return "refused"
-        is_command = request.comment_id is not None and parse_command(item.get("body")) is not None
-        name = request.command or "analyze"
+        is_command = command is not None
+        name = command[0] if command is not None else "analyze"
+        elsewhere = request.plan is not None and request.plan != n
+        if elsewhere and not is_command:
+            await self.reply(_lives_on(request.plan or n))
+            return "elsewhere"
         if is_command:
             await self.react("eyes")
+        if elsewhere and name == "analyze":
+            await self.reply(_lives_on(request.plan or n))
         ok = True
         if name == "help":
             await self.reply(USAGE)
         elif name == "unknown":
-            await self.reply(render_unknown(request.command_text))
+            await self.reply(render_unknown(command[1] if command is not None else request.command_text))
             ok = False
         elif name == "dry-run":
             result = await sync_issue(gh, request.owner, request.repo, n, dry_run=True,
-                                      me=self.me, may_write=self.check)
+                                      me=self.me, may_write=self.check, lock=self.lock)
             await self.reply(render_dry_run(result, n))
         else:
-            result = await sync_issue(gh, request.owner, request.repo, n, me=self.me, may_write=self.check)
+            result = await sync_issue(gh, request.owner, request.repo, n, me=self.me, may_write=self.check,
+                                      lock=self.lock)
             found = result.found_analysis or result.found_task_links
             ok = found and not result.errors
             if is_command and not found:
@@ -131,6 +154,22 @@ class Analyze:
                 await self.gh.patch(f"{self.base}/comments/{comment['id']}", data={"body": body})
                 return
         await self.gh.post(f"{self.base}/{self.request.number}/comments", data={"body": body})
+
+
+def _holds_plan(text: str, is_issue_body: bool) -> bool:
+    """Does the text really hold a plan (in an issue body: or CCPM task links)? The full read, in a thread."""
+    if not text.strip():
+        return False
+    if read_analysis(text) is not None:
+        return True
+    task = read_task(text) if is_issue_body else None
+    return task is not None and bool(task.depends_on or task.conflicts_with)
+
+
+def _lives_on(plan: int) -> str:
+    """The reply to a plan or `/analyze` on a stream's sub-issue: the plan lives on its parent."""
+    return (f"This issue is a stream's sub-issue: its plan lives on #{plan}. Post or edit the plan "
+            "there (and comment `/analyze` there); a plan posted here is not read.")
 
 
 def _safe(login: str) -> str:

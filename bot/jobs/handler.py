@@ -19,7 +19,8 @@ from bot.github.retry import RetryPolicy
 from bot.jobs.analyze import Analyze
 from bot.jobs.request import JobRequest
 from bot.metrics import DEFAULT, Metrics, status_class
-from bot.sync.engine import report_failure, sync_issue
+from bot.store import PgIssueLocks
+from bot.sync.engine import IssueLock, report_failure, sync_issue
 
 log = logging.getLogger("bot.jobs")
 
@@ -43,6 +44,8 @@ class JobHandler:
         #: Who the bot is: its own comments and sub-issues are recognised by this, never by "some bot".
         self.identity = Identity(settings.bot_login, settings.github_app_id)
         self._session: aiohttp.ClientSession | None = None
+        #: With PostgreSQL, every sync holds its plan's advisory lock (one sync per plan across processes).
+        self.lock: IssueLock | None = PgIssueLocks(settings.database_url) if settings.database_url else None
         self.metrics.github_client.observe(self.auth.stats.events)
 
     # ---- plumbing -----------------------------------------------------------------------------------------
@@ -121,13 +124,13 @@ class JobHandler:
             gh = await self.client(request)
             try:
                 if request.kind == "command":
-                    outcome = await Analyze(gh, request, me=self.identity).run()
+                    outcome = await Analyze(gh, request, me=self.identity, lock=self.lock).run()
                 else:
                     if request.comment_id is not None:
                         # A reader's plan comment: one polite reply; the sync passes its text over.
-                        await Analyze(gh, request, me=self.identity).refuse_a_readers_plan()
+                        await Analyze(gh, request, me=self.identity, lock=self.lock).refuse_a_readers_plan()
                     result = await sync_issue(gh, request.owner, request.repo, request.number,
-                                              me=self.identity)
+                                              me=self.identity, lock=self.lock)
                     outcome = "ok"
                     extra |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
                     self.metrics.sync_writes.observe(result.writes)
@@ -150,15 +153,22 @@ class JobHandler:
                 log.info("job %s", outcome, extra=extra)
 
     async def give_up(self, request: JobRequest, exc: BaseException) -> None:
-        """The job failed for the last time: say so in the summary comment (and 😕 on a command)."""
+        """The job failed for the last time: say so in the summary comment (and 😕 on a command).
+
+        A permission check of a plan's author leaves no note: the issue may have no plan at all.
+        """
+        if request.plan_check:
+            log.warning("permission check gave up: %s", exc, extra={"issue": request.issue_key})
+            return
         self.metrics.jobs.inc(kind=request.kind, outcome="reported")
         gh = await self.client(request)
         message = (f"The bot could not finish syncing this issue after several attempts "
                    f"({type(exc).__name__}: {truncate(str(exc), 200)}). Nothing was lost: "
                    "comment `/analyze` to try again once GitHub is reachable, or edit the plan.")
-        await report_failure(gh, request.owner, request.repo, request.number, message, me=self.identity)
+        await report_failure(gh, request.owner, request.repo, request.number, message, me=self.identity,
+                             lock=self.lock)
         if request.kind == "command" and request.comment_id is not None:
-            await Analyze(gh, request, me=self.identity).react("confused")
+            await Analyze(gh, request, me=self.identity, lock=self.lock).react("confused")
 
 
 def build_handler(

@@ -146,8 +146,9 @@ class JobQueue:
     async def enqueue(self, request: JobRequest) -> bool:
         """Queue a job for the request's issue; False when coalesced into a job already waiting for it.
 
-        With PostgreSQL the delivery id (request.delivery_id) is recorded only once its job is queued, so a
-        delivery is never marked seen without its work being accepted.
+        The delivery id (request.delivery_id) is recorded only once its job is queued (in PostgreSQL, or in
+        memory), so a delivery is never marked seen without its work being accepted: a redelivery after any
+        failure before this point is processed again.
         """
         try:
             deferrer = self._task.configure(lock=request.issue_key, queueing_lock=request.queueing_key)
@@ -167,12 +168,12 @@ class JobQueue:
     async def seen_delivery(self, delivery_id: str) -> bool:
         """True if this delivery id was already accepted (a redelivery: answer 200, do nothing).
 
-        In memory the id is recorded now. With PostgreSQL it is checked now and recorded by `enqueue`
-        (a delivery that queues nothing is simply looked at again if redelivered, which is harmless).
+        Only a check: `enqueue` records the id once the job is queued (a delivery that queues nothing is
+        simply looked at again if redelivered, which is harmless).
         """
         if self._deliveries is not None:
             return await self._deliveries.seen(delivery_id)
-        return self._memory_seen.add(delivery_id)
+        return delivery_id in self._memory_seen
 
     async def healthy(self) -> bool:
         """True if jobs can be queued now (PostgreSQL answers); the web's health check and 503 decision."""

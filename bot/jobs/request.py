@@ -27,15 +27,29 @@ class JobRequest(BaseModel):
     #: The text after `/analyze` as written, for the reply to an unknown command.
     command_text: str | None = None
     delivery_id: str | None = None
+    #: The plan's issue when `number` is a stream's sub-issue (resolved at intake from the payload), so
+    #: that every job touching one plan is keyed, coalesced and locked by that plan's issue.
+    plan: int | None = None
+    #: A plan by an author whose access is not yet known (or a plan on a sub-issue), not a typed command: the
+    #: job reads the text first and says nothing when it holds no plan.
+    plan_check: bool = False
+    #: Who wrote the command or the plan (command jobs): bursts coalesce per author, never across authors.
+    author: str | None = None
+
+    @property
+    def plan_number(self) -> int:
+        """The issue whose plan this job syncs."""
+        return self.plan if self.plan is not None else self.number
 
     @property
     def issue_key(self) -> str:
-        """One job per issue at a time: the lock every job of this issue shares."""
-        return f"{self.installation_id or 0}:{self.owner}/{self.repo}#{self.number}".lower()
+        """One job per plan at a time: the lock every job of the plan's issue shares (its sub-issues too)."""
+        return f"{self.installation_id or 0}:{self.owner}/{self.repo}#{self.plan_number}".lower()
 
     @property
     def queueing_key(self) -> str:
-        """Coalescing: waiting sync jobs of one issue share this key; each command keeps its own."""
+        """Coalescing: waiting sync jobs of one plan share this key; so do waiting command jobs of one plan,
+        sub-command and author (one run per burst: the job re-reads its comment when it runs)."""
         if self.kind == "sync":
             return f"sync:{self.issue_key}"
-        return f"command:{self.issue_key}:{self.comment_id}"
+        return f"command:{self.issue_key}:{self.command}:{(self.author or '').lower()}"

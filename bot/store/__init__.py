@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from bot.store.deliveries import PgDeliveries
 from bot.store.errors import StoreUnavailable
+from bot.store.locks import PgIssueLocks
 from bot.store.pacing import PgPacer
 from bot.store.schema import OUR_SCHEMA, apply_schema_sync, make_pool
 
-__all__ = ["OUR_SCHEMA", "PgDeliveries", "PgPacer", "StoreUnavailable", "apply_schema_sync", "make_pool"]
+__all__ = ["OUR_SCHEMA", "PgDeliveries", "PgIssueLocks", "PgPacer", "StoreUnavailable", "apply_schema_sync",
+           "make_pool"]

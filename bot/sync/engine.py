@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import gidgethub.abc
@@ -52,11 +53,24 @@ class SyncResult(BaseModel):
     rounds: int = 0
 
 
+#: How a sync holds one issue: given the issue's key, a context manager held for the whole sync. In-process
+#: (`named_lock`) by default; with PostgreSQL the job handler passes an advisory lock (bot.store.locks), so
+#: two processes -- or a stalled job and its re-run -- never interleave one plan's writes.
+IssueLock = Callable[[str], AbstractAsyncContextManager[None]]
+
+
 @asynccontextmanager
-async def issue_lock(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int) -> AsyncIterator[None]:
-    """Hold the in-process lock of one issue: two syncs of one plan never interleave their writes."""
-    async with named_lock(f"issue:{gh.base_url}/{owner}/{repo}#{number}".lower()):
-        yield
+async def issue_lock(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, lock: IssueLock | None = None,
+) -> AsyncIterator[None]:
+    """Hold the lock of one issue: two syncs of one plan never interleave their writes."""
+    key = f"issue:{gh.base_url}/{owner}/{repo}#{number}".lower()
+    async with named_lock(key):
+        if lock is None:
+            yield
+            return
+        async with lock(key):
+            yield
 
 
 async def sync_issue(
@@ -68,22 +82,24 @@ async def sync_issue(
     dry_run: bool = False,
     me: Identity = DEFAULT_IDENTITY,
     may_write: WriteCheck | None = None,
+    lock: IssueLock | None = None,
 ) -> SyncResult:
     """Make GitHub show issue #number's newest plan; writes only the difference (none when `dry_run`).
 
     A stream sub-issue written by us syncs its parent instead (its close/reopen changes readiness there).
     `me`: who the bot is (only its own comments and sub-issues are its own); `may_write`: whether a plan's
-    author has write access (default: OWNER, else the cached collaborator-permission API).
+    author has write access (default: OWNER, else the cached collaborator-permission API); `lock`: the
+    cross-process lock of an issue (see IssueLock), held for the whole sync.
     """
     check = may_write or writer_check(gh, owner, repo)
-    async with issue_lock(gh, owner, repo, number):
+    async with issue_lock(gh, owner, repo, number, lock):
         # Read under the issue's own lock: when it is the plan's issue this read is the sync's first read.
         issue = await read_issue(gh, owner, repo, number, me)
         if issue is None or issue.marker is None or issue.marker.parent == number:
             return await _sync_locked(gh, owner, repo, number, dry_run=dry_run, me=me, may_write=check,
                                       first_read=issue)
     parent = issue.marker.parent
-    async with issue_lock(gh, owner, repo, parent):
+    async with issue_lock(gh, owner, repo, parent, lock):
         return await _sync_locked(gh, owner, repo, parent, dry_run=dry_run, me=me, may_write=check)
 
 
@@ -110,8 +126,10 @@ async def _sync_locked(
         if parent is None or parent.is_pr:
             return result
         comments = await read_comments(gh, owner, repo, number)
+        # Reading and checking is the CPU-bound part: off the event loop (pick_source reads each candidate
+        # in a thread too), so heartbeats and acks go on.
         source = await pick_source(parent.raw, comments, may_write, me)
-        report = check_plan(source.analysis) if source.analysis is not None else None
+        report = await asyncio.to_thread(check_plan, source.analysis) if source.analysis is not None else None
         conflicts = list(
             dict.fromkeys(
                 (report.analysis.conflicts_with if report is not None else [])
@@ -159,14 +177,15 @@ async def _sync_locked(
                 if w.produces is not None:
                     refs[w.produces] = (0, -1 - i)
             result.planned = [w.planned() for w in writes]
-            result.planned += [
-                w.planned()
-                for w in _summary_writes(report, conflicts, current, desired, refs, owner, repo, source.url)
-            ]
+            final = await asyncio.to_thread(
+                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source.url)
+            result.planned += [w.planned() for w in final]
             return result
         try:
             await apply(gh, owner, repo, writes, refs, progress)
-            final = _summary_writes(report, conflicts, current, desired, refs, owner, repo, source.url)
+            # Rendering the summary is CPU-bound too: off the event loop.
+            final = await asyncio.to_thread(
+                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source.url)
             await apply(gh, owner, repo, final, refs, progress)
         except OutcomeUnknown:
             result.writes, result.planned = progress.writes, list(progress.done)
@@ -325,7 +344,7 @@ def task_summary(number: int, desired: DesiredState) -> str:
 
 async def report_failure(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, message: str,
-    *, me: Identity = DEFAULT_IDENTITY, may_write: WriteCheck | None = None,
+    *, me: Identity = DEFAULT_IDENTITY, may_write: WriteCheck | None = None, lock: IssueLock | None = None,
 ) -> None:
     """Put a failure note in the issue's summary; the next sync clears it.
 
@@ -342,7 +361,7 @@ async def report_failure(
         except Exception:  # the check itself failing is no proof of write access
             return False
 
-    async with issue_lock(gh, owner, repo, number):
+    async with issue_lock(gh, owner, repo, number, lock):
         comments = await read_comments(gh, owner, repo, number)
         summary: dict[str, Any] | None = next((c for c in comments if markers.is_summary(c, me)), None)
         if summary is None:

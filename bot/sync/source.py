@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,10 +69,10 @@ async def pick_source(
         text = comment.get("body") or ""
         if not text.strip() or not await is_trusted(comment, may_write):
             continue
-        analysis = read_analysis(text)
+        analysis = await asyncio.to_thread(read_analysis, text)  # CPU-bound: off the event loop
         if ours(analysis, f"comment {comment.get('id')}"):
             return Source(analysis, task, _url(comment), ignored)
-    analysis = read_analysis(body) if body_trusted else None
+    analysis = await asyncio.to_thread(read_analysis, body) if body_trusted else None
     if ours(analysis, "the issue body"):
         return Source(analysis, task, _url(issue), ignored)
     return Source(None, task, None, ignored)

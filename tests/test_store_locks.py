@@ -1,0 +1,52 @@
+"""The plan's advisory lock (bot.store.locks) on a real PostgreSQL: one holder at a time, any connection."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.store import PgIssueLocks, StoreUnavailable
+
+
+async def test_a_second_holder_waits_until_the_first_releases(pg_dsn: str) -> None:
+    first, second = PgIssueLocks(pg_dsn), PgIssueLocks(pg_dsn)  # as two processes would
+    order: list[str] = []
+    release = asyncio.Event()
+    held = asyncio.Event()
+
+    async def one() -> None:
+        async with first("issue:octo/sandbox#4"):
+            order.append("one in")
+            held.set()
+            await release.wait()
+            order.append("one out")
+
+    async def two() -> None:
+        await held.wait()
+        async with second("issue:octo/sandbox#4"):
+            order.append("two in")
+
+    tasks = [asyncio.ensure_future(one()), asyncio.ensure_future(two())]
+    await asyncio.wait_for(held.wait(), 10)
+    await asyncio.sleep(0.3)  # long enough for `two` to take the lock if nothing stopped it
+    assert order == ["one in"]
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), 10)
+    assert order == ["one in", "one out", "two in"]
+
+
+async def test_other_plans_do_not_wait_and_a_failure_releases(pg_dsn: str) -> None:
+    locks = PgIssueLocks(pg_dsn)
+    with pytest.raises(RuntimeError):
+        async with locks("issue:octo/sandbox#4"), locks("issue:octo/sandbox#5"):  # another plan: no wait
+            raise RuntimeError("sync failed")
+    async with asyncio.timeout(5):  # released by the failure: taken again at once
+        async with locks("issue:octo/sandbox#4"):
+            pass
+
+
+async def test_unreachable_postgres_is_store_unavailable() -> None:
+    with pytest.raises(StoreUnavailable):
+        async with PgIssueLocks("postgresql://postgres@127.0.0.1:1/none", connect_timeout=1)("k"):
+            pass
