@@ -28,7 +28,8 @@ _QUALIFIER = re.compile(r"(?<![\w.-])(?:[\w.-]+/[\w.-]+|[\w-]+)\Z")
 _GH = re.compile(r"(?<![A-Za-z0-9_])GH-(\d+)", re.IGNORECASE)
 _URL = re.compile(r"(?:(?:https?|ftp)://|www\.)[^\s<]*", re.IGNORECASE)
 _ISSUE_PATH = re.compile(r"/(?:issues|pull|pulls|discussions)/(\d+)", re.IGNORECASE)
-_SHA = re.compile(r"(?<![A-Za-z0-9_])[0-9a-f]{7,40}(?![A-Za-z0-9_])", re.IGNORECASE)  # also `user@sha`
+#: A SHA is not the number of an issue reference (`#1234567`, `GH-1234567`): those are issue references.
+_SHA = re.compile(r"(?<![A-Za-z0-9_#])(?<!GH-)[0-9a-f]{7,40}(?![A-Za-z0-9_])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

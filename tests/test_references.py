@@ -393,3 +393,10 @@ async def test_a_hostile_plan_through_the_app_writes_nothing_that_references_oth
     for path in DOC_PATHS:
         assert path in code, (path, code)
     assert "src/b/@x.ts" in render(bot_app.issue(subs[1])["body"]).code
+
+
+def test_a_long_issue_number_is_an_issue_reference_not_a_commit() -> None:
+    """The checker itself: `#1234567` is the issue reference GitHub sees (allowed or not), never a SHA."""
+    assert [r.kind for r in unwanted("see #1234567 and GH-7654321")] == ["issue", "issue"]
+    assert unwanted("plan for #1000000", {1000000}) == []
+    assert [r.kind for r in unwanted("commit 1234567 landed")] == ["commit"]
