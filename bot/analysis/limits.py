@@ -11,7 +11,7 @@ from __future__ import annotations
 
 #: Streams read from one document (GitHub takes 100 sub-issues; the sync writes no structure past that, and
 #: per-stream work bounds the worst document that fits a comment); the rest: "streams-capped".
-MAX_STREAMS = 1000
+MAX_STREAMS = 500
 #: Repeated stream ids named one by one; the rest are counted in one "stream-repeated" note.
 MAX_REPEATS_NAMED = 20
 #: Characters of one field line (or continuation item) read; the rest is reported ("field-truncated").
