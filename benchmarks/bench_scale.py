@@ -166,7 +166,9 @@ class Bench:
             inst = j % installations + 1
             repo = f"org{inst}/repo"
             number = sb.create_issue(repo, f"feature {j}")["number"]
-            sb.create_comment(repo, number, self.plan)
+            # The seed names #4 as its issue: each copy names the issue it is posted on.
+            plan = self.plan.replace("issue: 4", f"issue: {number}").replace("Issue #4", f"Issue #{number}")
+            sb.create_comment(repo, number, plan)
             requests.append(JobRequest(installation_id=inst, owner=f"org{inst}", repo="repo", number=number))
         await sb.start()
         queue = JobQueue(None, database_url=dsn)
