@@ -92,3 +92,10 @@ async def test_the_demo_posts_a_plan_on_the_issue_it_names() -> None:
     assert any("parallel-work-bot:summary issue=7" in c["body"] for c in planned["comments"])
     assert len(planned["sub_issues"]) == 4
     assert issues["4"]["comments"] == []  # an earlier issue, untouched
+
+
+def test_demo_text_shows_each_issue_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    headings = [line.split(" · ")[0] for line in capsys.readouterr().out.splitlines()
+                if line.startswith("── Issue #")]
+    assert headings == ["── Issue #4", "── Issue #5"]

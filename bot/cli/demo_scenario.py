@@ -195,8 +195,8 @@ def render_text(result: DemoResult) -> str:
     """What a user would see on GitHub, as text."""
     issues = _issues(result)
     by_number = {int(i["number"]): i for i in issues}
-    number = result.plan_issue
-    plan = by_number[number]
+    plan_number = result.plan_issue
+    plan = by_number[plan_number]
     out: list[str] = []
     rule = "─" * 78
 
@@ -205,17 +205,17 @@ def render_text(result: DemoResult) -> str:
 
     out.append("parallel-work-bot demo — the App and a local GitHub on 127.0.0.1; nothing leaves this host.")
     out.append(f"Repository {REPO}: issues #1–#{max(by_number)}; {AUTHOR} posted the plan as a comment on "
-               f"#{number}, and GitHub delivered a signed issue_comment webhook.")
+               f"#{plan_number}, and GitHub delivered a signed issue_comment webhook.")
     f = result.first
     out.append(f"  delivery {f.delivery_id}: HTTP {f.status} {f.outcome} in {f.ack_seconds * 1000:.1f} ms; "
                f"the job finished {f.job_seconds:.2f} s later")
     summary = next((c for c in plan["comments"] if c["user"] == result.bot_login
                     and "parallel-work-bot:summary" in (c["body"] or "")), None)
-    section(f"Summary comment on #{number} (by {result.bot_login})")
+    section(f"Summary comment on #{plan_number} (by {result.bot_login})")
     out.append(summary["body"].rstrip() if summary else "(no summary comment was written)")
-    section(f"Issue #{number} · {plan['title']}")
+    section(f"Issue #{plan_number} · {plan['title']}")
     out.append("labels: " + (", ".join(plan["labels"]) or "—"))
-    out.append(f"#{number} {plan['title']}")
+    out.append(f"#{plan_number} {plan['title']}")
     subs = plan["sub_issues"]
     for k, number in enumerate(subs):
         sub = by_number.get(number) if isinstance(number, int) else None
@@ -230,7 +230,7 @@ def render_text(result: DemoResult) -> str:
     if not subs:
         out.append("   (no sub-issues)")
     for other in issues:
-        if other["number"] == number or other["parent"] is not None:
+        if other["number"] == plan_number or other["parent"] is not None:
             continue
         notes = [c for c in other["comments"] if c["user"] == result.bot_login]
         if not other["labels"] and not notes:
