@@ -197,8 +197,10 @@ def test_db_init_upgrades_a_schema_made_by_an_older_procrastinate(pg_server: PgS
     env = {**os.environ, "DATABASE_URL": fresh}
     subprocess.run([sys.executable, "-m", "bot", "db", "init"], env=env, cwd=ROOT, check=True,
                    capture_output=True, timeout=60)
-    before = _schema_objects(old)
-    assert before != _schema_objects(fresh)  # the older schema really lacks something
+    # The migrations the installed procrastinate has beyond the oldest supported schema (none when the
+    # lowest declared version is installed, as in CI's lowest-versions run).
+    pending = [name for name, _ in migrations() if name > OLDEST_SUPPORTED]
+    assert (_schema_objects(old) != _schema_objects(fresh)) == bool(pending)
     outputs = []
     for _ in range(2):
         done = subprocess.run([sys.executable, "-m", "bot", "db", "init"],
@@ -206,6 +208,9 @@ def test_db_init_upgrades_a_schema_made_by_an_older_procrastinate(pg_server: PgS
                               capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
-    assert "upgraded" in outputs[0] and "03.04.00_01_pre_add_retry_failed_job_procedure.sql" in outputs[0]
+    if pending:
+        assert "upgraded" in outputs[0] and all(name in outputs[0] for name in pending)
+    else:
+        assert "up to date" in outputs[0]
     assert "up to date" in outputs[1]
     assert _schema_objects(old) == _schema_objects(fresh)
