@@ -123,3 +123,85 @@ def test_the_plan_core_is_pure(path: Path) -> None:
         elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "open":
             pytest.fail(f"{path.name} opens a file")
     assert not imported & IMPURE, f"{path.name} imports {sorted(imported & IMPURE)}"
+
+
+def module_name(path: Path) -> str:
+    """`bot.x.y` for bot/x/y.py, `bot.x` for bot/x/__init__.py."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_graph(sources: dict[str, str] | None = None) -> dict[str, set[str]]:
+    """Which modules of `bot` each module imports: every import statement, those under `if TYPE_CHECKING:`
+    and inside functions included (a cycle hidden there is still two modules that need each other).
+    `sources` replaces the text of some modules (to show the check can fail)."""
+    known = {module_name(p): p for p in modules()}
+    graph: dict[str, set[str]] = {}
+    for name, path in known.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        text = (sources or {}).get(name) or path.read_text(encoding="utf-8")
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(text)):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                # `from bot.x import y` imports the module bot.x.y when there is one, else names of bot.x
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+            edges |= {t for t in targets if t in known and t != name}
+        graph[name] = edges
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+    return found
+
+
+def test_no_two_modules_import_each_other() -> None:
+    """No import cycle between modules of `bot`, TYPE_CHECKING imports included."""
+    assert cycles(module_graph()) == []
+
+
+def test_the_cycle_check_sees_type_checking_imports() -> None:
+    """The check above can fail: a TYPE_CHECKING import back to an importer is a cycle."""
+    routes = (BOT / "sandbox" / "routes.py").read_text(encoding="utf-8")
+    typing_only = routes + "\nif TYPE_CHECKING:\n    from bot.sandbox.server import Sandbox\n"
+    relative = routes + "\ndef late() -> None:\n    from . import server\n"
+    for text in (typing_only, relative):
+        graph = module_graph({"bot.sandbox.routes": text})
+        assert ["bot.sandbox.routes", "bot.sandbox.server"] in cycles(graph)

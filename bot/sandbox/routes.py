@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-from aiohttp import web
-from multidict import MultiDict
+from typing import Any
 
 from bot.sandbox.accounting import account_key
-from bot.sandbox.auth import Identity
+from bot.sandbox.calls import Answer, Call, Handler, Host
 from bot.sandbox.records import (
     DEFAULT_LABEL_COLOR,
     Comment,
@@ -30,43 +25,6 @@ from bot.sandbox.repo import MAX_DIRECTORY_ENTRIES, diff
 from bot.sandbox.responses import paginate
 from bot.sandbox.shapes import APP_PERMISSIONS, role_permissions
 
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
-
-
-@dataclass
-class Call:
-    """One request as a route handler sees it."""
-
-    request: web.Request
-    identity: Identity
-    body: Any
-    query: MultiDict[str]
-
-    def param(self, name: str) -> str:
-        """A path parameter."""
-        return self.request.match_info[name]
-
-    def int_param(self, name: str) -> int:
-        """An integer path parameter (404 when not a number, like GitHub's router)."""
-        try:
-            return int(self.request.match_info[name])
-        except ValueError:
-            raise not_found() from None
-
-
-@dataclass
-class Answer:
-    """A handler's result; `page=True` means `data` is a whole list the middleware paginates."""
-
-    status: int
-    data: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    page: bool = False
-
-
-Handler = Callable[["Sandbox", Call], Answer]
-
 
 def _obj(call: Call) -> dict[str, Any]:
     body = call.body
@@ -77,12 +35,12 @@ def _obj(call: Call) -> dict[str, Any]:
     return body
 
 
-def get_app(sb: Sandbox, call: Call) -> Answer:
+def get_app(sb: Host, call: Call) -> Answer:
     sb.require_app(call)
     return Answer(200, sb.shapes.app())
 
 
-def create_installation_token(sb: Sandbox, call: Call) -> Answer:
+def create_installation_token(sb: Host, call: Call) -> Answer:
     sb.require_app(call)
     installation_id = call.int_param("installation_id")
     if installation_id not in sb.installations:
@@ -100,14 +58,14 @@ def create_installation_token(sb: Sandbox, call: Call) -> Answer:
     )
 
 
-def get_rate_limit(sb: Sandbox, call: Call) -> Answer:
+def get_rate_limit(sb: Host, call: Call) -> Answer:
     acct = sb.ledger.account(account_key(call.identity))
     core = {"limit": acct.limit, "remaining": acct.remaining, "reset": acct.reset, "used": acct.used}
     search = {"limit": 30, "remaining": 30, "reset": int(sb.clock()) + 60, "used": 0}
     return Answer(200, {"resources": {"core": core, "search": search}, "rate": core})
 
 
-def get_repo_installation(sb: Sandbox, call: Call) -> Answer:
+def get_repo_installation(sb: Host, call: Call) -> Answer:
     sb.require_app(call)
     try:
         repo = sb.state.repo(f"{call.param('owner')}/{call.param('repo')}")
@@ -118,14 +76,14 @@ def get_repo_installation(sb: Sandbox, call: Call) -> Answer:
     return Answer(200, sb.shapes.installation(repo.installation_id, sb.state.user(repo.owner)))
 
 
-def get_permission(sb: Sandbox, call: Call) -> Answer:
+def get_permission(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     user = sb.state.user(call.param("username"))
     return Answer(200, sb.shapes.collaborator_permission(repo, user))
 
 
 # ---- issues ------------------------------------------------------------------------------------------------
-def list_issues(sb: Sandbox, call: Call) -> Answer:
+def list_issues(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     q = call.query
     state = q.get("state", "open")
@@ -164,7 +122,7 @@ def _label_names(body: Any, *, allow_string: bool) -> list[str]:
     return names
 
 
-def create_issue(sb: Sandbox, call: Call) -> Answer:
+def create_issue(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     body = _obj(call)
     title = body.get("title")
@@ -182,12 +140,12 @@ def create_issue(sb: Sandbox, call: Call) -> Answer:
     return Answer(201, data, {"Location": data["url"]})
 
 
-def get_issue(sb: Sandbox, call: Call) -> Answer:
+def get_issue(sb: Host, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     return Answer(200, sb.shapes.issue(repo, issue))
 
 
-def update_issue(sb: Sandbox, call: Call) -> Answer:
+def update_issue(sb: Host, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     body = _obj(call)
     user, _ = sb.actor(call)
@@ -222,7 +180,7 @@ def update_issue(sb: Sandbox, call: Call) -> Answer:
     return Answer(200, sb.shapes.issue(repo, issue))
 
 
-def _can_push(sb: Sandbox, call: Call, repo: Repo) -> bool:
+def _can_push(sb: Host, call: Call, repo: Repo) -> bool:
     """Whether the caller may set assignees and types: the App (its `issues: write` is checked before any
     handler runs) or a person with push access."""
     user, via_app = sb.actor(call)
@@ -243,7 +201,7 @@ def _assignee_logins(body: Any) -> list[str]:
     return logins
 
 
-def _set_type(sb: Sandbox, repo: Repo, issue: Issue, value: Any) -> None:
+def _set_type(sb: Host, repo: Repo, issue: Issue, value: Any) -> None:
     """Set (a name, or `{value: name}`) or clear (null) an issue's type; an unknown name changes nothing."""
     name = value.get("value") if isinstance(value, dict) else value
     if name is None:
@@ -255,14 +213,14 @@ def _set_type(sb: Sandbox, repo: Repo, issue: Issue, value: Any) -> None:
 
 
 # ---- assignees ---------------------------------------------------------------------------------------------
-def add_assignees(sb: Sandbox, call: Call) -> Answer:
+def add_assignees(sb: Host, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     if _can_push(sb, call, repo):
         sb.state.assign(repo, issue, _assignee_logins({"assignees": _obj(call).get("assignees")}))
     return Answer(201, sb.shapes.issue(repo, issue))
 
 
-def remove_assignees(sb: Sandbox, call: Call) -> Answer:
+def remove_assignees(sb: Host, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     logins = _obj(call).get("assignees")
     if not isinstance(logins, list):
@@ -272,20 +230,20 @@ def remove_assignees(sb: Sandbox, call: Call) -> Answer:
     return Answer(200, sb.shapes.issue(repo, issue))
 
 
-def check_assignee(sb: Sandbox, call: Call) -> Answer:
+def check_assignee(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     if not sb.state.can_be_assigned(repo, call.param("assignee")):
         raise not_found()
     return Answer(204)
 
 
-def list_issue_types(sb: Sandbox, call: Call) -> Answer:
+def list_issue_types(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     return Answer(200, [sb.shapes.issue_type(t) for t in repo.issue_types if t.is_enabled])
 
 
 # ---- repository and git ------------------------------------------------------------------------------------
-def _granted(sb: Sandbox, call: Call) -> dict[str, str] | None:
+def _granted(sb: Host, call: Call) -> dict[str, str] | None:
     """What an installation token was granted (None for other callers)."""
     ident = call.identity
     if ident.kind != "installation" or ident.installation_id is None:
@@ -293,7 +251,7 @@ def _granted(sb: Sandbox, call: Call) -> dict[str, str] | None:
     return sb.installation_permissions.get(ident.installation_id, APP_PERMISSIONS)
 
 
-def _contents_repo(sb: Sandbox, call: Call) -> Repo:
+def _contents_repo(sb: Host, call: Call) -> Repo:
     """The path's repository, for reading its files: an installation needs the `contents` permission."""
     repo = sb.repo_for(call)
     granted = _granted(sb, call)
@@ -302,7 +260,7 @@ def _contents_repo(sb: Sandbox, call: Call) -> Repo:
     return repo
 
 
-def get_repo(sb: Sandbox, call: Call) -> Answer:
+def get_repo(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     granted = _granted(sb, call)
     if granted is not None:  # an installation: what it may do with the repository's contents and issues
@@ -319,7 +277,7 @@ def get_repo(sb: Sandbox, call: Call) -> Answer:
     return Answer(200, sb.shapes.repository(repo, permissions))
 
 
-def get_content(sb: Sandbox, call: Call) -> Answer:
+def get_content(sb: Host, call: Call) -> Answer:
     repo = _contents_repo(sb, call)
     path = call.param("path").strip("/")
     ref = call.query.get("ref") or repo.default_branch
@@ -339,7 +297,7 @@ def get_content(sb: Sandbox, call: Call) -> Answer:
     return Answer(200, [sb.shapes.content_entry(repo, prefix + e.name, e, ref) for e in entries])
 
 
-def get_tree(sb: Sandbox, call: Call) -> Answer:
+def get_tree(sb: Host, call: Call) -> Answer:
     repo = _contents_repo(sb, call)
     if repo.git.empty:
         raise SandboxError(409, "Git Repository is empty.")
@@ -362,7 +320,7 @@ COMPARE_COMMITS = 250
 COMPARE_FILES = 300
 
 
-def compare(sb: Sandbox, call: Call) -> Answer:
+def compare(sb: Host, call: Call) -> Answer:
     repo = _contents_repo(sb, call)
     basehead = call.param("basehead")
     base_ref, sep, head_ref = basehead.partition("...")
@@ -418,7 +376,7 @@ def _comments_since(call: Call, comments: list[Comment]) -> list[Comment]:
     return [c for c in comments if since is None or iso(c.updated_at) >= since]
 
 
-def list_repo_comments(sb: Sandbox, call: Call) -> Answer:
+def list_repo_comments(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     comments = _comments_since(call, list(repo.comments.values()))
     by_updated = call.query.get("sort", "created") == "updated"
@@ -428,13 +386,13 @@ def list_repo_comments(sb: Sandbox, call: Call) -> Answer:
     return Answer(200, [sb.shapes.comment(repo, c) for c in comments], page=True)
 
 
-def list_issue_comments(sb: Sandbox, call: Call) -> Answer:
+def list_issue_comments(sb: Host, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     comments = _comments_since(call, [repo.comments[i] for i in issue.comment_ids])
     return Answer(200, [sb.shapes.comment(repo, c) for c in comments], page=True)
 
 
-def create_comment(sb: Sandbox, call: Call) -> Answer:
+def create_comment(sb: Host, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     body = _obj(call)
     user, via_app = sb.actor(call)
@@ -446,12 +404,12 @@ def create_comment(sb: Sandbox, call: Call) -> Answer:
     return Answer(201, data, {"Location": data["url"]})
 
 
-def get_comment(sb: Sandbox, call: Call) -> Answer:
+def get_comment(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     return Answer(200, sb.shapes.comment(repo, sb.state.comment(repo, call.int_param("comment_id"))))
 
 
-def update_comment(sb: Sandbox, call: Call) -> Answer:
+def update_comment(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     comment = sb.state.comment(repo, call.int_param("comment_id"))
     text = _obj(call).get("body")
@@ -463,19 +421,19 @@ def update_comment(sb: Sandbox, call: Call) -> Answer:
     return Answer(200, sb.shapes.comment(repo, comment))
 
 
-def delete_comment(sb: Sandbox, call: Call) -> Answer:
+def delete_comment(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     sb.state.delete_comment(repo, sb.state.comment(repo, call.int_param("comment_id")))
     return Answer(204)
 
 
 # ---- reactions ---------------------------------------------------------------------------------------------
-def _list_reactions(sb: Sandbox, call: Call, reactions: list[Reaction]) -> Answer:
+def _list_reactions(sb: Host, call: Call, reactions: list[Reaction]) -> Answer:
     content = call.query.get("content")
     return Answer(200, [sb.shapes.reaction(r) for r in reactions if content in (None, r.content)], page=True)
 
 
-def _react(sb: Sandbox, call: Call, reactions: list[Reaction]) -> Answer:
+def _react(sb: Host, call: Call, reactions: list[Reaction]) -> Answer:
     user, _ = sb.actor(call)
     content = _obj(call).get("content")
     if not isinstance(content, str):
@@ -493,40 +451,40 @@ def _unreact(call: Call, reactions: list[Reaction]) -> Answer:
     raise not_found()
 
 
-def list_comment_reactions(sb: Sandbox, call: Call) -> Answer:
+def list_comment_reactions(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     return _list_reactions(sb, call, sb.state.comment(repo, call.int_param("comment_id")).reactions)
 
 
-def create_comment_reaction(sb: Sandbox, call: Call) -> Answer:
+def create_comment_reaction(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     return _react(sb, call, sb.state.comment(repo, call.int_param("comment_id")).reactions)
 
 
-def delete_comment_reaction(sb: Sandbox, call: Call) -> Answer:
+def delete_comment_reaction(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     return _unreact(call, sb.state.comment(repo, call.int_param("comment_id")).reactions)
 
 
-def list_issue_reactions(sb: Sandbox, call: Call) -> Answer:
+def list_issue_reactions(sb: Host, call: Call) -> Answer:
     return _list_reactions(sb, call, sb.issue_for(call)[1].reactions)
 
 
-def create_issue_reaction(sb: Sandbox, call: Call) -> Answer:
+def create_issue_reaction(sb: Host, call: Call) -> Answer:
     return _react(sb, call, sb.issue_for(call)[1].reactions)
 
 
-def delete_issue_reaction(sb: Sandbox, call: Call) -> Answer:
+def delete_issue_reaction(sb: Host, call: Call) -> Answer:
     return _unreact(call, sb.issue_for(call)[1].reactions)
 
 
 # ---- labels ------------------------------------------------------------------------------------------------
-def list_repo_labels(sb: Sandbox, call: Call) -> Answer:
+def list_repo_labels(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     return Answer(200, [sb.shapes.label(repo, lb) for lb in repo.labels.values()], page=True)
 
 
-def create_label(sb: Sandbox, call: Call) -> Answer:
+def create_label(sb: Host, call: Call) -> Answer:
     repo = sb.repo_for(call)
     body = _obj(call)
     name = body.get("name")
@@ -538,7 +496,7 @@ def create_label(sb: Sandbox, call: Call) -> Answer:
     return Answer(201, data, {"Location": data["url"]})
 
 
-def _repo_label(sb: Sandbox, call: Call) -> tuple[Repo, Any]:
+def _repo_label(sb: Host, call: Call) -> tuple[Repo, Any]:
     repo = sb.repo_for(call)
     label = repo.labels.get(call.param("name").casefold())
     if label is None:
@@ -546,12 +504,12 @@ def _repo_label(sb: Sandbox, call: Call) -> tuple[Repo, Any]:
     return repo, label
 
 
-def get_label(sb: Sandbox, call: Call) -> Answer:
+def get_label(sb: Host, call: Call) -> Answer:
     repo, label = _repo_label(sb, call)
     return Answer(200, sb.shapes.label(repo, label))
 
 
-def update_label(sb: Sandbox, call: Call) -> Answer:
+def update_label(sb: Host, call: Call) -> Answer:
     repo, label = _repo_label(sb, call)
     body = _obj(call)
     if "color" in body and body["color"] is not None:
@@ -566,28 +524,28 @@ def update_label(sb: Sandbox, call: Call) -> Answer:
     return Answer(200, sb.shapes.label(repo, label))
 
 
-def delete_label(sb: Sandbox, call: Call) -> Answer:
+def delete_label(sb: Host, call: Call) -> Answer:
     repo, label = _repo_label(sb, call)
     sb.state.delete_label(repo, label)
     return Answer(204)
 
 
-def _issue_labels(sb: Sandbox, repo: Repo, issue: Issue) -> list[Json]:
+def _issue_labels(sb: Host, repo: Repo, issue: Issue) -> list[Json]:
     return [sb.shapes.label(repo, repo.labels[k]) for k in issue.labels]
 
 
-def list_issue_labels(sb: Sandbox, call: Call) -> Answer:
+def list_issue_labels(sb: Host, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     return Answer(200, _issue_labels(sb, repo, issue), page=True)
 
 
-def add_issue_labels(sb: Sandbox, call: Call) -> Answer:
+def add_issue_labels(sb: Host, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     sb.state.add_labels(repo, issue, _label_names(call.body, allow_string=False))
     return Answer(200, _issue_labels(sb, repo, issue))
 
 
-def set_issue_labels(sb: Sandbox, call: Call) -> Answer:
+def set_issue_labels(sb: Host, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     names = _label_names(call.body if call.body is not None else [], allow_string=True)
     issue.labels = []
@@ -595,14 +553,14 @@ def set_issue_labels(sb: Sandbox, call: Call) -> Answer:
     return Answer(200, _issue_labels(sb, repo, issue))
 
 
-def remove_all_issue_labels(sb: Sandbox, call: Call) -> Answer:
+def remove_all_issue_labels(sb: Host, call: Call) -> Answer:
     _, issue = sb.issue_for(call)
     issue.labels = []
     sb.state.touch(issue)
     return Answer(204)
 
 
-def remove_issue_label(sb: Sandbox, call: Call) -> Answer:
+def remove_issue_label(sb: Host, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     key = call.param("name").casefold()
     if key not in issue.labels:
@@ -625,13 +583,13 @@ def _optional_int_field(call: Call, name: str) -> int | None:
     return None if _obj(call).get(name) is None else _int_field(call, name)
 
 
-def list_sub_issues(sb: Sandbox, call: Call) -> Answer:
+def list_sub_issues(sb: Host, call: Call) -> Answer:
     _, issue = sb.issue_for(call)
     children = [sb.state.issue_index[i] for i in issue.sub_issues]
     return Answer(200, [sb.shapes.issue(r, c) for r, c in children], page=True)
 
 
-def add_sub_issue(sb: Sandbox, call: Call) -> Answer:
+def add_sub_issue(sb: Host, call: Call) -> Answer:
     repo, parent = sb.issue_for(call)
     child_id = _int_field(call, "sub_issue_id")
     sb.issue_of_id(repo, child_id)
@@ -639,14 +597,14 @@ def add_sub_issue(sb: Sandbox, call: Call) -> Answer:
     return Answer(201, sb.shapes.issue(repo, parent))  # GitHub answers with the parent, summary updated
 
 
-def remove_sub_issue(sb: Sandbox, call: Call) -> Answer:
+def remove_sub_issue(sb: Host, call: Call) -> Answer:
     repo, parent = sb.issue_for(call)
     child_id = _int_field(call, "sub_issue_id")
     sb.state.remove_sub_issue(parent, child_id)
     return Answer(200, sb.shapes.issue(repo, parent))
 
 
-def reprioritize_sub_issue(sb: Sandbox, call: Call) -> Answer:
+def reprioritize_sub_issue(sb: Host, call: Call) -> Answer:
     repo, parent = sb.issue_for(call)
     child_id = _int_field(call, "sub_issue_id")
     after = _optional_int_field(call, "after_id")
@@ -655,7 +613,7 @@ def reprioritize_sub_issue(sb: Sandbox, call: Call) -> Answer:
     return Answer(200, sb.shapes.issue(repo, parent))
 
 
-def get_parent(sb: Sandbox, call: Call) -> Answer:
+def get_parent(sb: Host, call: Call) -> Answer:
     _, issue = sb.issue_for(call)
     if issue.parent is None:
         raise not_found()
@@ -664,13 +622,13 @@ def get_parent(sb: Sandbox, call: Call) -> Answer:
 
 
 # ---- dependencies ------------------------------------------------------------------------------------------
-def list_blocked_by(sb: Sandbox, call: Call) -> Answer:
+def list_blocked_by(sb: Host, call: Call) -> Answer:
     _, issue = sb.issue_for(call)
     blockers = [sb.state.issue_index[i] for i in issue.blocked_by]
     return Answer(200, [sb.shapes.issue(r, b) for r, b in blockers], page=True)
 
 
-def add_blocked_by(sb: Sandbox, call: Call) -> Answer:
+def add_blocked_by(sb: Host, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     blocker_id = _int_field(call, "issue_id", "IssueDependency")
     sb.issue_of_id(repo, blocker_id)
@@ -678,13 +636,13 @@ def add_blocked_by(sb: Sandbox, call: Call) -> Answer:
     return Answer(201, sb.shapes.issue(repo, issue))
 
 
-def remove_blocked_by(sb: Sandbox, call: Call) -> Answer:
+def remove_blocked_by(sb: Host, call: Call) -> Answer:
     repo, issue = sb.issue_for(call)
     sb.state.remove_blocked_by(issue, call.int_param("issue_id"))
     return Answer(200, sb.shapes.issue(repo, issue))
 
 
-def list_blocking(sb: Sandbox, call: Call) -> Answer:
+def list_blocking(sb: Host, call: Call) -> Answer:
     _, issue = sb.issue_for(call)
     return Answer(
         200, [sb.shapes.issue(sb.state.issue_index[b.id][0], b) for b in sb.state.blocking(issue)], page=True

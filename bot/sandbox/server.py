@@ -21,6 +21,7 @@ from bot.sandbox.accounting import (
     account_key,
 )
 from bot.sandbox.auth import AuthError, Credentials, Identity
+from bot.sandbox.calls import Answer, Call, Handler
 from bot.sandbox.contract import Contract, load_contract
 from bot.sandbox.faults import Fault, Faults
 from bot.sandbox.records import Issue, Json, Repo, SandboxError, not_found
@@ -35,7 +36,7 @@ from bot.sandbox.responses import (
     primary_limit,
     rate_headers,
 )
-from bot.sandbox.routes import ROUTES, Answer, Call, Handler
+from bot.sandbox.routes import ROUTES
 from bot.sandbox.shapes import APP_PERMISSIONS, Shapes
 from bot.sandbox.state import State
 
