@@ -15,7 +15,7 @@ from bot.app.web import create_app
 from bot.config import given_settings
 from bot.events import Intake
 from bot.jobs.queue import JobQueue, QueueUnavailable
-from bot.jobs.request import JobRequest
+from bot.jobs.request import Accepted, JobRequest
 from bot.metrics import Metrics
 from bot.sandbox.delivery import dumps, webhook_headers
 from tests.fixtures.app import MAINTAINER, REPO, SECRET, STRANGER, BotApp, real_payload
@@ -43,15 +43,14 @@ class FailsOnce:
         self.failures = 1
         self.queued: list[JobRequest] = []
 
-    async def enqueue(self, request: JobRequest) -> bool:
+    async def accept(self, request: JobRequest) -> Accepted:
         if self.failures:
             self.failures -= 1
             raise QueueUnavailable("connection dropped")
-        self.queued.append(request)
-        return await self.queue.enqueue(request)
-
-    async def seen_delivery(self, delivery_id: str) -> bool:
-        return await self.queue.seen_delivery(delivery_id)
+        accepted = await self.queue.accept(request)
+        if accepted != "duplicate":
+            self.queued.append(request)
+        return accepted
 
     async def healthy(self) -> bool:
         return True

@@ -214,3 +214,100 @@ def test_db_init_upgrades_a_schema_made_by_an_older_procrastinate(pg_server: PgS
         assert "up to date" in outputs[0]
     assert "up to date" in outputs[1]
     assert _schema_objects(old) == _schema_objects(fresh)
+
+
+def _round_trips(trace: str) -> list[str]:
+    """The statements a libpq trace shows sent (a Parse, or a simple Query that is not the pool's empty
+    probe), and any transaction control."""
+    sent = []
+    for line in trace.splitlines():
+        side, _, message, text = [*line.split("\t", 3), "", "", "", ""][:4]
+        text = text.strip()
+        statement = side == "F" and (message == "Parse" or (message == "Query" and text != '""'))
+        control = side == "B" and message == "CommandComplete" and text in ('"BEGIN"', '"COMMIT"')
+        if statement or control:
+            sent.append(text)
+    return sent
+
+
+async def test_one_delivery_is_one_statement_in_one_transaction(pg_dsn: str, tmp_path: Any) -> None:
+    """Dedupe and enqueue together: a new delivery, one coalesced into the waiting job and a redelivery are
+    each one statement on the wire and no BEGIN/COMMIT (autocommit: the statement is the transaction)."""
+    from aiohttp.test_utils import TestClient, TestServer
+    from psycopg import pq
+
+    from bot.app.web import create_app
+    from bot.config import given_settings
+    from bot.jobs.queue import JobQueue
+    from bot.metrics import Metrics
+    from bot.sandbox.delivery import dumps, webhook_headers
+    from tests.fixtures.app import SECRET, real_payload
+    from tests.paths import SEED
+
+    payload = real_payload("issue_comment.created.json")
+    payload["comment"]["body"] = SEED.read_text(encoding="utf-8")
+    payload["comment"]["author_association"] = "OWNER"
+    payload["issue"].pop("pull_request", None)
+    body = dumps(payload)
+    queue = JobQueue(None, database_url=pg_dsn, pool_size=1)  # one connection: every statement on it
+    await queue.open()
+    assert queue.pool is not None
+    await queue.pool.wait()
+    app = create_app(given_settings(github_webhook_secret=SECRET), queue, metrics=Metrics())
+    trace_file = tmp_path / "trace"
+    try:
+        async with queue.pool.connection() as conn:
+            trace = trace_file.open("w+b")
+            conn.pgconn.trace(trace.fileno())
+            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        seen = 0
+        outcomes = []
+        async with TestClient(TestServer(app)) as http:
+            for delivery in ("d-first", "d-second", "d-first"):
+                headers = webhook_headers("issue_comment", delivery, body, SECRET)
+                async with http.post("/webhook", data=body, headers=headers) as resp:
+                    outcomes.append((resp.status, (await resp.json())["outcome"]))
+                trace.seek(0)
+                text = trace.read().decode()
+                sent = _round_trips(text[seen:])
+                seen = len(text)
+                assert len(sent) == 1 and sent[0].startswith('"" "WITH fresh'), (delivery, sent)
+        assert outcomes == [(202, "queued"), (202, "coalesced"), (200, "duplicate")]
+        with psycopg.connect(pg_dsn) as check:
+            jobs = check.execute("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'").fetchone()
+            ids = {r[0] for r in check.execute("SELECT delivery_id FROM pwb_deliveries").fetchall()}
+        assert jobs == (1,) and ids == {"d-first", "d-second"}
+    finally:
+        await queue.close()
+
+
+def test_the_intake_calls_the_defer_function_procrastinate_calls() -> None:
+    """The intake defers through procrastinate's SQL function directly: the installed procrastinate's own
+    `defer_jobs` query must still call that function with that argument type."""
+    from procrastinate import sql
+
+    from bot.store.deliveries import DEFER_FUNCTION
+
+    assert f"{DEFER_FUNCTION}(" in sql.queries["defer_jobs"]
+    assert "::procrastinate_job_to_defer_v1[]" in sql.queries["defer_jobs"]
+
+
+async def test_concurrent_deliveries_of_one_plan_queue_one_job(pg_dsn: str) -> None:
+    """Deliveries of one plan racing on several connections: one job queued, every other delivery coalesced
+    into it (a statement that lost the race on procrastinate's queueing lock is run again), all recorded."""
+    from bot.jobs.queue import JobQueue
+    from bot.jobs.request import JobRequest
+
+    queue = JobQueue(None, database_url=pg_dsn, pool_size=8)
+    await queue.open()
+    try:
+        for round_ in range(3):
+            requests = [JobRequest(installation_id=1, owner="o", repo="r", number=7 + round_,
+                                   delivery_id=f"d-{round_}-{i}") for i in range(16)]
+            outcomes = await asyncio.gather(*(queue.accept(r) for r in requests))
+            assert sorted(outcomes) == ["coalesced"] * 15 + ["queued"], outcomes
+            again = await asyncio.gather(*(queue.accept(r) for r in requests))
+            assert again == ["duplicate"] * 16
+        assert await queue.pending() == 3
+    finally:
+        await queue.close()

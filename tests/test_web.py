@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.app.web import MAX_BODY, create_app
 from bot.config import ConfigError, given_settings
 from bot.jobs.queue import JobQueue, QueueUnavailable
-from bot.jobs.request import JobRequest
+from bot.jobs.request import Accepted, JobRequest
 from bot.metrics import Metrics
 from bot.sandbox.delivery import dumps, sign, webhook_headers
 from tests.fixtures.app import MAINTAINER, REPO, SECRET, BotApp, real_payload
@@ -148,10 +148,7 @@ async def test_healthz_and_metrics(bot_app: BotApp) -> None:
 class StoreDown:
     """A job queue whose store does not answer (what JobQueue reports while PostgreSQL is down)."""
 
-    async def enqueue(self, request: JobRequest) -> bool:
-        raise QueueUnavailable("job store down")
-
-    async def seen_delivery(self, delivery_id: str) -> bool:
+    async def accept(self, request: JobRequest) -> Accepted:
         raise QueueUnavailable("job store down")
 
     async def healthy(self) -> bool:
@@ -169,10 +166,19 @@ async def test_healthz_and_deliveries_follow_the_queues_health() -> None:
             assert (resp.status, await resp.json()) == (503, {"status": "unavailable"})
         async with http.get("/metrics") as resp:  # still served: the scrape shows what it can
             assert resp.status == 200 and "pwb_webhook_deliveries_total" in await resp.text()
-        headers = webhook_headers("ping", "d-1", body, SECRET)
-        async with http.post("/webhook", data=body, headers=headers) as resp:
-            # Not accepted, so GitHub is told to deliver it again later.
+        plan = real_payload("issue_comment.created.json")
+        plan["comment"]["body"] = SEED.read_text(encoding="utf-8")
+        plan["comment"]["author_association"] = "OWNER"
+        plan["issue"].pop("pull_request", None)
+        plan_body = dumps(plan)
+        headers = webhook_headers("issue_comment", "d-1", plan_body, SECRET)
+        async with http.post("/webhook", data=plan_body, headers=headers) as resp:
+            # Its job could not be queued, so GitHub is told to deliver it again later.
             assert (resp.status, (await resp.json())["outcome"]) == (503, "unavailable")
+        headers = webhook_headers("ping", "d-2", body, SECRET)
+        async with http.post("/webhook", data=body, headers=headers) as resp:
+            # A delivery that needs no job loses nothing while the store is down.
+            assert (resp.status, (await resp.json())["outcome"]) == (200, "ignored")
 
 
 async def test_metrics_count_github_requests_and_rate_limit(bot_app: BotApp) -> None:

@@ -15,7 +15,7 @@ from bot.events import EVENTS, Intake
 from bot.events import router as default_router
 from bot.events.shapes import shape_problem
 from bot.jobs.queue import QueueUnavailable
-from bot.jobs.request import JobRequest
+from bot.jobs.request import Accepted, JobRequest
 from bot.metrics import CONTENT_TYPE, DEFAULT, Metrics
 
 log = logging.getLogger("bot.app")
@@ -29,12 +29,9 @@ CONTENT_TYPES = frozenset({"application/json", "application/x-www-form-urlencode
 class Queue(Protocol):
     """What the web app needs from the job queue (bot.jobs.queue.JobQueue): no more, so any backend does."""
 
-    async def enqueue(self, request: JobRequest) -> bool:
-        """Queue a job; False when it was coalesced into one already waiting."""
-        ...
-
-    async def seen_delivery(self, delivery_id: str) -> bool:
-        """True when this delivery id's job was already queued (a redelivery); records nothing."""
+    async def accept(self, request: JobRequest) -> Accepted:
+        """Queue a job and record its delivery id (request.delivery_id) together, or neither: "queued",
+        "coalesced" into one already waiting, or "duplicate" when the id was accepted before."""
         ...
 
     async def healthy(self) -> bool:
@@ -73,13 +70,16 @@ async def webhook(request: web.Request) -> web.Response:
     event_name = request.headers.get("X-GitHub-Event", "")
     delivery = request.headers.get("X-GitHub-Delivery") or None
 
-    def done(status: int, outcome: str, **extra: Any) -> web.Response:
+    def done(
+        status: int, outcome: str, log_extra: dict[str, Any] | None = None, **extra: Any,
+    ) -> web.Response:
+        # One log line a delivery (what was queued for which issue included): the intake's only INFO line.
         elapsed = time.perf_counter() - started
         metrics.deliveries.inc(event=event_name or "-", outcome=outcome)
         metrics.webhook_ack.observe(elapsed, outcome=outcome)
         log.info("delivery %s", outcome, extra={
             "event": event_name, "delivery": delivery, "status": status,
-            "ms": round(elapsed * 1000, 2), **extra})
+            "ms": round(elapsed * 1000, 2), **extra, **(log_extra or {})})
         return _reply(status, outcome, event_name, delivery, **extra)
 
     if request.content_length is not None and request.content_length > MAX_BODY:
@@ -112,10 +112,10 @@ async def webhook(request: web.Request) -> web.Response:
         log.warning("malformed payload", extra={"event": event_name, "delivery": delivery, "error": problem})
         return done(400, "malformed", why=problem)
     queue = app[QUEUE]
+    # A redelivery is found when its job is handed to the queue, in the same statement that records the id:
+    # the handlers only look at the payload, so a redelivery reaches the queue exactly as the first did.
+    intake = Intake(enqueue=queue.accept, delivery_id=delivery, bot_login=settings.bot_login)
     try:
-        if delivery is not None and await queue.seen_delivery(delivery):
-            return done(200, "duplicate")
-        intake = Intake(enqueue=queue.enqueue, delivery_id=delivery, bot_login=settings.bot_login)
         await app[ROUTER].dispatch(event, intake)
     except QueueUnavailable:
         # Queue or database unavailable: 503 tells the sender to redeliver later; nothing was accepted.
@@ -126,8 +126,12 @@ async def webhook(request: web.Request) -> web.Response:
         # The shape was checked above, so this is our bug: 500 (GitHub shows it), the traceback in the log.
         log.exception("delivery handler failed", extra={"event": event_name, "delivery": delivery})
         return done(500, "error")
+    if intake.outcome == "duplicate":
+        return done(200, "duplicate")
     if intake.outcome in ("queued", "coalesced"):
-        return done(202, intake.outcome, jobs=len(intake.requests))
+        first = intake.requests[0]
+        return done(202, intake.outcome, jobs=len(intake.requests),
+                    log_extra={"issue": first.issue_key, "kind": first.kind, "reason": first.reason})
     return done(200, "ignored", why=intake.why)
 
 

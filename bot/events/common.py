@@ -15,7 +15,7 @@ from bot.conventions import (
     is_bot_account,
     may_be_writer,
 )
-from bot.jobs.request import JobKind, JobRequest
+from bot.jobs.request import Accepted, JobKind, JobRequest
 
 log = logging.getLogger("bot.events")
 
@@ -23,7 +23,8 @@ log = logging.getLogger("bot.events")
 MAX_MARKER_SCAN = 65_536
 
 
-Enqueue = Callable[[JobRequest], Awaitable[bool]]
+#: The queue's `accept`: queue a request and record its delivery id together.
+Enqueue = Callable[[JobRequest], Awaitable[Accepted]]
 
 
 @dataclass
@@ -33,23 +34,32 @@ class Intake:
     enqueue: Enqueue
     delivery_id: str | None = None
     bot_login: str = DEFAULT_BOT_LOGIN
-    #: "ignored" until a handler queues something: then "queued" (or "coalesced" into a waiting job).
+    #: "ignored" until a handler queues something: then "queued" (or "coalesced" into a waiting job), or
+    #: "duplicate" when the delivery id was accepted before (a redelivery: nothing done).
     outcome: str = "ignored"
     why: str = ""
     requests: list[JobRequest] = field(default_factory=list)
 
     async def submit(self, request: JobRequest) -> None:
-        """Enqueue one job for this delivery and remember the outcome."""
-        request = request.model_copy(update={"delivery_id": self.delivery_id})
-        queued = await self.enqueue(request)
+        """Enqueue one job for this delivery and remember the outcome.
+
+        The delivery id goes with the first job only, recorded in the same transaction (every handler
+        submits at most one job a delivery; a second one is queued without the id, so not deduplicated).
+        """
+        delivery_id = None if self.requests else self.delivery_id
+        request = request.model_copy(update={"delivery_id": delivery_id})
+        accepted = await self.enqueue(request)
+        if accepted == "duplicate":
+            self.outcome = "duplicate"
+            return
         self.requests.append(request)
-        if queued:
+        if accepted == "queued":
             self.outcome = "queued"
         elif self.outcome != "queued":
             self.outcome = "coalesced"
-        log.info("job %s", self.outcome, extra={"delivery": self.delivery_id, "issue": request.issue_key,
-                                                 "kind": request.kind, "command": request.command,
-                                                 "reason": request.reason})
+        log.debug("job %s", accepted, extra={"delivery": self.delivery_id, "issue": request.issue_key,
+                                              "kind": request.kind, "command": request.command,
+                                              "reason": request.reason})
 
     def ignore(self, why: str) -> None:
         """Record why nothing was queued (logged and returned in the response)."""

@@ -25,7 +25,7 @@ from procrastinate.psycopg_connector import PsycopgConnector
 from bot.github.errors import RateLimitWait
 from bot.jobs.deliveries import DeliveryLog
 from bot.jobs.memory import CoalescingJobManager, EmbeddedConnector
-from bot.jobs.request import JobRequest
+from bot.jobs.request import Accepted, JobRequest
 from bot.jobs.retry import DEFAULT_RETRY, JobRetry
 from bot.store import PgDeliveries, PgPacer, StoreUnavailable, make_pool
 
@@ -49,8 +49,8 @@ __all__ = ["TASK_NAME", "DeliveryLog", "GiveUpHandler", "Handler", "JobQueue", "
 class JobQueue:
     """Enqueue JobRequests, dedupe deliveries, run workers — in memory by default, PostgreSQL with a URL.
 
-    Web processes call `seen_delivery` then `enqueue`; both raise `QueueUnavailable` while PostgreSQL is
-    down (answer 503). In memory (`runs_worker_in_process`), the web process also runs `start_worker()`.
+    Web processes call `accept` (dedupe and enqueue together); it raises `QueueUnavailable` while PostgreSQL
+    is down (answer 503). In memory (`runs_worker_in_process`), the web process also runs `start_worker()`.
     """
 
     def __init__(
@@ -143,32 +143,39 @@ class JobQueue:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def enqueue(self, request: JobRequest) -> bool:
-        """Queue a job for the request's issue; False when coalesced into a job already waiting for it.
+    async def accept(self, request: JobRequest) -> Accepted:
+        """Queue a job for the request's issue and record its delivery id (request.delivery_id), together.
 
-        The delivery id (request.delivery_id) is recorded only once its job is queued (in PostgreSQL, or in
-        memory), so a delivery is never marked seen without its work being accepted: a redelivery after any
-        failure before this point is processed again.
+        "queued"; "coalesced" into a job already waiting for the plan; "duplicate" when the delivery id was
+        accepted before (nothing done). The id is recorded only with its job: in PostgreSQL both in one
+        statement (one round trip, one transaction), so a delivery is never marked seen without its work
+        being accepted, and a redelivery after any failure is processed again.
         """
+        deferrer = self._task.configure(lock=request.issue_key, queueing_lock=request.queueing_key)
+        args = request.model_dump(mode="json")
+        if self._deliveries is not None:
+            return await self._deliveries.accept(request.delivery_id, deferrer.make_new_job(request=args))
+        if request.delivery_id and request.delivery_id in self._memory_seen:
+            return "duplicate"
         try:
-            deferrer = self._task.configure(lock=request.issue_key, queueing_lock=request.queueing_key)
-            await deferrer.defer_async(request=request.model_dump(mode="json"))
-            queued = True
+            await deferrer.defer_async(request=args)
+            accepted: Accepted = "queued"
         except exceptions.AlreadyEnqueued:
-            queued = False
-        except (exceptions.ConnectorException, psycopg.Error, OSError) as exc:
+            accepted = "coalesced"
+        except (exceptions.ConnectorException, OSError) as exc:
             raise StoreUnavailable(f"could not queue the job: {exc}") from exc
         if request.delivery_id:
-            if self._deliveries is not None:
-                await self._deliveries.record(request.delivery_id)
-            else:
-                self._memory_seen.add(request.delivery_id)
-        return queued
+            self._memory_seen.add(request.delivery_id)
+        return accepted
+
+    async def enqueue(self, request: JobRequest) -> bool:
+        """`accept`, True only when a job was queued (False: coalesced, or its delivery seen before)."""
+        return await self.accept(request) == "queued"
 
     async def seen_delivery(self, delivery_id: str) -> bool:
         """True if this delivery id was already accepted (a redelivery: answer 200, do nothing).
 
-        Only a check: `enqueue` records the id once the job is queued (a delivery that queues nothing is
+        Only a check: `accept` records the id once the job is queued (a delivery that queues nothing is
         simply looked at again if redelivered, which is harmless).
         """
         if self._deliveries is not None:

@@ -8,6 +8,9 @@ from pydantic import BaseModel
 
 #: What the job does: sync the issue from its newest analysis, or answer an `/analyze …` command.
 JobKind = Literal["sync", "command"]
+#: What handing a job request to the queue did: queued, folded into a waiting job of the same plan
+#: ("coalesced"), or nothing because its delivery was accepted before ("duplicate").
+Accepted = Literal["queued", "coalesced", "duplicate"]
 #: The `/analyze` sub-commands: bare `/analyze` syncs; help and dry-run reply; anything else is "unknown".
 CommandName = Literal["analyze", "dry-run", "help", "unknown"]
 

@@ -86,8 +86,10 @@ class PgPacer:
 
     async def _acquire(self, conn: psycopg.AsyncConnection[Any], name: str) -> None:
         try:
-            # Autocommit: each statement commits at once (the session lock outlives it), and no BEGIN is sent.
-            await conn.set_autocommit(True)
+            # Autocommit (make_pool's connections are): each statement commits at once (the session lock
+            # outlives it), and no BEGIN is sent.
+            if not conn.autocommit:
+                await conn.set_autocommit(True)
             # Lock, and take the lease if the previous write's pause is over (committed before we write: it
             # survives our death); otherwise learn how long to wait, and try again with the lock held.
             cur = await conn.execute(_LOCK_AND_TAKE_LEASE, {"key": name, "secs": self.lease})
@@ -108,7 +110,6 @@ class PgPacer:
             row = await cur.fetchone()
             if not (row and row[0]):
                 raise RuntimeError("the write slot's advisory lock was not held")
-            await conn.set_autocommit(False)
         except BaseException:
             # The write is done; never mask its outcome. A connection that may still hold the lock is closed,
             # which releases the lock (the lease then bounds the pause).
