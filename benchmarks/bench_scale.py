@@ -233,9 +233,12 @@ class Bench:
         a = self.args
         web, url = await self.start_web(self.pg.new_database())
         idle = rss_mb(web.pid)
+        cpu0 = cpu_seconds(web.pid)
         per_second, worst = await self.closed_loop(url, a.seconds, a.connections)
+        cpu_ms = (cpu_seconds(web.pid) - cpu0) / (per_second * a.seconds) * 1000
         rows.append((f"deliveries/s accepted, 1 web process, closed loop, {a.connections} connections",
-                     f"{per_second:.0f} (slowest ack {worst * 1000:.0f} ms)"))
+                     f"{per_second:.0f} (slowest ack {worst * 1000:.0f} ms; "
+                     f"web CPU {cpu_ms:.2f} ms a delivery)"))
         lat = await self.open_loop(url, a.rate, a.seconds)
         rows.append((f"ack latency at {a.rate:.0f}/s offered (open loop, {len(lat)} deliveries)",
                      f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms, "

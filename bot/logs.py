@@ -23,8 +23,18 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(://[^/\s:@]+:)[^@\s/]+@"), r"\1[REDACTED]@"),
 ]
 
+#: One search that finds whatever any pattern above would: most log values hold none, and are let through
+#: after this one pass instead of one substitution per pattern.
+_ANY = re.compile("|".join(
+    f"(?{'s' if p.flags & re.S else ''}{'i' if p.pattern.startswith('(?i)') else ''}:"
+    f"{p.pattern.removeprefix('(?i)')})" if p.flags & re.S or p.pattern.startswith("(?i)")
+    else f"(?:{p.pattern})"
+    for p, _ in _PATTERNS))
+
 #: Exact secret values registered at start-up (webhook secret, key text) are masked too.
 _SECRETS: set[str] = set()
+#: The same, longest first (a secret holding another is masked whole).
+_SECRETS_ORDERED: list[str] = []
 
 #: LogRecord attributes that are not user fields.
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
@@ -37,13 +47,16 @@ def add_secret(value: str | None) -> None:
         for line in value.splitlines():
             if len(line.strip()) >= 16:
                 _SECRETS.add(line.strip())
+        _SECRETS_ORDERED[:] = sorted(_SECRETS, key=len, reverse=True)
 
 
 def redact(text: str) -> str:
     """The text with every credential-looking part replaced."""
-    for secret in sorted(_SECRETS, key=len, reverse=True):
+    for secret in _SECRETS_ORDERED:
         if secret in text:
             text = text.replace(secret, "[REDACTED]")
+    if _ANY.search(text) is None:
+        return text
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
     return text
