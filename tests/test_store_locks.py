@@ -50,3 +50,26 @@ async def test_unreachable_postgres_is_store_unavailable() -> None:
     with pytest.raises(StoreUnavailable):
         async with PgIssueLocks("postgresql://postgres@127.0.0.1:1/none", connect_timeout=1)("k"):
             pass
+
+
+async def test_a_released_connection_is_kept_and_a_dead_one_replaced(pg_dsn: str) -> None:
+    import psycopg
+
+    locks = PgIssueLocks(pg_dsn)
+    try:
+        async with locks("issue:octo/sandbox#4"):
+            pass
+        assert len(locks._idle) == 1
+        kept = locks._idle[0]
+        async with locks("issue:octo/sandbox#4"):
+            assert locks._idle == []  # the kept connection holds this lock
+        assert locks._idle == [kept]
+        # The server ends the idle connection (a restart, an idle timeout): the next sync connects again.
+        with psycopg.connect(pg_dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (kept.info.backend_pid,))
+        async with asyncio.timeout(10), locks("issue:octo/sandbox#4"):
+            assert locks._idle == []
+        assert len(locks._idle) == 1 and locks._idle[0] is not kept
+    finally:
+        await locks.close()
+    assert locks._idle == []

@@ -45,7 +45,8 @@ class JobHandler:
         self.identity = Identity(settings.bot_login, settings.github_app_id)
         self._session: aiohttp.ClientSession | None = None
         #: With PostgreSQL, every sync holds its plan's advisory lock (one sync per plan across processes).
-        self.lock: IssueLock | None = PgIssueLocks(settings.database_url) if settings.database_url else None
+        self._pg_locks = PgIssueLocks(settings.database_url) if settings.database_url else None
+        self.lock: IssueLock | None = self._pg_locks
         self.metrics.github_client.observe(self.auth.stats.events)
 
     # ---- plumbing -----------------------------------------------------------------------------------------
@@ -94,9 +95,11 @@ class JobHandler:
         return self._session
 
     async def close(self) -> None:
-        """Close the HTTP session."""
+        """Close the HTTP session and the plan locks' idle connections."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
+        if self._pg_locks is not None:
+            await self._pg_locks.close()
 
     async def client(self, request: JobRequest) -> GitHubClient:
         """A client acting as the request's installation (looked up from the repository when absent)."""
