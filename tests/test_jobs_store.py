@@ -77,12 +77,14 @@ PACED_WRITER = textwrap.dedent("""
         pool = make_pool(dsn)
         await pool.open()
         async with aiohttp.ClientSession() as session:
-            gh = GitHubClient(session, base_url=base_url, oauth_token=token,
-                              pacer=PgPacer(pool, interval=interval), pacer_key="installation:1")
+            pacer = PgPacer(pool, interval=interval)
+            gh = GitHubClient(session, base_url=base_url, oauth_token=token, pacer=pacer,
+                              pacer_key="installation:1")
             print("ready", flush=True)
             sys.stdin.readline()  # start together with the other process
             for i in range(count):
                 await gh.post(f"/repos/octo/sandbox/issues/{number}/comments", data={"body": f"{tag} {i}"})
+            await pacer.close()  # gives back the slot kept after the last write
         await pool.close()
 
     dsn, base_url, token, number, tag, count, interval = sys.argv[1:]
@@ -311,3 +313,68 @@ async def test_concurrent_deliveries_of_one_plan_queue_one_job(pg_dsn: str) -> N
         assert await queue.pending() == 3
     finally:
         await queue.close()
+
+
+async def test_a_run_of_writes_keeps_the_write_slot_and_gives_it_back(pg_dsn: str, tmp_path: Any) -> None:
+    """Ten writes in a row by one process: the slot is taken and given back once a batch (two statements a
+    batch of five, not two a write); with no write for `grace` it is given back, and another process's
+    pacer then takes it, the interval after the last write."""
+    import time
+
+    from psycopg import pq
+
+    from bot.store import PgPacer
+
+    pool = make_pool(pg_dsn, max_size=1)  # one connection: every statement of the pacer on it
+    other_pool = make_pool(pg_dsn, max_size=1)
+    await pool.open(wait=True)
+    await other_pool.open(wait=True)
+    try:
+        trace = (tmp_path / "trace").open("w+b")
+        async with pool.connection() as conn:
+            conn.pgconn.trace(trace.fileno())
+            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        pacer = PgPacer(pool, interval=0.0, batch=5, grace=0.2)
+        for _ in range(10):
+            async with pacer.slot("installation:1"):
+                pass
+        trace.seek(0)
+        sent = _round_trips(trace.read().decode())
+        assert len(sent) == 4, sent  # lock+lease and pause+unlock, for each batch of five
+        # One more write: the slot is kept after it (the batch is not full) ...
+        async with pacer.slot("installation:1"):
+            pass
+        last = time.monotonic()
+        other = PgPacer(other_pool, interval=0.3)
+        async with asyncio.timeout(10), other.slot("installation:1"):
+            # ... and given back after `grace` (0.2 s): then the other process may write.
+            assert time.monotonic() - last >= 0.2
+        await other.close()
+        await pacer.close()
+    finally:
+        await pool.close()
+        await other_pool.close()
+
+
+async def test_a_kept_slot_is_given_back_the_interval_after_its_last_write(pg_dsn: str) -> None:
+    """With pacing, the kept slot is given back with the pause still owed: another process writes no
+    sooner than `interval` after this one's last write."""
+    import time
+
+    from bot.store import PgPacer
+
+    pool, other_pool = make_pool(pg_dsn), make_pool(pg_dsn)
+    await pool.open(wait=True)
+    await other_pool.open(wait=True)
+    try:
+        pacer, other = PgPacer(pool, interval=0.4), PgPacer(other_pool, interval=0.4)
+        async with pacer.slot("installation:2"):
+            pass
+        last = time.monotonic()
+        await pacer.close()  # gives the slot back at once, owing the rest of the interval
+        async with asyncio.timeout(10), other.slot("installation:2"):
+            assert time.monotonic() - last >= 0.4 * 0.9
+        await other.close()
+    finally:
+        await pool.close()
+        await other_pool.close()

@@ -131,6 +131,8 @@ class JobQueue:
                 await self._worker_task
             self._worker_task = None
         if self._opened:
+            if self._pacer is not None:
+                await self._pacer.close()
             await self.app.close_async()
             if self.pool is not None:
                 await self.pool.close()

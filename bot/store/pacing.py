@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -46,45 +47,141 @@ _WAIT = (
 )
 
 
+class _Held:
+    """A key's write slot kept between writes of this process: its connection still holds the lock."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any], conn_cm: Any, lease_until: float) -> None:
+        self.conn = conn
+        self.conn_cm = conn_cm
+        #: Local time by which the lease committed in the database has surely not ended yet.
+        self.lease_until = lease_until
+        self.last_end = 0.0
+        self.writes = 0
+        self.release: asyncio.TimerHandle | None = None
+
+
 class PgPacer:
     """Implements bot.github.pacing's `Pacer` protocol across processes.
 
     `slot(key)` takes a session advisory lock for the key (an installation), waits until the key's
     `next_write_at` (the database clock, so hosts need not agree on time), and before letting the caller
-    write commits a *lease*: `next_write_at = now + lease`. After the write it sets `next_write_at = now +
-    interval` and unlocks: one round trip to take the slot, one to give it back. The lock is held for the
-    whole write, so writes to one installation never overlap however many workers run; more workers never
-    means more write pressure on one installation. If a process dies mid-write its lock dies with its
-    connection, but its request may still be in flight at GitHub: the lease
-    keeps the next writer waiting until that request has surely ended (`lease` ≥ the write timeout).
+    write commits a *lease*: `next_write_at = now + span`. The lock is held for the whole write, so
+    writes to one installation never overlap however many workers run; more workers never means more write
+    pressure on one installation. If a process dies mid-write its lock dies with its connection, but its
+    request may still be in flight at GitHub: the lease keeps the next writer waiting until that request has
+    surely ended (`lease` ≥ the write timeout; `span` is `lease` plus a batch's intervals and a second).
+
+    Between writes the slot is kept for up to `batch` writes of this process (a sync writes one after
+    another), the interval waited here, so that a run of writes costs two statements, not two a write: the
+    lease is renewed only once less than `lease` of it is left, so every write still starts covered by a
+    whole lease. After `batch` writes, or `grace` seconds (at least the interval) without one, the slot is
+    given back: `next_write_at = last write's end + interval`, unlocked; writers of other processes, queued
+    on the lock, then take their turn.
     """
 
     def __init__(self, pool: psycopg_pool.AsyncConnectionPool[Any], interval: float = 1.0,
-                 lease: float = 10.0) -> None:
+                 lease: float = 10.0, *, batch: int = 5, grace: float = 0.05, keep: int = 4) -> None:
         self.pool = pool
         self.interval = interval
         self.lease = max(lease, interval)
+        self.batch = max(1, batch)
+        self.grace = max(grace, interval)
+        #: The lease committed when the slot is taken or renewed: a whole `lease` for the write about to
+        #: start, plus the time the rest of a batch usually takes (so it is seldom renewed within a batch).
+        self.span = self.lease + self.batch * self.interval + 1.0
+        #: Keys whose slot may be kept at once (each holds one of the pool's connections meanwhile).
+        self.keep = keep
+        self._local: dict[str, asyncio.Lock] = {}
+        self._held: dict[str, _Held] = {}
 
     @contextlib.asynccontextmanager
     async def slot(self, key: str) -> AsyncIterator[None]:
         """Hold the write slot of `key` across every process (StoreUnavailable when PostgreSQL is down)."""
         name = f"pwb-pace:{key}"
+        local = self._local.setdefault(name, asyncio.Lock())
+        async with local:
+            held = self._held.pop(name, None)
+            if held is not None and held.release is not None:
+                held.release.cancel()
+                held.release = None
+            if held is not None:
+                kept = held
+                try:
+                    held = await self._continue(kept, name)
+                except BaseException:  # cancelled while waiting out the interval: give the slot back
+                    await self._release(kept, name)
+                    raise
+            if held is None:
+                held = await self._take(name)
+            try:
+                yield
+            finally:
+                held.last_end = time.monotonic()
+                held.writes += 1
+                if held.writes >= self.batch or len(self._held) >= self.keep:
+                    await self._release(held, name)
+                else:
+                    self._held[name] = held
+                    held.release = asyncio.get_running_loop().call_later(
+                        self.grace, lambda: asyncio.ensure_future(self._release_idle(name, held)))
+
+    async def _take(self, name: str) -> _Held:
         conn_cm = self.pool.connection()
         try:
             conn = await conn_cm.__aenter__()
-            await self._acquire(conn, name)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        try:
+            lease_until = await self._acquire(conn, name)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             with contextlib.suppress(Exception):
                 await conn_cm.__aexit__(None, None, None)
             raise StoreUnavailable(str(exc)) from exc
-        try:
-            yield
-        finally:
-            await self._release(conn, name)
+        except BaseException:
             with contextlib.suppress(Exception):
                 await conn_cm.__aexit__(None, None, None)
+            raise
+        return _Held(conn, conn_cm, lease_until)
 
-    async def _acquire(self, conn: psycopg.AsyncConnection[Any], name: str) -> None:
+    async def _continue(self, held: _Held, name: str) -> _Held | None:
+        """The kept slot, after the interval since its last write and with a whole lease ahead; None when
+        its connection failed (then it is closed, which releases the lock, and the slot is taken anew)."""
+        wait = held.last_end + self.interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if held.lease_until - time.monotonic() >= self.lease:
+            return held
+        try:
+            sent = time.monotonic()
+            await held.conn.execute(_UPSERT, {"key": name, "secs": self.span})
+            held.lease_until = sent + self.span
+            return held
+        except (psycopg.Error, OSError):
+            await self._discard(held.conn)
+            with contextlib.suppress(Exception):
+                await held.conn_cm.__aexit__(None, None, None)
+            return None
+
+    async def _release_idle(self, name: str, held: _Held) -> None:
+        """Give back a slot no write of this process came for within `grace`."""
+        local = self._local.setdefault(name, asyncio.Lock())
+        async with local:
+            if self._held.get(name) is held:
+                del self._held[name]
+                await self._release(held, name)
+
+    async def close(self) -> None:
+        """Give back every kept slot (before the pool closes)."""
+        for name, held in list(self._held.items()):
+            if held.release is not None:
+                held.release.cancel()
+            async with self._local.setdefault(name, asyncio.Lock()):
+                if self._held.get(name) is held:
+                    del self._held[name]
+                    await self._release(held, name)
+
+    async def _acquire(self, conn: psycopg.AsyncConnection[Any], name: str) -> float:
+        """Lock the key and commit a lease; the local time the lease surely lasts until."""
         try:
             # Autocommit (make_pool's connections are): each statement commits at once (the session lock
             # outlives it), and no BEGIN is sent.
@@ -92,21 +189,27 @@ class PgPacer:
                 await conn.set_autocommit(True)
             # Lock, and take the lease if the previous write's pause is over (committed before we write: it
             # survives our death); otherwise learn how long to wait, and try again with the lock held.
-            cur = await conn.execute(_LOCK_AND_TAKE_LEASE, {"key": name, "secs": self.lease})
+            sent = time.monotonic()
+            cur = await conn.execute(_LOCK_AND_TAKE_LEASE, {"key": name, "secs": self.span})
             while await cur.fetchone() is None:
                 cur = await conn.execute(_WAIT, {"key": name})
                 row = await cur.fetchone()
                 wait = float(row[0]) if row else 0.0
                 if wait > 0:
                     await asyncio.sleep(wait)
-                cur = await conn.execute(_TAKE_LEASE, {"key": name, "secs": self.lease})
+                sent = time.monotonic()
+                cur = await conn.execute(_TAKE_LEASE, {"key": name, "secs": self.span})
+            return sent + self.span
         except BaseException:
             await self._discard(conn)
             raise
 
-    async def _release(self, conn: psycopg.AsyncConnection[Any], name: str) -> None:
+    async def _release(self, held: _Held, name: str) -> None:
+        """Pause until the interval after the last write has passed, and unlock; the connection goes back."""
+        conn = held.conn
         try:
-            cur = await conn.execute(_PAUSE_AND_UNLOCK, {"key": name, "secs": self.interval})
+            pause = max(0.0, held.last_end + self.interval - time.monotonic())
+            cur = await conn.execute(_PAUSE_AND_UNLOCK, {"key": name, "secs": pause})
             row = await cur.fetchone()
             if not (row and row[0]):
                 raise RuntimeError("the write slot's advisory lock was not held")
@@ -115,6 +218,9 @@ class PgPacer:
             # which releases the lock (the lease then bounds the pause).
             log.warning("could not release the write slot cleanly", extra={"key": name})
             await self._discard(conn)
+        finally:
+            with contextlib.suppress(Exception):
+                await held.conn_cm.__aexit__(None, None, None)
 
     @staticmethod
     async def _discard(conn: psycopg.AsyncConnection[Any]) -> None:
