@@ -93,6 +93,7 @@ class PgPacer:
         self.keep = keep
         self._local: dict[str, asyncio.Lock] = {}
         self._held: dict[str, _Held] = {}
+        self._releasing: set[asyncio.Future[None]] = set()
 
     @contextlib.asynccontextmanager
     async def slot(self, key: str) -> AsyncIterator[None]:
@@ -123,7 +124,7 @@ class PgPacer:
                 else:
                     self._held[name] = held
                     held.release = asyncio.get_running_loop().call_later(
-                        self.grace, lambda: asyncio.ensure_future(self._release_idle(name, held)))
+                        self.grace, self._start_release_idle, name, held)
 
     async def _take(self, name: str) -> _Held:
         conn_cm = self.pool.connection()
@@ -161,6 +162,11 @@ class PgPacer:
             with contextlib.suppress(Exception):
                 await held.conn_cm.__aexit__(None, None, None)
             return None
+
+    def _start_release_idle(self, name: str, held: _Held) -> None:
+        task = asyncio.ensure_future(self._release_idle(name, held))
+        self._releasing.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._releasing.discard)
 
     async def _release_idle(self, name: str, held: _Held) -> None:
         """Give back a slot no write of this process came for within `grace`."""
