@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -17,10 +18,12 @@ from bot.github.errors import RateLimitWait
 from bot.github.pacing import Pacer
 from bot.github.retry import RetryPolicy
 from bot.jobs.analyze import Analyze
+from bot.jobs.files import plan_issues
 from bot.jobs.request import JobRequest
 from bot.metrics import DEFAULT, Metrics, status_class
 from bot.store import PgIssueLocks
 from bot.sync.engine import IssueLock, report_failure, sync_issue
+from bot.sync.files import RepoFiles
 
 log = logging.getLogger("bot.jobs")
 
@@ -47,6 +50,9 @@ class JobHandler:
         #: With PostgreSQL, every sync holds its plan's advisory lock (one sync per plan across processes).
         self.lock: IssueLock | None = PgIssueLocks(settings.database_url) if settings.database_url else None
         self.metrics.github_client.observe(self.auth.stats.events)
+        #: Where push and scan jobs queue the sync of each issue they find (the server sets the queue's);
+        #: None runs those syncs inside the job itself.
+        self.enqueue: Callable[[JobRequest], Awaitable[bool]] | None = None
 
     # ---- plumbing -----------------------------------------------------------------------------------------
 
@@ -125,12 +131,18 @@ class JobHandler:
             try:
                 if request.kind == "command":
                     outcome = await Analyze(gh, request, me=self.identity, lock=self.lock).run()
+                elif request.kind in ("push", "scan"):
+                    numbers = await plan_issues(gh, request)
+                    await self._sync_each(gh, request, numbers)
+                    outcome = "ok"
+                    extra |= {"issues": numbers}
                 else:
                     if request.comment_id is not None:
                         # A reader's plan comment: one polite reply; the sync passes its text over.
                         await Analyze(gh, request, me=self.identity, lock=self.lock).refuse_a_readers_plan()
                     result = await sync_issue(gh, request.owner, request.repo, request.number,
-                                              me=self.identity, lock=self.lock)
+                                              me=self.identity, lock=self.lock,
+                                              files=RepoFiles(gh, request.owner, request.repo))
                     outcome = "ok"
                     extra |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
                     self.metrics.sync_writes.observe(result.writes)
@@ -152,13 +164,25 @@ class JobHandler:
             if outcome not in ("failed", "deferred"):
                 log.info("job %s", outcome, extra=extra)
 
+    async def _sync_each(self, gh: GitHubClient, request: JobRequest, numbers: list[int]) -> None:
+        """Queue one sync per issue (coalesced and locked per plan like any other), or run them here."""
+        for number in numbers:
+            job = JobRequest(installation_id=request.installation_id, owner=request.owner, repo=request.repo,
+                             number=number, reason=f"{request.reason}: plan files of #{number}")
+            if self.enqueue is not None:
+                await self.enqueue(job)
+                continue
+            result = await sync_issue(gh, request.owner, request.repo, number, me=self.identity,
+                                      lock=self.lock, files=RepoFiles(gh, request.owner, request.repo))
+            self.metrics.sync_writes.observe(result.writes)
+
     async def give_up(self, request: JobRequest, exc: BaseException) -> None:
         """The job failed for the last time: say so in the summary comment (and 😕 on a command).
 
         A permission check of a plan's author leaves no note: the issue may have no plan at all.
         """
-        if request.plan_check:
-            log.warning("permission check gave up: %s", exc, extra={"issue": request.issue_key})
+        if request.plan_check or request.kind in ("push", "scan"):
+            log.warning("%s job gave up: %s", request.kind, exc, extra={"issue": request.issue_key})
             return
         self.metrics.jobs.inc(kind=request.kind, outcome="reported")
         gh = await self.client(request)
