@@ -45,7 +45,7 @@ class JobHandler:
             pacer=pacer, write_interval=settings.pacing_seconds, policy=policy,
         )
         #: Who the bot is: its own comments and sub-issues are recognised by this, never by "some bot".
-        self.identity = Identity(settings.bot_login, settings.github_app_id)
+        self.identity = Identity(settings.bot_login, settings.github_app_id, settings.peers)
         self._session: aiohttp.ClientSession | None = None
         #: With PostgreSQL, every sync holds its plan's advisory lock (one sync per plan across processes).
         self.lock: IssueLock | None = PgIssueLocks(settings.database_url) if settings.database_url else None
