@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import gidgethub.abc
 
 from bot.analysis.markdown import truncate
 from bot.config import Settings
@@ -52,7 +53,7 @@ class JobHandler:
         self.metrics.github_client.observe(self.auth.stats.events)
         #: Where push and scan jobs queue the sync of each issue they find (the server sets the queue's);
         #: None runs those syncs inside the job itself.
-        self.enqueue: Callable[[JobRequest], Awaitable[bool]] | None = None
+        self.enqueue: Enqueue | None = None
 
     # ---- plumbing -----------------------------------------------------------------------------------------
 
@@ -129,23 +130,11 @@ class JobHandler:
         try:
             gh = await self.client(request)
             try:
-                if request.kind == "command":
-                    outcome = await Analyze(gh, request, me=self.identity, lock=self.lock).run()
-                elif request.kind in ("push", "scan"):
-                    numbers = await plan_issues(gh, request)
-                    await self._sync_each(gh, request, numbers)
-                    outcome = "ok"
-                    extra |= {"issues": numbers}
-                else:
-                    if request.comment_id is not None:
-                        # A reader's plan comment: one polite reply; the sync passes its text over.
-                        await Analyze(gh, request, me=self.identity, lock=self.lock).refuse_a_readers_plan()
-                    result = await sync_issue(gh, request.owner, request.repo, request.number,
-                                              me=self.identity, lock=self.lock,
-                                              files=RepoFiles(gh, request.owner, request.repo))
-                    outcome = "ok"
-                    extra |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
-                    self.metrics.sync_writes.observe(result.writes)
+                outcome, found = await perform(gh, request, me=self.identity, lock=self.lock,
+                                               enqueue=self.enqueue)
+                extra |= found
+                for writes in found.get("sync_writes", []):
+                    self.metrics.sync_writes.observe(writes)
             finally:
                 self._note_rate_limit(gh, request)
         except RateLimitWait as exc:
@@ -164,18 +153,6 @@ class JobHandler:
             if outcome not in ("failed", "deferred"):
                 log.info("job %s", outcome, extra=extra)
 
-    async def _sync_each(self, gh: GitHubClient, request: JobRequest, numbers: list[int]) -> None:
-        """Queue one sync per issue (coalesced and locked per plan like any other), or run them here."""
-        for number in numbers:
-            job = JobRequest(installation_id=request.installation_id, owner=request.owner, repo=request.repo,
-                             number=number, reason=f"{request.reason}: plan files of #{number}")
-            if self.enqueue is not None:
-                await self.enqueue(job)
-                continue
-            result = await sync_issue(gh, request.owner, request.repo, number, me=self.identity,
-                                      lock=self.lock, files=RepoFiles(gh, request.owner, request.repo))
-            self.metrics.sync_writes.observe(result.writes)
-
     async def give_up(self, request: JobRequest, exc: BaseException) -> None:
         """The job failed for the last time: say so in the summary comment (and 😕 on a command).
 
@@ -193,6 +170,43 @@ class JobHandler:
                              lock=self.lock)
         if request.kind == "command" and request.comment_id is not None:
             await Analyze(gh, request, me=self.identity, lock=self.lock).react("confused")
+
+
+Enqueue = Callable[[JobRequest], Awaitable[bool]]
+
+
+async def perform(
+    gh: gidgethub.abc.GitHubAPI, request: JobRequest, *, me: Identity, lock: IssueLock | None = None,
+    enqueue: Enqueue | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """What one job does with a client acting for it (the App's installation, or the Action's token):
+    returns its outcome and what to log (`sync_writes`: the writes of each sync it ran).
+
+    Push and scan jobs queue one sync per issue found through `enqueue` (coalesced and locked per plan like
+    any other), or run them here without one. Every sync reads the default branch's plan files.
+    """
+    if request.kind == "command":
+        return await Analyze(gh, request, me=me, lock=lock).run(), {}
+    numbers = [request.number]
+    found: dict[str, Any] = {"sync_writes": []}
+    if request.kind in ("push", "scan"):
+        numbers = await plan_issues(gh, request)
+        found["issues"] = numbers
+        if enqueue is not None:
+            for number in numbers:
+                await enqueue(JobRequest(installation_id=request.installation_id, owner=request.owner,
+                                         repo=request.repo, number=number,
+                                         reason=f"{request.reason}: plan files of #{number}"))
+            return "ok", found
+    elif request.comment_id is not None:
+        # A reader's plan comment: one polite reply; the sync passes its text over.
+        await Analyze(gh, request, me=me, lock=lock).refuse_a_readers_plan()
+    for number in numbers:
+        result = await sync_issue(gh, request.owner, request.repo, number, me=me, lock=lock,
+                                  files=RepoFiles(gh, request.owner, request.repo))
+        found["sync_writes"].append(result.writes)
+        found |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
+    return "ok", found
 
 
 def build_handler(
