@@ -161,3 +161,27 @@ async def test_cli_then_app_then_action_make_one_structure(bot_app: BotApp, tmp_
     assert await sync_checkout(options, env, out=out, terminal=False, run=runner()) == 0
     assert writes_by(bot_app) == moved
     assert sorted(bot_app.sandbox.snapshot(REPO)["issues"]) == sorted(str(n) for n in range(1, 10))
+
+
+async def test_the_app_leaves_another_doors_writes_alone(bot_app: BotApp, tmp_path: Path) -> None:
+    """What the CLI writes as a person raises webhooks; the App must not start a second sync of the plan
+    the CLI is still writing (two doors share no lock): its own text and its closes are passed over."""
+    seed(bot_app)
+    top = checkout(tmp_path, {ANALYSIS: SEED.read_text()})
+    options = SyncOptions(api_url=bot_app.sandbox.base_url, login="octocat", cwd=top)
+    env = {"GITHUB_TOKEN": bot_app.sandbox.user_token("octocat")}
+    assert await sync_checkout(options, env, out=io.StringIO(), terminal=False, run=runner()) == 0
+    summary = next(c for c in bot_app.sandbox.snapshot(REPO)["issues"]["4"]["comments"])
+    comment = bot_app.sandbox.shapes.comment(bot_app.sandbox.state.repo(REPO), bot_app.sandbox.state.comment(
+        bot_app.sandbox.state.repo(REPO), int(summary["id"])))
+    _status, answer = await bot_app.post("issue_comment", bot_app.comment_event("created", comment))
+    assert answer["why"] == "the bot's own text"
+    _status, answer = await bot_app.post("issues", bot_app.issue_event("opened", 6, sender="octocat"))
+    assert answer["why"] == "opened with the bot's own text"
+    # The plan edited in the checkout: stream D leaves it, and the CLI closes its sub-issue.
+    (top / ANALYSIS).write_text(SEED.read_text().replace("### Stream D", "### Stream E"), encoding="utf-8")
+    assert await sync_checkout(options, env, out=io.StringIO(), terminal=False, run=runner()) == 0
+    assert bot_app.issue(9)["state"] == "closed"
+    _status, answer = await bot_app.post("issues", bot_app.issue_event("closed", 9, sender="octocat"))
+    assert answer["why"] == "closed by the bot: its stream left the plan"
+    await bot_app.idle()
