@@ -11,11 +11,14 @@ from jsonschema import Draft202012Validator
 
 from bot.analysis.planfiles import PlanPath, plan_path
 from bot.jobs.request import JobRequest
+from bot.sandbox import Sandbox
 from bot.sandbox.payloads import push_payload
+from bot.sync.engine import report_failure
+from bot.sync.files import RepoFiles
 from tests.fixtures.app import BotApp
 from tests.paths import SEED, WEBHOOKS
 from tests.test_sync import SEED_MINIMUM
-from tests.test_sync_support import NAME, OWNER, REPO, edited_seed
+from tests.test_sync_support import NAME, OWNER, REPO, client, edited_seed
 
 ANALYSIS = ".claude/epics/convex/4-analysis.md"
 SCHEMAS = WEBHOOKS / "schemas" / "official"
@@ -198,3 +201,16 @@ async def test_task_files_become_blocked_by_links_and_conflict_flags(bot_app: Bo
     snap = bot_app.sandbox.snapshot(REPO)
     assert snap["issues"]["5"]["blocked_by"] == [3]
     assert "plan:conflict" in snap["issues"]["2"]["labels"]
+
+
+async def test_a_failure_on_a_file_plan_is_reported(sandbox: Sandbox) -> None:
+    """A plan only in a file, a sync that gave up: the failure note is written (the issue has a plan)."""
+    sandbox.create_issue(REPO, "Configure Convex Backend", "No plan here.")
+    sandbox.state.push(REPO, "main", {".claude/epics/convex/1-analysis.md": SEED.read_text()
+                                      .replace("issue: 4", "issue: 1")})
+    async with client(sandbox) as gh:
+        await report_failure(gh, OWNER, NAME, 1, "GitHub said 502")
+        assert sandbox.snapshot(REPO)["issues"]["1"]["comments"] == []  # no file finder: no plan seen
+        await report_failure(gh, OWNER, NAME, 1, "GitHub said 502", files=RepoFiles(gh, OWNER, NAME))
+    [note] = sandbox.snapshot(REPO)["issues"]["1"]["comments"]
+    assert "The last sync failed" in note["body"] and "502" in note["body"]

@@ -167,7 +167,7 @@ class JobHandler:
                    f"({type(exc).__name__}: {truncate(str(exc), 200)}). Nothing was lost: "
                    "comment `/analyze` to try again once GitHub is reachable, or edit the plan.")
         await report_failure(gh, request.owner, request.repo, request.number, message, me=self.identity,
-                             lock=self.lock)
+                             lock=self.lock, files=RepoFiles(gh, request.owner, request.repo))
         if request.kind == "command" and request.comment_id is not None:
             await Analyze(gh, request, me=self.identity, lock=self.lock).react("confused")
 

@@ -408,6 +408,7 @@ def task_summary(number: int, desired: DesiredState) -> str:
 async def report_failure(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, message: str,
     *, me: Identity = DEFAULT_IDENTITY, may_write: WriteCheck | None = None, lock: IssueLock | None = None,
+    files: PlanFiles | None = None,
 ) -> None:
     """Put a failure note in the issue's summary; the next sync clears it.
 
@@ -431,7 +432,8 @@ async def report_failure(
             issue = await read_issue(gh, owner, repo, number, me)
             if issue is None or issue.is_pr:
                 return
-            source = await pick_source(issue.raw, comments, known_writer, me)
+            plan_files = await files.for_issue(number) if files is not None else []
+            source = await pick_source(issue.raw, comments, known_writer, me, plan_files)
             if source.analysis is None and not task_numbers(source.task, "depends_on") \
                     and not task_numbers(source.task, "conflicts_with"):
                 return
