@@ -135,6 +135,8 @@ MAX_WEBHOOK_BODY: Final = 25 * 1024 * 1024
 MAX_LINKED_ISSUES: Final = 25
 #: Plan files (analyses and task files) one repository scan or one sync looks at; more are left unread.
 MAX_PLAN_FILES: Final = 1000
+#: Bytes of a plan file read (GitHub's contents API gives text up to 1 MB); a bigger one is skipped.
+MAX_PLAN_FILE_BYTES: Final = 1024 * 1024
 #: A push payload listing more commits than this is read through GitHub's compare API instead.
 MAX_PUSH_COMMITS_LISTED: Final = 20
 #: Sub-issues the summary's streams record remembers (the plan's own first, then the newest removed ones).

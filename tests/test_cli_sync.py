@@ -15,6 +15,7 @@ import pytest
 from bot.local.context import LocalError, find_login, find_repo, find_token, parse_remote, run_command
 from bot.local.sync import SyncOptions, sync_checkout
 from bot.sandbox import Sandbox
+from bot.sync.files import LocalFiles
 from tests.paths import ROOT, SEED
 from tests.test_sync import SEED_MINIMUM
 from tests.test_sync_support import REPO, issue, seed_issues
@@ -189,3 +190,26 @@ async def test_the_command_line_runs_the_sync(sandbox: Sandbox, tmp_path: Path) 
     out, err = await proc.communicate()
     assert proc.returncode == 2 and "cannot read octo/nowhere" in err.decode()
     assert [e for e in sandbox.log if e.method != "GET"] == []
+
+
+async def test_local_files_are_found_by_path_and_name(tmp_path: Path) -> None:
+    top = checkout(tmp_path, {
+        ANALYSIS: SEED.read_text(),
+        ".claude/epics/convex/5.md": "---\ndepends_on: [4]\n---\n",
+        ".claude/epics/convex/001.md": "---\ndepends_on: [4]\n---\n",  # a local task number
+        ".claude/epics/auth/auth-analysis.md": SEED.read_text().replace("issue: 4", "issue: 7"),
+        "docs/9.md": "---\ndepends_on: [4]\n---\n",  # a task file only when named
+        "docs/8-analysis.md": SEED.read_text().replace("issue: 4", "issue: 8"),
+    })
+    (top / ".claude/epics/convex/6-analysis.md").write_bytes(b"\xff\xfe not text")
+    (top / ".claude/epics/convex/3-analysis.md").write_text("x" * (1024 * 1024 + 1), encoding="utf-8")
+    files = LocalFiles(top, [top / ".claude/epics"], repo_url="https://github.com/octo/sandbox")
+    assert await files.issues() == [4, 5, 6, 7]
+    [plan] = await files.for_issue(4)
+    assert plan.kind == "analysis" and plan.commit is not None and plan.url is not None
+    assert plan.url.endswith(f"/blob/{plan.commit}/{ANALYSIS}")
+    assert await files.for_issue(6) == []  # not UTF-8: listed, never read as a plan
+    assert [f.path for f in await files.for_issue(7)] == [".claude/epics/auth/auth-analysis.md"]
+    named = LocalFiles(top, [top / "docs"])
+    assert await named.issues() == [8]
+    assert await LocalFiles(top, [top / "docs/9.md"]).issues() == [9]

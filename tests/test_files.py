@@ -214,3 +214,15 @@ async def test_a_failure_on_a_file_plan_is_reported(sandbox: Sandbox) -> None:
         await report_failure(gh, OWNER, NAME, 1, "GitHub said 502", files=RepoFiles(gh, OWNER, NAME))
     [note] = sandbox.snapshot(REPO)["issues"]["1"]["comments"]
     assert "The last sync failed" in note["body"] and "502" in note["body"]
+
+
+async def test_without_the_contents_permission_comment_plans_still_sync(bot_app: BotApp) -> None:
+    """An installation made before the App asked for `contents: read`: no files are seen, comments work."""
+    bot_app.sandbox.installation_permissions[1] = {"issues": "write", "metadata": "read"}
+    seed(bot_app)
+    bot_app.sandbox.state.push(REPO, "main", {ANALYSIS: edited_seed()})
+    comment = bot_app.sandbox.create_comment(REPO, 4, SEED.read_text())
+    await bot_app.post("issue_comment", bot_app.comment_event("created", comment))
+    await bot_app.idle()
+    assert bot_app.issue(4)["sub_issues"] == [6, 7, 8, 9]  # the comment's plan (A-D), not the file's
+    assert comment["html_url"] in summary_of(bot_app, 4)

@@ -20,7 +20,7 @@ import gidgethub.abc
 
 from bot.analysis.planfiles import PlanKind, PlanPath, plan_path
 from bot.analysis.reader import read_task
-from bot.conventions import MAX_PLAN_FILES, PLAN_FILES_ROOT, SOURCE, marker
+from bot.conventions import MAX_PLAN_FILE_BYTES, MAX_PLAN_FILES, PLAN_FILES_ROOT, SOURCE, marker
 
 log = logging.getLogger("bot.sync.files")
 
@@ -270,6 +270,8 @@ class LocalFiles(_Finder):
                 if kind is None or rel in found:
                     continue
                 try:
+                    if file.stat().st_size > MAX_PLAN_FILE_BYTES:
+                        continue  # as GitHub's contents API: too big to be read as text
                     found[rel] = git_blob_sha(file.read_bytes())
                 except OSError:
                     continue
