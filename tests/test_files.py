@@ -104,7 +104,10 @@ async def test_push_of_an_analysis_file_builds_the_structure_then_only_the_delta
     assert snap["issues"]["4"]["sub_issues"] == [6, 7, 8, 9, 10]
     assert snap["issues"]["9"]["state"] == "closed"
     edited_head = bot_app.sandbox.state.head(REPO, "main")
-    assert f"/blob/{edited_head}/" in summary_of(bot_app, 4)
+    text = summary_of(bot_app, 4)
+    assert f"/blob/{edited_head}/" in text
+    assert f"not in the plan read from [the file `{ANALYSIS}`](" in text
+    assert "Push the earlier plan again to reopen them" in text
     # A push changing other files only: nothing queued, nothing written.
     writes = bot_app.sandbox.accounting(1).writes
     _status, answer = await push(bot_app, {"README.md": "# changed\n"})

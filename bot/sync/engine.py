@@ -24,7 +24,7 @@ from bot.sync.apply import Progress, apply, send
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
 from bot.sync.desired import DesiredState, build_desired, cap_links
 from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
-from bot.sync.files import PlanFiles, recorded_source, source_marker
+from bot.sync.files import PlanFile, PlanFiles, recorded_source, source_marker
 from bot.sync.locks import named_lock
 from bot.sync.prune import prune_label
 from bot.sync.source import Source, pick_source, task_numbers
@@ -263,9 +263,9 @@ def _summary_writes(
     n = current.parent.number
     source_url = source.url if source is not None else None
     record = ""
-    said = ""
+    said, shown_file = "", None
     if source is not None and report is not None:
-        said, record = _source_line(source, current)
+        said, record, shown_file = _source_line(source, current)
     if desired.record[0] or desired.record[1]:
         record += "\n" + markers.links_marker(*desired.record) + "\n"
     numbers = _recorded(refs, desired)
@@ -281,7 +281,7 @@ def _summary_writes(
                 update={"analysis": report.analysis.model_copy(update={"conflicts_with": conflicts})}
             )
         status = live_status(report, current, desired, refs)
-        closed = removed_note(current, desired, source_url)
+        closed = removed_note(current, desired, source_url, shown_file)
         closed = "\n\n".join(t for t in (closed, said) if t)
         text = render_summary(shown, status, limit=MAX_COMMENT - len(record) - len(closed) - 2)
         text = text.rstrip("\n") + "\n\n" + closed + "\n" if closed else text
@@ -298,8 +298,9 @@ def _summary_writes(
     return writes
 
 
-def _source_line(source: Source, current: CurrentState) -> tuple[str, str]:
-    """The summary's line naming (and linking) where the plan was read, and the hidden record of its file.
+def _source_line(source: Source, current: CurrentState) -> tuple[str, str, PlanFile | None]:
+    """The summary's line naming (and linking) where the plan was read, the hidden record of its file, and
+    the file as linked.
 
     A file whose text is unchanged keeps the commit the summary already links, so a push that changes
     other files rewrites nothing.
@@ -307,20 +308,20 @@ def _source_line(source: Source, current: CurrentState) -> tuple[str, str]:
     file = source.file
     if file is None:
         if not source.url:
-            return "", ""
+            return "", "", None
         if source.url.rstrip("/") == current.parent.url.rstrip("/"):
-            return f"_Plan read from [the issue body]({source.url})._", ""
-        return f"_Plan read from [this comment]({source.url})._", ""
+            return f"_Plan read from [the issue body]({source.url})._", "", None
+        return f"_Plan read from [this comment]({source.url})._", "", None
     known = recorded_source(str((current.summary or {}).get("body") or ""))
     if known is not None and known.path == file.path and known.blob == file.blob and known.commit:
         file = file.at(known.commit)
     name = code_span(file.path)
     record = "\n" + source_marker(file) + "\n"
     if file.url is None:
-        return f"_Plan read from the file {name} (a local file, not committed as it is)._", record
+        return f"_Plan read from the file {name} (a local file, not committed as it is)._", record, file
     assert file.commit is not None
     return (f"_Plan read from the file [{name}]({file.url}) at {code_span(file.commit[:7])}"
-            " (a plan file wins over comments)._", record)
+            " (a plan file wins over comments)._", record, file)
 
 
 async def _file_removed(
@@ -349,7 +350,9 @@ async def _file_removed(
 FILE_REMOVED = "**The plan file was removed**"
 
 
-def removed_note(current: CurrentState, desired: DesiredState, source_url: str | None) -> str:
+def removed_note(
+    current: CurrentState, desired: DesiredState, source_url: str | None, file: PlanFile | None = None,
+) -> str:
     """The line naming sub-issues closed because their streams left the plan, linking the plan's source.
 
     Closing is the one destructive thing the bot does, so the summary says which and why, and how to undo it.
@@ -365,9 +368,14 @@ def removed_note(current: CurrentState, desired: DesiredState, source_url: str |
     where = f"[this comment]({source_url})" if source_url else "the plan"
     if source_url and source_url.rstrip("/") == current.parent.url.rstrip("/"):
         where = f"[the issue body]({source_url})"
+    again = "Post"
+    if file is not None:
+        name = f"the file {code_span(file.path)}"
+        where = f"[{name}]({file.url})" if file.url else name
+        again = "Push"
     return (
         f"_Closed as not planned because their streams are not in the plan read from {where}: "
-        f"{', '.join(shown)}. Post the earlier plan again to reopen them._"
+        f"{', '.join(shown)}. {again} the earlier plan again to reopen them._"
     )
 
 

@@ -27,6 +27,8 @@ log = logging.getLogger("bot.sync.files")
 #: GitHub's answers that mean "no files to read here": no `contents` permission, no such repository or
 #: ref, an empty repository. Anything else is a failure (retried by the client, then the job).
 NO_FILES = frozenset({403, 404, 409})
+#: A repository address safe inside a markdown link (GitHub's html_url always is).
+_SAFE_URL = re.compile(r"https?://[A-Za-z0-9.:-]{1,255}(?:/[A-Za-z0-9._~%-]{1,200}){1,6}")
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,10 @@ class PlanFile:
     @property
     def url(self) -> str | None:
         """The file at its commit on GitHub (None when it is not committed, or the repository is unknown)."""
-        if self.commit is None or not self.repo_url:
+        base = (self.repo_url or "").rstrip("/")
+        if self.commit is None or not _SAFE_URL.fullmatch(base):
             return None
-        return f"{self.repo_url.rstrip('/')}/blob/{self.commit}/{quote(self.path)}"
+        return f"{base}/blob/{self.commit}/{quote(self.path)}"
 
     def at(self, commit: str) -> PlanFile:
         """The same file linked at another commit (one where it had the same text)."""
