@@ -3,12 +3,15 @@ webhook schemas) against the local GitHub, and the three doors taking turns on o
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bot.config import given_settings
 from bot.conventions import ACTIONS_LOGIN, Identity
@@ -19,7 +22,7 @@ from bot.local.sync import SyncOptions, sync_checkout
 from bot.sandbox.payloads import push_payload, repository_json
 from tests.fixtures.app import BotApp, real_payload
 from tests.fixtures.sandbox import APP_ID
-from tests.paths import SEED, WEBHOOKS
+from tests.paths import ROOT, SEED, WEBHOOKS
 from tests.test_cli_sync import checkout, runner
 from tests.test_files import ANALYSIS, seed, summary_of, valid
 from tests.test_sync import SEED_MINIMUM
@@ -185,3 +188,24 @@ async def test_the_app_leaves_another_doors_writes_alone(bot_app: BotApp, tmp_pa
     _status, answer = await bot_app.post("issues", bot_app.issue_event("closed", 9, sender="octocat"))
     assert answer["why"] == "closed by the bot: its stream left the plan"
     await bot_app.idle()
+
+
+async def test_the_action_command_outside_a_workflow(tmp_path: Path) -> None:
+    """`parallel-work-bot action` as the composite action runs it, here with no workflow around it."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    pipe = asyncio.subprocess.PIPE
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "action", cwd=tmp_path, env=env,
+                                                stdout=pipe, stderr=pipe)
+    _out, err = await proc.communicate()
+    assert proc.returncode == 2 and "GITHUB_EVENT_NAME is not set" in err.decode()
+
+
+def test_action_yml_installs_this_repository_and_runs_the_entry_point() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert action["runs"]["using"] == "composite"
+    steps = action["runs"]["steps"]
+    assert steps[0]["uses"].startswith("actions/setup-python@")
+    assert '"$GITHUB_ACTION_PATH"' in steps[1]["run"] and "pip install" in steps[1]["run"]
+    assert steps[2]["run"] == "parallel-work-bot action"
+    assert steps[2]["env"]["GITHUB_TOKEN"] == "${{ inputs.token }}"
+    assert action["inputs"]["token"]["default"] == "${{ github.token }}"
