@@ -229,3 +229,14 @@ async def test_without_the_contents_permission_comment_plans_still_sync(bot_app:
     await bot_app.idle()
     assert bot_app.issue(4)["sub_issues"] == [6, 7, 8, 9]  # the comment's plan (A-D), not the file's
     assert comment["html_url"] in summary_of(bot_app, 4)
+
+
+async def test_a_forced_push_scans_the_branch(bot_app: BotApp) -> None:
+    seed(bot_app)
+    before = bot_app.sandbox.state.head(REPO, "main")
+    bot_app.sandbox.state.push(REPO, "main", {ANALYSIS: SEED.read_text()})
+    payload = push_payload(bot_app.sandbox.shapes, REPO, "main", before=before, installation_id=1)
+    payload["forced"], payload["commits"] = True, []  # as if the pushed commits replaced others
+    _status, answer = await bot_app.post("push", valid(payload, "push.schema.json"))
+    await bot_app.idle()
+    assert answer["outcome"] == "queued" and bot_app.issue(4)["sub_issues"] == [6, 7, 8, 9]

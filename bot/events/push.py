@@ -5,7 +5,7 @@ from __future__ import annotations
 from gidgethub import routing, sansio
 
 from bot.analysis.planfiles import plan_path
-from bot.conventions import MAX_PUSH_COMMITS_LISTED
+from bot.conventions import MAX_PLAN_FILES, MAX_PUSH_COMMITS_LISTED
 from bot.events.common import Intake, installation_of, login_of, repo_of
 from bot.jobs.request import JobRequest
 
@@ -19,8 +19,8 @@ ZERO_SHA = "0" * 40
 async def pushed(event: sansio.Event, intake: Intake) -> None:
     """The default branch moved: the job finds the issues whose plan files changed and syncs each.
 
-    The payload's `commits` name the files (added / modified / removed); a push of more than 20 commits,
-    or one that created the branch, leaves that to the job (the compare API, or a scan of the branch).
+    The payload's `commits` name the files (added / modified / removed); a push of more than 20 commits
+    leaves that to the job (the compare API); one that created the branch or was forced, to a scan.
     Pushes by any account count (only people and Apps with write access can push); ours never happen.
     """
     data = event.data
@@ -36,8 +36,11 @@ async def pushed(event: sansio.Event, intake: Intake) -> None:
     owner, repo = repo_of(data)
     common = {"installation_id": installation_of(data), "owner": owner, "repo": repo, "number": 0}
     who = login_of({"user": data.get("sender")})
-    if before == ZERO_SHA:
-        await intake.submit(JobRequest(kind="scan", ref=after, reason=f"branch created by {who}", **common))
+    if before == ZERO_SHA or data.get("forced"):
+        # A new branch has no "before"; a forced push's `commits` (and compare, from the merge base) leave
+        # out what the commits it dropped had changed: sync every issue the branch has plan files for.
+        why = "branch created" if before == ZERO_SHA else "forced push"
+        await intake.submit(JobRequest(kind="scan", ref=after, reason=f"{why} by {who}", **common))
         return None
     commits = [c for c in data.get("commits") or [] if isinstance(c, dict)]
     if len(commits) > MAX_PUSH_COMMITS_LISTED:
@@ -50,6 +53,7 @@ async def pushed(event: sansio.Event, intake: Intake) -> None:
     })
     if not paths:
         return intake.ignore("no plan file changed")
+    paths = paths[:MAX_PLAN_FILES]
     await intake.submit(JobRequest(kind="push", ref=after, before=before, paths=paths,
                                    reason=f"push of {len(paths)} plan files by {who}", **common))
     return None

@@ -185,9 +185,10 @@ class RepoFiles(_Finder):
         else:
             compared = await self._get(f"{base}/compare/{quote(ref, safe='')}...{quote(ref, safe='')}"
                                        "?per_page=1")
-            if not isinstance(compared, dict):
+            sha = ((compared.get("base_commit") or {}).get("sha") if isinstance(compared, dict) else None)
+            if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{40}", sha):
                 return {}
-            self.commit = str(compared["base_commit"]["sha"])
+            self.commit = sha
         tree = await self._get(f"{base}/git/trees/{self.commit}?recursive=1")
         if not isinstance(tree, dict):
             return {}
