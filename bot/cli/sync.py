@@ -47,3 +47,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\ninterrupted after {made[0]} writes: run the same command again to finish "
               "(nothing is duplicated)", file=sys.stderr)
         return 130
+    except Exception as exc:  # GitHub unreachable or refusing after the client's retries
+        print(f"parallel-work-bot sync: stopped after {made[0]} writes: {type(exc).__name__}: {exc}; run the "
+              "same command again to finish (nothing is duplicated)", file=sys.stderr)
+        return 1
