@@ -170,6 +170,9 @@ def test_repo_from_the_origin_remote_and_login(tmp_path: Path) -> None:
     assert parse_remote("/some/local/path") is None
     assert find_login(None, {}, runner(gh_login="hubot"), top) == "hubot"
     assert find_login("me", {}, runner(gh_login="hubot"), top) == "me"
+    ghe = runner(gh_login="hubot")
+    assert find_login(None, {}, ghe, top, "https://ghe.example.com/api/v3") == "hubot"
+    assert ghe.calls == [["gh", "api", "--hostname", "ghe.example.com", "user", "--jq", ".login"]]
     with pytest.raises(LocalError, match="--login"):
         find_login(None, {}, runner(), top)
 

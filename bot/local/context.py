@@ -72,14 +72,16 @@ def find_repo(given: str | None, run: Runner, cwd: Path) -> tuple[str, str]:
     return found
 
 
-def find_login(given: str | None, env: Mapping[str, str], run: Runner, cwd: Path) -> str:
+def find_login(given: str | None, env: Mapping[str, str], run: Runner, cwd: Path,
+               api_url: str = GITHUB_COM_API) -> str:
     """Who the token is (what it writes is the bot's own on the next run): --login, else PWB_LOGIN,
     else `gh api user`."""
     if given:
         return given
     if env.get("PWB_LOGIN", "").strip():
         return env["PWB_LOGIN"].strip()
-    out = (run(["gh", "api", "user", "--jq", ".login"], cwd) or "").strip()
+    host = ["--hostname", host_of(api_url)] if host_of(api_url) != "github.com" else []
+    out = (run(["gh", "api", *host, "user", "--jq", ".login"], cwd) or "").strip()
     if out:
         return out
     raise LocalError("cannot tell whose the token is: pass --login LOGIN (your GitHub login)")

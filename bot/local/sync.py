@@ -134,7 +134,7 @@ async def sync_checkout(
     cwd = options.cwd
     token = find_token(env, run, cwd, options.api_url)
     owner, name = find_repo(options.repo, run, cwd)
-    me = identity(find_login(options.login, env, run, cwd), options.peers)
+    me = identity(find_login(options.login, env, run, cwd, options.api_url), options.peers)
     top = top_of(cwd, run)
     async with aiohttp.ClientSession() as session:
         gh = GitHubClient(session, base_url=options.api_url, oauth_token=token)
