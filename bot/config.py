@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     #: PostgreSQL for jobs and delivery ids; unset = in-memory jobs in the web process.
     database_url: str | None = None
     bot_login: str = DEFAULT_BOT_LOGIN
+    #: Comma-separated logins of the other doors (the Action's `github-actions[bot]`, a CLI user): their
+    #: marked comments and sub-issues are the bot's too, so the doors take turns on one issue.
+    bot_peers: str = ""
+
+    @property
+    def peers(self) -> frozenset[str]:
+        """The logins BOT_PEERS names."""
+        return frozenset(p.strip() for p in self.bot_peers.split(",") if p.strip())
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -33,6 +33,9 @@ class Identity:
 
     login: str = DEFAULT_BOT_LOGIN
     app_id: int | None = None
+    #: Other doors' logins whose marked items are ours too (the App, the Action, the CLI's user: BOT_PEERS),
+    #: so that the doors can take turns on one issue without duplicating anything.
+    peers: frozenset[str] = frozenset()
 
     def owns(self, item: Any) -> bool:
         """True for a comment or issue written by us (our login, or `performed_via_github_app` is our App)."""
@@ -40,10 +43,16 @@ class Identity:
             return False
         user = item.get("user")
         login = user.get("login") if isinstance(user, dict) else None
-        if isinstance(login, str) and login.casefold() == self.login.casefold():
+        if isinstance(login, str) and (
+            login.casefold() == self.login.casefold() or login.casefold() in self._peers
+        ):
             return True
         app = item.get("performed_via_github_app")
         return self.app_id is not None and isinstance(app, dict) and app.get("id") == self.app_id
+
+    @property
+    def _peers(self) -> frozenset[str]:
+        return frozenset(p.casefold() for p in self.peers)
 
 
 DEFAULT_IDENTITY: Final = Identity()
@@ -95,6 +104,16 @@ LABELS: Final = "labels"
 #: The summary's record of stream id -> sub-issue number (finds a sub-issue a person rewrote or unlinked).
 STREAMS: Final = "streams"
 REPLY: Final = "reply"
+#: In the summary: the repository file the plan was read from (path, blob and commit).
+SOURCE: Final = "source"
+
+# ---- plan files in a repository ------------------------------------------------------------------------
+
+#: Where CCPM keeps epics, analyses (`<epic>/<N>-analysis.md`) and task files (`<epic>/<N>.md`).
+PLAN_FILES_ROOT: Final = ".claude/epics"
+ANALYSIS_FILE_SUFFIX: Final = "-analysis.md"
+#: The Actions workflow token's account: its marked items are the bot's for every door (BOT_PEERS adds more).
+ACTIONS_LOGIN: Final = "github-actions[bot]"
 
 # ---- GitHub's limits --------------------------------------------------------------------------------------
 
@@ -114,6 +133,12 @@ MAX_WEBHOOK_BODY: Final = 25 * 1024 * 1024
 
 #: Other issues one plan may flag (conflicts_with) or link (depends_on): more is a warning, not writes.
 MAX_LINKED_ISSUES: Final = 25
+#: Plan files (analyses and task files) one repository scan or one sync looks at; more are left unread.
+MAX_PLAN_FILES: Final = 1000
+#: Bytes of a plan file read (GitHub's contents API gives text up to 1 MB); a bigger one is skipped.
+MAX_PLAN_FILE_BYTES: Final = 1024 * 1024
+#: A push payload listing more commits than this is read through GitHub's compare API instead.
+MAX_PUSH_COMMITS_LISTED: Final = 20
 #: Sub-issues the summary's streams record remembers (the plan's own first, then the newest removed ones).
 MAX_RECORDED_STREAMS: Final = 3 * MAX_SUB_ISSUES
 

@@ -133,12 +133,21 @@ def live_refs(markdown: str) -> list[Ref]:
     return found
 
 
+#: The bot's own line naming where the plan was read, linking GitHub's address of that comment, issue body
+#: or file (never a document's text): the one link the summary makes on purpose.
+_SOURCE_LINE = re.compile(r"^_Plan read from (?:the file )?\[[^\]\n]*\]\((https://github\.com/[^)\s]+)\)",
+                          re.MULTILINE)
+
+
 def unwanted(markdown: str, allowed: Collection[int] = ()) -> list[Ref]:
-    """Live references other than plain `#N` to an issue in `allowed` (the bot's own, on purpose)."""
+    """Live references other than plain `#N` to an issue in `allowed` (the bot's own, on purpose), and
+    other than the summary's link to where its plan was read."""
+    sources = set(_SOURCE_LINE.findall(markdown))
     return [
         r
         for r in live_refs(markdown)
         if not (r.kind == "issue" and r.qualifier is None and r.text.startswith("#") and r.number in allowed)
+        and not (r.kind == "link" and r.text in sources)
     ]
 
 

@@ -32,7 +32,10 @@ ALLOWED: dict[str, set[str]] = {
     "jobs": {"analysis", "config", "conventions", "github", "metrics", "store", "sync"},
     # the doors: the hosted App's web intake and server, the command line
     "app": {"config", "conventions", "events", "github", "jobs", "metrics"},
-    "cli": {"analysis", "app", "config", "conventions", "jobs", "logs", "metrics", "sandbox", "store"},
+    # the doors run from a checkout with a token: the CLI's sync and the GitHub Action
+    "local": {"analysis", "config", "conventions", "events", "github", "jobs", "sync"},
+    "cli": {"analysis", "app", "config", "conventions", "jobs", "local", "logs", "metrics", "sandbox",
+            "store"},
     "__main__": {"cli"},
     "__init__": set(),
 }

@@ -92,14 +92,16 @@ async def test_ping_is_answered(bot_app: BotApp, name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "event,name",
-    [("installation", "installation.created.json"), ("installation", "installation.deleted.json"),
-     ("installation_repositories", "installation_repositories.added.json")],
+    "event,name,outcome",
+    [("installation", "installation.created.json", "queued"),  # a scan of each repository (test_files)
+     ("installation", "installation.deleted.json", "ignored"),
+     ("installation_repositories", "installation_repositories.added.json", "queued")],
 )
-async def test_installation_events_are_handled(bot_app: BotApp, event: str, name: str) -> None:
+async def test_installation_events_are_handled(bot_app: BotApp, event: str, name: str, outcome: str) -> None:
     status, answer = await bot_app.post(event, real_payload(name))
-    assert (status, answer["outcome"]) == (200, "ignored")
-    assert bot_app.metrics.deliveries.value(event=event, outcome="ignored") == 1
+    assert (status, answer["outcome"]) == ((202 if outcome == "queued" else 200), outcome)
+    assert bot_app.metrics.deliveries.value(event=event, outcome=outcome) == 1
+    await bot_app.idle()
 
 
 async def test_duplicate_delivery_is_processed_once(bot_app: BotApp) -> None:

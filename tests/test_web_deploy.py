@@ -16,8 +16,9 @@ def test_app_manifest() -> None:
     assert set(manifest) >= keys
     assert manifest["hook_attributes"]["url"].endswith("/webhook")
     assert manifest["public"] is False
-    assert manifest["default_permissions"] == {"issues": "write", "metadata": "read"}
-    assert manifest["default_events"] == ["issues", "issue_comment"]
+    # contents: read for the plan files (.claude/epics) a push changes; never write.
+    assert manifest["default_permissions"] == {"issues": "write", "metadata": "read", "contents": "read"}
+    assert manifest["default_events"] == ["issues", "issue_comment", "push"]
     assert set(manifest["default_events"]) <= EVENTS  # every subscribed event has a handler
 
 

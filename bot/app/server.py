@@ -30,6 +30,7 @@ class BotServer:
             settings, metrics=self.metrics, pacer=self.queue.pacer, policy=policy)
         self.queue.handler = self.handler
         self.queue.on_give_up = self.handler.give_up
+        self.handler.enqueue = self.queue.enqueue  # push and scan jobs queue one sync per issue
         self.app = create_app(settings, self.queue, metrics=self.metrics)
         self.concurrency = concurrency
         self.poll_interval = poll_interval

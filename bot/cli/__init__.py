@@ -11,6 +11,8 @@ from collections.abc import Sequence
 COMMANDS: dict[str, str] = {
     "demo": "run the bot against a local GitHub and show what it builds (no account needed)",
     "plan": "read, check and render an analysis document",
+    "sync": "sync the issues a checkout's plan files name, with a token (no App needed)",
+    "action": "the GitHub Action's step: handle the workflow's event (push, issue_comment, issues...)",
     "serve": "run the GitHub App web server",
     "worker": "run job workers (needs DATABASE_URL)",
     "db": "database commands (needs DATABASE_URL)",

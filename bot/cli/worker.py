@@ -39,6 +39,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     handler = build_handler(settings, pacer=queue.pacer)
     queue.handler = handler
     queue.on_give_up = handler.give_up
+    handler.enqueue = queue.enqueue  # push and scan jobs queue one sync per issue
     main = asyncio.current_task()
     assert main is not None
     loop = asyncio.get_running_loop()

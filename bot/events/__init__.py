@@ -16,18 +16,24 @@ marker in a bot-written body, or GitHub's `parent_issue_url`), so it coalesces a
   by a person -> a sync, which writes it again.
 - `issues` opened/edited with what may be an analysis or task frontmatter -> the same; closed/reopened on
   an issue the bot planned (its marker or labels) -> a sync of its plan.
-- Anything written by a bot (this App included), pull requests, `installation*` and `ping` -> nothing queued.
+- `push` to the default branch adding, changing or removing plan files (`.claude/epics/**/*-analysis.md`,
+  `.claude/epics/<epic>/<N>.md`) -> a push job, which queues a sync of each issue they are for (more than
+  20 commits: the job asks the compare API); tags, other branches, deleted branches -> nothing.
+- `installation` created and `installation_repositories` added -> one scan job per repository, which
+  queues a sync of every issue the default branch holds plan files for.
+- Anything written by a bot (this App included), pull requests, other `installation*` actions and `ping`
+  -> nothing queued.
 """
 
 from __future__ import annotations
 
 from gidgethub import routing
 
-from bot.events import installation, issue_comment, issues, ping
+from bot.events import installation, issue_comment, issues, ping, push
 from bot.events.common import Intake
 
 #: Every event the App handles; anything else is answered 200 and ignored.
-router = routing.Router(issue_comment.router, issues.router, installation.router, ping.router)
-EVENTS = frozenset({"issue_comment", "issues", "installation", "installation_repositories", "ping"})
+router = routing.Router(issue_comment.router, issues.router, installation.router, ping.router, push.router)
+EVENTS = frozenset({"issue_comment", "issues", "installation", "installation_repositories", "ping", "push"})
 
 __all__ = ["EVENTS", "Intake", "router"]

@@ -39,6 +39,11 @@ async def comment_written(event: sansio.Event, intake: Intake) -> None:
         return intake.ignore("comment by a bot")
     body = comment.get("body") or ""
     login = login_of(comment)
+    before_text = previous_body(data) if action == "edited" else None
+    if body.lstrip().startswith(MARKER_PREFIX) and (action == "created" or (before_text or "").lstrip()
+                                                     .startswith(MARKER_PREFIX)):
+        # The bot's own text (a summary, a note) posted by another door (the CLI, the Action): never a plan.
+        return intake.ignore("the bot's own text")
     command = parse_command(body)
     if command is not None:
         if action == "edited" and parse_command(previous_body(data)) == command:

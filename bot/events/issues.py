@@ -6,7 +6,7 @@ from typing import Any
 
 from gidgethub import routing, sansio
 
-from bot.conventions import LABEL_DEFAULTS, MARKER_PREFIX, is_bot_account
+from bot.conventions import LABEL_DEFAULTS, MARKER_PREFIX, REMOVED, is_bot_account, marker
 from bot.events.common import (
     Intake,
     issue_job,
@@ -23,6 +23,15 @@ router = routing.Router()
 #: (bot.sync.markers and bot.sync.labels; events stay independent of the sync).
 MARKER = MARKER_PREFIX
 OUR_LABELS = tuple(LABEL_DEFAULTS)
+
+
+#: In a sub-issue the bot closed because its stream left the plan (bot.sync.markers writes it).
+REMOVED_MARK = marker(REMOVED)
+
+
+def _bot_text(body: Any) -> bool:
+    """Text that opens with the bot's marker: the bot's own (never a plan), whichever door posted it."""
+    return isinstance(body, str) and body.lstrip().startswith(MARKER_PREFIX)
 
 
 def _ours(issue: dict[str, Any]) -> bool:
@@ -42,6 +51,9 @@ async def issue_written(event: sansio.Event, intake: Intake) -> None:
     if is_bot_account(data.get("sender"), intake.bot_login):
         return intake.ignore("issue written by a bot")
     body = issue.get("body")
+    if data.get("action") == "opened" and _bot_text(body):
+        # A sub-issue another door of the bot (the CLI, the Action) opened: that door is syncing this plan.
+        return intake.ignore("opened with the bot's own text")
     before = previous_body(data) if data.get("action") == "edited" else None
     # A cheap bounded test for every author (it also passes any body opening with task frontmatter); the
     # job reads the body, and says nothing when it holds no plan.
@@ -69,6 +81,9 @@ async def issue_state(event: sansio.Event, intake: Intake) -> None:
     issue = data["issue"]
     if is_bot_account(data.get("sender"), intake.bot_login):
         return intake.ignore("closed or reopened by a bot")
+    if data.get("action") == "closed" and REMOVED_MARK in (issue.get("body") or ""):
+        # Closed by a door of the bot because its stream left the plan: that door's sync is on it.
+        return intake.ignore("closed by the bot: its stream left the plan")
     if not (_ours(issue) or may_hold_plan(issue.get("body"))):
         return intake.ignore("issue unrelated to any plan")
     await intake.submit(issue_job(data, f"issue {data.get('action')}"))

@@ -11,6 +11,7 @@ _ISSUE = ((("issue",), dict), (("issue", "number"), int))
 REQUIRED: dict[str, tuple[tuple[tuple[str, ...], type], ...]] = {
     "issue_comment": _REPOSITORY + _ISSUE + ((("comment",), dict), (("comment", "id"), int)),
     "issues": _REPOSITORY + _ISSUE,
+    "push": (*_REPOSITORY, (("ref",), str)),
 }
 #: Optional fields that, when present, must have this type (None allowed).
 OPTIONAL: dict[str, tuple[tuple[tuple[str, ...], type], ...]] = {
@@ -18,6 +19,8 @@ OPTIONAL: dict[str, tuple[tuple[tuple[str, ...], type], ...]] = {
                       (("changes",), dict)),
     "issues": ((("issue", "body"), str), (("issue", "user"), dict), (("issue", "labels"), list),
                (("changes",), dict)),
+    "push": ((("commits",), list), (("after",), str), (("before",), str),
+             (("repository", "default_branch"), str)),
 }
 
 

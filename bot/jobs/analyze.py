@@ -29,6 +29,7 @@ from bot.jobs.commands import parse_command
 from bot.jobs.replies import REFUSAL, USAGE, render_dry_run, render_unknown, reply_marker
 from bot.jobs.request import JobRequest
 from bot.sync.engine import IssueLock, sync_issue
+from bot.sync.files import RepoFiles
 
 
 class Analyze:
@@ -94,11 +95,12 @@ class Analyze:
             ok = False
         elif name == "dry-run":
             result = await sync_issue(gh, request.owner, request.repo, n, dry_run=True,
-                                      me=self.me, may_write=self.check, lock=self.lock)
+                                      me=self.me, may_write=self.check, lock=self.lock,
+                                      files=RepoFiles(gh, request.owner, request.repo))
             await self.reply(render_dry_run(result, n))
         else:
             result = await sync_issue(gh, request.owner, request.repo, n, me=self.me, may_write=self.check,
-                                      lock=self.lock)
+                                      lock=self.lock, files=RepoFiles(gh, request.owner, request.repo))
             found = result.found_analysis or result.found_task_links
             ok = found and not result.errors
             if is_command and not found:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import gidgethub.abc
 
 from bot.analysis.markdown import truncate
 from bot.config import Settings
@@ -17,10 +19,12 @@ from bot.github.errors import RateLimitWait
 from bot.github.pacing import Pacer
 from bot.github.retry import RetryPolicy
 from bot.jobs.analyze import Analyze
+from bot.jobs.files import plan_issues
 from bot.jobs.request import JobRequest
 from bot.metrics import DEFAULT, Metrics, status_class
 from bot.store import PgIssueLocks
 from bot.sync.engine import IssueLock, report_failure, sync_issue
+from bot.sync.files import RepoFiles
 
 log = logging.getLogger("bot.jobs")
 
@@ -42,12 +46,15 @@ class JobHandler:
             pacer=pacer, write_interval=settings.pacing_seconds, policy=policy,
         )
         #: Who the bot is: its own comments and sub-issues are recognised by this, never by "some bot".
-        self.identity = Identity(settings.bot_login, settings.github_app_id)
+        self.identity = Identity(settings.bot_login, settings.github_app_id, settings.peers)
         self._session: aiohttp.ClientSession | None = None
         #: With PostgreSQL, every sync holds its plan's advisory lock (one sync per plan across processes).
         self._pg_locks = PgIssueLocks(settings.database_url) if settings.database_url else None
         self.lock: IssueLock | None = self._pg_locks
         self.metrics.github_client.observe(self.auth.stats.events)
+        #: Where push and scan jobs queue the sync of each issue they find (the server sets the queue's);
+        #: None runs those syncs inside the job itself.
+        self.enqueue: Enqueue | None = None
 
     # ---- plumbing -----------------------------------------------------------------------------------------
 
@@ -126,17 +133,11 @@ class JobHandler:
         try:
             gh = await self.client(request)
             try:
-                if request.kind == "command":
-                    outcome = await Analyze(gh, request, me=self.identity, lock=self.lock).run()
-                else:
-                    if request.comment_id is not None:
-                        # A reader's plan comment: one polite reply; the sync passes its text over.
-                        await Analyze(gh, request, me=self.identity, lock=self.lock).refuse_a_readers_plan()
-                    result = await sync_issue(gh, request.owner, request.repo, request.number,
-                                              me=self.identity, lock=self.lock)
-                    outcome = "ok"
-                    extra |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
-                    self.metrics.sync_writes.observe(result.writes)
+                outcome, found = await perform(gh, request, me=self.identity, lock=self.lock,
+                                               enqueue=self.enqueue)
+                extra |= found
+                for writes in found.get("sync_writes", []):
+                    self.metrics.sync_writes.observe(writes)
             finally:
                 self._note_rate_limit(gh, request)
         except RateLimitWait as exc:
@@ -160,8 +161,8 @@ class JobHandler:
 
         A permission check of a plan's author leaves no note: the issue may have no plan at all.
         """
-        if request.plan_check:
-            log.warning("permission check gave up: %s", exc, extra={"issue": request.issue_key})
+        if request.plan_check or request.kind in ("push", "scan"):
+            log.warning("%s job gave up: %s", request.kind, exc, extra={"issue": request.issue_key})
             return
         self.metrics.jobs.inc(kind=request.kind, outcome="reported")
         gh = await self.client(request)
@@ -169,9 +170,46 @@ class JobHandler:
                    f"({type(exc).__name__}: {truncate(str(exc), 200)}). Nothing was lost: "
                    "comment `/analyze` to try again once GitHub is reachable, or edit the plan.")
         await report_failure(gh, request.owner, request.repo, request.number, message, me=self.identity,
-                             lock=self.lock)
+                             lock=self.lock, files=RepoFiles(gh, request.owner, request.repo))
         if request.kind == "command" and request.comment_id is not None:
             await Analyze(gh, request, me=self.identity, lock=self.lock).react("confused")
+
+
+Enqueue = Callable[[JobRequest], Awaitable[bool]]
+
+
+async def perform(
+    gh: gidgethub.abc.GitHubAPI, request: JobRequest, *, me: Identity, lock: IssueLock | None = None,
+    enqueue: Enqueue | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """What one job does with a client acting for it (the App's installation, or the Action's token):
+    returns its outcome and what to log (`sync_writes`: the writes of each sync it ran).
+
+    Push and scan jobs queue one sync per issue found through `enqueue` (coalesced and locked per plan like
+    any other), or run them here without one. Every sync reads the default branch's plan files.
+    """
+    if request.kind == "command":
+        return await Analyze(gh, request, me=me, lock=lock).run(), {}
+    numbers = [request.number]
+    found: dict[str, Any] = {"sync_writes": []}
+    if request.kind in ("push", "scan"):
+        numbers = await plan_issues(gh, request)
+        found["issues"] = numbers
+        if enqueue is not None:
+            for number in numbers:
+                await enqueue(JobRequest(installation_id=request.installation_id, owner=request.owner,
+                                         repo=request.repo, number=number,
+                                         reason=f"{request.reason}: plan files of #{number}"))
+            return "ok", found
+    elif request.comment_id is not None:
+        # A reader's plan comment: one polite reply; the sync passes its text over.
+        await Analyze(gh, request, me=me, lock=lock).refuse_a_readers_plan()
+    for number in numbers:
+        result = await sync_issue(gh, request.owner, request.repo, number, me=me, lock=lock,
+                                  files=RepoFiles(gh, request.owner, request.repo))
+        found["sync_writes"].append(result.writes)
+        found |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
+    return "ok", found
 
 
 def build_handler(

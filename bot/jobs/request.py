@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-#: What the job does: sync the issue from its newest analysis, or answer an `/analyze …` command.
-JobKind = Literal["sync", "command"]
+#: What the job does: sync the issue from its newest analysis, or answer an `/analyze …` command; `push`
+#: and `scan` find the issues whose plan files a push changed (or the default branch holds) and queue a
+#: sync of each (they are repository jobs: `number` is 0).
+JobKind = Literal["sync", "command", "push", "scan"]
 #: What handing a job request to the queue did: queued, folded into a waiting job of the same plan
 #: ("coalesced"), or nothing because its delivery was accepted before ("duplicate").
 Accepted = Literal["queued", "coalesced", "duplicate"]
@@ -38,6 +40,12 @@ class JobRequest(BaseModel):
     plan_check: bool = False
     #: Who wrote the command or the plan (command jobs): bursts coalesce per author, never across authors.
     author: str | None = None
+    #: Push jobs: the pushed commit and the one before it (scan jobs: the commit to scan, None: the default
+    #: branch), the plan files the payload lists as changed, and whether to ask the compare API for them.
+    ref: str | None = None
+    before: str | None = None
+    paths: list[str] = Field(default_factory=list)
+    compare: bool = False
 
     @property
     def plan_number(self) -> int:
@@ -55,4 +63,6 @@ class JobRequest(BaseModel):
         sub-command and author (one run per burst: the job re-reads its comment when it runs)."""
         if self.kind == "sync":
             return f"sync:{self.issue_key}"
+        if self.kind in ("push", "scan"):  # each push lists its own files: pushes never coalesce
+            return f"{self.kind}:{self.issue_key}:{self.ref if self.kind == 'push' else ''}"
         return f"command:{self.issue_key}:{self.command}:{(self.author or '').lower()}"

@@ -24,9 +24,10 @@ from bot.sync.apply import Progress, apply, send
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
 from bot.sync.desired import DesiredState, build_desired, cap_links
 from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
+from bot.sync.files import PlanFile, PlanFiles, recorded_source, source_marker
 from bot.sync.locks import named_lock
 from bot.sync.prune import prune_label
-from bot.sync.source import pick_source, task_numbers
+from bot.sync.source import Source, pick_source, task_numbers
 
 #: Rounds of read -> diff -> apply; a new round starts only after a write whose outcome is unknown.
 MAX_ROUNDS = 4
@@ -83,13 +84,15 @@ async def sync_issue(
     me: Identity = DEFAULT_IDENTITY,
     may_write: WriteCheck | None = None,
     lock: IssueLock | None = None,
+    files: PlanFiles | None = None,
 ) -> SyncResult:
     """Make GitHub show issue #number's newest plan; writes only the difference (none when `dry_run`).
 
     A stream sub-issue written by us syncs its parent instead (its close/reopen changes readiness there).
     `me`: who the bot is (only its own comments and sub-issues are its own); `may_write`: whether a plan's
     author has write access (default: OWNER, else the cached collaborator-permission API); `lock`: the
-    cross-process lock of an issue (see IssueLock), held for the whole sync.
+    cross-process lock of an issue (see IssueLock), held for the whole sync; `files`: where the issue's plan
+    files are (the repository's default branch, or a checkout); a plan file wins over comments.
     """
     check = may_write or writer_check(gh, owner, repo)
     async with issue_lock(gh, owner, repo, number, lock):
@@ -97,10 +100,11 @@ async def sync_issue(
         issue = await read_issue(gh, owner, repo, number, me)
         if issue is None or issue.marker is None or issue.marker.parent == number:
             return await _sync_locked(gh, owner, repo, number, dry_run=dry_run, me=me, may_write=check,
-                                      first_read=issue)
+                                      first_read=issue, files=files)
     parent = issue.marker.parent
     async with issue_lock(gh, owner, repo, parent, lock):
-        return await _sync_locked(gh, owner, repo, parent, dry_run=dry_run, me=me, may_write=check)
+        return await _sync_locked(gh, owner, repo, parent, dry_run=dry_run, me=me, may_write=check,
+                                  files=files)
 
 
 async def _sync_locked(
@@ -113,6 +117,7 @@ async def _sync_locked(
     me: Identity,
     may_write: WriteCheck,
     first_read: IssueState | None = None,
+    files: PlanFiles | None = None,
 ) -> SyncResult:
     """The sync, its lock held; `first_read`: the issue as just read under that lock (spares a read)."""
     progress = Progress()
@@ -128,7 +133,8 @@ async def _sync_locked(
         comments = await read_comments(gh, owner, repo, number)
         # Reading and checking is the CPU-bound part: off the event loop (pick_source reads each candidate
         # in a thread too), so heartbeats and acks go on.
-        source = await pick_source(parent.raw, comments, may_write, me)
+        plan_files = await files.for_issue(number) if files is not None else []
+        source = await pick_source(parent.raw, comments, may_write, me, plan_files)
         report = await asyncio.to_thread(check_plan, source.analysis) if source.analysis is not None else None
         conflicts = list(
             dict.fromkeys(
@@ -142,6 +148,7 @@ async def _sync_locked(
         result.found_analysis = report is not None
         result.found_task_links = bool(deps or task_numbers(source.task, "conflicts_with"))
         if report is None and not conflicts and not deps:
+            await _file_removed(gh, owner, repo, number, comments, me, result, progress)
             return result
         previous = markers.previous_links(comments, me)
         streams = report.analysis.streams if report is not None else []
@@ -178,14 +185,14 @@ async def _sync_locked(
                     refs[w.produces] = (0, -1 - i)
             result.planned = [w.planned() for w in writes]
             final = await asyncio.to_thread(
-                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source.url)
+                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source)
             result.planned += [w.planned() for w in final]
             return result
         try:
             await apply(gh, owner, repo, writes, refs, progress)
             # Rendering the summary is CPU-bound too: off the event loop.
             final = await asyncio.to_thread(
-                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source.url)
+                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source)
             await apply(gh, owner, repo, final, refs, progress)
         except OutcomeUnknown:
             result.writes, result.planned = progress.writes, list(progress.done)
@@ -246,7 +253,7 @@ def _summary_writes(
     refs: Refs,
     owner: str,
     repo: str,
-    source_url: str | None = None,
+    source: Source | None = None,
 ) -> list[Write]:
     """The summary, created or edited in place only when its text changes; stray duplicates removed.
 
@@ -254,9 +261,13 @@ def _summary_writes(
     (a listed issue that is missing, a pull request, or this issue), and kept up to date once it exists.
     """
     n = current.parent.number
+    source_url = source.url if source is not None else None
     record = ""
+    said, shown_file = "", None
+    if source is not None and report is not None:
+        said, record, shown_file = _source_line(source, current)
     if desired.record[0] or desired.record[1]:
-        record = "\n" + markers.links_marker(*desired.record) + "\n"
+        record += "\n" + markers.links_marker(*desired.record) + "\n"
     numbers = _recorded(refs, desired)
     if numbers:
         record += ("" if record else "\n") + markers.streams_marker(numbers) + "\n"
@@ -270,7 +281,8 @@ def _summary_writes(
                 update={"analysis": report.analysis.model_copy(update={"conflicts_with": conflicts})}
             )
         status = live_status(report, current, desired, refs)
-        closed = removed_note(current, desired, source_url)
+        closed = removed_note(current, desired, source_url, shown_file)
+        closed = "\n\n".join(t for t in (closed, said) if t)
         text = render_summary(shown, status, limit=MAX_COMMENT - len(record) - len(closed) - 2)
         text = text.rstrip("\n") + "\n\n" + closed + "\n" if closed else text
     elif desired.notes or _is_bare(current.summary, n):
@@ -286,7 +298,61 @@ def _summary_writes(
     return writes
 
 
-def removed_note(current: CurrentState, desired: DesiredState, source_url: str | None) -> str:
+def _source_line(source: Source, current: CurrentState) -> tuple[str, str, PlanFile | None]:
+    """The summary's line naming (and linking) where the plan was read, the hidden record of its file, and
+    the file as linked.
+
+    A file whose text is unchanged keeps the commit the summary already links, so a push that changes
+    other files rewrites nothing.
+    """
+    file = source.file
+    if file is None:
+        if not source.url:
+            return "", "", None
+        if source.url.rstrip("/") == current.parent.url.rstrip("/"):
+            return f"_Plan read from [the issue body]({source.url})._", "", None
+        return f"_Plan read from [this comment]({source.url})._", "", None
+    known = recorded_source(str((current.summary or {}).get("body") or ""))
+    if known is not None and known.path == file.path and known.blob == file.blob and known.commit:
+        file = file.at(known.commit)
+    name = code_span(file.path)
+    record = "\n" + source_marker(file) + "\n"
+    if file.url is None:
+        return f"_Plan read from the file {name} (a local file, not committed as it is)._", record, file
+    assert file.commit is not None
+    return (f"_Plan read from the file [{name}]({file.url}) at {code_span(file.commit[:7])}"
+            " (a plan file wins over comments)._", record, file)
+
+
+async def _file_removed(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, comments: list[dict[str, Any]],
+    me: Identity, result: SyncResult, progress: Progress,
+) -> None:
+    """The plan file a summary was read from is gone, and no other plan is left: the structure stays as it
+    is (nothing is closed for a removed file), and the summary says so once."""
+    summary = next((c for c in comments if markers.is_summary(c, me)), None)
+    body = str((summary or {}).get("body") or "")
+    known = recorded_source(body)
+    if summary is None or known is None or FILE_REMOVED in body:
+        return
+    note = (f"> {FILE_REMOVED}: {code_span(known.path)} is no longer there and no other plan is left, so the "
+            "structure is left as it was. Push the file again, or post a plan, to change it.")
+    text = body.rstrip("\n") + "\n\n" + note + "\n"
+    writes = comment_writes(owner, repo, number, summary, text, "summary", tag="summary")
+    if result.dry_run:
+        result.planned += [w.planned() for w in writes]
+        return
+    await apply(gh, owner, repo, writes, {}, progress)
+    result.writes, result.planned = progress.writes, list(progress.done)
+
+
+#: The note a summary gets when its plan file was removed (written once).
+FILE_REMOVED = "**The plan file was removed**"
+
+
+def removed_note(
+    current: CurrentState, desired: DesiredState, source_url: str | None, file: PlanFile | None = None,
+) -> str:
     """The line naming sub-issues closed because their streams left the plan, linking the plan's source.
 
     Closing is the one destructive thing the bot does, so the summary says which and why, and how to undo it.
@@ -302,9 +368,14 @@ def removed_note(current: CurrentState, desired: DesiredState, source_url: str |
     where = f"[this comment]({source_url})" if source_url else "the plan"
     if source_url and source_url.rstrip("/") == current.parent.url.rstrip("/"):
         where = f"[the issue body]({source_url})"
+    again = "Post"
+    if file is not None:
+        name = f"the file {code_span(file.path)}"
+        where = f"[{name}]({file.url})" if file.url else name
+        again = "Push"
     return (
         f"_Closed as not planned because their streams are not in the plan read from {where}: "
-        f"{', '.join(shown)}. Post the earlier plan again to reopen them._"
+        f"{', '.join(shown)}. {again} the earlier plan again to reopen them._"
     )
 
 
@@ -345,6 +416,7 @@ def task_summary(number: int, desired: DesiredState) -> str:
 async def report_failure(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, message: str,
     *, me: Identity = DEFAULT_IDENTITY, may_write: WriteCheck | None = None, lock: IssueLock | None = None,
+    files: PlanFiles | None = None,
 ) -> None:
     """Put a failure note in the issue's summary; the next sync clears it.
 
@@ -368,7 +440,8 @@ async def report_failure(
             issue = await read_issue(gh, owner, repo, number, me)
             if issue is None or issue.is_pr:
                 return
-            source = await pick_source(issue.raw, comments, known_writer, me)
+            plan_files = await files.for_issue(number) if files is not None else []
+            source = await pick_source(issue.raw, comments, known_writer, me, plan_files)
             if source.analysis is None and not task_numbers(source.task, "depends_on") \
                     and not task_numbers(source.task, "conflicts_with"):
                 return

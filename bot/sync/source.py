@@ -1,8 +1,9 @@
-"""Where the plan comes from: the newest analysis in an issue's comments (else its body), task frontmatter."""
+"""Where the plan comes from: a plan file, else the newest analysis in comments (or the body); task links."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ from bot.analysis.models import Analysis, Diagnostic, Frontmatter
 from bot.analysis.reader import read_analysis, read_task
 from bot.conventions import Identity
 from bot.github.permissions import WriteCheck
+from bot.sync.files import PlanFile
 from bot.sync.markers import is_ours
 
 
@@ -24,6 +26,8 @@ class Source:
     url: str | None = None
     #: Newer plans passed over because they name another issue as their own, one note each.
     ignored: list[Diagnostic] = field(default_factory=list)
+    #: The repository file the analysis was read from (None: a comment or the body).
+    file: PlanFile | None = None
 
 
 #: Plans for other issues noted in the summary; more are passed over without a word each.
@@ -39,9 +43,15 @@ async def is_trusted(item: dict[str, Any], may_write: WriteCheck) -> bool:
 
 
 async def pick_source(
-    issue: dict[str, Any], comments: list[dict[str, Any]], may_write: WriteCheck, me: Identity
+    issue: dict[str, Any], comments: list[dict[str, Any]], may_write: WriteCheck, me: Identity,
+    files: Sequence[PlanFile] = (),
 ) -> Source:
-    """Newest trusted analysis of this issue wins: the latest comment with one (not the bot's), else the body.
+    """A plan file for this issue wins (the first analysis file in path order); else the newest trusted
+    analysis of this issue: the latest comment with one (not the bot's), else the body.
+
+    Files are trusted (only people with write access put them on the default branch, or the CLI's user
+    runs them from a checkout); a task file's frontmatter stands for the body's (CCPM copies one into the
+    other). No clock decides, so the App, the CLI and the Action pick the same source for the same files.
 
     Text by authors without write access is passed over (before it is read), so a stranger's or a reader's
     plan never reaches GitHub structure; `may_write` asks for each candidate author (cached per login). A
@@ -51,7 +61,8 @@ async def pick_source(
     number = issue.get("number")
     body = str(issue.get("body") or "")
     body_trusted = bool(body.strip()) and await is_trusted(issue, may_write)
-    task = read_task(body) if body_trusted else None
+    task_file = next((f for f in files if f.kind == "task"), None)
+    task = read_task(task_file.text) if task_file is not None else read_task(body) if body_trusted else None
     ignored: list[Diagnostic] = []
 
     def ours(analysis: Analysis | None, where: str) -> bool:
@@ -63,6 +74,12 @@ async def pick_source(
             ignored.append(diagnostics.warning("sync-plan-other-issue", message))
         return False
 
+    for file in files:
+        if file.kind != "analysis":
+            continue
+        analysis = await asyncio.to_thread(read_analysis, file.text)
+        if ours(analysis, f"file {file.path}"):
+            return Source(analysis, task, file.url, ignored, file)
     for comment in reversed(comments):
         if is_ours(comment, me):
             continue
