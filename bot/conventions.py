@@ -95,6 +95,11 @@ LABELS: Final = "labels"
 #: The summary's record of stream id -> sub-issue number (finds a sub-issue a person rewrote or unlinked).
 STREAMS: Final = "streams"
 REPLY: Final = "reply"
+#: The summary's records of a repository's own label names, of the streams handed off (and to whom), and
+#: of the plan's issue closed once every stream was done.
+LABELSET: Final = "labelset"
+HANDOFF: Final = "handoff"
+DONE: Final = "done"
 
 # ---- GitHub's limits --------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, str] = {
     "demo": "run the bot against a local GitHub and show what it builds (no account needed)",
     "plan": "read, check and render an analysis document",
+    "config": "check a repository's .github/parallel-work-bot.yml",
     "serve": "run the GitHub App web server",
     "worker": "run job workers (needs DATABASE_URL)",
     "db": "database commands (needs DATABASE_URL)",

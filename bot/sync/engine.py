@@ -12,18 +12,20 @@ from pydantic import BaseModel, Field
 
 from bot.analysis.checker import MAX_SUB_ISSUES, check_plan
 from bot.analysis.markdown import code_span, escape_inline
-from bot.analysis.models import Diagnostic, LiveStatus, PlanReport, StreamStatus
+from bot.analysis.models import Diagnostic, LiveStatus, PlanReport, Severity, StreamStatus
 from bot.analysis.render import render_summary
 from bot.conventions import AGENT_LABEL_PREFIX as AGENT
 from bot.conventions import DEFAULT_IDENTITY, MAX_RECORDED_STREAMS, Identity
 from bot.conventions import MAX_BODY as MAX_COMMENT
 from bot.github.errors import OutcomeUnknown
 from bot.github.permissions import WriteCheck, writer_check
+from bot.repoconfig.github import LoadedConfig, read_repo_config
 from bot.sync import markers
 from bot.sync.apply import Progress, apply, send
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
-from bot.sync.desired import DesiredState, build_desired, cap_links
+from bot.sync.desired import DesiredState, Records, build_desired, cap_links, note
 from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
+from bot.sync.labels import label_set as run_labels
 from bot.sync.locks import named_lock
 from bot.sync.prune import prune_label
 from bot.sync.source import pick_source, task_numbers
@@ -83,24 +85,45 @@ async def sync_issue(
     me: Identity = DEFAULT_IDENTITY,
     may_write: WriteCheck | None = None,
     lock: IssueLock | None = None,
+    config: LoadedConfig | None = None,
+    command: bool = False,
+    user_token: bool = False,
 ) -> SyncResult:
     """Make GitHub show issue #number's newest plan; writes only the difference (none when `dry_run`).
 
     A stream sub-issue written by us syncs its parent instead (its close/reopen changes readiness there).
     `me`: who the bot is (only its own comments and sub-issues are its own); `may_write`: whether a plan's
-    author has write access (default: OWNER, else the cached collaborator-permission API); `lock`: the
-    cross-process lock of an issue (see IssueLock), held for the whole sync.
+    author has write access (default: OWNER, else the cached collaborator-permission API, at the
+    repository's `trigger_permission`); `lock`: the cross-process lock of an issue (see IssueLock), held
+    for the whole sync. `config`: the repository's configuration (the CLI and the Action read it from the
+    checkout; by default it is read from GitHub, once per sync); `command`: an `/analyze` asked for this
+    sync (with `automatic: false` nothing else syncs); `user_token`: the client acts as a person.
     """
-    check = may_write or writer_check(gh, owner, repo)
+    loaded = config if config is not None else await read_repo_config(gh, owner, repo)
+    if not loaded.config.automatic and not command:
+        return SyncResult(issue=number, dry_run=dry_run, notes=[note(
+            "sync-not-automatic", "The repository's configuration turns automatic runs off: `/analyze` syncs",
+            Severity.INFO)])
+    check = may_write or writer_check(gh, owner, repo, loaded.config.trigger_permission)
+    run = _Run(loaded, user_token)
     async with issue_lock(gh, owner, repo, number, lock):
         # Read under the issue's own lock: when it is the plan's issue this read is the sync's first read.
         issue = await read_issue(gh, owner, repo, number, me)
         if issue is None or issue.marker is None or issue.marker.parent == number:
             return await _sync_locked(gh, owner, repo, number, dry_run=dry_run, me=me, may_write=check,
-                                      first_read=issue)
+                                      first_read=issue, run=run)
     parent = issue.marker.parent
     async with issue_lock(gh, owner, repo, parent, lock):
-        return await _sync_locked(gh, owner, repo, parent, dry_run=dry_run, me=me, may_write=check)
+        return await _sync_locked(gh, owner, repo, parent, dry_run=dry_run, me=me, may_write=check, run=run)
+
+
+class _Run:
+    """What one sync knows besides GitHub's state: the repository's configuration, the kind of token."""
+
+    def __init__(self, loaded: LoadedConfig, user_token: bool) -> None:
+        self.loaded = loaded
+        self.config = loaded.config
+        self.user_token = user_token
 
 
 async def _sync_locked(
@@ -113,8 +136,11 @@ async def _sync_locked(
     me: Identity,
     may_write: WriteCheck,
     first_read: IssueState | None = None,
+    run: _Run | None = None,
 ) -> SyncResult:
     """The sync, its lock held; `first_read`: the issue as just read under that lock (spares a read)."""
+    run = run or _Run(LoadedConfig(), False)
+    cfg = run.config
     progress = Progress()
     result = SyncResult(issue=number, dry_run=dry_run)
     for round_ in range(1, MAX_ROUNDS + 1):
@@ -137,6 +163,8 @@ async def _sync_locked(
             )
         )
         deps = task_numbers(source.task, "depends_on")
+        if not cfg.conflict_notes:
+            conflicts = []  # switched off: none made, and those of earlier syncs are undone
         conflicts, dropped_conflicts = cap_links(conflicts)
         deps, dropped_deps = cap_links(deps)
         result.found_analysis = report is not None
@@ -157,7 +185,11 @@ async def _sync_locked(
             dep_numbers=list(dict.fromkeys(deps + previous[1])),
             structure=structure,
             me=me,
+            stream_label=run_labels(cfg).stream.name,
+            want_type=cfg.sub_issues.type if report is not None else None,
         )
+        records = Records(markers.previous_labelset(comments, me), markers.previous_handoff(comments, me),
+                          markers.previously_done(comments, me))
         desired = build_desired(
             report,
             current,
@@ -165,8 +197,12 @@ async def _sync_locked(
             deps=deps,
             previous=previous,
             dropped=(dropped_conflicts, dropped_deps),
+            config=cfg,
+            records=records,
+            user_token=run.user_token,
         )
-        desired.notes = [*source.ignored, *desired.notes]  # plans for other issues passed over, said so
+        # Plans for other issues passed over, and what is wrong in the configuration file: said so.
+        desired.notes = [*run.loaded.findings, *source.ignored, *desired.notes]
         result.notes = desired.notes
         # An invalid plan, or one over a limit: only the summary and the issue's labels are written.
         result.errors = report is not None and not desired.structure
@@ -183,6 +219,8 @@ async def _sync_locked(
             return result
         try:
             await apply(gh, owner, repo, writes, refs, progress)
+            desired.notes += _types_dropped(desired, progress.results)
+            result.notes = desired.notes
             # Rendering the summary is CPU-bound too: off the event loop.
             final = await asyncio.to_thread(
                 _summary_writes, report, conflicts, current, desired, refs, owner, repo, source.url)
@@ -260,6 +298,11 @@ def _summary_writes(
     numbers = _recorded(refs, desired)
     if numbers:
         record += ("" if record else "\n") + markers.streams_marker(numbers) + "\n"
+    extra = [markers.labelset_marker(desired.labelset)] if desired.labelset is not None else []
+    extra += [markers.handoff_marker(desired.handoff)] if any(desired.handoff.values()) else []
+    extra += [markers.DONE_MARKER] if desired.done else []
+    if extra:
+        record += ("" if record else "\n") + "\n".join(extra) + "\n"
     if report is not None:
         shown = report
         # Live references only to the issues the plan flags (capped); one it names that is missing, a pull
@@ -271,7 +314,10 @@ def _summary_writes(
             )
         status = live_status(report, current, desired, refs)
         closed = removed_note(current, desired, source_url)
-        text = render_summary(shown, status, limit=MAX_COMMENT - len(record) - len(closed) - 2)
+        handed = handoff_note(desired, refs)
+        closed = f"{closed}\n\n{handed}" if closed and handed else closed or handed
+        text = render_summary(shown, status, limit=MAX_COMMENT - len(record) - len(closed) - 2,
+                              diagram=desired.config.diagram)
         text = text.rstrip("\n") + "\n\n" + closed + "\n" if closed else text
     elif desired.notes or _is_bare(current.summary, n):
         text = task_summary(n, desired)
@@ -306,6 +352,28 @@ def removed_note(current: CurrentState, desired: DesiredState, source_url: str |
         f"_Closed as not planned because their streams are not in the plan read from {where}: "
         f"{', '.join(shown)}. Post the earlier plan again to reopen them._"
     )
+
+
+def handoff_note(desired: DesiredState, refs: Refs) -> str:
+    """Who has which stream (the hand-off), logins as code: the summary never pings anyone."""
+    parts = []
+    for sid, people in sorted(desired.handoff.items()):
+        if people and sid in refs and refs[sid][0] > 0:
+            who = ", ".join(map(code_span, people))
+            parts.append(f"Stream {escape_inline(sid)} (#{refs[sid][0]}): {who}")
+    return f"**Handed off**: {'; '.join(parts[:MAX_SUB_ISSUES])}" if parts else ""
+
+
+def _types_dropped(desired: DesiredState, results: dict[str, Any]) -> list[Diagnostic]:
+    """Sub-issues whose issue type GitHub did not set (it drops one it cannot set without a word)."""
+    wanted = desired.config.sub_issues.type or ""
+    missed = [tag.split(":", 1)[1] for tag, answer in results.items() if tag.startswith("typed:")
+              and not (isinstance(answer, dict) and isinstance(answer.get("type"), dict)
+                       and str(answer["type"].get("name", "")).casefold() == wanted.casefold())]
+    if not missed:
+        return []
+    return [note("sync-type-dropped", f"GitHub did not set the issue type {wanted} on the sub-issue(s) of "
+                 f"stream(s) {', '.join(missed)}.")]
 
 
 def _recorded(refs: Refs, desired: DesiredState) -> dict[str, int]:
