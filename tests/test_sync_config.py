@@ -1,0 +1,351 @@
+"""The repository's configuration on the local GitHub: each key changes what the sync writes, a bad file
+gives findings and the defaults, the owner's `.github` fallback, free re-reads, renamed labels, hand-off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.repoconfig import CONFIG_PATH
+from bot.repoconfig import github as repoconfig_github
+from bot.repoconfig.github import plans_to_resync
+from bot.sandbox import Sandbox
+from bot.sync import sync_issue
+from tests.test_sync_support import NAME, OWNER, REPO, as_person, client, issue, seed_issues, writes
+
+SUBS = (6, 7, 8, 9)  # the seed's sub-issues: A (ready from the start), then B, C, D, each blocked by A
+
+
+def configure(sb: Sandbox, text: str, repo: str = REPO) -> None:
+    """Commit the configuration file on the repository's default branch; the bot forgets that it had none,
+    as the push handler makes it (`plans_to_resync`)."""
+    sb.state.push(repo, "main", {CONFIG_PATH: text}, message="configure the bot")
+    repoconfig_github.clear()
+
+
+def contents_reads(sb: Sandbox) -> list[str]:
+    """The configuration reads the local GitHub answered (path and status)."""
+    return [f"{e.path} {e.status}" for e in sb.log if "/contents/" in e.path]
+
+
+def unassign(sb: Sandbox, number: int, login: str) -> None:
+    """A person takes themselves off an issue."""
+    sb.state.unassign(sb.state.repo(REPO).issues[number], [login])
+
+
+async def synced(sb: Sandbox, **kwargs: Any) -> dict[str, Any]:
+    """Sync the seed's plan once with the configuration as committed; the repository's snapshot."""
+    async with client(sb) as gh:
+        await sync_issue(gh, OWNER, NAME, 4, **kwargs)
+    return sb.snapshot(REPO)
+
+
+def summary_of(snap: dict[str, Any]) -> str:
+    found = [c["body"] for c in issue(snap, 4)["comments"]
+             if c["body"].startswith("<!-- parallel-work-bot:summary")]
+    assert len(found) == 1
+    return str(found[0])
+
+
+def labels_of(snap: dict[str, Any], n: int) -> set[str]:
+    return set(issue(snap, n)["labels"])
+
+
+# ---- each key changes what the sync writes --------------------------------------------------------------
+
+async def test_without_a_file_the_sync_is_as_always(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    snap = await synced(sandbox)
+    assert labels_of(snap, 4) == {"parallel-plan", "plan:conflict"}
+    assert labels_of(snap, 6) == {"stream", "agent:backend-specialist", "stream:ready"}
+    assert issue(snap, 7)["title"] == "#4 · Stream B: Provider Integration"
+    assert "```mermaid" in summary_of(snap) and "labelset" not in summary_of(snap)
+
+
+#: (file, what it changes in the snapshot): each check fails with the defaults.
+CASES: dict[str, tuple[str, Any]] = {
+    "prefix": ("labels:\n  prefix: pwb/\n",
+               lambda s: labels_of(s, 4) == {"pwb/parallel-plan", "pwb/plan:conflict"}
+               and labels_of(s, 6) == {"pwb/stream", "pwb/agent:backend-specialist", "pwb/stream:ready"}),
+    "names": ("labels:\n  ready: {name: ready-for-agent}\n  plan: {name: has-plan}\n",
+              lambda s: "ready-for-agent" in labels_of(s, 6) and "stream:ready" not in labels_of(s, 6)
+              and "has-plan" in labels_of(s, 4)),
+    "colour": ("labels:\n  stream: {color: '123456', description: A piece of the plan}\n",
+               lambda s: s["labels"]["stream"] == "123456"),
+    "agent labels": ("labels:\n  agent_prefix: 'for:'\n  agent_color: abcdef\n",
+                     lambda s: "for:backend-specialist" in labels_of(s, 6)
+                     and s["labels"]["for:backend-specialist"] == "abcdef"),
+    "title": ("sub_issues:\n  title: '[{id}] {name} ({parent})'\n",
+              lambda s: issue(s, 7)["title"] == "[B] Provider Integration (#4)"),
+    "no sub-issues": ("sub_issues:\n  enabled: false\n",
+                      lambda s: issue(s, 4)["sub_issues"] == [] and len(s["issues"]) == 5),
+    "no blocked-by": ("sub_issues:\n  blocked_by: false\n",
+                      lambda s: all(issue(s, n)["blocked_by"] == [] for n in SUBS)),
+    "no readiness labels": ("sub_issues:\n  readiness_labels: false\n",
+                            lambda s: labels_of(s, 6) == {"stream", "agent:backend-specialist"}),
+    "no agent labels": ("sub_issues:\n  agent_labels: false\n",
+                        lambda s: labels_of(s, 6) == {"stream", "stream:ready"}),
+    "no conflict notes": ("conflict_notes: false\n",
+                          lambda s: issue(s, 5)["labels"] == [] and issue(s, 5)["comments"] == []
+                          and labels_of(s, 4) == {"parallel-plan"}),
+    "no diagram": ("diagram: false\n", lambda s: "```mermaid" not in summary_of(s)),
+    "type as a label": ("sub_issues:\n  type: Task\n",
+                        lambda s: "Task" in labels_of(s, 6) and "sync-type-label" in summary_of(s)),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_each_key_changes_what_the_sync_writes(sandbox: Sandbox, case: str) -> None:
+    text, holds = CASES[case]
+    seed_issues(sandbox)
+    configure(sandbox, text)
+    snap = await synced(sandbox)
+    assert holds(snap), case
+    async with client(sandbox) as gh:
+        before = writes(sandbox)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert again.writes == 0 and writes(sandbox) == before  # converged
+
+
+async def test_the_issue_type_is_set_where_the_repository_offers_it(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    sandbox.state.set_issue_types(REPO, [("Task", "A specific piece of work", "yellow"), "Bug"])
+    configure(sandbox, "sub_issues:\n  type: task\n")
+    snap = await synced(sandbox)
+    assert [issue(snap, n)["type"] for n in SUBS] == ["Task"] * 4
+    assert "Task" not in labels_of(snap, 6) and "sync-type" not in summary_of(snap)
+    # A person changes one's type: the next sync puts it back; then nothing more.
+    await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/7", {"type": "Bug"})
+    async with client(sandbox) as gh:
+        fixed = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert [w.description for w in fixed.planned] == ["update #7 (type)"] and again.writes == 0
+    assert issue(sandbox.snapshot(REPO), 7)["type"] == "Task"
+
+
+async def test_trigger_permission_decides_whose_plan_counts(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)  # the plan is octocat's, who has write access
+    configure(sandbox, "trigger_permission: admin\n")
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4)
+    assert not result.found_analysis and result.writes == 0
+    sandbox.set_permission(REPO, "octocat", "triage")
+    configure(sandbox, "trigger_permission: triage\n")
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4)
+    assert result.found_analysis and issue(sandbox.snapshot(REPO), 4)["sub_issues"] == list(SUBS)
+
+
+async def test_automatic_off_syncs_only_on_a_command(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    configure(sandbox, "automatic: false\n")
+    async with client(sandbox) as gh:
+        skipped = await sync_issue(gh, OWNER, NAME, 4)
+        assert skipped.writes == 0 and writes(sandbox) == 0
+        done = await sync_issue(gh, OWNER, NAME, 4, command=True)
+    assert done.found_analysis and issue(sandbox.snapshot(REPO), 4)["sub_issues"] == list(SUBS)
+
+
+async def test_the_plan_is_closed_once_every_stream_is_done(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    configure(sandbox, "close_plan_when_done: true\n")
+    await synced(sandbox)
+    for n in SUBS[:-1]:
+        await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/{n}", {"state": "closed"})
+    assert issue(await synced(sandbox), 4)["state"] == "open"  # one stream left
+    await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/9", {"state": "closed"})
+    snap = await synced(sandbox)
+    assert issue(snap, 4)["state"] == "closed" and issue(snap, 4)["state_reason"] == "completed"
+    # A person reopens the plan's issue: the bot does not close it again.
+    await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/4", {"state": "open"})
+    async with client(sandbox) as gh:
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert again.writes == 0 and issue(sandbox.snapshot(REPO), 4)["state"] == "open"
+
+
+async def test_closing_the_plan_is_off_by_default(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    await synced(sandbox)
+    for n in SUBS:
+        await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/{n}", {"state": "closed"})
+    assert issue(await synced(sandbox), 4)["state"] == "open"
+
+
+# ---- a bad file, the fallback, conditional reads ----------------------------------------------------------
+
+async def test_a_bad_file_gives_findings_with_lines_and_the_defaults(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    configure(sandbox, "labels:\n  ready: {name: ready-for-agent, color: red}\nbogus: 1\n")
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4)
+    snap = sandbox.snapshot(REPO)
+    assert labels_of(snap, 6) == {"stream", "agent:backend-specialist", "ready-for-agent"}  # the good part
+    assert sandbox.snapshot(REPO)["labels"]["ready-for-agent"] == "2ea44f"  # the bad colour's default
+    codes = [(n.code, n.message) for n in result.notes if n.code == "config-invalid"]
+    assert [m.split(": ", 1)[0] for _, m in codes] == [f"{REPO}:{CONFIG_PATH} line 2",
+                                                       f"{REPO}:{CONFIG_PATH} line 3"]
+    text = summary_of(snap)
+    assert "config-invalid" in text and "line 2" in text and "bogus" in text
+
+
+async def test_a_file_that_is_not_yaml_keeps_every_default(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    configure(sandbox, "labels: [unclosed\n")
+    snap = await synced(sandbox)
+    assert labels_of(snap, 6) == {"stream", "agent:backend-specialist", "stream:ready"}
+    assert "config-yaml" in summary_of(snap)
+
+
+async def test_the_owners_github_repository_is_the_fallback(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    sandbox.add_repo(f"{OWNER}/.github", installation_id=1)
+    configure(sandbox, "labels:\n  ready: {name: org-ready}\n", repo=f"{OWNER}/.github")
+    snap = await synced(sandbox)
+    assert "org-ready" in labels_of(snap, 6)
+    # The repository's own file wins over the owner's.
+    configure(sandbox, "labels:\n  ready: {name: repo-ready}\n")
+    snap = await synced(sandbox)
+    assert "repo-ready" in labels_of(snap, 6) and "org-ready" not in labels_of(snap, 6)
+
+
+async def test_an_unchanged_file_costs_no_read_point_on_re_sync(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    configure(sandbox, "labels:\n  ready: {name: ready-for-agent}\n")
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        await sync_issue(gh, OWNER, NAME, 4)
+        middle = sandbox.accounting(1).as_dict()
+        third = await sync_issue(gh, OWNER, NAME, 4)
+        after = sandbox.accounting(1).as_dict()
+        assert third.writes == 0 and after["reads"] == middle["reads"] and after["points"] == middle["points"]
+        assert contents_reads(sandbox)[-1] == f"/repos/{REPO}/contents/{CONFIG_PATH} 304"
+        # A changed file is read (one point) and takes effect on the next sync.
+        configure(sandbox, "labels:\n  ready: {name: go-now}\n")
+        await sync_issue(gh, OWNER, NAME, 4)
+    assert "go-now" in labels_of(sandbox.snapshot(REPO), 6)
+
+
+# ---- renamed labels ---------------------------------------------------------------------------------------
+
+async def test_renamed_labels_converge_and_a_persons_labels_stay(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    await synced(sandbox)
+    # A person's labels: one of their own on a sub-issue, and the old `stream` name on an unrelated issue.
+    await as_person(sandbox, "POST", f"/repos/{REPO}/issues/7/labels", {"labels": ["bug"]})
+    await as_person(sandbox, "POST", f"/repos/{REPO}/issues/1/labels", {"labels": ["stream"]})
+    configure(sandbox, "labels:\n  plan: {name: plan}\n  stream: {name: work-stream}\n"
+                       "  ready: {name: ready-for-agent}\n  conflict: {name: overlaps}\n")
+    snap = await synced(sandbox)
+    assert labels_of(snap, 4) == {"plan", "overlaps"}
+    assert labels_of(snap, 5) == {"overlaps"}
+    assert labels_of(snap, 6) == {"work-stream", "agent:backend-specialist", "ready-for-agent"}
+    assert labels_of(snap, 7) == {"work-stream", "agent:fullstack-specialist", "bug"}
+    assert labels_of(snap, 1) == {"stream"}  # not the bot's issue: untouched
+    assert "labelset" in summary_of(snap)
+    async with client(sandbox) as gh:
+        assert (await sync_issue(gh, OWNER, NAME, 4)).writes == 0
+    # Back to the defaults: the custom names go, the record with them.
+    configure(sandbox, "# defaults\n")
+    snap = await synced(sandbox)
+    assert labels_of(snap, 6) == {"stream", "agent:backend-specialist", "stream:ready"}
+    assert labels_of(snap, 4) == {"parallel-plan", "plan:conflict"} and "labelset" not in summary_of(snap)
+    async with client(sandbox) as gh:
+        assert (await sync_issue(gh, OWNER, NAME, 4)).writes == 0
+
+
+async def test_a_missing_file_is_believed_missing_until_a_push_says_otherwise(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    await synced(sandbox)
+    sandbox.state.push(REPO, "main", {CONFIG_PATH: "labels:\n  ready: {name: go-now}\n"})
+    asked = len(contents_reads(sandbox))
+    assert asked == 2  # the repository's own file, then the owner's .github repository's: both missing
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)  # within the while a missing file is believed: not asked
+        assert len(contents_reads(sandbox)) == asked
+        assert "go-now" not in labels_of(sandbox.snapshot(REPO), 6)
+        assert await plans_to_resync(gh, OWNER, NAME) == [4]  # what the push handler calls
+        await sync_issue(gh, OWNER, NAME, 4)
+    assert "go-now" in labels_of(sandbox.snapshot(REPO), 6)
+
+
+async def test_plans_to_resync_lists_the_repositorys_open_plans(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    await synced(sandbox)
+    async with client(sandbox) as gh:
+        assert await plans_to_resync(gh, OWNER, NAME) == [4]
+        sandbox.state.push(REPO, "main", {CONFIG_PATH: "labels:\n  plan: {name: has-plan}\n"})
+        # The file changed: plans still carry the old name until they are synced again; both are found.
+        assert await plans_to_resync(gh, OWNER, NAME) == [4]
+        await sync_issue(gh, OWNER, NAME, 4)
+        assert await plans_to_resync(gh, OWNER, NAME) == [4]
+    assert labels_of(sandbox.snapshot(REPO), 4) == {"has-plan", "plan:conflict"}
+
+
+# ---- hand-off ---------------------------------------------------------------------------------------------
+
+HANDOFF = ("handoff:\n"
+           "  - agent: fullstack-specialist\n"
+           "    labels: [go]\n"
+           "    assignees: [hubot]\n")
+
+
+async def test_hand_off_when_the_last_blocker_closes_and_back_when_it_reopens(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    sandbox.set_permission(REPO, "hubot", "write")  # assignable
+    configure(sandbox, HANDOFF)
+    snap = await synced(sandbox)
+    assert "go" not in labels_of(snap, 7) and issue(snap, 7)["assignees"] == []  # B waits for A
+    await as_person(sandbox, "POST", f"/repos/{REPO}/issues/7/assignees", {"assignees": ["octocat"]})
+    await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/6", {"state": "closed"})  # A done
+    async with client(sandbox) as gh:
+        handed = await sync_issue(gh, OWNER, NAME, 4)
+        redelivered = await sync_issue(gh, OWNER, NAME, 4)
+    snap = sandbox.snapshot(REPO)
+    done = [w.description for w in handed.planned]
+    assert done.count("hand #7 to hubot") == 1 and "label #7 stream:ready, go" in done
+    assert labels_of(snap, 7) == {"stream", "agent:fullstack-specialist", "stream:ready", "go"}
+    assert issue(snap, 7)["assignees"] == ["octocat", "hubot"]
+    assert labels_of(snap, 8) == {"stream", "agent:backend-specialist", "stream:ready"}  # no rule for C
+    assert "**Handed off**: Stream B (#7): `hubot`" in summary_of(snap) and "@hubot" not in summary_of(snap)
+    assert redelivered.writes == 0
+    # hubot steps back: the bot does not assign them again.
+    unassign(sandbox, 7, "hubot")
+    async with client(sandbox) as gh:
+        assert (await sync_issue(gh, OWNER, NAME, 4)).writes <= 1  # the summary's line, at most
+        assert (await sync_issue(gh, OWNER, NAME, 4)).writes == 0
+    assert issue(sandbox.snapshot(REPO), 7)["assignees"] == ["octocat"]
+
+
+async def test_reopening_the_blocker_takes_the_hand_off_back(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    sandbox.set_permission(REPO, "hubot", "write")
+    configure(sandbox, HANDOFF)
+    await synced(sandbox)
+    await as_person(sandbox, "POST", f"/repos/{REPO}/issues/7/assignees", {"assignees": ["octocat"]})
+    await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/6", {"state": "closed"})
+    snap = await synced(sandbox)
+    assert issue(snap, 7)["assignees"] == ["octocat", "hubot"]
+    await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/6", {"state": "open"})  # A reopened
+    async with client(sandbox) as gh:
+        back = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    snap = sandbox.snapshot(REPO)
+    assert "take #7 back from hubot" in [w.description for w in back.planned]
+    assert labels_of(snap, 7) == {"stream", "agent:fullstack-specialist"}
+    assert issue(snap, 7)["assignees"] == ["octocat"]  # the person's assignment stays
+    assert "Handed off" not in summary_of(snap) and again.writes == 0
+
+
+async def test_a_stream_ready_from_the_start_is_created_handed_off(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    sandbox.set_permission(REPO, "hubot", "write")
+    configure(sandbox, "handoff:\n  - agent: '*'\n    labels: [go]\n    assignees: [hubot, copilot]\n")
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4)
+    snap = sandbox.snapshot(REPO)
+    assert issue(snap, 6)["assignees"] == ["hubot"] and "go" in labels_of(snap, 6)
+    assert all(issue(snap, n)["assignees"] == [] and "go" not in labels_of(snap, n) for n in SUBS[1:])
+    # The App cannot assign GitHub's Copilot coding agent: left out, and the summary says so.
+    assert any(n.code == "sync-handoff-copilot" for n in result.notes)
+    assert "sync-handoff-copilot" in summary_of(snap)
