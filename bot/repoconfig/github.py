@@ -44,7 +44,8 @@ DEFAULT_LOADED = LoadedConfig()
 
 #: blob sha -> the parsed file (a sha names the bytes, so this never goes stale).
 _PARSED: LRUCache[tuple[str, str], LoadedConfig] = LRUCache(maxsize=512)
-#: (base URL, owner, repo) lower case -> monotonic time until which it is believed to have no file.
+#: (base URL, owner, repo) lower case -> monotonic time until which that repository is believed to have no
+#: file (the repository's own, or the owner's `.github` one).
 _MISSING: LRUCache[tuple[str, str, str], float] = LRUCache(maxsize=4096)
 
 
@@ -59,11 +60,8 @@ def _key(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str) -> tuple[str, str, 
 
 
 def forget(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str) -> None:
-    """The file may have changed (a push): the next read asks GitHub again. For `.github`, the whole owner."""
-    base, own, name = _key(gh, owner, repo)
-    for key in list(_MISSING):
-        if key[0] == base and key[1] == own and (name in (key[2], OWNER_REPO)):
-            del _MISSING[key]
+    """The repository's file may have changed (a push to it): the next read asks GitHub again."""
+    _MISSING.pop(_key(gh, owner, repo), None)
 
 
 async def _read_file(
@@ -104,17 +102,17 @@ async def read_repo_config(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, *, path: str = CONFIG_PATH
 ) -> LoadedConfig:
     """The repository's configuration: its own file, else its owner's `.github` repository's, or defaults."""
-    key = _key(gh, owner, repo)
     now = time.monotonic()
-    if _MISSING.get(key, 0.0) > now:
-        return DEFAULT_LOADED
     places = [(owner, repo)] + ([(owner, OWNER_REPO)] if repo.lower() != OWNER_REPO else [])
     for where_owner, where_repo in places:
+        key = _key(gh, where_owner, where_repo)
+        if _MISSING.get(key, 0.0) > now:
+            continue  # believed missing there: not asked again for a while
         answer = await _read_file(gh, where_owner, where_repo, path)
         if answer is not None:
             _MISSING.pop(key, None)
             return _parse(answer, f"{where_owner}/{where_repo}:{path}")
-    _MISSING[key] = now + MISSING_SECONDS
+        _MISSING[key] = now + MISSING_SECONDS
     return DEFAULT_LOADED
 
 
@@ -124,9 +122,11 @@ async def plans_to_resync(
     """The repository's open plans, to sync again because its configuration file changed (a push).
 
     Plans carry the bot's plan label: the one the new configuration names, the default one, and any in
-    `also_labels` (an earlier configuration's). The file is read afresh first (`forget`).
+    `also_labels` (an earlier configuration's). The file is read afresh first (`forget`, the repository's
+    and its owner's `.github`: a push to `.github` changes every repository of the owner without a file).
     """
     forget(gh, owner, repo)
+    forget(gh, owner, OWNER_REPO)
     loaded = await read_repo_config(gh, owner, repo)
     names = [loaded.config.labels.spec("plan")[0], DEFAULT_CONFIG.labels.spec("plan")[0]]
     names += also_labels or []

@@ -202,7 +202,8 @@ async def _sync_locked(
             user_token=run.user_token,
         )
         # Plans for other issues passed over, and what is wrong in the configuration file: said so.
-        desired.notes = [*run.loaded.findings, *source.ignored, *desired.notes]
+        findings = run.loaded.findings if report is not None else []  # a plan's summary says them
+        desired.notes = [*findings, *source.ignored, *desired.notes]
         result.notes = desired.notes
         # An invalid plan, or one over a limit: only the summary and the issue's labels are written.
         result.errors = report is not None and not desired.structure
