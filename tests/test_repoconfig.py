@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import typing
 from pathlib import Path
 
@@ -128,3 +129,15 @@ def test_config_check_says_copilot_needs_a_user_token(tmp_path: Path) -> None:
                           text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     assert "needs a user token" in done.stdout and "no findings" in done.stdout
+
+
+def test_hostile_files_end_quickly_with_findings() -> None:
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{k}: &{k} [{', '.join(['*' + chr(ord(k) - 1)] * 10)}]\n" for k in "bcdefghi")
+    deep = "analysis_paths: " + "[" * 5000 + "]" * 5000 + "\n"
+    many = "".join(f"key{k}: 1\n" for k in range(3000))
+    for text in (laughs + "analysis_paths: *i\n", deep, many, "labels:\n  prefix: " + "p" * 70000):
+        started = time.perf_counter()
+        config, findings = load_config_text(text)
+        assert time.perf_counter() - started < 5  # a bound against runaway work, not a timing figure
+        assert config == DEFAULT_CONFIG and 0 < len(findings) <= 60

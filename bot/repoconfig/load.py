@@ -16,6 +16,8 @@ from bot.repoconfig.model import DEFAULT_CONFIG, RepoConfig
 CONFIG_PATH = ".github/parallel-work-bot.yml"
 #: Characters of configuration read; a larger file is a finding and the defaults.
 MAX_CONFIG_CHARS = 64 * 1024
+#: Findings kept from one check (a file of a thousand unknown keys is named by its first ones).
+MAX_FINDINGS = 50
 #: Rounds of "drop what is wrong, check again" (each drops every value one check found wrong).
 _MAX_ROUNDS = 8
 
@@ -28,17 +30,26 @@ def finding(path: str, line: int | None, message: str, code: str = "config-inval
     return Diagnostic(severity=Severity.WARNING, code=code, message=f"{where}: {message}")
 
 
-def _lines(node: yaml.Node, path: Path, out: dict[Path, int]) -> None:
-    """Every key's and item's 1-based line, by its path in the data."""
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                out[(*path, key.value)] = key.start_mark.line + 1
-                _lines(value, (*path, key.value), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _lines(item, (*path, i), out)
+def _lines(root: yaml.Node) -> dict[Path, int]:
+    """Every key's and item's 1-based line, by its path in the data. Each node is walked once (an alias
+    repeats a node: `&a`/`*a` chains must not multiply the walk), without recursion (no depth limit)."""
+    out: dict[Path, int] = {}
+    seen: set[int] = set()
+    todo: list[tuple[yaml.Node, Path]] = [(root, ())]
+    while todo:
+        node, path = todo.pop()
+        out.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    out.setdefault((*path, key.value), key.start_mark.line + 1)
+                    todo.append((value, (*path, key.value)))
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend((item, (*path, i)) for i, item in enumerate(node.value))
+    return out
 
 
 def _line_of(lines: dict[Path, int], loc: Path) -> int | None:
@@ -64,6 +75,8 @@ def _drop(data: Any, loc: Path) -> bool:
         return True
     if isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
         del parent[last]
+        if not parent:  # nothing right was left in it: the key's default applies
+            _drop(data, loc[:-1])
         return True
     return _drop(data, loc[:-1])
 
@@ -90,6 +103,8 @@ def load_config_text(text: str | None, path: str = CONFIG_PATH) -> tuple[RepoCon
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
+    except RecursionError:
+        return DEFAULT_CONFIG, [finding(path, None, "nested too deeply: the defaults apply", "config-yaml")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -99,15 +114,17 @@ def load_config_text(text: str | None, path: str = CONFIG_PATH) -> tuple[RepoCon
         return DEFAULT_CONFIG, []
     if not isinstance(data, dict):
         return DEFAULT_CONFIG, [finding(path, 1, "the file must be a mapping of keys: the defaults apply")]
-    lines: dict[Path, int] = {}
-    if node is not None:
-        _lines(node, (), lines)
+    lines = _lines(node) if node is not None else {}
     found: list[tuple[int, Diagnostic]] = []
+    config: RepoConfig | None = None
     for _ in range(_MAX_ROUNDS):
         try:
-            return RepoConfig.model_validate(data), [d for _, d in sorted(found, key=lambda f: f[0])]
+            config = RepoConfig.model_validate(data)
+            break
         except ValidationError as exc:
-            errors = exc.errors()
+            errors = exc.errors(include_input=False)
+        except RecursionError:
+            break
         # Drop deepest first, later items first, so earlier locations stay valid.
         dropped = False
         for error in sorted(errors, key=lambda e: [str(p).zfill(6) for p in e["loc"]], reverse=True):
@@ -117,5 +134,10 @@ def load_config_text(text: str | None, path: str = CONFIG_PATH) -> tuple[RepoCon
             dropped = _drop(data, loc) or dropped
         if not dropped:
             break
-    found.append((0, finding(path, None, "could not be read: the defaults apply")))
-    return DEFAULT_CONFIG, [d for _, d in sorted(found, key=lambda f: f[0])]
+    if config is None:
+        found.append((0, finding(path, None, "could not be read: the defaults apply")))
+    shown = [d for _, d in sorted(found, key=lambda f: f[0])]
+    if len(shown) > MAX_FINDINGS:
+        hidden = len(shown) - MAX_FINDINGS
+        shown = [*shown[:MAX_FINDINGS], finding(path, None, f"{hidden} more findings not shown")]
+    return config or DEFAULT_CONFIG, shown
