@@ -12,6 +12,9 @@ from bot.repoconfig import github as repoconfig_github
 from bot.repoconfig.github import plans_to_resync
 from bot.sandbox import Sandbox
 from bot.sync import sync_issue
+from tests.fixtures.app import MAINTAINER, BotApp
+from tests.test_events import PLAN, assert_seed_structure, post_comment
+from tests.test_events import seed_issues as app_seed
 from tests.test_sync_support import NAME, OWNER, REPO, as_person, client, issue, seed_issues, writes
 
 SUBS = (6, 7, 8, 9)  # the seed's sub-issues: A (ready from the start), then B, C, D, each blocked by A
@@ -349,3 +352,37 @@ async def test_a_stream_ready_from_the_start_is_created_handed_off(sandbox: Sand
     # The App cannot assign GitHub's Copilot coding agent: left out, and the summary says so.
     assert any(n.code == "sync-handoff-copilot" for n in result.notes)
     assert "sync-handoff-copilot" in summary_of(snap)
+
+
+# ---- through the whole App --------------------------------------------------------------------------------
+
+async def test_app_hands_off_on_the_close_event_and_a_redelivery_writes_nothing(bot_app: BotApp) -> None:
+    app_seed(bot_app)
+    bot_app.sandbox.set_permission(REPO, "hubot", "write")
+    configure(bot_app.sandbox, HANDOFF)
+    await post_comment(bot_app, 4, PLAN)
+    await bot_app.idle()
+    subs = assert_seed_structure(bot_app)
+    await bot_app.as_user(MAINTAINER, "PATCH", f"/repos/{REPO}/issues/{subs[0]}", {"state": "closed"})
+    closed = bot_app.issue_event("closed", subs[0], sender=MAINTAINER)
+    await bot_app.post("issues", closed)
+    await bot_app.idle()
+    b = bot_app.issue(subs[1])
+    assert "go" in b["labels"] and b["assignees"] == ["hubot"]
+    before = bot_app.sandbox.accounting(1).writes
+    await bot_app.post("issues", closed, delivery=bot_app.deliveries[-1])  # GitHub's redelivery
+    await bot_app.post("issues", closed)  # the same event again under another id
+    await bot_app.idle()
+    assert bot_app.sandbox.accounting(1).writes == before
+    assert bot_app.issue(subs[1])["assignees"] == ["hubot"]
+
+
+async def test_app_with_automatic_off_syncs_only_on_analyze(bot_app: BotApp) -> None:
+    app_seed(bot_app)
+    configure(bot_app.sandbox, "automatic: false\n")
+    await post_comment(bot_app, 4, PLAN)
+    await bot_app.idle()
+    assert bot_app.issue(4)["sub_issues"] == [] and bot_app.sandbox.accounting(1).writes == 0
+    await post_comment(bot_app, 4, "/analyze")
+    await bot_app.idle()
+    assert_seed_structure(bot_app)
