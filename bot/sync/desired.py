@@ -9,7 +9,6 @@ from bot.analysis.figures import fmt_hours
 from bot.analysis.markdown import code_span, escape_inline, plain_text
 from bot.analysis.models import Diagnostic, HourRange, PlanReport, Severity, Stream
 from bot.conventions import (
-    AGENT_LABEL_PREFIX,
     LABELS,
     MAX_AGENT_LABELS,
     MAX_BODY,
@@ -265,14 +264,16 @@ def build_desired(
     desired_streams: list[DesiredStream] = []
     unlink: list[str] = []
     # Agent labels are bounded per repository: past the cap a stream gets none (and the summary says so).
-    room = MAX_AGENT_LABELS - sum(1 for name in current.repo_labels if name.startswith(AGENT_LABEL_PREFIX))
+    prefix = labels.agent_prefix.lower()
+    room = MAX_AGENT_LABELS - sum(1 for name in current.repo_labels if name.startswith(prefix))
     new_agents: set[str] = set()
     left_out: set[str] = set()
     if structure:
         for s in streams:
             sid = markers.safe_id(s.id)
             agent = labels.agent(s.agent_type) if sub.agent_labels else None
-            if agent is not None and agent.name not in current.repo_labels and agent.name not in new_agents:
+            if (agent is not None and agent.name.lower() not in current.repo_labels
+                    and agent.name not in new_agents):
                 if len(new_agents) < room:
                     new_agents.add(agent.name)
                 else:
