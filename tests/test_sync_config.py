@@ -13,6 +13,7 @@ from bot.repoconfig.github import plans_to_resync
 from bot.sandbox import Sandbox
 from bot.sync import sync_issue
 from tests.fixtures.app import MAINTAINER, BotApp
+from tests.gfm_filters import live_refs, problems
 from tests.test_events import PLAN, assert_seed_structure, post_comment
 from tests.test_events import seed_issues as app_seed
 from tests.test_sync_support import NAME, OWNER, REPO, as_person, client, issue, seed_issues, writes
@@ -386,3 +387,21 @@ async def test_app_with_automatic_off_syncs_only_on_analyze(bot_app: BotApp) -> 
     await post_comment(bot_app, 4, "/analyze")
     await bot_app.idle()
     assert_seed_structure(bot_app)
+
+
+async def test_configuration_text_pings_nobody_and_injects_no_html(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    sandbox.set_permission(REPO, "hubot", "write")
+    configure(sandbox, (
+        "sub_issues:\n  title: '{id} @mallory #1 <b>x</b> {name}'\n  type: '@mallory #2 <img src=x>'\n"
+        "handoff:\n  - agent: '*'\n    assignees: [hubot]\n"
+        "'@mallory #3 <script>': 1\n"
+    ))
+    snap = await synced(sandbox)
+    summary = summary_of(snap)
+    stream_numbers = set(issue(snap, 4)["sub_issues"])
+    assert problems(summary, allowed={4, 5, *stream_numbers}) == []
+    assert "sync-type-label" in summary and "config-invalid" in summary
+    for n in SUBS:
+        title = issue(snap, n)["title"]
+        assert "`@mallory`" in title and "`#1`" in title and not live_refs(title)

@@ -141,10 +141,15 @@ class SubIssues(_Strict):
     #: `{parent}` (the plan's issue, as `#N`), `{id}` and `{name}` of the stream.
     title: str = Field(default=DEFAULT_TITLE, min_length=1, max_length=MAX_TITLE)
     #: An issue type (e.g. `Task`) where the repository offers issue types; else nothing is set.
-    type: str | None = Field(default=None, min_length=1, max_length=100)
+    type: str | None = None
     blocked_by: bool = True
     readiness_labels: bool = True
     agent_labels: bool = True
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str | None) -> str | None:
+        return None if value is None else _label_name(value)  # it may become a label's name
 
     @field_validator("title")
     @classmethod
