@@ -405,3 +405,24 @@ async def test_configuration_text_pings_nobody_and_injects_no_html(sandbox: Sand
     for n in SUBS:
         title = issue(snap, n)["title"]
         assert "`@mallory`" in title and "`#1`" in title and not live_refs(title)
+
+
+async def test_what_github_drops_silently_is_read_back_and_said(sandbox: Sandbox) -> None:
+    """A client GitHub lets set neither types nor assignees (a triager's user token): the 201s are read."""
+    seed_issues(sandbox)
+    sandbox.state.set_issue_types(REPO, ["Task"])
+    configure(sandbox, "sub_issues:\n  type: Task\nhandoff:\n  - assignees: [copilot, octocat]\n")
+    sandbox.set_permission(REPO, "tria", "triage")
+
+    async def anyone(login: str, association: Any) -> bool:
+        return True
+
+    async with client(sandbox, token=sandbox.user_token("tria")) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4, user_token=True, may_write=anyone)
+    codes = {n.code: n.message for n in result.notes}
+    assert codes["sync-type-dropped"].endswith("stream(s) A, B, C, D.")
+    assert "copilot-swe-agent[bot] (stream A)" in codes["sync-handoff-dropped"]
+    assert "octocat (stream A)" in codes["sync-handoff-dropped"]
+    snap = sandbox.snapshot(REPO)
+    assert issue(snap, 6)["type"] is None and issue(snap, 6)["assignees"] == []
+    assert "sync-type-dropped" in summary_of(snap) and "sync-handoff-dropped" in summary_of(snap)

@@ -196,7 +196,7 @@ def stream_writes(step: _Step) -> list[Write]:
                     data,
                     f"create sub-issue for stream {ds.id}: {ds.title}",
                     produces=ds.id,
-                    tag=f"typed:{ds.id}" if ds.issue_type else None,
+                    tag=f"new:{ds.id}" if ds.issue_type or ds.assign else None,
                 )
             )
             step.ids[ds.id], step.nums[ds.id] = NewId(ds.id), NewNumber(ds.id)
@@ -234,16 +234,16 @@ def stream_writes(step: _Step) -> list[Write]:
         drop += [x for x in ds.drop
                  if x.lower() in have and x.lower() not in wanted and x.lower() not in drop]
         writes.extend(_unlabel(step.owner, step.repo, cur.number, name) for name in drop)
-        writes.extend(assignee_writes(step, cur.number, ds.assign, ds.unassign))
+        writes.extend(assignee_writes(step, cur.number, ds.assign, ds.unassign, ds.id))
     return writes
 
 
-def assignee_writes(step: _Step, number: int, add: list[str], remove: list[str]) -> list[Write]:
+def assignee_writes(step: _Step, number: int, add: list[str], remove: list[str], sid: str) -> list[Write]:
     """2b. The hand-off: people assigned when a stream becomes ready, unassigned if a blocker reopens."""
     writes: list[Write] = []
     if add:
         writes.append(Write("POST", step.issue(number, "/assignees"), {"assignees": add},
-                            f"hand #{number} to {', '.join(add)}"))
+                            f"hand #{number} to {', '.join(add)}", tag=f"assigned:{sid}"))
     if remove:
         writes.append(Write("DELETE", step.issue(number, "/assignees"), {"assignees": remove},
                             f"take #{number} back from {', '.join(remove)}", ok_statuses=(404,)))

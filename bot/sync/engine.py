@@ -366,15 +366,35 @@ def handoff_note(desired: DesiredState, refs: Refs) -> str:
 
 
 def _types_dropped(desired: DesiredState, results: dict[str, Any]) -> list[Diagnostic]:
-    """Sub-issues whose issue type GitHub did not set (it drops one it cannot set without a word)."""
+    """What GitHub left out without a word: an issue type it could not set, a person it could not assign.
+
+    Read back from the answers to the writes (GitHub answers 201 and drops what it cannot do)."""
     wanted = desired.config.sub_issues.type or ""
-    missed = [tag.split(":", 1)[1] for tag, answer in results.items() if tag.startswith("typed:")
-              and not (isinstance(answer, dict) and isinstance(answer.get("type"), dict)
-                       and str(answer["type"].get("name", "")).casefold() == wanted.casefold())]
-    if not missed:
-        return []
-    return [note("sync-type-dropped", f"GitHub did not set the issue type {wanted} on the sub-issue(s) of "
-                 f"stream(s) {', '.join(missed)}.")]
+    by_id = {ds.id: ds for ds in desired.streams}
+    untyped: list[str] = []
+    unassigned: list[str] = []
+    for tag, answer in results.items():
+        kind, _, sid = tag.partition(":")
+        ds = by_id.get(sid)
+        if ds is None or kind not in ("new", "typed", "assigned"):
+            continue
+        data = answer if isinstance(answer, dict) else {}
+        if kind in ("new", "typed") and ds.issue_type:
+            got = data.get("type")
+            if not (isinstance(got, dict) and str(got.get("name", "")).casefold() == wanted.casefold()):
+                untyped.append(sid)
+        if kind in ("new", "assigned") and ds.assign:
+            people = data.get("assignees") or []
+            have = {str(a.get("login", "")).lower() for a in people if isinstance(a, dict)}
+            unassigned += [f"{login} (stream {sid})" for login in ds.assign if login.lower() not in have]
+    out = []
+    if untyped:
+        out.append(note("sync-type-dropped", f"GitHub did not set the issue type {wanted} on the "
+                        f"sub-issue(s) of stream(s) {', '.join(untyped)}."))
+    if unassigned:
+        out.append(note("sync-handoff-dropped", "GitHub did not assign " + ", ".join(unassigned)
+                        + ": only the repository's collaborators (and, with a user token, Copilot) can be."))
+    return out
 
 
 def _recorded(refs: Refs, desired: DesiredState) -> dict[str, int]:
