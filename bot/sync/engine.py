@@ -220,7 +220,7 @@ async def _sync_locked(
             return result
         try:
             await apply(gh, owner, repo, writes, refs, progress)
-            desired.notes += _types_dropped(desired, progress.results)
+            desired.notes += _read_back(desired, progress.results)
             result.notes = desired.notes
             # Rendering the summary is CPU-bound too: off the event loop.
             final = await asyncio.to_thread(
@@ -365,7 +365,7 @@ def handoff_note(desired: DesiredState, refs: Refs) -> str:
     return f"**Handed off**: {'; '.join(parts[:MAX_SUB_ISSUES])}" if parts else ""
 
 
-def _types_dropped(desired: DesiredState, results: dict[str, Any]) -> list[Diagnostic]:
+def _read_back(desired: DesiredState, results: dict[str, Any]) -> list[Diagnostic]:
     """What GitHub left out without a word: an issue type it could not set, a person it could not assign.
 
     Read back from the answers to the writes (GitHub answers 201 and drops what it cannot do)."""
