@@ -141,3 +141,18 @@ def test_hostile_files_end_quickly_with_findings() -> None:
         config, findings = load_config_text(text)
         assert time.perf_counter() - started < 5  # a bound against runaway work, not a timing figure
         assert config == DEFAULT_CONFIG and 0 < len(findings) <= 60
+
+
+def test_bad_list_items_are_left_out_and_an_emptied_list_keeps_its_default() -> None:
+    config, findings = load_config_text("analysis_paths: [../outside, docs/*-analysis.md, /etc/x]\n")
+    assert config.analysis_paths == ["docs/*-analysis.md"] and len(findings) == 2
+    assert all(f.message.endswith("left out") for f in findings)
+    config, findings = load_config_text("analysis_paths: [../outside]\n")
+    assert config.analysis_paths == DEFAULT_CONFIG.analysis_paths and len(findings) == 1
+
+
+def test_too_many_hand_off_labels_drop_the_rules_only() -> None:
+    rules = "".join(f"  - labels: [l{i}]\n" for i in range(25))
+    config, findings = load_config_text("automatic: false\nhandoff:\n" + rules)
+    assert config.handoff == [] and config.automatic is False
+    assert len(findings) == 1 and "line 2: handoff" in findings[0].message

@@ -86,6 +86,8 @@ def _describe(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         return f"unknown key {loc}: ignored"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if error["loc"] and isinstance(error["loc"][-1], int):
+        return f"{loc}: {message}; left out"
     return f"{loc}: {message}; its default is used"
 
 

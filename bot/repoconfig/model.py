@@ -43,6 +43,8 @@ LABEL_ROLES: dict[str, str] = {
 #: Assignee names meaning GitHub's Copilot coding agent (its REST login is the last one).
 COPILOT_LOGINS = frozenset({"copilot", "@copilot", "copilot-swe-agent", "copilot-swe-agent[bot]"})
 COPILOT_LOGIN = "copilot-swe-agent[bot]"
+#: Distinct labels all hand-off rules together may name (the summary records them).
+MAX_HANDOFF_LABELS = 20
 
 _HEX = re.compile(r"^#?[0-9a-fA-F]{6}$")
 _LOGIN = re.compile(r"^@?[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$")
@@ -173,7 +175,15 @@ def _login(value: str) -> str:
     return COPILOT_LOGIN if login.lower() in COPILOT_LOGINS else login.lstrip("@")
 
 
+def _path_pattern(pattern: str) -> str:
+    parts = pattern.replace("\\", "/").split("/")
+    if not pattern.strip() or pattern.startswith("/") or ".." in parts or len(pattern) > 200:
+        raise ValueError(f"{pattern!r} is not a relative path pattern inside the repository")
+    return pattern
+
+
 LabelName = Annotated[str, AfterValidator(_label_name)]
+PathPattern = Annotated[str, AfterValidator(_path_pattern)]
 Login = Annotated[str, AfterValidator(_login)]
 
 
@@ -204,10 +214,19 @@ class RepoConfig(_Strict):
     #: The least repository role whose plans and `/analyze` the bot acts on.
     trigger_permission: TriggerPermission = DEFAULT_TRIGGER  # type: ignore[assignment]
     #: Glob patterns of analysis files in the repository (for the App's and the Action's file reading).
-    analysis_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_ANALYSIS_PATHS), max_length=20)
+    analysis_paths: list[PathPattern] = Field(default_factory=lambda: list(DEFAULT_ANALYSIS_PATHS),
+                                              max_length=20)
     #: Close the plan's issue (as completed) once every stream's sub-issue is closed.
     close_plan_when_done: bool = False
     handoff: list[Handoff] = Field(default_factory=list, max_length=50)
+
+    @field_validator("handoff")
+    @classmethod
+    def _handoff_labels(cls, value: list[Handoff]) -> list[Handoff]:
+        names = {x.casefold() for rule in value for x in rule.labels}
+        if len(names) > MAX_HANDOFF_LABELS:
+            raise ValueError(f"the hand-off rules name more than {MAX_HANDOFF_LABELS} labels")
+        return value
 
     def handoff_for(self, agent_type: str | None) -> tuple[list[str], list[str]]:
         """(labels, assignees) for a stream of this Agent Type: every matching rule's, each once."""

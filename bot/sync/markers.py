@@ -30,7 +30,7 @@ _CONFLICT_RE = re.compile(r"<!-- parallel-work-bot:conflict of=#(\d+) -->")
 _LINKS_RE = re.compile(r"<!-- parallel-work-bot:links conflicts=([\d,]*) deps=([\d,]*) -->")
 _STREAMS_RE = re.compile(r"<!-- parallel-work-bot:streams ([A-Za-z0-9_.=,-]{0,20000}) -->")
 _LABELSET_RE = re.compile(r"<!-- parallel-work-bot:labelset ([A-Za-z0-9%._~,-]{0,20000}) -->")
-_HANDOFF_RE = re.compile(r"<!-- parallel-work-bot:handoff ([A-Za-z0-9_.=,+\[\]-]{0,20000}) -->")
+_HANDOFF_RE = re.compile(r"<!-- parallel-work-bot:handoff ([A-Za-z0-9_.=,+\[\]-]{0,60000}) -->")
 DONE_MARKER = marker(DONE)
 _FAILURE_RE = re.compile(
     r"\n*<!-- parallel-work-bot:failure -->.*?<!-- /parallel-work-bot:failure -->", re.DOTALL
