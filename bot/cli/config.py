@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         print(f"{path}: cannot be read ({exc})", file=sys.stderr)
         return EXIT_UNREADABLE
-    config, findings = load_config_text(text, path)
+    config, findings = load_config_text(text, "standard input" if path == "-" else path)
     for finding in findings:
         print(finding.message)
     if config.uses_copilot():
