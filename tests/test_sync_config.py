@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.repoconfig import CONFIG_PATH
+from bot.repoconfig import CONFIG_PATH, LoadedConfig
 from bot.repoconfig import github as repoconfig_github
 from bot.repoconfig.github import plans_to_resync
 from bot.sandbox import Sandbox
@@ -426,3 +426,16 @@ async def test_what_github_drops_silently_is_read_back_and_said(sandbox: Sandbox
     snap = sandbox.snapshot(REPO)
     assert issue(snap, 6)["type"] is None and issue(snap, 6)["assignees"] == []
     assert "sync-type-dropped" in summary_of(snap) and "sync-handoff-dropped" in summary_of(snap)
+
+
+async def test_a_checkouts_file_is_passed_in_and_github_is_not_asked(sandbox: Sandbox) -> None:
+    """The CLI and the Action read the file from the checkout and hand it to the sync."""
+    seed_issues(sandbox)
+    configure(sandbox, "labels:\n  ready: {name: from-github}\n")  # not what the checkout says
+    loaded = LoadedConfig.from_text("labels:\n  ready: {name: from-checkout}\nbogus: 1\n", CONFIG_PATH)
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4, config=loaded)
+    snap = sandbox.snapshot(REPO)
+    assert "from-checkout" in labels_of(snap, 6) and contents_reads(sandbox) == []
+    assert [n.message for n in result.notes if n.code == "config-invalid"] == [
+        f"{CONFIG_PATH} line 3: unknown key bogus: ignored"]

@@ -28,7 +28,8 @@ from bot.github.permissions import writer_check
 from bot.jobs.commands import parse_command
 from bot.jobs.replies import REFUSAL, USAGE, render_dry_run, render_unknown, reply_marker
 from bot.jobs.request import JobRequest
-from bot.repoconfig.github import LoadedConfig, read_repo_config
+from bot.repoconfig.github import read_repo_config
+from bot.repoconfig.load import LoadedConfig
 from bot.sync.engine import IssueLock, sync_issue
 
 

@@ -7,7 +7,7 @@ with line-numbered findings, and reading it from GitHub (default branch, then th
 
 from __future__ import annotations
 
-from bot.repoconfig.load import CONFIG_PATH, load_config_text
+from bot.repoconfig.load import CONFIG_PATH, LoadedConfig, load_config_text
 from bot.repoconfig.model import DEFAULT_CONFIG, RepoConfig
 
-__all__ = ["CONFIG_PATH", "DEFAULT_CONFIG", "RepoConfig", "load_config_text"]
+__all__ = ["CONFIG_PATH", "DEFAULT_CONFIG", "LoadedConfig", "RepoConfig", "load_config_text"]

@@ -11,16 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import gidgethub
 import gidgethub.abc
 from cachetools import LRUCache
 
-from bot.analysis.models import Diagnostic
-from bot.repoconfig.load import CONFIG_PATH, finding, load_config_text
-from bot.repoconfig.model import DEFAULT_CONFIG, RepoConfig
+from bot.repoconfig.load import CONFIG_PATH, LoadedConfig, finding, load_config_text
+from bot.repoconfig.model import DEFAULT_CONFIG
 
 #: The owner's repository of shared community files (Probot apps read their fallback there too).
 OWNER_REPO = ".github"
@@ -28,18 +26,7 @@ OWNER_REPO = ".github"
 MISSING_SECONDS = 300.0
 
 
-@dataclass(frozen=True)
-class LoadedConfig:
-    """A repository's configuration, where it came from and what was wrong with it."""
-
-    config: RepoConfig = DEFAULT_CONFIG
-    findings: list[Diagnostic] = field(default_factory=list)
-    #: `owner/repo:path` of the file read (None: no file, the defaults).
-    source: str | None = None
-    #: The blob sha of the file read.
-    sha: str | None = None
-
-
+#: No file anywhere: the defaults.
 DEFAULT_LOADED = LoadedConfig()
 
 #: blob sha -> the parsed file (a sha names the bytes, so this never goes stale).

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -22,6 +23,24 @@ MAX_FINDINGS = 50
 _MAX_ROUNDS = 8
 
 Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A repository's configuration, where it came from and what was wrong with it (what a sync takes)."""
+
+    config: RepoConfig = DEFAULT_CONFIG
+    findings: list[Diagnostic] = field(default_factory=list)
+    #: `owner/repo:path` (or the checkout's path) of the file read; None: no file, the defaults.
+    source: str | None = None
+    #: The blob sha of the file read, when known.
+    sha: str | None = None
+
+    @classmethod
+    def from_text(cls, text: str | None, path: str = CONFIG_PATH) -> LoadedConfig:
+        """From a checkout's file (the CLI and the Action pass it: `sync_issue(..., config=...)`)."""
+        config, findings = load_config_text(text, path)
+        return cls(config, findings, path if text is not None else None)
 
 
 def finding(path: str, line: int | None, message: str, code: str = "config-invalid") -> Diagnostic:

@@ -19,7 +19,8 @@ from bot.conventions import DEFAULT_IDENTITY, MAX_RECORDED_STREAMS, Identity
 from bot.conventions import MAX_BODY as MAX_COMMENT
 from bot.github.errors import OutcomeUnknown
 from bot.github.permissions import WriteCheck, writer_check
-from bot.repoconfig.github import LoadedConfig, read_repo_config
+from bot.repoconfig.github import read_repo_config
+from bot.repoconfig.load import LoadedConfig
 from bot.sync import markers
 from bot.sync.apply import Progress, apply, send
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
