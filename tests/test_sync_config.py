@@ -439,3 +439,14 @@ async def test_a_checkouts_file_is_passed_in_and_github_is_not_asked(sandbox: Sa
     assert "from-checkout" in labels_of(snap, 6) and contents_reads(sandbox) == []
     assert [n.message for n in result.notes if n.code == "config-invalid"] == [
         f"{CONFIG_PATH} line 3: unknown key bogus: ignored"]
+
+
+async def test_an_unused_agent_label_of_a_configured_prefix_is_deleted(sandbox: Sandbox) -> None:
+    seed_issues(sandbox)
+    configure(sandbox, "labels:\n  agent_prefix: 'for:'\n")
+    await synced(sandbox)
+    assert "for:fullstack-specialist" in sandbox.snapshot(REPO)["labels"]
+    sandbox.create_comment(REPO, 4, PLAN.replace("fullstack-specialist", "frontend-specialist"))
+    snap = await synced(sandbox)
+    assert "for:frontend-specialist" in labels_of(snap, 7)
+    assert "for:fullstack-specialist" not in snap["labels"] and "for:backend-specialist" in snap["labels"]

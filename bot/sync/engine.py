@@ -14,7 +14,6 @@ from bot.analysis.checker import MAX_SUB_ISSUES, check_plan
 from bot.analysis.markdown import code_span, escape_inline
 from bot.analysis.models import Diagnostic, LiveStatus, PlanReport, Severity, StreamStatus
 from bot.analysis.render import render_summary
-from bot.conventions import AGENT_LABEL_PREFIX as AGENT
 from bot.conventions import DEFAULT_IDENTITY, MAX_RECORDED_STREAMS, Identity
 from bot.conventions import MAX_BODY as MAX_COMMENT
 from bot.github.errors import OutcomeUnknown
@@ -234,9 +233,11 @@ async def _sync_locked(
             continue  # GitHub may or may not have done it: read again before writing anything else
         result.writes, result.planned = progress.writes, list(progress.done)
         result.summary_url = _summary_url(current, progress.results.get("summary"))
-        dropped = sorted({w.drops_label for w in writes if w.drops_label and w.drops_label.startswith(AGENT)})
+        agents = desired.labels.agent_prefix.lower()
+        dropped = sorted({w.drops_label for w in writes if w.drops_label
+                          and w.drops_label.lower().startswith(agents)})
         for name in dropped:
-            result.writes += await prune_label(gh, owner, repo, name)
+            result.writes += await prune_label(gh, owner, repo, name, labels=desired.labels)
         break
     return result
 
