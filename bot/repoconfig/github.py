@@ -72,6 +72,12 @@ def _parse(answer: dict[str, Any], source: str) -> LoadedConfig:
     key = (source, sha)
     if sha and key in _PARSED:
         return _PARSED[key]
+    if answer.get("encoding") not in (None, "base64"):  # GitHub sends no content for a file over 1 MB
+        loaded = LoadedConfig(findings=[finding(source, None, "too large to read: the defaults apply")],
+                              source=source, sha=sha or None)
+        if sha:
+            _PARSED[key] = loaded
+        return loaded
     try:
         text = base64.b64decode(str(answer.get("content") or ""), validate=False).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
