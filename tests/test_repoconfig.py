@@ -156,3 +156,9 @@ def test_too_many_hand_off_labels_drop_the_rules_only() -> None:
     config, findings = load_config_text("automatic: false\nhandoff:\n" + rules)
     assert config.handoff == [] and config.automatic is False
     assert len(findings) == 1 and "line 2: handoff" in findings[0].message
+
+
+@pytest.mark.parametrize("title", ["{name:>999999999999} {id}", "{id!r}", "{0} {id}", "{id", "{name}"])
+def test_a_title_template_takes_only_plain_placeholders(title: str) -> None:
+    config, findings = load_config_text(f"sub_issues:\n  title: '{title}'\n")
+    assert config.sub_issues.title == DEFAULT_CONFIG.sub_issues.title and len(findings) == 1

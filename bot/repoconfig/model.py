@@ -157,9 +157,13 @@ class SubIssues(_Strict):
     @classmethod
     def _title(cls, value: str) -> str:
         try:
-            fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+            pieces = list(string.Formatter().parse(value))
+            parsed = [(f, spec, conv) for _, f, spec, conv in pieces if f is not None]
         except ValueError as exc:
             raise ValueError(f"the title template does not parse ({exc}); write {{{{ for a brace") from exc
+        if any(spec or conv for _, spec, conv in parsed):
+            raise ValueError("placeholders take no format (write {id}, not {id:>5} or {id!r})")
+        fields = {f for f, _, _ in parsed}
         unknown = fields - TITLE_FIELDS
         if unknown:
             raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {{parent}}, {{id}}, {{name}}")
