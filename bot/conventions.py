@@ -115,6 +115,12 @@ ANALYSIS_FILE_SUFFIX: Final = "-analysis.md"
 #: The Actions workflow token's account: its marked items are the bot's for every door (BOT_PEERS adds more).
 ACTIONS_LOGIN: Final = "github-actions[bot]"
 
+#: The summary's records of a repository's own label names, of the streams handed off (and to whom), and
+#: of the plan's issue closed once every stream was done.
+LABELSET: Final = "labelset"
+HANDOFF: Final = "handoff"
+DONE: Final = "done"
+
 # ---- GitHub's limits --------------------------------------------------------------------------------------
 
 #: Characters in an issue body or a comment.

@@ -24,18 +24,20 @@ ALLOWED: dict[str, set[str]] = {
     "config": {"conventions"},
     "logs": set(),
     "metrics": set(),
+    # a repository's .github/parallel-work-bot.yml: the model and its loading (pure), reading it from GitHub
+    "repoconfig": {"analysis", "conventions"},
     # the engine: read GitHub -> desired state -> diff -> write the difference
-    "sync": {"analysis", "conventions", "github"},
+    "sync": {"analysis", "conventions", "github", "repoconfig"},
     # webhook events -> job requests (jobs.request / jobs.commands only: see test below)
     "events": {"analysis", "conventions", "jobs"},
     # the queue and what a job does
-    "jobs": {"analysis", "config", "conventions", "github", "metrics", "store", "sync"},
+    "jobs": {"analysis", "config", "conventions", "github", "metrics", "repoconfig", "store", "sync"},
     # the doors: the hosted App's web intake and server, the command line
     "app": {"config", "conventions", "events", "github", "jobs", "metrics"},
     # the doors run from a checkout with a token: the CLI's sync and the GitHub Action
-    "local": {"analysis", "config", "conventions", "events", "github", "jobs", "sync"},
-    "cli": {"analysis", "app", "config", "conventions", "jobs", "local", "logs", "metrics", "sandbox",
-            "store"},
+    "local": {"analysis", "config", "conventions", "events", "github", "jobs", "repoconfig", "sync"},
+    "cli": {"analysis", "app", "config", "conventions", "jobs", "local", "logs", "metrics", "repoconfig",
+            "sandbox", "store"},
     "__main__": {"cli"},
     "__init__": set(),
 }

@@ -345,7 +345,7 @@ def _compose(
 
 
 def render_summary(
-    report: PlanReport, status: LiveStatus | None = None, *, limit: int = COMMENT_LIMIT
+    report: PlanReport, status: LiveStatus | None = None, *, limit: int = COMMENT_LIMIT, diagram: bool = True
 ) -> str:
     """The summary comment: marker, headline, facts, findings, streams, Mermaid diagram; never over `limit`.
 
@@ -355,8 +355,8 @@ def render_summary(
     rows = [_row(ss, status) for ss in report.schedule]
     marker = summary_marker(report)
     notes: list[str] = []
-    diagram = n > 0
-    if n > MAX_DIAGRAM_STREAMS or _edge_count(report) > MAX_DIAGRAM_EDGES:
+    diagram = diagram and n > 0  # a repository may switch the diagram off
+    if diagram and (n > MAX_DIAGRAM_STREAMS or _edge_count(report) > MAX_DIAGRAM_EDGES):
         diagram = False
         notes.append(
             f"Diagram omitted: more than {MAX_DIAGRAM_STREAMS} streams or {MAX_DIAGRAM_EDGES} dependencies."

@@ -13,6 +13,7 @@ COMMANDS: dict[str, str] = {
     "plan": "read, check and render an analysis document",
     "sync": "sync the issues a checkout's plan files name, with a token (no App needed)",
     "action": "the GitHub Action's step: handle the workflow's event (push, issue_comment, issues...)",
+    "config": "check a repository's .github/parallel-work-bot.yml",
     "serve": "run the GitHub App web server",
     "worker": "run job workers (needs DATABASE_URL)",
     "db": "database commands (needs DATABASE_URL)",

@@ -11,8 +11,12 @@ from cachetools import TTLCache
 
 from bot.conventions import PERMISSION_CACHE_SECONDS, WRITE_PERMISSIONS, is_trusted_association
 
-#: (base URL, owner, repo, login), lower case -> has write access.
-_CACHE: TTLCache[tuple[str, str, str, str], bool] = TTLCache(maxsize=4096, ttl=PERMISSION_CACHE_SECONDS)
+#: (base URL, owner, repo, login), lower case -> the person's highest role (index into ROLE_ORDER, -1: none).
+_CACHE: TTLCache[tuple[str, str, str, str], int] = TTLCache(maxsize=4096, ttl=PERMISSION_CACHE_SECONDS)
+#: Repository roles from least to most (GitHub's `role_name`; `permission` holds the older three of them).
+ROLE_ORDER: tuple[str, ...] = ("read", "triage", "write", "maintain", "admin")
+#: The least role counted as write access (a repository's configuration may ask for more, or triage).
+WRITE_ROLE = min(WRITE_PERMISSIONS, key=ROLE_ORDER.index)
 
 #: Does this author (login, author_association) have write access? Asked by the sync for each plan author.
 WriteCheck = Callable[[str, Any], Awaitable[bool]]
@@ -23,14 +27,17 @@ def clear() -> None:
     _CACHE.clear()
 
 
-async def has_write(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, login: str) -> bool:
-    """admin, maintain or write on the repository; a 403/404 (not a collaborator) is no. Cached."""
+async def has_write(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, login: str, minimum: str = WRITE_ROLE
+) -> bool:
+    """The role is at least `minimum` (default: write); a 403/404 (not a collaborator) is no. Cached."""
     if not login:
         return False
+    need = ROLE_ORDER.index(minimum) if minimum in ROLE_ORDER else ROLE_ORDER.index(WRITE_ROLE)
     key = (gh.base_url.rstrip("/").lower(), owner.lower(), repo.lower(), login.lower())
     known = _CACHE.get(key)
     if known is not None:
-        return known
+        return known >= need
     try:
         data = await gh.getitem(
             "/repos/{owner}/{repo}/collaborators/{username}/permission",
@@ -41,15 +48,20 @@ async def has_write(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, login: s
             raise
         data = {}
     levels = {str(data.get("permission") or "").lower(), str(data.get("role_name") or "").lower()}
-    answer = bool(levels & WRITE_PERMISSIONS)
-    _CACHE[key] = answer
-    return answer
+    role = max((ROLE_ORDER.index(x) for x in levels if x in ROLE_ORDER), default=-1)
+    _CACHE[key] = role
+    return role >= need
 
 
-def writer_check(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str) -> WriteCheck:
-    """The check for one repository: OWNER from `author_association`, everyone else asked (cached)."""
+def writer_check(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, minimum: str = WRITE_ROLE
+) -> WriteCheck:
+    """The check for one repository: OWNER from `author_association`, everyone else asked (cached).
+
+    `minimum`: the least role that may trigger the bot (the repository's `trigger_permission`).
+    """
 
     async def check(login: str, association: Any) -> bool:
-        return is_trusted_association(association) or await has_write(gh, owner, repo, login)
+        return is_trusted_association(association) or await has_write(gh, owner, repo, login, minimum)
 
     return check

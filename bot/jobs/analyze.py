@@ -28,6 +28,8 @@ from bot.github.permissions import writer_check
 from bot.jobs.commands import parse_command
 from bot.jobs.replies import REFUSAL, USAGE, render_dry_run, render_unknown, reply_marker
 from bot.jobs.request import JobRequest
+from bot.repoconfig.github import read_repo_config
+from bot.repoconfig.load import LoadedConfig
 from bot.sync.engine import IssueLock, sync_issue
 from bot.sync.files import RepoFiles
 
@@ -45,8 +47,18 @@ class Analyze:
         self.me = me
         self.bot_login = me.login
         self.base = f"/repos/{request.owner}/{request.repo}/issues"
-        #: OWNER from author_association, everyone else the collaborator-permission API (cached).
+        #: OWNER from author_association, everyone else the collaborator-permission API (cached), at the
+        #: repository's `trigger_permission` once its configuration is read.
         self.check = writer_check(gh, request.owner, request.repo)
+        self.config: LoadedConfig | None = None
+
+    async def configure(self) -> LoadedConfig:
+        """Read the repository's configuration (once): it says who may trigger the bot."""
+        if self.config is None:
+            self.config = await read_repo_config(self.gh, self.request.owner, self.request.repo)
+            self.check = writer_check(self.gh, self.request.owner, self.request.repo,
+                                      self.config.config.trigger_permission)
+        return self.config
 
     async def run(self) -> str:
         """Answer the command; returns the outcome for metrics (ok, unhappy, refused, ignored, gone)."""
@@ -74,6 +86,7 @@ class Analyze:
                 return "ignored"
         elif command is None:
             return "ignored"  # the command was edited away, or the comment never held one
+        config = await self.configure()
         if not await self.may_write(login, item.get("author_association")):
             await self.refuse(login)
             return "refused"
@@ -95,12 +108,13 @@ class Analyze:
             ok = False
         elif name == "dry-run":
             result = await sync_issue(gh, request.owner, request.repo, n, dry_run=True,
-                                      me=self.me, may_write=self.check, lock=self.lock,
-                                      files=RepoFiles(gh, request.owner, request.repo))
+                                      me=self.me, may_write=self.check, lock=self.lock, config=config,
+                                      command=True, files=RepoFiles(gh, request.owner, request.repo))
             await self.reply(render_dry_run(result, n))
         else:
             result = await sync_issue(gh, request.owner, request.repo, n, me=self.me, may_write=self.check,
-                                      lock=self.lock, files=RepoFiles(gh, request.owner, request.repo))
+                                      lock=self.lock, config=config, command=is_command,
+                                      files=RepoFiles(gh, request.owner, request.repo))
             found = result.found_analysis or result.found_task_links
             ok = found and not result.errors
             if is_command and not found:
@@ -122,6 +136,7 @@ class Analyze:
         if is_bot_account(author, self.bot_login) or self.is_us(item):
             return False
         login = str(author.get("login") or "")
+        await self.configure()
         if await self.may_write(login, item.get("author_association")):
             return False
         await self.refuse(login)

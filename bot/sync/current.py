@@ -30,6 +30,9 @@ class IssueState:
     by_bot: bool
     #: GitHub's issue object as read, for what only some callers need (author, association).
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: Lower-cased logins of its assignees, and its issue type's name (None: no type).
+    assignees: set[str] = field(default_factory=set)
+    type_name: str | None = None
 
     @classmethod
     def of(cls, raw: dict[str, Any], me: Identity) -> IssueState:
@@ -46,6 +49,9 @@ class IssueState:
             is_pr=bool(raw.get("pull_request")),
             by_bot=markers.is_bot(raw, me),
             raw=raw,
+            assignees={str(a.get("login")).lower() for a in raw.get("assignees") or []
+                       if isinstance(a, dict)},
+            type_name=_type_name(raw.get("type")),
         )
 
     @property
@@ -57,6 +63,10 @@ class IssueState:
     def closed(self) -> bool:
         """True when the issue is closed (for any reason)."""
         return self.state == "closed"
+
+
+def _type_name(value: Any) -> str | None:
+    return str(value["name"]) if isinstance(value, dict) and value.get("name") else None
 
 
 @dataclass
@@ -93,6 +103,8 @@ class CurrentState:
     parent_blocked_by: set[int] = field(default_factory=set)
     #: Other plans whose conflict note (ours) is on this issue: its plan:conflict label stays for them.
     flagged_by: set[int] = field(default_factory=set)
+    #: Issue type names the repository offers (read only when the configuration asks for a type).
+    issue_types: list[str] = field(default_factory=list)
 
 
 async def read_issue(
@@ -149,6 +161,8 @@ async def read_current(
     dep_numbers: list[int],
     structure: bool,
     me: Identity,
+    stream_label: str = STREAM.name,
+    want_type: str | None = None,
 ) -> CurrentState:
     """Read what the diff needs; `structure` False (invalid plan) skips links and conflicts (untouched).
 
@@ -179,7 +193,9 @@ async def read_current(
         await _find_recorded(gh, owner, repo, state, markers.previous_streams(comments, me), linked, me)
     missing = [s for s in wanted if s not in state.streams]
     if missing and structure:
-        await _find_unlinked(gh, owner, repo, n, state, me)
+        await _find_unlinked(gh, owner, repo, n, state, me, stream_label)
+    if structure and want_type is not None:
+        state.issue_types = await read_issue_types(gh, owner, repo)
     if structure:
         for sub in state.streams.values():
             if sub.closed and markers.REMOVED_MARKER in sub.body:
@@ -242,8 +258,22 @@ async def _find_recorded(
             state.unlinked.add(sid)
 
 
+async def read_issue_types(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str) -> list[str]:
+    """The names of the issue types the repository offers (none where it has no issue types)."""
+    try:
+        found = await gh.getitem("/repos/{owner}/{repo}/issue-types", {"owner": owner, "repo": repo})
+    except gidgethub.BadRequest as exc:
+        if exc.status_code.value in (403, 404):
+            return []
+        raise
+    if not isinstance(found, list):
+        return []
+    return [str(t["name"]) for t in found if isinstance(t, dict) and t.get("name")]
+
+
 async def _find_unlinked(
-    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, parent: int, state: CurrentState, me: Identity
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, parent: int, state: CurrentState, me: Identity,
+    stream_label: str = STREAM.name,
 ) -> None:
     """Sub-issues the bot created for this parent but never linked (the link failed): by label + marker.
 
@@ -251,7 +281,7 @@ async def _find_unlinked(
     sub-issues, so a repository's older streams are not read again for every new plan.
     """
     url = "/repos/{owner}/{repo}/issues?state=all&labels={label}&per_page=100"
-    args: dict[str, str] = {"owner": owner, "repo": repo, "label": STREAM.name}
+    args: dict[str, str] = {"owner": owner, "repo": repo, "label": stream_label}
     since = _since(state.parent.raw.get("created_at"))
     if since is not None:
         url = "/repos/{owner}/{repo}/issues?state=all&labels={label}&since={since}&per_page=100"

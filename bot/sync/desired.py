@@ -9,15 +9,16 @@ from bot.analysis.figures import fmt_hours
 from bot.analysis.markdown import code_span, escape_inline, plain_text
 from bot.analysis.models import Diagnostic, HourRange, PlanReport, Severity, Stream
 from bot.conventions import (
-    AGENT_LABEL_PREFIX,
     LABELS,
     MAX_AGENT_LABELS,
     MAX_BODY,
+    MAX_LABEL_NAME,
     MAX_LINKED_ISSUES,
     MAX_SUB_ISSUES,
     MAX_TITLE,
     marker,
 )
+from bot.repoconfig.model import COPILOT_LOGIN, DEFAULT_CONFIG, DEFAULT_TITLE, RepoConfig
 from bot.sync import labels as L
 from bot.sync import markers
 from bot.sync.current import CurrentState
@@ -36,6 +37,22 @@ class DesiredStream:
     labels: list[L.LabelSpec]
     deps: list[str]
     ready: bool
+    #: Labels to take off when present (hand-off labels of a stream no longer ready, renamed bot labels).
+    drop: list[str] = field(default_factory=list)
+    #: People to assign (a hand-off now) and to unassign (a hand-off taken back: a blocker reopened).
+    assign: list[str] = field(default_factory=list)
+    unassign: list[str] = field(default_factory=list)
+    #: The issue type to set (the repository offers it), else None.
+    issue_type: str | None = None
+
+
+@dataclass
+class Records:
+    """What the summary recorded last time: label names (None: the defaults), hand-offs, plan closed."""
+
+    labelset: list[str] | None = None
+    handoff: dict[str, list[str]] = field(default_factory=dict)
+    done: bool = False
 
 
 @dataclass
@@ -59,6 +76,17 @@ class DesiredState:
     stale_deps: list[int] = field(default_factory=list)
     #: What the summary records as made by the bot (conflicts, issue-level deps), to undo later.
     record: tuple[list[int], list[int]] = ([], [])
+    #: The repository's configuration and the label set it gives.
+    config: RepoConfig = DEFAULT_CONFIG
+    labels: L.LabelSet = L.DEFAULT_LABELS
+    #: Bot label names of an earlier configuration: taken off the bot's issues.
+    stale_labels: list[str] = field(default_factory=list)
+    #: The summary's records to write: label names (None: the defaults), hand-offs, plan closed.
+    labelset: list[str] | None = None
+    handoff: dict[str, list[str]] = field(default_factory=dict)
+    done: bool = False
+    #: Close the plan's issue now (every stream done, `close_plan_when_done`).
+    close_parent: bool = False
 
     def all_labels(self) -> list[L.LabelSpec]:
         """Every label this state puts somewhere, each once: they must exist in the repository first."""
@@ -70,7 +98,7 @@ class DesiredState:
                 for spec in ds.labels:
                     out.setdefault(spec.name, spec)
             if self.conflicts:
-                out.setdefault(L.PLAN_CONFLICT.name, L.PLAN_CONFLICT)
+                out.setdefault(self.labels.conflict.name, self.labels.conflict)
         return list(out.values())
 
 
@@ -79,10 +107,27 @@ def clean_title(text: str, limit: int = MAX_TITLE) -> str:
     return plain_text(text, limit)
 
 
-def stream_title(parent: int, stream: Stream) -> str:
-    """`#4 · Stream A: Core Setup & Schema`: the plan's issue is the one live reference in it."""
-    prefix = f"#{parent} · "
-    return prefix + clean_title(f"Stream {stream.id}: {stream.name}", MAX_TITLE - len(prefix))
+def stream_title(parent: int, stream: Stream, template: str = DEFAULT_TITLE) -> str:
+    """`#4 · Stream A: Core Setup & Schema`: the plan's issue is the one live reference in it.
+
+    `template`'s `{parent}` becomes `#N`; the rest (the stream's id and name, the template's own words) is
+    cleaned like any document text, within GitHub's title length.
+    """
+    ref = f"#{parent}"
+    try:
+        pieces = [p.format(id=stream.id, name=stream.name) for p in template.split("{parent}")]
+    except (ValueError, IndexError, KeyError):  # `{{parent}}` split apart: the default's form instead
+        return stream_title(parent, stream)
+    budget = MAX_TITLE - len(ref) * (len(pieces) - 1)
+    out: list[str] = []
+    for k, text in enumerate(pieces):
+        cleaned = clean_title(text, max(1, budget - sum(map(len, out)) - 2)) if text.strip() else ""
+        if cleaned and k > 0 and text[:1].isspace():
+            cleaned = " " + cleaned
+        if cleaned and k < len(pieces) - 1 and text[-1:].isspace():
+            cleaned += " "
+        out.append(cleaned)
+    return ref.join(out)
 
 
 def estimate(hours: HourRange | None) -> str:
@@ -171,12 +216,21 @@ def build_desired(
     deps: list[int],
     previous: tuple[list[int], list[int]] = ([], []),
     dropped: tuple[int, int] = (0, 0),
+    config: RepoConfig = DEFAULT_CONFIG,
+    records: Records | None = None,
+    user_token: bool = False,
 ) -> DesiredState:
     """Desired state from the plan: pure, so dry runs and real runs compute exactly the same thing.
 
-    `dropped`: how many conflicts_with / depends_on issues were left out by `cap_links`.
+    `dropped`: how many conflicts_with / depends_on issues were left out by `cap_links`; `config`: the
+    repository's configuration; `records`: what the summary recorded last time; `user_token`: the client
+    acts as a person (only then can GitHub's Copilot coding agent be assigned).
     """
     n = current.parent.number
+    records = records or Records()
+    labels = L.label_set(config)
+    sub = config.sub_issues
+    names_now, stale = label_record(config, labels, records)
     notes: list[Diagnostic] = [
         note(
             "sync-links-capped",
@@ -206,17 +260,20 @@ def build_desired(
         )
     structure = not invalid and not notes_have_errors(notes)
     by_id = {s.id: s for s in streams}
+    handed: dict[str, list[str]] = {}
     desired_streams: list[DesiredStream] = []
     unlink: list[str] = []
     # Agent labels are bounded per repository: past the cap a stream gets none (and the summary says so).
-    room = MAX_AGENT_LABELS - sum(1 for name in current.repo_labels if name.startswith(AGENT_LABEL_PREFIX))
+    prefix = labels.agent_prefix.lower()
+    room = MAX_AGENT_LABELS - sum(1 for name in current.repo_labels if name.startswith(prefix))
     new_agents: set[str] = set()
     left_out: set[str] = set()
     if structure:
         for s in streams:
             sid = markers.safe_id(s.id)
-            agent = L.agent_label(s.agent_type)
-            if agent is not None and agent.name not in current.repo_labels and agent.name not in new_agents:
+            agent = labels.agent(s.agent_type) if sub.agent_labels else None
+            if (agent is not None and agent.name.lower() not in current.repo_labels
+                    and agent.name not in new_agents):
                 if len(new_agents) < room:
                     new_agents.add(agent.name)
                 else:
@@ -230,9 +287,14 @@ def build_desired(
                 and markers.REMOVED_MARKER not in c.body
                 for d in deps_ids
             )
-            specs = [L.STREAM] + ([agent] if agent else []) + ([L.STREAM_READY] if ready else [])
+            specs = [labels.stream] + ([agent] if agent else [])
+            specs += [labels.ready] if ready and sub.readiness_labels else []
             region = stream_region(n, s, by_id, agent)
-            desired_streams.append(DesiredStream(sid, s, stream_title(n, s), region, specs, deps_ids, ready))
+            ds = DesiredStream(sid, s, stream_title(n, s, sub.title), region, specs, deps_ids, ready)
+            _hand_off(ds, config, labels, current, records, user_token, handed, notes)
+            ds.drop += [x for x in stale if x.lower() not in {y.name.lower() for y in ds.labels}]
+            desired_streams.append(ds)
+        _issue_type(desired_streams, config, labels, current, notes)
         if left_out:
             notes.append(note(
                 "sync-agent-labels-capped",
@@ -279,13 +341,20 @@ def build_desired(
         if notes_have_errors(notes):
             structure = False
             desired_streams = []
-    parent_labels = [L.PARALLEL_PLAN] if report is not None else []
+    if not sub.enabled:
+        desired_streams = []  # the summary only; sub-issues made earlier are left as they are
+    parent_labels = [labels.plan] if report is not None else []
     if report is not None and not structure:
-        parent_labels.append(L.PLAN_INVALID)
-    state = DesiredState(n, structure, parent_labels, desired_streams, notes=notes, record=previous)
+        parent_labels.append(labels.invalid)
+    state = DesiredState(n, structure, parent_labels, desired_streams, notes=notes, record=previous,
+                         config=config, labels=labels, labelset=records.labelset, handoff=records.handoff,
+                         done=records.done)
     if not structure:
         return state  # nothing is undone either: the record is kept for when the plan is valid again
-    if report is not None:
+    state.stale_labels, state.labelset, state.handoff = stale, names_now, handed
+    if sub.enabled:
+        _plan_done(state, current, records)
+    if report is not None and sub.enabled:
         wanted = {d.id for d in desired_streams}
         state.removed = [sid for sid in current.streams if sid not in wanted]
         state.unlink = unlink
@@ -307,7 +376,7 @@ def build_desired(
         else:
             state.conflicts.append(m)
     if state.conflicts:
-        state.parent_labels.append(L.PLAN_CONFLICT)
+        state.parent_labels.append(labels.conflict)
     for d in deps:
         if d == n:
             notes.append(note("sync-dep-self", f"depends_on lists #{d}, this issue itself: ignored."))
@@ -326,6 +395,89 @@ def build_desired(
     state.stale_deps = [d for d in previous[1] if d not in state.issue_deps and current.issue_deps.get(d)]
     state.record = (list(state.conflicts), list(state.issue_deps))
     return state
+
+
+def label_record(
+    config: RepoConfig, labels: L.LabelSet, records: Records
+) -> tuple[list[str] | None, list[str]]:
+    """The label names to record (None for the defaults) and those of the last record no longer used."""
+    now = list(dict.fromkeys([*labels.fixed().values(), *(x for r in config.handoff for x in r.labels)]))
+    default = list(L.DEFAULT_LABELS.fixed().values())
+    before = records.labelset if records.labelset is not None else default
+    keep = {x.lower() for x in now}
+    stale = [x for x in before if x.lower() not in keep]
+    return (None if {x.lower() for x in now} == {x.lower() for x in default} else now), stale
+
+
+def _hand_off(
+    ds: DesiredStream, config: RepoConfig, labels: L.LabelSet, current: CurrentState, records: Records,
+    user_token: bool, handed: dict[str, list[str]], notes: list[Diagnostic],
+) -> None:
+    """A ready stream gets its hand-off labels and people once; a stream no longer ready loses them."""
+    names, people = config.handoff_for(ds.stream.agent_type)
+    if not names and not people:
+        return
+    if COPILOT_LOGIN in people and not user_token:
+        people = [p for p in people if p != COPILOT_LOGIN]
+        if not any(d.code == "sync-handoff-copilot" for d in notes):
+            notes.append(note("sync-handoff-copilot", "Assigning GitHub's Copilot coding agent needs a user "
+                              "token: the App cannot, so it was left out (the CLI or the Action with a user "
+                              "token can).", Severity.INFO))
+    cur = current.streams.get(ds.id)
+    before = records.handoff.get(ds.id, [])
+    done_before = {p.lower() for p in before}
+    if cur is not None and cur.closed and markers.REMOVED_MARKER not in cur.body:
+        if before:
+            handed[ds.id] = before  # finished: the summary still says who had it
+        return
+    text = "A ready stream handed off (parallel-work-bot)"
+    specs = [L.LabelSpec(x, labels.ready.color, text) for x in names]
+    if ds.ready:
+        ds.labels += [x for x in specs if x.name.lower() not in {y.name.lower() for y in ds.labels}]
+        have = cur.assignees if cur is not None else set()
+        ds.assign = [p for p in people if p.lower() not in done_before and p.lower() not in have]
+        kept = [p for p in before if p.lower() in {q.lower() for q in people}]
+        if kept or ds.assign:
+            handed[ds.id] = kept + ds.assign
+        return
+    wanted = {y.name.lower() for y in ds.labels}
+    ds.drop += [x for x in names if x.lower() not in wanted]
+    have = cur.assignees if cur is not None else set()
+    ds.unassign = [p for p in before if p.lower() in have]
+
+
+def _issue_type(
+    streams: list[DesiredStream], config: RepoConfig, labels: L.LabelSet, current: CurrentState,
+    notes: list[Diagnostic],
+) -> None:
+    """The configured issue type where the repository offers it; else a label of that name (said so)."""
+    wanted = config.sub_issues.type
+    if wanted is None or not streams:
+        return
+    offered = next((t for t in current.issue_types if t.casefold() == wanted.casefold()), None)
+    if offered is not None:
+        for ds in streams:
+            ds.issue_type = offered
+        return
+    spec = L.LabelSpec((config.labels.prefix + wanted)[:MAX_LABEL_NAME],
+                       labels.stream.color, f"Stream sub-issue ({wanted}): parallel-work-bot")
+    for ds in streams:
+        ds.labels.append(spec)
+    notes.append(note("sync-type-label", f"The repository offers no issue type {wanted}: the stream "
+                      f"sub-issues carry the label {spec.name} instead.", Severity.INFO))
+
+
+def _plan_done(state: DesiredState, current: CurrentState, records: Records) -> None:
+    """`close_plan_when_done`: every stream's sub-issue closed -> the plan's issue is closed, once."""
+    subs = [current.streams.get(ds.id) for ds in state.streams]
+    done = bool(subs) and all(
+        c is not None and c.closed and markers.REMOVED_MARKER not in c.body for c in subs)
+    if not done:
+        state.done = False
+        return
+    state.done = records.done or state.config.close_plan_when_done
+    if state.config.close_plan_when_done and not records.done and not current.parent.closed:
+        state.close_parent = True
 
 
 def notes_have_errors(notes: list[Diagnostic]) -> bool:

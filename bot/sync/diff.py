@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from bot.sync import labels as L
 from bot.sync import markers
 from bot.sync.current import CurrentState
 from bot.sync.desired import DesiredState, conflict_comment, previous_agent, removed_region
@@ -185,13 +184,19 @@ def stream_writes(step: _Step) -> list[Write]:
         cur = current.streams.get(ds.id)
         want_labels = [s.name for s in ds.labels]
         if cur is None:
+            data: dict[str, Any] = {"title": ds.title, "body": ds.region, "labels": want_labels}
+            if ds.assign:
+                data["assignees"] = ds.assign
+            if ds.issue_type:
+                data["type"] = ds.issue_type
             writes.append(
                 Write(
                     "POST",
                     (f"/repos/{step.owner}/{step.repo}/issues",),
-                    {"title": ds.title, "body": ds.region, "labels": want_labels},
+                    data,
                     f"create sub-issue for stream {ds.id}: {ds.title}",
                     produces=ds.id,
+                    tag=f"new:{ds.id}" if ds.issue_type or ds.assign else None,
                 )
             )
             step.ids[ds.id], step.nums[ds.id] = NewId(ds.id), NewNumber(ds.id)
@@ -205,9 +210,13 @@ def stream_writes(step: _Step) -> list[Write]:
         bot_removed = cur.closed and markers.REMOVED_MARKER in cur.body
         if bot_removed:
             patch.update(state="open", state_reason="reopened")
+        typed = bool(ds.issue_type) and (cur.type_name or "").casefold() != (ds.issue_type or "").casefold()
+        if typed:
+            patch["type"] = ds.issue_type
         if patch:
             what = ", ".join(sorted(patch))
-            writes.append(Write("PATCH", step.issue(cur.number), patch, f"update #{cur.number} ({what})"))
+            writes.append(Write("PATCH", step.issue(cur.number), patch, f"update #{cur.number} ({what})",
+                                tag=f"typed:{ds.id}" if typed else None))
         if cur.closed and not bot_removed:
             continue  # a person closed it: it stays closed and its labels stay as they are
         have = cur.labels
@@ -218,11 +227,26 @@ def stream_writes(step: _Step) -> list[Write]:
                       f"label #{cur.number} {', '.join(add)}")
             )
         wanted = {x.lower() for x in want_labels}
-        drop = [x for x in sorted(L.MANAGED_STATE) if x in have and x not in wanted]
+        drop = [x for x in sorted(step.desired.labels.managed_state) if x in have and x not in wanted]
         old_agent = previous_agent(cur.body)
         if old_agent and old_agent in have and old_agent not in wanted:
             drop.append(old_agent)
+        drop += [x for x in ds.drop
+                 if x.lower() in have and x.lower() not in wanted and x.lower() not in drop]
         writes.extend(_unlabel(step.owner, step.repo, cur.number, name) for name in drop)
+        writes.extend(assignee_writes(step, cur.number, ds.assign, ds.unassign, ds.id))
+    return writes
+
+
+def assignee_writes(step: _Step, number: int, add: list[str], remove: list[str], sid: str) -> list[Write]:
+    """2b. The hand-off: people assigned when a stream becomes ready, unassigned if a blocker reopens."""
+    writes: list[Write] = []
+    if add:
+        writes.append(Write("POST", step.issue(number, "/assignees"), {"assignees": add},
+                            f"hand #{number} to {', '.join(add)}", tag=f"assigned:{sid}"))
+    if remove:
+        writes.append(Write("DELETE", step.issue(number, "/assignees"), {"assignees": remove},
+                            f"take #{number} back from {', '.join(remove)}", ok_statuses=(404,)))
     return writes
 
 
@@ -302,6 +326,8 @@ def order_writes(step: _Step) -> list[Write]:
 def dependency_writes(step: _Step) -> list[Write]:
     """6. "B depends on A" -> B blocked by A; links between our sub-issues the plan no longer has go."""
     writes: list[Write] = []
+    if not step.desired.config.sub_issues.blocked_by:
+        return writes  # switched off: none made, and those made earlier are left as they are
     current = step.current
     our_ids = {s.id for s in current.streams.values()}
     for ds in step.desired.streams:
@@ -345,8 +371,16 @@ def parent_writes(step: _Step) -> list[Write]:
         writes.append(Write("POST", step.issue(n, "/labels"), {"labels": add},
                             f"label #{n} {', '.join(add)}"))
     # Of the managed labels only plan:invalid goes on the issue itself (stream:ready is a sub-issue's).
-    if L.PLAN_INVALID.name in have and L.PLAN_INVALID not in desired.parent_labels:
-        writes.append(_unlabel(step.owner, step.repo, n, L.PLAN_INVALID.name))
+    invalid = desired.labels.invalid
+    if invalid.name.lower() in have and invalid not in desired.parent_labels:
+        writes.append(_unlabel(step.owner, step.repo, n, invalid.name))
+    wanted = {s.name.lower() for s in desired.parent_labels}
+    for name in desired.stale_labels:  # a renamed bot label: the old name leaves the plan's issue
+        if name.lower() in have and name.lower() not in wanted and name.lower() != invalid.name.lower():
+            writes.append(_unlabel(step.owner, step.repo, n, name))
+    if desired.close_parent:
+        writes.append(Write("PATCH", step.issue(n), {"state": "closed", "state_reason": "completed"},
+                            f"close #{n}: every stream is done"))
     for d in desired.issue_deps:
         dep_issue = current.issue_deps.get(d)
         if dep_issue is not None and dep_issue.id not in current.parent_blocked_by:
@@ -369,24 +403,27 @@ def conflict_writes(step: _Step) -> list[Write]:
     writes: list[Write] = []
     current, desired, n = step.current, step.desired, step.n
     owner, repo = step.owner, step.repo
+    flag = desired.labels.conflict.name
     for m in desired.stale_conflicts:
         target = current.conflicts[m]
         if target.comment is not None:
             writes.append(deletion(comment_path(owner, repo, target.comment),
                                    f"remove conflict note on #{m}"))
-        if target.issue is not None and L.PLAN_CONFLICT.name in target.issue.labels and not target.others:
-            writes.append(_unlabel(owner, repo, m, L.PLAN_CONFLICT.name))
+        if target.issue is not None and flag.lower() in target.issue.labels and not target.others:
+            writes.append(_unlabel(owner, repo, m, flag))
     if (desired.stale_conflicts and not desired.conflicts and not current.flagged_by
-            and L.PLAN_CONFLICT.name in current.parent.labels):
-        writes.append(_unlabel(owner, repo, n, L.PLAN_CONFLICT.name))
+            and flag.lower() in current.parent.labels):
+        writes.append(_unlabel(owner, repo, n, flag))
     for m in desired.conflicts:
         target = current.conflicts[m]
         assert target.issue is not None
-        if L.PLAN_CONFLICT.name not in target.issue.labels:
+        if flag.lower() not in target.issue.labels:
             writes.append(
-                Write("POST", step.issue(m, "/labels"), {"labels": [L.PLAN_CONFLICT.name]},
-                      f"label #{m} {L.PLAN_CONFLICT.name}")
+                Write("POST", step.issue(m, "/labels"), {"labels": [flag]}, f"label #{m} {flag}")
             )
+        if not target.others:  # a renamed conflict label: the old name leaves the flagged issue
+            writes += [_unlabel(owner, repo, m, x) for x in desired.stale_labels
+                       if x.lower() in target.issue.labels and x.lower() != flag.lower()]
         writes += comment_writes(owner, repo, m, target.comment, conflict_comment(n, m),
                                  f"conflict note on #{m}")
     return writes

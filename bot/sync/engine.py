@@ -12,19 +12,21 @@ from pydantic import BaseModel, Field
 
 from bot.analysis.checker import MAX_SUB_ISSUES, check_plan
 from bot.analysis.markdown import code_span, escape_inline
-from bot.analysis.models import Diagnostic, LiveStatus, PlanReport, StreamStatus
+from bot.analysis.models import Diagnostic, LiveStatus, PlanReport, Severity, StreamStatus
 from bot.analysis.render import render_summary
-from bot.conventions import AGENT_LABEL_PREFIX as AGENT
 from bot.conventions import DEFAULT_IDENTITY, MAX_RECORDED_STREAMS, Identity
 from bot.conventions import MAX_BODY as MAX_COMMENT
 from bot.github.errors import OutcomeUnknown
 from bot.github.permissions import WriteCheck, writer_check
+from bot.repoconfig.github import read_repo_config
+from bot.repoconfig.load import LoadedConfig
 from bot.sync import markers
 from bot.sync.apply import Progress, apply, send
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
-from bot.sync.desired import DesiredState, build_desired, cap_links
+from bot.sync.desired import DesiredState, Records, build_desired, cap_links, note
 from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
 from bot.sync.files import PlanFile, PlanFiles, recorded_source, source_marker
+from bot.sync.labels import label_set as run_labels
 from bot.sync.locks import named_lock
 from bot.sync.prune import prune_label
 from bot.sync.source import Source, pick_source, task_numbers
@@ -85,26 +87,48 @@ async def sync_issue(
     may_write: WriteCheck | None = None,
     lock: IssueLock | None = None,
     files: PlanFiles | None = None,
+    config: LoadedConfig | None = None,
+    command: bool = False,
+    user_token: bool = False,
 ) -> SyncResult:
     """Make GitHub show issue #number's newest plan; writes only the difference (none when `dry_run`).
 
     A stream sub-issue written by us syncs its parent instead (its close/reopen changes readiness there).
     `me`: who the bot is (only its own comments and sub-issues are its own); `may_write`: whether a plan's
-    author has write access (default: OWNER, else the cached collaborator-permission API); `lock`: the
-    cross-process lock of an issue (see IssueLock), held for the whole sync; `files`: where the issue's plan
-    files are (the repository's default branch, or a checkout); a plan file wins over comments.
+    author has write access (default: OWNER, else the cached collaborator-permission API, at the
+    repository's `trigger_permission`); `lock`: the cross-process lock of an issue (see IssueLock), held
+    for the whole sync; `files`: where the issue's plan files are (the repository's default branch, or a
+    checkout); a plan file wins over comments. `config`: the repository's configuration (the CLI and the
+    Action read it from the checkout; by default it is read from GitHub, once per sync); `command`: an
+    `/analyze` asked for this sync (with `automatic: false` nothing else syncs); `user_token`: the client
+    acts as a person.
     """
-    check = may_write or writer_check(gh, owner, repo)
+    loaded = config if config is not None else await read_repo_config(gh, owner, repo)
+    if not loaded.config.automatic and not command:
+        return SyncResult(issue=number, dry_run=dry_run, notes=[note(
+            "sync-not-automatic", "The repository's configuration turns automatic runs off: `/analyze` syncs",
+            Severity.INFO)])
+    check = may_write or writer_check(gh, owner, repo, loaded.config.trigger_permission)
+    run = _Run(loaded, user_token)
     async with issue_lock(gh, owner, repo, number, lock):
         # Read under the issue's own lock: when it is the plan's issue this read is the sync's first read.
         issue = await read_issue(gh, owner, repo, number, me)
         if issue is None or issue.marker is None or issue.marker.parent == number:
             return await _sync_locked(gh, owner, repo, number, dry_run=dry_run, me=me, may_write=check,
-                                      first_read=issue, files=files)
+                                      first_read=issue, files=files, run=run)
     parent = issue.marker.parent
     async with issue_lock(gh, owner, repo, parent, lock):
         return await _sync_locked(gh, owner, repo, parent, dry_run=dry_run, me=me, may_write=check,
-                                  files=files)
+                                  files=files, run=run)
+
+
+class _Run:
+    """What one sync knows besides GitHub's state: the repository's configuration, the kind of token."""
+
+    def __init__(self, loaded: LoadedConfig, user_token: bool) -> None:
+        self.loaded = loaded
+        self.config = loaded.config
+        self.user_token = user_token
 
 
 async def _sync_locked(
@@ -118,8 +142,11 @@ async def _sync_locked(
     may_write: WriteCheck,
     first_read: IssueState | None = None,
     files: PlanFiles | None = None,
+    run: _Run | None = None,
 ) -> SyncResult:
     """The sync, its lock held; `first_read`: the issue as just read under that lock (spares a read)."""
+    run = run or _Run(LoadedConfig(), False)
+    cfg = run.config
     progress = Progress()
     result = SyncResult(issue=number, dry_run=dry_run)
     for round_ in range(1, MAX_ROUNDS + 1):
@@ -143,6 +170,8 @@ async def _sync_locked(
             )
         )
         deps = task_numbers(source.task, "depends_on")
+        if not cfg.conflict_notes:
+            conflicts = []  # switched off: none made, and those of earlier syncs are undone
         conflicts, dropped_conflicts = cap_links(conflicts)
         deps, dropped_deps = cap_links(deps)
         result.found_analysis = report is not None
@@ -164,7 +193,11 @@ async def _sync_locked(
             dep_numbers=list(dict.fromkeys(deps + previous[1])),
             structure=structure,
             me=me,
+            stream_label=run_labels(cfg).stream.name,
+            want_type=cfg.sub_issues.type if report is not None else None,
         )
+        records = Records(markers.previous_labelset(comments, me), markers.previous_handoff(comments, me),
+                          markers.previously_done(comments, me))
         desired = build_desired(
             report,
             current,
@@ -172,8 +205,13 @@ async def _sync_locked(
             deps=deps,
             previous=previous,
             dropped=(dropped_conflicts, dropped_deps),
+            config=cfg,
+            records=records,
+            user_token=run.user_token,
         )
-        desired.notes = [*source.ignored, *desired.notes]  # plans for other issues passed over, said so
+        # Plans for other issues passed over, and what is wrong in the configuration file: said so.
+        findings = run.loaded.findings if report is not None else []  # a plan's summary says them
+        desired.notes = [*findings, *source.ignored, *desired.notes]
         result.notes = desired.notes
         # An invalid plan, or one over a limit: only the summary and the issue's labels are written.
         result.errors = report is not None and not desired.structure
@@ -190,6 +228,8 @@ async def _sync_locked(
             return result
         try:
             await apply(gh, owner, repo, writes, refs, progress)
+            desired.notes += _read_back(desired, progress.results)
+            result.notes = desired.notes
             # Rendering the summary is CPU-bound too: off the event loop.
             final = await asyncio.to_thread(
                 _summary_writes, report, conflicts, current, desired, refs, owner, repo, source)
@@ -201,9 +241,11 @@ async def _sync_locked(
             continue  # GitHub may or may not have done it: read again before writing anything else
         result.writes, result.planned = progress.writes, list(progress.done)
         result.summary_url = _summary_url(current, progress.results.get("summary"))
-        dropped = sorted({w.drops_label for w in writes if w.drops_label and w.drops_label.startswith(AGENT)})
+        agents = desired.labels.agent_prefix.lower()
+        dropped = sorted({w.drops_label for w in writes if w.drops_label
+                          and w.drops_label.lower().startswith(agents)})
         for name in dropped:
-            result.writes += await prune_label(gh, owner, repo, name)
+            result.writes += await prune_label(gh, owner, repo, name, labels=desired.labels)
         break
     return result
 
@@ -271,6 +313,11 @@ def _summary_writes(
     numbers = _recorded(refs, desired)
     if numbers:
         record += ("" if record else "\n") + markers.streams_marker(numbers) + "\n"
+    extra = [markers.labelset_marker(desired.labelset)] if desired.labelset is not None else []
+    extra += [markers.handoff_marker(desired.handoff)] if any(desired.handoff.values()) else []
+    extra += [markers.DONE_MARKER] if desired.done else []
+    if extra:
+        record += ("" if record else "\n") + "\n".join(extra) + "\n"
     if report is not None:
         shown = report
         # Live references only to the issues the plan flags (capped); one it names that is missing, a pull
@@ -283,7 +330,10 @@ def _summary_writes(
         status = live_status(report, current, desired, refs)
         closed = removed_note(current, desired, source_url, shown_file)
         closed = "\n\n".join(t for t in (closed, said) if t)
-        text = render_summary(shown, status, limit=MAX_COMMENT - len(record) - len(closed) - 2)
+        handed = handoff_note(desired, refs)
+        closed = f"{closed}\n\n{handed}" if closed and handed else closed or handed
+        text = render_summary(shown, status, limit=MAX_COMMENT - len(record) - len(closed) - 2,
+                              diagram=desired.config.diagram)
         text = text.rstrip("\n") + "\n\n" + closed + "\n" if closed else text
     elif desired.notes or _is_bare(current.summary, n):
         text = task_summary(n, desired)
@@ -377,6 +427,48 @@ def removed_note(
         f"_Closed as not planned because their streams are not in the plan read from {where}: "
         f"{', '.join(shown)}. {again} the earlier plan again to reopen them._"
     )
+
+
+def handoff_note(desired: DesiredState, refs: Refs) -> str:
+    """Who has which stream (the hand-off), logins as code: the summary never pings anyone."""
+    parts = []
+    for sid, people in sorted(desired.handoff.items()):
+        if people and sid in refs and refs[sid][0] > 0:
+            who = ", ".join(map(code_span, people))
+            parts.append(f"Stream {escape_inline(sid)} (#{refs[sid][0]}): {who}")
+    return f"**Handed off**: {'; '.join(parts[:MAX_SUB_ISSUES])}" if parts else ""
+
+
+def _read_back(desired: DesiredState, results: dict[str, Any]) -> list[Diagnostic]:
+    """What GitHub left out without a word: an issue type it could not set, a person it could not assign.
+
+    Read back from the answers to the writes (GitHub answers 201 and drops what it cannot do)."""
+    wanted = desired.config.sub_issues.type or ""
+    by_id = {ds.id: ds for ds in desired.streams}
+    untyped: list[str] = []
+    unassigned: list[str] = []
+    for tag, answer in results.items():
+        kind, _, sid = tag.partition(":")
+        ds = by_id.get(sid)
+        if ds is None or kind not in ("new", "typed", "assigned"):
+            continue
+        data = answer if isinstance(answer, dict) else {}
+        if kind in ("new", "typed") and ds.issue_type:
+            got = data.get("type")
+            if not (isinstance(got, dict) and str(got.get("name", "")).casefold() == wanted.casefold()):
+                untyped.append(sid)
+        if kind in ("new", "assigned") and ds.assign:
+            people = data.get("assignees") or []
+            have = {str(a.get("login", "")).lower() for a in people if isinstance(a, dict)}
+            unassigned += [f"{login} (stream {sid})" for login in ds.assign if login.lower() not in have]
+    out = []
+    if untyped:
+        out.append(note("sync-type-dropped", f"GitHub did not set the issue type {wanted} on the "
+                        f"sub-issue(s) of stream(s) {', '.join(untyped)}."))
+    if unassigned:
+        out.append(note("sync-handoff-dropped", "GitHub did not assign " + ", ".join(unassigned)
+                        + ": only the repository's collaborators (and, with a user token, Copilot) can be."))
+    return out
 
 
 def _recorded(refs: Refs, desired: DesiredState) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""The bot's fixed, namespaced label set (names, colours, descriptions) and the label existence cache."""
+"""The bot's namespaced label set (names, colours, descriptions: the defaults, or a repository's own from its
+configuration) and the label existence cache."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.conventions import (
     LABEL_DEFAULTS,
     MAX_LABEL_NAME,
 )
+from bot.repoconfig.model import DEFAULT_CONFIG, RepoConfig
 
 
 @dataclass(frozen=True)
@@ -41,16 +43,55 @@ MAX_NAME = MAX_LABEL_NAME
 MANAGED_STATE = frozenset({PLAN_INVALID.name, STREAM_READY.name})
 
 
-def agent_label(agent_type: str | None) -> LabelSpec | None:
+def agent_label(
+    agent_type: str | None, prefix: str = AGENT_PREFIX, color: str = AGENT_COLOR
+) -> LabelSpec | None:
     """`agent:<type>` from a stream's Agent Type: lower case, [a-z0-9._-] only, at most 50 characters."""
     if not agent_type:
         return None
     slug = re.sub(r"[^a-z0-9._-]+", "-", agent_type.strip().lower())
     slug = re.sub(r"-{2,}", "-", slug).strip("-._")
-    slug = slug[: MAX_NAME - len(AGENT_PREFIX)].rstrip("-._")
+    slug = slug[: MAX_NAME - len(prefix)].rstrip("-._")
     if not slug:
         return None
-    return LabelSpec(AGENT_PREFIX + slug, AGENT_COLOR, f"Stream for a {slug} agent (parallel-work-bot)")
+    return LabelSpec(prefix + slug, color, f"Stream for a {slug} agent (parallel-work-bot)")
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """The labels one repository's configuration gives the bot (the defaults when it has none)."""
+
+    plan: LabelSpec
+    invalid: LabelSpec
+    conflict: LabelSpec
+    stream: LabelSpec
+    ready: LabelSpec
+    agent_prefix: str
+    agent_color: str
+
+    def agent(self, agent_type: str | None) -> LabelSpec | None:
+        """The agent label of a stream's Agent Type, with this set's prefix and colour."""
+        return agent_label(agent_type, self.agent_prefix, self.agent_color)
+
+    @property
+    def managed_state(self) -> frozenset[str]:
+        """Lower-cased labels whose presence the bot moves both ways (added and removed)."""
+        return frozenset({self.invalid.name.lower(), self.ready.name.lower()})
+
+    def fixed(self) -> dict[str, str]:
+        """Role -> label name, as the summary records them (a rename is undone from that record)."""
+        return {role: getattr(self, role).name for role in ("plan", "invalid", "conflict", "stream", "ready")}
+
+
+def label_set(config: RepoConfig) -> LabelSet:
+    """The label set a repository's configuration asks for."""
+    labels = config.labels
+    roles = ("plan", "invalid", "conflict", "stream", "ready")
+    specs = {role: LabelSpec(*labels.spec(role)) for role in roles}
+    return LabelSet(**specs, agent_prefix=labels.prefix + labels.agent_prefix, agent_color=labels.agent_color)
+
+
+DEFAULT_LABELS = label_set(DEFAULT_CONFIG)
 
 
 AUTO_COLOR = GITHUB_AUTO_LABEL_COLOR

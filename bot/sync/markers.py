@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, unquote
 
+from bot.conventions import DONE, HANDOFF, LABELSET, STREAMS, Identity, marker
 from bot.conventions import MARKER_PREFIX as PREFIX
-from bot.conventions import STREAMS, Identity, marker
 
 #: The renderer starts the summary comment with `<!-- parallel-work-bot:summary issue=<N> plan=<hash> -->`.
 SUMMARY_PREFIX = PREFIX + "summary"
@@ -28,6 +29,9 @@ _REGION_RE = re.compile(
 _CONFLICT_RE = re.compile(r"<!-- parallel-work-bot:conflict of=#(\d+) -->")
 _LINKS_RE = re.compile(r"<!-- parallel-work-bot:links conflicts=([\d,]*) deps=([\d,]*) -->")
 _STREAMS_RE = re.compile(r"<!-- parallel-work-bot:streams ([A-Za-z0-9_.=,-]{0,20000}) -->")
+_LABELSET_RE = re.compile(r"<!-- parallel-work-bot:labelset ([A-Za-z0-9%._~,-]{0,20000}) -->")
+_HANDOFF_RE = re.compile(r"<!-- parallel-work-bot:handoff ([A-Za-z0-9_.=,+\[\]-]{0,60000}) -->")
+DONE_MARKER = marker(DONE)
 _FAILURE_RE = re.compile(
     r"\n*<!-- parallel-work-bot:failure -->.*?<!-- /parallel-work-bot:failure -->", re.DOTALL
 )
@@ -157,3 +161,40 @@ def previous_links(comments: list[Any], me: Identity) -> tuple[list[int], list[i
                 ]
             break
     return [], []
+
+
+def _summary_body(comments: list[Any], me: Identity) -> str:
+    return next((str(c.get("body") or "") for c in comments if is_summary(c, me)), "")
+
+
+def labelset_marker(names: list[str]) -> str:
+    """The summary's record of the label names a repository's configuration gave (defaults: none written)."""
+    return marker(LABELSET, ",".join(quote(n, safe="") for n in names))
+
+
+def previous_labelset(comments: list[Any], me: Identity) -> list[str] | None:
+    """The label names our summary recorded last time; None when it recorded none (the defaults)."""
+    m = _LABELSET_RE.search(_summary_body(comments, me))
+    return [unquote(x) for x in m.group(1).split(",") if x] if m else None
+
+
+def handoff_marker(handed: dict[str, list[str]]) -> str:
+    """The summary's record of who the bot assigned each ready stream to (stream id -> logins)."""
+    return marker(HANDOFF, ",".join(f"{safe_id(sid)}={'+'.join(people)}"
+                                     for sid, people in sorted(handed.items()) if people))
+
+
+def previous_handoff(comments: list[Any], me: Identity) -> dict[str, list[str]]:
+    """Stream id -> the logins the bot assigned it to, as our summary recorded last time."""
+    m = _HANDOFF_RE.search(_summary_body(comments, me))
+    out: dict[str, list[str]] = {}
+    for pair in (m.group(1).split(",") if m else []):
+        sid, _, people = pair.partition("=")
+        if sid and people:
+            out[sid] = [p for p in people.split("+") if p]
+    return out
+
+
+def previously_done(comments: list[Any], me: Identity) -> bool:
+    """Our summary says the bot closed the plan's issue because every stream was done."""
+    return DONE_MARKER in _summary_body(comments, me)

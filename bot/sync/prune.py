@@ -7,19 +7,20 @@ from urllib.parse import quote
 import gidgethub
 import gidgethub.abc
 
-from bot.conventions import AGENT_LABEL_PREFIX
 from bot.sync.apply import send
-from bot.sync.labels import LABEL_CACHE, LabelCache, spec_for
+from bot.sync.labels import DEFAULT_LABELS, LABEL_CACHE, LabelCache, LabelSet
 
 
 async def prune_label(
-    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, name: str, cache: LabelCache = LABEL_CACHE
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, name: str, cache: LabelCache = LABEL_CACHE,
+    labels: LabelSet = DEFAULT_LABELS,
 ) -> bool:
-    """Delete `name` when it is ours (an `agent:*` spec, our colour and description) and no issue or pull
-    request carries it; True when deleted. A person's label of that name (other colour or text) stays.
+    """Delete `name` when it is ours (an agent label of `labels`, our colour and description) and no issue
+    or pull request carries it; True when deleted. A person's label of that name (other colour or text) stays.
     """
-    spec = spec_for(name)
-    if spec is None or not spec.name.startswith(AGENT_LABEL_PREFIX):
+    prefix = labels.agent_prefix
+    spec = labels.agent(name[len(prefix):]) if name.lower().startswith(prefix.lower()) else None
+    if spec is None or spec.name.lower() != name.lower():
         return False
     args = {"owner": owner, "repo": repo, "name": spec.name}
     try:
