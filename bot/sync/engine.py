@@ -18,6 +18,7 @@ from bot.conventions import AGENT_LABEL_PREFIX as AGENT
 from bot.conventions import DEFAULT_IDENTITY, MAX_RECORDED_STREAMS, Identity
 from bot.conventions import MAX_BODY as MAX_COMMENT
 from bot.github.errors import OutcomeUnknown
+from bot.github.graphql import creates_linked
 from bot.github.permissions import WriteCheck, writer_check
 from bot.sync import markers
 from bot.sync.apply import Progress, apply, send
@@ -170,7 +171,8 @@ async def _sync_locked(
         result.notes = desired.notes
         # An invalid plan, or one over a limit: only the summary and the issue's labels are written.
         result.errors = report is not None and not desired.structure
-        writes = diff(current, desired, owner, repo)
+        # New sub-issues are created already linked (one GraphQL write each) unless the host lacks that.
+        writes = diff(current, desired, owner, repo, linked=creates_linked(gh.base_url))
         refs: Refs = {sid: (s.number, s.id) for sid, s in current.streams.items()}
         if dry_run:
             for i, w in enumerate(writes):
