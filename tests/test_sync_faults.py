@@ -98,8 +98,8 @@ async def test_fault_at_each_write_converges(k: int, kind: str, bare: bool) -> N
 @pytest.mark.parametrize("kind", ["502", "drop_after", "secondary"])
 @pytest.mark.parametrize("k", range(1, SEED_MUTATIONS + 1))
 async def test_fault_at_each_graphql_write_converges(k: int, kind: str) -> None:
-    """A 502 or a dropped connection after createIssue: the outcome is unknown, the sync re-reads and finds the
-    sub-issue (linked) if it was made; a secondary limit: the client waits as told and sends it again."""
+    """A 502 or a dropped connection after createIssue: the outcome is unknown, the sync re-reads and finds
+    the sub-issue (linked) if it was made; a secondary limit: the client waits as told and sends it again."""
     expected = await baseline()
     forget_labels()
     waits: list[float] = []
