@@ -46,6 +46,8 @@ class Analyze:
         self.base = f"/repos/{request.owner}/{request.repo}/issues"
         #: OWNER from author_association, everyone else the collaborator-permission API (cached).
         self.check = writer_check(gh, request.owner, request.repo)
+        #: When the sync left writes for later (GitHub's content limits): the job comes back then.
+        self.resume_at: float | None = None
 
     async def run(self) -> str:
         """Answer the command; returns the outcome for metrics (ok, unhappy, refused, ignored, gone)."""
@@ -101,6 +103,7 @@ class Analyze:
                                       lock=self.lock)
             found = result.found_analysis or result.found_task_links
             ok = found and not result.errors
+            self.resume_at = result.resume_at
             if is_command and not found:
                 await self.reply(f"No parallel work analysis found on #{n}, so there is "
                                  "nothing to sync. `/analyze help` shows what the bot reads.")

@@ -14,7 +14,7 @@ from bot.conventions import USER_AGENT, Identity
 from bot.github.auth import AppAuth
 from bot.github.client import GitHubClient
 from bot.github.errors import RateLimitWait
-from bot.github.pacing import Pacer
+from bot.github.pacing import BudgetWait, Pacer
 from bot.github.retry import RetryPolicy
 from bot.jobs.analyze import Analyze
 from bot.jobs.request import JobRequest
@@ -124,7 +124,10 @@ class JobHandler:
             gh = await self.client(request)
             try:
                 if request.kind == "command":
-                    outcome = await Analyze(gh, request, me=self.identity, lock=self.lock).run()
+                    command = Analyze(gh, request, me=self.identity, lock=self.lock)
+                    outcome = await command.run()
+                    if command.resume_at is not None:
+                        raise BudgetWait(command.resume_at, reason="writes wait for room")
                 else:
                     if request.comment_id is not None:
                         # A reader's plan comment: one polite reply; the sync passes its text over.
@@ -134,6 +137,11 @@ class JobHandler:
                     outcome = "ok"
                     extra |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
                     self.metrics.sync_writes.observe(result.writes)
+                    if result.resume_at is not None:
+                        # The rest of a big plan waits for GitHub's content limits (or the next slice):
+                        # the job leaves the worker and comes back then (JobRetry).
+                        extra["deferred_writes"] = result.deferred
+                        raise BudgetWait(result.resume_at, reason=f"{result.deferred} writes wait for room")
             finally:
                 self._note_rate_limit(gh, request)
         except RateLimitWait as exc:

@@ -20,7 +20,7 @@ from bot.conventions import MAX_BODY as MAX_COMMENT
 from bot.github.errors import OutcomeUnknown
 from bot.github.graphql import creates_linked
 from bot.github.permissions import WriteCheck, writer_check
-from bot.sync import markers
+from bot.sync import budget, markers
 from bot.sync.apply import Progress, apply, send
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
 from bot.sync.desired import DesiredState, build_desired, cap_links
@@ -52,6 +52,10 @@ class SyncResult(BaseModel):
     notes: list[Diagnostic] = Field(default_factory=list)
     #: Read -> write rounds taken (more than 1 after a write whose outcome was unknown).
     rounds: int = 0
+    #: Writes left for later by GitHub's content limits or the job's slice, and when (Unix time) they fit:
+    #: the job is rescheduled then (the summary says so meanwhile).
+    deferred: int = 0
+    resume_at: float | None = None
 
 
 #: How a sync holds one issue: given the issue's key, a context manager held for the whole sync. In-process
@@ -184,10 +188,22 @@ async def _sync_locked(
             result.planned += [w.planned() for w in final]
             return result
         try:
+            # What GitHub's content limits (and one job's slice) leave room for now; the rest waits.
+            space = await budget.room(gh, len(writes) + budget.SUMMARY_RESERVE)
+            writes, later = budget.split(writes, space)
+            if space is not None and later and space.writes == 0:
+                result.writes, result.planned = progress.writes, list(progress.done)
+                result.deferred, result.resume_at = len(later), space.resume_at
+                break
             await apply(gh, owner, repo, writes, refs, progress)
+            building = ""
+            if later and space is not None:
+                made = sum(1 for ds in desired.streams if refs.get(ds.id, (0, 0))[0] > 0)
+                building = budget.building_line(made, len(desired.streams), len(later), space.resume_at)
+                result.deferred, result.resume_at = len(later), space.resume_at
             # Rendering the summary is CPU-bound too: off the event loop.
             final = await asyncio.to_thread(
-                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source.url)
+                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source.url, building)
             await apply(gh, owner, repo, final, refs, progress)
         except OutcomeUnknown:
             result.writes, result.planned = progress.writes, list(progress.done)
@@ -249,8 +265,10 @@ def _summary_writes(
     owner: str,
     repo: str,
     source_url: str | None = None,
+    building: str = "",
 ) -> list[Write]:
-    """The summary, created or edited in place only when its text changes; stray duplicates removed.
+    """The summary, created or edited in place only when its text changes; stray duplicates removed;
+    `building`: the line saying what waits for GitHub's content limits (a plan built across jobs).
 
     Without an analysis (task links only) a short summary is written only when there is something to say
     (a listed issue that is missing, a pull request, or this issue), and kept up to date once it exists.
@@ -273,6 +291,7 @@ def _summary_writes(
             )
         status = live_status(report, current, desired, refs)
         closed = removed_note(current, desired, source_url)
+        closed = "\n\n".join(x for x in (building, closed) if x)
         text = render_summary(shown, status, limit=MAX_COMMENT - len(record) - len(closed) - 2)
         text = text.rstrip("\n") + "\n\n" + closed + "\n" if closed else text
     elif desired.notes or _is_bare(current.summary, n):
