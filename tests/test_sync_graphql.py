@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bot.github import graphql as gql
 from bot.sandbox import Sandbox
@@ -198,3 +199,47 @@ async def test_content_limits_count_mutations_not_queries(app_keys: AppKeys) -> 
             statuses = [(await call(CREATE, new))[0] for _ in range(2)]
             assert statuses == [200, 403]  # then the hour's 3
         assert sb.ledger.refused == 2
+
+
+async def test_an_issue_type_takes_rests_create_and_link(app_keys: AppKeys) -> None:
+    """This schema's createIssue has no issue type: with one configured, sub-issues are created by REST
+    (with the type) and linked, the rest of the structure the same."""
+    forget_labels()
+    async with started_sandbox(app_keys) as sb:
+        sb.state.set_issue_types(REPO, ["Task", "Bug"])
+        seed_issues(sb)
+        async with client(sb) as gh:
+            result = await sync_issue(gh, OWNER, NAME, 4, issue_type="Task")
+            again = await sync_issue(gh, OWNER, NAME, 4, issue_type="Task")
+        snap = sb.snapshot(REPO)["issues"]
+    assert (result.writes, again.writes, mutations(sb)) == (REST_WRITES, 0, [])
+    assert snap["4"]["sub_issues"] == [6, 7, 8, 9]
+    assert [snap[str(n)]["type"] for n in (6, 7, 8, 9)] == ["Task"] * 4
+
+
+async def test_the_client_paces_mutations_and_treats_queries_as_reads(sandbox: Sandbox) -> None:
+    """A query goes out without the write slot and is retried after a 502; a mutation holds the slot and,
+    answered 502, has an unknown outcome (never sent twice)."""
+    from bot.github.client import GitHubClient
+    from bot.github.errors import OutcomeUnknown
+    from bot.github.pacing import Budget, InProcessPacer
+    from bot.sandbox import Fault
+    from tests.test_sync_support import FAST
+
+    parent = sandbox.create_issue(REPO, "Epic", "Body")
+    fake = FakeTime()
+    pacer = InProcessPacer(1.0, clock=fake, wall=fake, sleep=fake.sleep, budget=Budget(None, None))
+    async with aiohttp.ClientSession() as session:
+        gh = GitHubClient(session, base_url=sandbox.base_url, oauth_token=sandbox.token, policy=FAST,
+                          pacer=pacer, sleep=fake.sleep, clock=fake)
+        query = sandbox.add_fault(Fault("502", operation="query"))
+        repo_id, _ = await gql.repository_ids(gh, OWNER, NAME, [])
+        await gql.repository_ids(gh, OWNER, NAME, [])
+        assert query.fired == 1 and gh.stats.retries == 1 and pacer.waits == []
+        await gql.create_sub_issue(gh, repo_id, parent["node_id"], "one", "", [])
+        sandbox.add_fault(Fault("502", operation="mutation"))
+        with pytest.raises(OutcomeUnknown):
+            await gql.create_sub_issue(gh, repo_id, parent["node_id"], "two", "", [])
+        assert [k for k, _ in pacer.waits] == ["default"]  # the second mutation waited for the first's slot
+    assert [e.operation for e in sandbox.log if e.is_write] == ["mutation", "mutation"]
+    assert sandbox.snapshot(REPO)["issues"]["1"]["sub_issues"] == [2]

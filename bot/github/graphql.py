@@ -29,6 +29,15 @@ class ParentUnsupported(Exception):
     """This host's `createIssue` has no `parentIssueId` (nothing was created)."""
 
 
+class NotCreated(Exception):
+    """GitHub answered `createIssue` with errors and no issue: nothing was created (e.g. a label's node id
+    that no longer resolves), so REST's create may be tried instead."""
+
+
+class CreatedWithErrors(Exception):
+    """GitHub answered `createIssue` with errors *and* an issue: it exists, perhaps not linked (re-read)."""
+
+
 def graphql_url(base_url: str) -> str:
     """The GraphQL endpoint beside a REST base URL (`https://host/api/v3` -> `https://host/api/graphql`)."""
     base = base_url.rstrip("/")
@@ -88,10 +97,17 @@ async def create_sub_issue(
 ) -> dict[str, Any]:
     """Create an issue already a sub-issue of `parent_id` (node ids); `{number, id, node_id, html_url}` as
     REST would name them."""
-    data = await run(gh, CREATE_ISSUE, input={
-        "repositoryId": repository_id, "parentIssueId": parent_id, "title": title, "body": body,
-        "labelIds": label_ids,
-    })
+    try:
+        data = await run(gh, CREATE_ISSUE, input={
+            "repositoryId": repository_id, "parentIssueId": parent_id, "title": title, "body": body,
+            "labelIds": label_ids,
+        })
+    except gidgethub.QueryError as exc:
+        answer = exc.response.get("data") if isinstance(exc.response, dict) else None
+        made = ((answer or {}).get("createIssue") or {}).get("issue")
+        if made:
+            raise CreatedWithErrors(str(exc)) from exc
+        raise NotCreated(str(exc)) from exc
     issue = data["createIssue"]["issue"]
     return {"number": int(issue["number"]), "id": int(issue["fullDatabaseId"]), "node_id": issue["id"],
             "html_url": issue["url"]}

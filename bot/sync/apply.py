@@ -117,8 +117,11 @@ async def _create_linked(
                 result = await graphql.create_sub_issue(
                     gh, repository, parent_node, write.data["title"], write.data["body"],
                     [labels[n.lower()] for n in names])
-            except graphql.ParentUnsupported:
-                pass  # nothing was created: this host (now remembered) takes REST's two writes
+            except (graphql.ParentUnsupported, graphql.NotCreated):
+                pass  # nothing was created: REST's two writes (a host without parentIssueId is remembered)
+            except graphql.CreatedWithErrors as exc:
+                # It exists, maybe unlinked: the next round finds it by its marker (and links it).
+                raise OutcomeUnknown("POST", "/graphql", reason=str(exc)) from exc
             except (TimeoutError, aiohttp.ClientError) as exc:
                 raise OutcomeUnknown("POST", "/graphql", reason=repr(exc)) from exc
             else:

@@ -88,13 +88,15 @@ async def sync_issue(
     me: Identity = DEFAULT_IDENTITY,
     may_write: WriteCheck | None = None,
     lock: IssueLock | None = None,
+    issue_type: str | None = None,
 ) -> SyncResult:
     """Make GitHub show issue #number's newest plan; writes only the difference (none when `dry_run`).
 
     A stream sub-issue written by us syncs its parent instead (its close/reopen changes readiness there).
     `me`: who the bot is (only its own comments and sub-issues are its own); `may_write`: whether a plan's
     author has write access (default: OWNER, else the cached collaborator-permission API); `lock`: the
-    cross-process lock of an issue (see IssueLock), held for the whole sync.
+    cross-process lock of an issue (see IssueLock), held for the whole sync; `issue_type`: the type new
+    sub-issues get (a name the repository offers; None: none).
     """
     check = may_write or writer_check(gh, owner, repo)
     async with issue_lock(gh, owner, repo, number, lock):
@@ -102,10 +104,11 @@ async def sync_issue(
         issue = await read_issue(gh, owner, repo, number, me)
         if issue is None or issue.marker is None or issue.marker.parent == number:
             return await _sync_locked(gh, owner, repo, number, dry_run=dry_run, me=me, may_write=check,
-                                      first_read=issue)
+                                      first_read=issue, issue_type=issue_type)
     parent = issue.marker.parent
     async with issue_lock(gh, owner, repo, parent, lock):
-        return await _sync_locked(gh, owner, repo, parent, dry_run=dry_run, me=me, may_write=check)
+        return await _sync_locked(gh, owner, repo, parent, dry_run=dry_run, me=me, may_write=check,
+                                  issue_type=issue_type)
 
 
 async def _sync_locked(
@@ -118,6 +121,7 @@ async def _sync_locked(
     me: Identity,
     may_write: WriteCheck,
     first_read: IssueState | None = None,
+    issue_type: str | None = None,
 ) -> SyncResult:
     """The sync, its lock held; `first_read`: the issue as just read under that lock (spares a read)."""
     progress = Progress()
@@ -176,7 +180,8 @@ async def _sync_locked(
         # An invalid plan, or one over a limit: only the summary and the issue's labels are written.
         result.errors = report is not None and not desired.structure
         # New sub-issues are created already linked (one GraphQL write each) unless the host lacks that.
-        writes = diff(current, desired, owner, repo, linked=creates_linked(gh.base_url))
+        writes = diff(current, desired, owner, repo, linked=creates_linked(gh.base_url),
+                      issue_type=issue_type)
         refs: Refs = {sid: (s.number, s.id) for sid, s in current.streams.items()}
         if dry_run:
             for i, w in enumerate(writes):
