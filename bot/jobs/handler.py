@@ -67,7 +67,9 @@ class JobHandler:
             status = params.response.status
             duration.observe(time.perf_counter() - ctx.started, kind=kind(params.method, params.url),
                              status_class=status_class(status))
-            if status == 304:
+            if kind(params.method, params.url) == "graphql":
+                counter.inc(kind="graphql")
+            elif status == 304:
                 counter.inc(kind="not_modified")
             elif params.method.upper() in ("GET", "HEAD"):
                 counter.inc(kind="read")
