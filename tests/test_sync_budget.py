@@ -120,3 +120,54 @@ async def test_five_hundred_stream_plans_on_one_installation_never_meet_a_conten
     assert sum(runs.values()) > PLANS * 3
     # No hour saw more than 500 writes: the last of them waited for the hours before to pass.
     assert fake.now - begun >= 3600 * (sb.accounting(1).writes // CONTENT_PER_HOUR)
+
+
+async def test_the_job_builds_a_big_plan_in_slices_and_hands_the_worker_back(app_keys: AppKeys) -> None:
+    """Through the App's queue and handler: each job writes a slice (here 10 writes), says how far it got in
+    the summary, and is rescheduled at once until the plan is built."""
+    from bot.app.server import BotServer
+    from bot.config import given_settings
+    from bot.github.retry import RetryPolicy
+    from bot.jobs.handler import build_handler
+    from bot.jobs.retry import JobRetry
+    from bot.metrics import Metrics
+    from tests.fixtures.app import SECRET, BotApp
+    from tests.paths import OPENAPI
+
+    forget_labels()
+    sb = Sandbox(OPENAPI, app_id=1, public_key_pem=app_keys.public_pem, validate_responses=True)
+    sb.add_repo(REPO, installation_id=1)
+    sb.set_permission(REPO, "octocat", "write")
+    await sb.start()
+    settings = given_settings(github_app_id=1, github_private_key=app_keys.private_pem,
+                              github_webhook_secret=SECRET, github_api_url=sb.base_url, database_url=None)
+    metrics = Metrics()
+    pacer = InProcessPacer(0.01, slice_seconds=0.1, budget=Budget(None, None))  # 10 writes a job
+    policy = RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.02, wait_jitter=0.0, timeout=5.0)
+    handler = build_handler(settings, metrics=metrics, pacer=pacer, policy=policy)
+    server = BotServer(settings, metrics=metrics, poll_interval=0.05, handler=handler,
+                       queue_options={"retry": JobRetry(max_attempts=3)})
+    await server.start("127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession() as http:
+            app = BotApp(sb, server, http, metrics)
+            sb.create_issue(REPO, "Epic", "Body")
+            comment = sb.create_comment(REPO, 1, generated_plan(10, 1))
+            await app.post("issue_comment", app.comment_event("created", comment))
+            await app.idle(60)
+    finally:
+        await server.stop()
+        await sb.stop()
+    assert sb.violations == []
+    snap = sb.snapshot(REPO)["issues"]
+    assert len(snap["1"]["sub_issues"]) == 10 and len(snap) == 11
+    # 10 streams: 6 labels + 10 creates + 9 blocked-by + 1 label call, and the summary = 27 writes: two jobs
+    # of 9 and the summary saying how far, then the last 8 and the summary.
+    deferred, done = app.jobs("sync", "deferred"), app.jobs("sync", "ok")
+    assert (deferred, done) == (2, 1)
+    said = [e.request_body.decode() for e in sb.log if e.is_write and b"Building: " in e.request_body]
+    assert len(said) == 2
+    assert "Building: 3 of 10 streams created; the rest (17 writes) follows in a moment" in said[0]
+    assert "Building: 10 of 10 streams created; the rest (8 writes) follows in a moment" in said[1]
+    assert sb.accounting(1).writes == 27 + 2
+    assert "Building:" not in _summary(sb, 1)

@@ -69,10 +69,13 @@ class Budget:
             return None
         return max(0, self.per_hour - (len(times) - bisect.bisect_right(times, now - 3600.0)))
 
-    def room(self, times: Sequence[float], now: float, want: int, interval: float) -> Room:
-        """How much of `want` writes a job makes now: what the hour leaves, at most a slice's worth (a
-        `SLICE_SECONDS` of writes `interval` apart), and when the rest fits."""
-        cap = int(SLICE_SECONDS / interval) if interval > 0 else None
+    def room(
+        self, times: Sequence[float], now: float, want: int, interval: float,
+        slice_seconds: float = SLICE_SECONDS,
+    ) -> Room:
+        """How much of `want` writes a job makes now: what the hour leaves, at most a slice's worth
+        (`slice_seconds` of writes `interval` apart), and when the rest fits."""
+        cap = max(1, int(slice_seconds / interval)) if interval > 0 else None
         left = self.left(times, now)
         bounds = [b for b in (left, cap) if b is not None]
         writes = min(bounds) if bounds else None
@@ -111,8 +114,9 @@ class InProcessPacer:
 
     The interval is measured from the end of the previous write of the same key. A write that a content
     limit holds back waits in its slot up to `MAX_BUDGET_WAIT`, else raises `BudgetWait` (the job is
-    rescheduled). `clock` (intervals) and `wall` (the limits' windows, Unix time) and `sleep` are injectable
-    so tests can assert on the waits (`waits`) instead of wall time.
+    rescheduled); `room` bounds a job to `slice_seconds` of writes. `clock` (intervals), `wall` (the limits'
+    windows, Unix time) and `sleep` are injectable so tests can assert on the waits (`waits`) instead of
+    wall time.
     """
 
     def __init__(
@@ -123,11 +127,14 @@ class InProcessPacer:
         sleep: Sleep = asyncio.sleep,
         budget: Budget | None = None,
         wall: Clock = time.time,
+        slice_seconds: float = SLICE_SECONDS,
     ) -> None:
         if interval < 0:
             raise ValueError("interval must be >= 0")
         self.interval = interval
         self.budget = budget if budget is not None else Budget()
+        #: How long one job writes before it hands the worker back (see `Budget.room`).
+        self.slice_seconds = slice_seconds
         self._clock = clock
         self._wall = wall
         self._sleep = sleep
@@ -149,7 +156,7 @@ class InProcessPacer:
 
     async def room(self, key: str, want: int) -> Room:
         """What of `want` writes for `key` may go now, and when the rest fits."""
-        return self.budget.room(self._window(key), self._wall(), want, self.interval)
+        return self.budget.room(self._window(key), self._wall(), want, self.interval, self.slice_seconds)
 
     @asynccontextmanager
     async def _slot(self, key: str) -> AsyncIterator[None]:
