@@ -28,6 +28,12 @@ SLICE_SECONDS = 60.0
 MAX_BUDGET_WAIT = 60.0
 
 
+def default_budget(interval: float) -> Budget:
+    """GitHub's content limits when writes are paced; none without pacing (interval 0: the local GitHub of
+    tests and the demo, where a test that wants limits gives a `Budget`)."""
+    return Budget() if interval > 0 else Budget(None, None)
+
+
 class BudgetWait(RateLimitWait):
     """GitHub's hourly content limit (as counted here) leaves no room now: resume at `reset_at`."""
 
@@ -132,7 +138,7 @@ class InProcessPacer:
         if interval < 0:
             raise ValueError("interval must be >= 0")
         self.interval = interval
-        self.budget = budget if budget is not None else Budget()
+        self.budget = budget if budget is not None else default_budget(interval)
         #: How long one job writes before it hands the worker back (see `Budget.room`).
         self.slice_seconds = slice_seconds
         self._clock = clock
@@ -192,9 +198,7 @@ def default_pacer(
     base_url: str, interval: float | None = None, *, sleep: Sleep = asyncio.sleep
 ) -> InProcessPacer:
     """An in-process pacer `interval` s apart; by default 1 s for GitHub, 0 for a loopback `base_url`.
-    GitHub's content limits are kept for GitHub, not for a loopback `base_url` (the local GitHub of tests and
-    the demo: a test that wants them gives a pacer with a `Budget`)."""
-    loopback = is_loopback(base_url)
+    GitHub's content limits are kept whenever writes are paced (see `default_budget`)."""
     if interval is None:
-        interval = 0.0 if loopback else GITHUB_WRITE_INTERVAL
-    return InProcessPacer(interval, sleep=sleep, budget=Budget(None, None) if loopback else None)
+        interval = 0.0 if is_loopback(base_url) else GITHUB_WRITE_INTERVAL
+    return InProcessPacer(interval, sleep=sleep)

@@ -234,6 +234,8 @@ class Sandbox:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve on host:port (0 = a free port); `base_url` is set afterwards."""
+        # GitHub's GraphQL schema is large: built once per process, in a thread, before the first request.
+        await asyncio.to_thread(graphql.schema, self.graphql_without)
         runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, host, port)

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
-from bot.github.pacing import MAX_BUDGET_WAIT, Budget, BudgetWait, Room
+from bot.github.pacing import MAX_BUDGET_WAIT, Budget, BudgetWait, Room, default_budget
 from bot.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class PgPacer:
         self.pool = pool
         self.interval = interval
         self.lease = max(lease, interval)
-        self.budget = budget if budget is not None else Budget()
+        self.budget = budget if budget is not None else default_budget(interval)
 
     @contextlib.asynccontextmanager
     async def slot(self, key: str) -> AsyncIterator[None]:
