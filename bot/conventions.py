@@ -123,6 +123,9 @@ DONE: Final = "done"
 
 # ---- GitHub's limits --------------------------------------------------------------------------------------
 
+#: Content-creating requests of one installation, REST and GraphQL together: a minute's, an hour's.
+CONTENT_PER_MINUTE: Final = 80
+CONTENT_PER_HOUR: Final = 500
 #: Characters in an issue body or a comment.
 MAX_BODY: Final = 65536
 #: Characters in an issue title.

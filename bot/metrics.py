@@ -142,7 +142,7 @@ class Metrics:
             WRITE_BUCKETS, r)
         self.github_requests = Counter(
             "pwb_github_requests_total",
-            "Requests made to GitHub, by kind (read, write, not_modified).", ("kind",), r)
+            "Requests made to GitHub, by kind (read, write, not_modified, graphql).", ("kind",), r)
         self.github_request_duration = Histogram(
             "pwb_github_request_duration_seconds",
             "Time of one request to GitHub, by kind (read, write, graphql) and status class (2xx..., error).",

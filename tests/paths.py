@@ -19,7 +19,7 @@ OPENAPI = ROOT / "bot" / "sandbox" / "data" / "openapi-subset.json"
 GITHUB = ROOT / "tests" / "github"
 WEBHOOKS = GITHUB / "webhooks"
 FIXTURES = GITHUB / "fixtures"
-GRAPHQL = GITHUB / "graphql" / "schema.graphql"
+GRAPHQL = ROOT / "bot" / "sandbox" / "data" / "schema.graphql"
 
 
 def use_corpus(path: Path) -> None:

@@ -132,7 +132,7 @@ async def test_analyze_dry_run_lists_writes_and_makes_none(bot_app: BotApp) -> N
     assert len(replies) == 1
     reply = replies[0]
     assert "Dry run" in reply and "none was made" in reply
-    assert reply.count("POST /repos/octo/sandbox/issues`") >= 4  # one create per stream
+    assert reply.count("POST /graphql` create sub-issue for stream") == 4  # one create per stream, linked
     assert "Stream A" in reply
     snap = bot_app.issue(4)
     assert snap["sub_issues"] == [] and snap["labels"] == [] and bot_app.issue(5)["labels"] == []

@@ -11,6 +11,7 @@ import textwrap
 from typing import Any
 
 import psycopg
+import pytest
 
 from bot.sandbox import Sandbox
 from bot.store import PgDeliveries, make_pool
@@ -378,3 +379,35 @@ async def test_a_kept_slot_is_given_back_the_interval_after_its_last_write(pg_ds
     finally:
         await pool.close()
         await other_pool.close()
+
+
+async def test_the_content_budget_holds_across_workers(pg_dsn: str) -> None:
+    """Two workers' pacers (each its own pool) share one installation's hour: 10 writes in all here."""
+    import time
+
+    from bot.github.pacing import Budget, BudgetWait
+    from bot.store import PgPacer
+
+    pools = [make_pool(pg_dsn), make_pool(pg_dsn)]
+    for pool in pools:
+        await pool.open()
+    try:
+        first, second = (PgPacer(pool, interval=0.0, budget=Budget(per_minute=None, per_hour=10))
+                         for pool in pools)
+        for _ in range(6):
+            async with first.slot("installation:1"):
+                pass
+        room = await second.room("installation:1", want=8)
+        assert room.writes == 4 and room.resume_at > time.time() + 3500  # the hour's first writes must leave
+        made = 0
+        with pytest.raises(BudgetWait) as caught:
+            for _ in range(8):
+                async with second.slot("installation:1"):
+                    made += 1
+        assert made == 4 and caught.value.reset_at > time.time() + 3500
+        async with second.slot("installation:2"):  # another installation has its own hour
+            pass
+        assert (await first.room("installation:1", want=1)).writes == 0
+    finally:
+        for pool in pools:
+            await pool.close()

@@ -20,7 +20,8 @@ ALLOWED: dict[str, set[str]] = {
     # GitHub I/O, and the local GitHub the tests and the demo talk to
     "github": {"conventions"},
     "sandbox": {"conventions"},
-    "store": set(),
+    # PostgreSQL: the job queue's store, and the cross-process pacer (bot.github.pacing's protocol and budget)
+    "store": {"conventions", "github"},
     "config": {"conventions"},
     "logs": set(),
     "metrics": set(),

@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 
 from bot.github.client import GitHubClient
+from bot.github.graphql import forget_hosts
 from bot.github.retry import RetryPolicy
 from bot.sandbox import Sandbox
 from bot.sync.labels import LABEL_CACHE
@@ -51,8 +52,10 @@ def issue(snap: dict[str, Any], number: int) -> dict[str, Any]:
 
 
 def forget_labels() -> None:
-    """Every test starts a fresh local GitHub (ports get reused): forget which labels exist."""
+    """Every test starts a fresh local GitHub (ports get reused): forget which labels exist, and what was
+    learnt about the host's GraphQL."""
     LABEL_CACHE.clear()
+    forget_hosts()
 
 
 def edited_seed() -> str:

@@ -189,9 +189,14 @@ async def test_metrics_count_github_requests_and_rate_limit(bot_app: BotApp) -> 
     await bot_app.idle()
     acct, app = bot_app.sandbox.accounting(1), bot_app.sandbox.accounting("app")
     m = bot_app.metrics
-    # Every request the local GitHub counted (as the installation, or as the App asking for a token).
-    assert m.github_requests.value(kind="read") == acct.reads + app.reads
-    assert m.github_requests.value(kind="write") == acct.writes + app.writes
+    # Every request the local GitHub counted (as the installation, or as the App asking for a token); GraphQL
+    # requests (the local GitHub counts a query as a read, a mutation as a write) are a kind of their own.
+    queries = len([e for e in bot_app.sandbox.log if e.operation == "query"])
+    mutations = len([e for e in bot_app.sandbox.log if e.operation == "mutation"])
+    assert (queries, mutations) == (1, 4)
+    assert m.github_requests.value(kind="graphql") == queries + mutations
+    assert m.github_requests.value(kind="read") == acct.reads + app.reads - queries
+    assert m.github_requests.value(kind="write") == acct.writes + app.writes - mutations
     assert m.github_requests.value(kind="not_modified") == acct.not_modified + app.not_modified
     assert acct.writes > 0
     assert m.rate_limit_remaining.value(installation="1") == acct.remaining
@@ -201,9 +206,10 @@ async def test_metrics_count_github_requests_and_rate_limit(bot_app: BotApp) -> 
     assert m.registry.get_sample_value("pwb_github_client_events_total", {"event": "retries"}) == 0
     # Latency by kind and status class: one observation per request the local GitHub answered.
     reads = sum(m.github_request_duration.value(kind="read", status_class=c) for c in ("2xx", "3xx", "4xx"))
-    assert reads == acct.reads + app.reads + acct.not_modified + app.not_modified
+    assert reads == acct.reads + app.reads + acct.not_modified + app.not_modified - queries
     writes = sum(m.github_request_duration.value(kind="write", status_class=c) for c in ("2xx", "4xx"))
-    assert writes == acct.writes + app.writes
+    assert writes == acct.writes + app.writes - mutations
+    assert m.github_request_duration.value(kind="graphql", status_class="2xx") == queries + mutations
     # One sync, whose writes are the installation's writes; one job timed.
     assert m.sync_writes.value() == 1
     assert m.registry.get_sample_value("pwb_sync_writes_sum") == acct.writes

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.cli.signals import until_stopped
 from bot.sandbox import FAULT_KINDS, Sandbox
+from bot.sandbox.graphql import PARENT_ISSUE_ID
 
 HOST = "127.0.0.1"
 
@@ -38,13 +39,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="answer the secondary-limit 403 past N content-creating requests a minute (GitHub: 80)",
     )
     parser.add_argument(
+        "--hourly-limit",
+        type=int,
+        metavar="N",
+        help="answer the secondary-limit 403 past N content-creating requests an hour (GitHub: 500)",
+    )
+    parser.add_argument(
+        "--without-parent-issue-id",
+        action="store_true",
+        help="serve GraphQL's createIssue without parentIssueId, as an older GitHub Enterprise Server does",
+    )
+    parser.add_argument(
         "--fault",
         action="append",
         default=[],
         metavar="SPEC",
         help="script a fault, KIND[:key=value,...] (repeatable); kinds: "
         + ", ".join(FAULT_KINDS)
-        + "; keys: nth, method, path, probability, seed, times, retry_after, reset_in, delay",
+        + "; keys: nth, method, path, operation (GraphQL: query, mutation), probability, seed, times,"
+        " retry_after, reset_in, delay",
     )
 
 
@@ -57,6 +70,8 @@ def build(args: argparse.Namespace) -> Sandbox:
         public_key_pem=public_key,
         validate_responses=False,
         secondary_limit=args.secondary_limit,
+        hourly_limit=args.hourly_limit,
+        graphql_without=frozenset({PARENT_ISSUE_ID}) if args.without_parent_issue_id else frozenset(),
         max_log=10_000,
         path_prefix=args.path_prefix,
     )

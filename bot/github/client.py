@@ -5,7 +5,8 @@ What happens to a request (gidgethub still builds URLs, headers, bodies, paginat
 * every request carries `X-GitHub-Api-Version`; with a `token_provider` the installation token is
   fetched per attempt (so long jobs survive expiry) and a 401 invalidates it and retries once;
 * GETs are conditional through gidgethub's `cache=` (ETag / Last-Modified -> 304 served from cache);
-* writes hold the pacer's slot for `pacer_key` (one write at a time per installation, paced);
+* writes hold the pacer's slot for `pacer_key` (one write at a time per installation, paced); a GraphQL
+  request is a write when it holds a mutation, else a read (`graphql`);
 * 5xx answers and connection failures are retried with exponential backoff and jitter (stamina),
   but only where repeating is safe, see `GitHubClient._send_with_retries`;
 * 403/429 secondary limits wait `Retry-After` (else 60 s) and retry; an exhausted primary limit waits
@@ -15,6 +16,7 @@ What happens to a request (gidgethub still builds URLs, headers, bodies, paginat
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,6 +31,7 @@ from gidgethub.abc import CACHE_TYPE
 
 from .errors import ConnectionFailed, OutcomeUnknown, RateLimitWait
 from .etag import new_etag_cache
+from .graphql import graphql_url
 from .pacing import Pacer, default_pacer
 from .retry import (
     READS,
@@ -50,6 +53,8 @@ PRIMARY = "primary rate limit exhausted"
 SECONDARY = "secondary rate limit"
 
 Response = tuple[int, Mapping[str, str], bytes]
+#: Set while `graphql` sends a query (no mutation): that POST is a read (not paced, safe to repeat).
+_GRAPHQL_READ: contextvars.ContextVar[bool] = contextvars.ContextVar("graphql_read", default=False)
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
@@ -90,6 +95,8 @@ class _Attempts:
 
     #: A POST that may have reached GitHub is not repeated (it raises OutcomeUnknown).
     post_is_final: bool
+    #: A read (GET, or a GraphQL query): repeating it is always safe.
+    read: bool = False
     #: A write attempt may have reached GitHub and failed: its outcome is unknown until one succeeds.
     uncertain: bool = False
 
@@ -163,6 +170,15 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         """Sleep through the injected sleep (gidgethub's hook)."""
         await self._sleep(seconds)
 
+    async def graphql(self, query: str, *, endpoint: str | None = None, **variables: Any) -> Any:
+        """gidgethub's GraphQL call, at this host's endpoint by default; a document that does not start with
+        `mutation` is a read: not paced, and retried like a GET."""
+        token = _GRAPHQL_READ.set(not query.lstrip().startswith("mutation"))
+        try:
+            return await super().graphql(query, endpoint=endpoint or graphql_url(self.base_url), **variables)
+        finally:
+            _GRAPHQL_READ.reset(token)
+
     # -- the transport ---------------------------------------------------------------------------
 
     async def _request(
@@ -176,20 +192,21 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         method = method.upper()
         request_headers = {k.lower(): v for k, v in headers.items()}
         request_headers.setdefault("x-github-api-version", self.api_version)
-        if method in READS:
-            return await self._send_within_limits(method, url, request_headers, body)
+        read = method in READS or (method == "POST" and _GRAPHQL_READ.get())
+        if read:
+            return await self._send_within_limits(method, url, request_headers, body, read=True)
         async with self.pacer.slot(self.pacer_key):
-            return await self._send_within_limits(method, url, request_headers, body)
+            return await self._send_within_limits(method, url, request_headers, body, read=False)
 
     async def _send_within_limits(
-        self, method: str, url: str, headers: dict[str, str], body: bytes
+        self, method: str, url: str, headers: dict[str, str], body: bytes, *, read: bool
     ) -> Response:
         """Send; on a rate-limit answer wait as GitHub asks and send again (a rejected request did
         nothing, so this is safe for every method), or raise RateLimitWait when that is too long."""
         attempt = 0
         while True:
             attempt += 1
-            response = await self._send_with_retries(method, url, headers, body)
+            response = await self._send_with_retries(method, url, headers, body, read=read)
             limited = self._rate_limit_wait(response)
             if limited is None:
                 return response
@@ -218,7 +235,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         return wait, self._clock() + wait, SECONDARY
 
     async def _send_with_retries(
-        self, method: str, url: str, headers: dict[str, str], body: bytes
+        self, method: str, url: str, headers: dict[str, str], body: bytes, *, read: bool
     ) -> Response:
         """Send, retrying 5xx and connection failures where that is safe.
 
@@ -239,7 +256,8 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         reaches the caller as gidgethub's BadRequest (404).
         """
         policy = self.policy
-        state = _Attempts(post_is_final=method == "POST" and not self.repeatable_posts)
+        final = method == "POST" and not read and not self.repeatable_posts
+        state = _Attempts(post_is_final=final, read=read)
         try:
             # The first attempt runs outside stamina (its set-up costs more than a request's own work on
             # a fast GitHub); a retryable failure is re-raised as stamina's first attempt, so the attempts,
@@ -263,12 +281,12 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
                     self.stats.retries += 1
                     return await self._attempt(method, url, headers, body, state)
         except RetryableResponse as exc:
-            if method in READS:
+            if read:
                 return exc.response  # gidgethub turns it into GitHubBroken
             self.stats.outcome_unknown += 1
             raise OutcomeUnknown(method, url, status=exc.response[0]) from exc
         except RetryableConnection as exc:
-            if method in READS or not state.uncertain:
+            if read or not state.uncertain:
                 raise ConnectionFailed(method, url, exc.cause) from exc.cause
             self.stats.outcome_unknown += 1
             raise OutcomeUnknown(method, url, reason=repr(exc.cause)) from exc.cause
@@ -288,13 +306,13 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
             if state.post_is_final:
                 self.stats.outcome_unknown += 1
                 raise OutcomeUnknown(method, url, reason=repr(exc)) from exc
-            state.uncertain = state.uncertain or method not in READS
+            state.uncertain = state.uncertain or not state.read
             raise RetryableConnection(exc, sent=True) from exc
         if status >= 500:
             if state.post_is_final:
                 self.stats.outcome_unknown += 1
                 raise OutcomeUnknown(method, url, status=status)
-            state.uncertain = state.uncertain or method not in READS
+            state.uncertain = state.uncertain or not state.read
             raise RetryableResponse(status, response_headers, data)
         if status == 404 and method == "DELETE" and state.uncertain:
             # An earlier attempt did delete it: the goal (gone) is reached.
@@ -316,7 +334,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
 
     async def _send_once(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Response:
         """One HTTP exchange through gidgethub's aiohttp transport, counted."""
-        if method in READS:
+        if method in READS or (method == "POST" and _GRAPHQL_READ.get()):
             self.stats.reads += 1
         else:
             self.stats.writes += 1

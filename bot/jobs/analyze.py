@@ -59,6 +59,8 @@ class Analyze:
             self.check = writer_check(self.gh, self.request.owner, self.request.repo,
                                       self.config.config.trigger_permission)
         return self.config
+        #: When the sync left writes for later (GitHub's content limits): the job comes back then.
+        self.resume_at: float | None = None
 
     async def run(self) -> str:
         """Answer the command; returns the outcome for metrics (ok, unhappy, refused, ignored, gone)."""
@@ -117,6 +119,7 @@ class Analyze:
                                       files=RepoFiles(gh, request.owner, request.repo))
             found = result.found_analysis or result.found_task_links
             ok = found and not result.errors
+            self.resume_at = result.resume_at
             if is_command and not found:
                 await self.reply(f"No parallel work analysis found on #{n}, so there is "
                                  "nothing to sync. `/analyze help` shows what the bot reads.")

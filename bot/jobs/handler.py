@@ -16,7 +16,7 @@ from bot.conventions import USER_AGENT, Identity
 from bot.github.auth import AppAuth
 from bot.github.client import GitHubClient
 from bot.github.errors import RateLimitWait
-from bot.github.pacing import Pacer
+from bot.github.pacing import BudgetWait, Pacer
 from bot.github.retry import RetryPolicy
 from bot.jobs.analyze import Analyze
 from bot.jobs.files import plan_issues
@@ -75,7 +75,9 @@ class JobHandler:
             status = params.response.status
             duration.observe(time.perf_counter() - ctx.started, kind=kind(params.method, params.url),
                              status_class=status_class(status))
-            if status == 304:
+            if kind(params.method, params.url) == "graphql":
+                counter.inc(kind="graphql")
+            elif status == 304:
                 counter.inc(kind="not_modified")
             elif params.method.upper() in ("GET", "HEAD"):
                 counter.inc(kind="read")
@@ -189,7 +191,11 @@ async def perform(
     any other), or run them here without one. Every sync reads the default branch's plan files.
     """
     if request.kind == "command":
-        return await Analyze(gh, request, me=me, lock=lock).run(), {}
+        command = Analyze(gh, request, me=me, lock=lock)
+        outcome = await command.run()
+        if command.resume_at is not None:
+            raise BudgetWait(command.resume_at, reason="writes wait for room")
+        return outcome, {}
     numbers = [request.number]
     found: dict[str, Any] = {"sync_writes": []}
     if request.kind in ("push", "scan"):
@@ -204,11 +210,19 @@ async def perform(
     elif request.comment_id is not None:
         # A reader's plan comment: one polite reply; the sync passes its text over.
         await Analyze(gh, request, me=me, lock=lock).refuse_a_readers_plan()
+    deferred: list[tuple[float, int]] = []
     for number in numbers:
         result = await sync_issue(gh, request.owner, request.repo, number, me=me, lock=lock,
                                   files=RepoFiles(gh, request.owner, request.repo))
         found["sync_writes"].append(result.writes)
         found |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
+        if result.resume_at is not None:
+            deferred.append((result.resume_at, result.deferred))
+    if deferred:
+        # The rest of a big plan waits for GitHub's content limits (or the next slice): the job leaves the
+        # worker and comes back then (JobRetry); the plans already converged write nothing on that run.
+        resume_at = max(at for at, _ in deferred)
+        raise BudgetWait(resume_at, reason=f"{sum(n for _, n in deferred)} writes wait for room")
     return "ok", found
 
 

@@ -16,17 +16,19 @@ What it keeps of GitHub: the operations of bot/sandbox/data/openapi-subset.json;
 recorded responses; database ids (large, never equal to numbers) for sub-issues and blocked-by; ETag + 304
 (free); x-ratelimit-* headers and a primary limit per installation; Link pagination (per_page <= 100); 404 for
 what a token may not see; 401 for bad/expired tokens and JWTs; 422 `Validation Failed` bodies; labels
-case-insensitive and created with colour `ededed` on first use; optional content-creation limit
-(`secondary_limit=80`). Faults (`Fault.parse` specs, `KIND[:key=value,...]`): 500/502/503, `secondary`
-(403 + Retry-After), `429`, `primary` (403, remaining 0), `drop_before`/`drop_after` (connection dropped
-before/after the write took effect), `slow`; chosen by `nth`, `method`/`path` regexes, `probability`+`seed`,
-with `times`.
+case-insensitive and created with colour `ededed` on first use; optional content-creation limits
+(`secondary_limit=80` a minute, `hourly_limit=500` an hour; GraphQL mutations count, queries do not);
+`POST /graphql` parsed and validated against GitHub's schema (`graphql_without` drops input fields, as an
+older Enterprise Server lacks them). Faults (`Fault.parse` specs, `KIND[:key=value,...]`): 500/502/503,
+`secondary` (403 + Retry-After), `429`, `primary` (403, remaining 0), `drop_before`/`drop_after`
+(connection dropped before/after the write took effect), `slow`; chosen by `nth`, `method`/`path` regexes,
+`operation` (GraphQL's query or mutation), `probability`+`seed`, with `times`.
 
 Modules: records (the data, limits, error answers), repo (the git model: blobs, trees, commits as git hashes
 them), state (GitHub's rules over the data; `push` commits files), shapes (JSON bodies), payloads (webhook
 payloads: `push_payload`), auth (JWT and tokens), faults, accounting (counters, rate limits, request log),
 contract (openapi-core checks), responses (HTTP answers, paging, ETags), routes (one handler per operation),
-server (the `Sandbox`).
+graphql (the GraphQL endpoint), server (the `Sandbox`).
 """
 
 from bot.sandbox.accounting import Accounting, LogEntry

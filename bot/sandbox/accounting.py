@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import collections
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,22 +82,33 @@ class LogEntry:
     api_version: str | None = None
     request_body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    #: A GraphQL request's operation type (`query`, `mutation`); None for REST (or a GraphQL request that
+    #: did not parse).
+    operation: str | None = None
 
     @property
     def is_write(self) -> bool:
-        """POST/PATCH/PUT/DELETE."""
+        """POST/PATCH/PUT/DELETE; of GraphQL requests, those with mutations."""
+        if self.operation is not None:
+            return self.operation == "mutation"
         return self.method in WRITE_METHODS
 
 
 class Ledger:
-    """Every caller's `Accounting`: the primary limit's hourly window, and GitHub's content-creation limit
-    (at most `secondary_limit` POSTs a minute per caller; None: no limit)."""
+    """Every caller's `Accounting`: the primary limit's hourly window, and GitHub's content-creation limits
+    (at most `secondary_limit` POSTs a minute and `hourly_limit` an hour per caller; None: no limit).
+    A GraphQL request with mutations is a POST that creates content; one with queries only is not."""
 
-    def __init__(self, clock: Callable[[], float], secondary_limit: int | None = None) -> None:
+    def __init__(
+        self, clock: Callable[[], float], secondary_limit: int | None = None, hourly_limit: int | None = None
+    ) -> None:
         self.clock = clock
         self.secondary_limit = secondary_limit
+        self.hourly_limit = hourly_limit
         self._accounts: dict[int | str, Accounting] = {}
         self._created: dict[int | str, collections.deque[float]] = {}
+        #: Requests refused by a content-creation limit (any caller).
+        self.refused = 0
 
     def account(self, key: int | str) -> Accounting:
         """The counters of `key` (see `account_key`), opened on first use."""
@@ -113,16 +125,23 @@ class Ledger:
         return acct
 
     def content_creation_wait(self, key: int | str) -> int | None:
-        """Seconds to wait when a POST now would exceed the per-minute content-creation limit, else None
-        (and the POST is counted)."""
-        if self.secondary_limit is None:
+        """Seconds to wait when a POST now would exceed a content-creation limit (a minute's or an hour's),
+        else None (and the POST is counted)."""
+        if self.secondary_limit is None and self.hourly_limit is None:
             return None
         now = self.clock()
         times = self._created.setdefault(key, collections.deque())
-        while times and times[0] <= now - 60:
+        window = 3600 if self.hourly_limit is not None else 60
+        while times and times[0] <= now - window:
             times.popleft()
-        if len(times) >= self.secondary_limit:
-            return max(1, int(times[0] + 60 - now + 0.999))
+        if self.hourly_limit is not None and len(times) >= self.hourly_limit:
+            self.refused += 1
+            return max(1, int(times[0] + 3600 - now + 0.999))
+        if self.secondary_limit is not None:
+            last_minute = len(times) - bisect.bisect_right(times, now - 60)
+            if last_minute >= self.secondary_limit:
+                self.refused += 1
+                return max(1, int(times[len(times) - last_minute] + 60 - now + 0.999))
         times.append(now)
         return None
 

@@ -30,6 +30,7 @@ class Fault:
     - with `nth`: the nth matching request (1-based) and the following ones, `times` in all;
     - with `probability`: each matching request with that chance (seeded RNG), until `times` fired;
     - otherwise: the first `times` matching requests.
+    `operation` (a regex: `query`, `mutation`) narrows it to GraphQL requests of that kind.
     `times=None` means unlimited. `retry_after` < 0 leaves the Retry-After header out (GitHub sometimes does).
     """
 
@@ -37,6 +38,7 @@ class Fault:
     nth: int | None = None
     method: str | None = None
     path: str | None = None
+    operation: str | None = None
     probability: float | None = None
     seed: int = 0
     times: int | None = 1
@@ -57,15 +59,17 @@ class Fault:
         """The HTTP status this fault answers with (None for drops and delays)."""
         return STATUSES.get(self.kind)
 
-    def matches(self, method: str, path: str) -> bool:
-        """Whether the request is in this fault's scope (method and path patterns)."""
+    def matches(self, method: str, path: str, operation: str | None = None) -> bool:
+        """Whether the request is in this fault's scope (method, path and GraphQL operation patterns)."""
         if self.method and not re.fullmatch(self.method, method, re.IGNORECASE):
+            return False
+        if self.operation and not (operation and re.fullmatch(self.operation, operation)):
             return False
         return not (self.path and not re.search(self.path, path))
 
-    def check(self, method: str, path: str) -> bool:
+    def check(self, method: str, path: str, operation: str | None = None) -> bool:
         """Count a request in scope and decide whether the fault fires on it now."""
-        if not self.matches(method, path):
+        if not self.matches(method, path, operation):
             return False
         self.seen += 1
         if self.times is not None and self.fired >= self.times:
@@ -94,7 +98,7 @@ class Fault:
                 fault.times = int(value) or None
             elif key in ("probability", "delay"):
                 setattr(fault, key, float(value))
-            elif key in ("method", "path"):
+            elif key in ("method", "path", "operation"):
                 setattr(fault, key, value)
             else:
                 raise ValueError(f"unknown fault option {key!r}")
@@ -118,14 +122,15 @@ class Faults:
         """Remove every scripted fault."""
         self.items.clear()
 
-    def pick(self, method: str, path: str) -> Fault | None:
-        """The fault for this request, if any; every fault in scope counts the request."""
+    def pick(self, method: str, path: str, operation: str | None = None) -> Fault | None:
+        """The fault for this request (`operation`: a GraphQL request's), if any; every fault in scope counts
+        the request."""
         chosen: Fault | None = None
         for fault in self.items:
             if chosen is None:
-                if fault.check(method, path):
+                if fault.check(method, path, operation):
                     chosen = fault
-            elif fault.matches(method, path):
+            elif fault.matches(method, path, operation):
                 fault.seen += 1
         return chosen
 

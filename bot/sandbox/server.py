@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
+from bot.sandbox import graphql
 from bot.sandbox.accounting import (
     WRITE_METHODS,
     Accounting,
@@ -67,6 +68,8 @@ class Sandbox:
         clock: Callable[[], float] = time.time,
         token_ttl: float = 3600,
         secondary_limit: int | None = None,
+        hourly_limit: int | None = None,
+        graphql_without: frozenset[str] = frozenset(),
         max_log: int | None = None,
         path_prefix: str = "",
     ) -> None:
@@ -75,9 +78,13 @@ class Sandbox:
         self.app_id = app_id
         self.bot_login = bot_login
         self.token_ttl = token_ttl
-        #: Counters and rate limits of every caller; `secondary_limit` is the content-creating requests
-        #: (POST) allowed per installation per minute (GitHub: 80), None for no limit.
-        self.ledger = Ledger(clock, secondary_limit)
+        #: Counters and rate limits of every caller; `secondary_limit` and `hourly_limit` are the
+        #: content-creating requests (POST, GraphQL mutations) allowed per installation per minute and per
+        #: hour (GitHub: 80 and 500), None for no limit.
+        self.ledger = Ledger(clock, secondary_limit, hourly_limit)
+        #: Input fields (`Type.field`) the GraphQL schema lacks here, as on an older GitHub Enterprise Server
+        #: (e.g. `graphql.PARENT_ISSUE_ID`).
+        self.graphql_without = frozenset(graphql_without)
         self.credentials = Credentials(app_id, public_key_pem, clock)
         self.shapes = Shapes(self.state, app_id)
         self.contract: Contract | None = load_contract(openapi_path) if openapi_path is not None else None
@@ -90,6 +97,8 @@ class Sandbox:
         self.max_log = max_log
         #: Serve under a path, as GitHub Enterprise Server does (`/api/v3`); URLs in bodies carry it too.
         self.path_prefix = "/" + path_prefix.strip("/") if path_prefix.strip("/") else ""
+        #: Where GraphQL is served: `/graphql`, or `/api/graphql` beside an Enterprise-style `/api/v3`.
+        self.graphql_path = self.path_prefix.removesuffix("/v3") + "/graphql"
         self._seq = 0
         self.violations: list[str] = []
         #: Crashes of the sandbox's own code (answered 500); the test fixture fails on any.
@@ -221,10 +230,13 @@ class Sandbox:
         app = web.Application(middlewares=[self._middleware], client_max_size=16 * 1024 * 1024)
         for method, template, handler in ROUTES:
             app.router.add_route(method, self.path_prefix + template, self._wrap(handler))
+        app.router.add_route("POST", self.graphql_path, _served_by_middleware)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve on host:port (0 = a free port); `base_url` is set afterwards."""
+        # GitHub's GraphQL schema is large: built once per process, in a thread, before the first request.
+        await asyncio.to_thread(graphql.schema, self.graphql_without)
         runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -316,6 +328,9 @@ class Sandbox:
         raw = await request.read()
         entry.request_body = raw
         method = request.method
+        graphql_request = graphql.parse_request(raw) if request.path == self.graphql_path else None
+        if isinstance(graphql_request, graphql.Parsed):
+            entry.operation = "mutation" if graphql_request.is_mutation else "query"
         try:
             identity: Identity | None = self.credentials.identify(request.headers.get("Authorization"))
             auth_error: AuthError | None = None
@@ -326,7 +341,7 @@ class Sandbox:
         entry.installation_id = identity.installation_id if identity else None
         entry.actor = str(key)
 
-        fault = self.faults.pick(method, entry.path)
+        fault = self.faults.pick(method, entry.path, entry.operation)
         entry.fault = fault.kind if fault else None
         if fault is not None:
             acct.faults += 1
@@ -344,6 +359,12 @@ class Sandbox:
         if auth_error is not None or identity is None:
             anon = rate_headers(Accounting(limit=60, reset=acct.reset))
             return error(401, str(auth_error) if auth_error else "Requires authentication", headers=anon)
+
+        if graphql_request is not None:
+            resp = self._serve_graphql(graphql_request, identity, key, acct)
+            if fault is not None and fault.kind == "drop_after":
+                raise ConnectionDropped()
+            return resp
 
         route = request.match_info.route
         template = route.resource.canonical if route.resource is not None else None
@@ -380,6 +401,31 @@ class Sandbox:
         if fault is not None and fault.kind == "drop_after":
             raise ConnectionDropped()
         return resp
+
+    def _serve_graphql(
+        self, parsed: graphql.Parsed | tuple[int, Json], identity: Identity, key: int | str, acct: Accounting
+    ) -> web.Response:
+        """A GraphQL request: the same limits as REST (a mutation is a content-creating write), then the
+        schema's check and the answer (bot.sandbox.graphql)."""
+        headers = rate_headers(acct, "graphql")
+        if identity.kind == "app":
+            return error(403, "Resource not accessible by integration", graphql.DOCS, headers)
+        if acct.remaining <= 0:
+            return primary_limit(acct, key)
+        if isinstance(parsed, tuple):
+            status, data = parsed
+            acct.count(write=False)
+            return json_response(status, data, rate_headers(acct, "graphql"))
+        if parsed.is_mutation:
+            wait = self.ledger.content_creation_wait(key)
+            if wait is not None:
+                acct.secondary_limited += 1
+                return fault_response(Fault("secondary", retry_after=wait), acct, self.clock())
+        data = graphql.execute(self, identity, parsed, self.graphql_without)
+        acct.count(write=parsed.is_mutation)
+        if "data" in data:
+            self.coverage["graphql:" + parsed.operation.operation.value] += 1
+        return json_response(200, data, rate_headers(acct, "graphql"))
 
     def _check_request(
         self, request: web.Request, api_path: str, template: str, raw: bytes
@@ -503,6 +549,11 @@ class Sandbox:
         if other_repo.owner.casefold() != repo.owner.casefold():
             raise not_found()
         return issue
+
+
+async def _served_by_middleware(request: web.Request) -> web.StreamResponse:
+    """`POST /graphql`'s route: the middleware answers it (it is not an operation of the description)."""
+    raise web.HTTPNotFound()
 
 
 class ConnectionDropped(Exception):

@@ -1,4 +1,5 @@
-"""Cross-process write pacing per installation: advisory lock + a row with the next allowed write time."""
+"""Cross-process write pacing per installation: advisory lock + a row with the next allowed write time, and
+a log of the last hour's writes for GitHub's content limits."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
+from bot.github.pacing import MAX_BUDGET_WAIT, Budget, BudgetWait, Room, default_budget
 from bot.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,25 @@ _LOCK_AND_TAKE_LEASE = (
 _PAUSE_AND_UNLOCK = (
     f"WITH paused AS ({_UPSERT} RETURNING 1)"
     " SELECT pg_advisory_unlock(hashtext(%(key)s)) FROM paused"
+)
+_WAIT = (
+    "SELECT EXTRACT(EPOCH FROM next_write_at - clock_timestamp())::float8"
+    " FROM pwb_write_pacing WHERE key = %(key)s"
+)
+
+
+#: The database's clock and a key's writes of the last hour, oldest first (Unix seconds).
+_WINDOW = (
+    "SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8,"
+    " COALESCE(array_agg(EXTRACT(EPOCH FROM at)::float8 ORDER BY at)"
+    " FILTER (WHERE at > clock_timestamp() - interval '1 hour'), '{}')"
+    " FROM pwb_write_log WHERE key = %(key)s"
+)
+#: Log a write now, and forget the key's writes that left the hour.
+_RECORD = (
+    "WITH gone AS (DELETE FROM pwb_write_log"
+    " WHERE key = %(key)s AND at <= clock_timestamp() - interval '1 hour')"
+    " INSERT INTO pwb_write_log (key, at) VALUES (%(key)s, clock_timestamp())"
 )
 _WAIT = (
     "SELECT EXTRACT(EPOCH FROM next_write_at - clock_timestamp())::float8"
@@ -77,12 +98,20 @@ class PgPacer:
     whole lease. After `batch` writes, or `grace` seconds (at least the interval) without one, the slot is
     given back: `next_write_at = last write's end + interval`, unlocked; writers of other processes, queued
     on the lock, then take their turn.
+
+    With the slot held, GitHub's content limits (`budget`, when it has any) are checked against the key's
+    logged writes of the last hour (every worker's): a short wait is waited, a longer one raises
+    `BudgetWait`; the write is logged.
     """
 
     def __init__(self, pool: psycopg_pool.AsyncConnectionPool[Any], interval: float = 1.0,
-                 lease: float = 10.0, *, batch: int = 5, grace: float = 0.05, keep: int = 4) -> None:
+                 lease: float = 10.0, *, batch: int = 5, grace: float = 0.05, keep: int = 4,
+                 budget: Budget | None = None) -> None:
         self.pool = pool
         self.interval = interval
+        self.budget = budget if budget is not None else default_budget(interval)
+        #: No limits (unpaced, the local GitHub): no write is logged or counted.
+        self._counts = self.budget.per_minute is not None or self.budget.per_hour is not None
         self.lease = max(lease, interval)
         self.batch = max(1, batch)
         self.grace = max(grace, interval)
@@ -115,6 +144,8 @@ class PgPacer:
             if held is None:
                 held = await self._take(name)
             try:
+                if self._counts:
+                    await self._within_budget(held.conn, name)
                 yield
             finally:
                 held.last_end = time.monotonic()
@@ -185,6 +216,37 @@ class PgPacer:
                 if self._held.get(name) is held:
                     del self._held[name]
                     await self._release(held, name)
+
+    async def room(self, key: str, want: int) -> Room:
+        """What of `want` writes for `key` may go now (every worker's writes counted), and when the rest
+        fits (local Unix time)."""
+        try:
+            async with self.pool.connection() as conn:
+                db_now, times = await self._window(conn, f"pwb-pace:{key}")
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        room = self.budget.room(times, db_now, want, self.interval)
+        return Room(room.writes, time.time() + (room.resume_at - db_now))
+
+    @staticmethod
+    async def _window(conn: psycopg.AsyncConnection[Any], name: str) -> tuple[float, list[float]]:
+        cur = await conn.execute(_WINDOW, {"key": name})
+        row = await cur.fetchone()
+        assert row is not None  # an aggregate always answers one row
+        return float(row[0]), [float(x) for x in row[1]]
+
+    async def _within_budget(self, conn: psycopg.AsyncConnection[Any], name: str) -> None:
+        """The slot held: wait for room in the content limits (or raise BudgetWait), then log the write."""
+        try:
+            db_now, times = await self._window(conn, name)
+            at = self.budget.fits_at(times, db_now)
+            if at - db_now > MAX_BUDGET_WAIT:
+                raise BudgetWait(time.time() + (at - db_now), reason="GitHub's hourly content limit")
+            if at > db_now:
+                await asyncio.sleep(at - db_now)
+            await conn.execute(_RECORD, {"key": name})
+        except psycopg.Error as exc:
+            raise StoreUnavailable(str(exc)) from exc
 
     async def _acquire(self, conn: psycopg.AsyncConnection[Any], name: str) -> float:
         """Lock the key and commit a lease; the local time the lease surely lasts until."""

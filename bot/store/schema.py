@@ -12,7 +12,8 @@ import psycopg
 import psycopg_pool
 from procrastinate.schema import SchemaManager
 
-#: Our tables. Delivery ids expire (GitHub redelivers within days, not forever); pacing keeps one row per key.
+#: Our tables. Delivery ids expire (GitHub redelivers within days, not forever); pacing keeps one row per key,
+#: and the write log the last hour's writes per key (GitHub's content limits).
 OUR_SCHEMA = """
 CREATE TABLE IF NOT EXISTS pwb_deliveries (
     delivery_id text PRIMARY KEY,
@@ -23,6 +24,11 @@ CREATE TABLE IF NOT EXISTS pwb_write_pacing (
     key text PRIMARY KEY,
     next_write_at timestamptz NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pwb_write_log (
+    key text NOT NULL,
+    at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pwb_write_log_key_at_idx ON pwb_write_log (key, at);
 """
 
 #: Serialises concurrent `db init` runs (two one-shot containers, a test and a command).

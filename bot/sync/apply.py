@@ -9,6 +9,7 @@ import aiohttp
 import gidgethub
 import gidgethub.abc
 
+from bot.github import graphql
 from bot.github.errors import OutcomeUnknown
 from bot.sync.diff import PlannedWrite, Refs, Write
 from bot.sync.labels import LABEL_CACHE, auto_created
@@ -43,12 +44,34 @@ async def send(gh: gidgethub.abc.GitHubAPI, method: str, path: str, data: Any) -
     raise ValueError(f"not a write method: {method}")
 
 
+class _NodeIds:
+    """The repository's and labels' node ids a linked create needs: read once per run, when first needed
+    (after the run's label writes, so labels it created are found)."""
+
+    def __init__(self, owner: str, repo: str, writes: list[Write]) -> None:
+        self.owner, self.repo = owner, repo
+        names = [n for w in writes if w.link_to is not None for n in w.data.get("labels", [])]
+        self.names = list(dict.fromkeys(names))
+        self.repository: str | None = None
+        self.labels: dict[str, str] = {}
+
+    async def get(self, gh: gidgethub.abc.GitHubAPI) -> tuple[str, dict[str, str]]:
+        if self.repository is None:
+            self.repository, found = await graphql.repository_ids(gh, self.owner, self.repo, self.names)
+            self.labels = {name.lower(): node for name, node in found.items()}
+        return self.repository, self.labels
+
+
 async def apply(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, writes: list[Write], refs: Refs, progress: Progress
 ) -> None:
     """Run the writes in order, serially; `OutcomeUnknown` propagates (the caller re-reads first)."""
     key = LABEL_CACHE.key(gh.base_url, owner, repo)
+    ids = _NodeIds(owner, repo, writes)
     for write in writes:
+        if write.link_to is not None:
+            await _create_linked(gh, write, refs, progress, ids)
+            continue
         if write.creates_label is None:
             result = await _run(gh, write, refs, progress)
             await _heal_labels(gh, owner, repo, result, progress)
@@ -77,6 +100,42 @@ async def _run(gh: gidgethub.abc.GitHubAPI, write: Write, refs: Refs, progress: 
     if write.produces is not None and isinstance(result, dict):
         refs[write.produces] = (int(result["number"]), int(result["id"]))
     return result
+
+
+async def _create_linked(
+    gh: gidgethub.abc.GitHubAPI, write: Write, refs: Refs, progress: Progress, ids: _NodeIds
+) -> None:
+    """A sub-issue created already linked to its parent: one GraphQL `createIssue`; on a host without
+    `parentIssueId` (or with a label that has no node id yet) REST's create, then its link."""
+    assert write.link_to is not None and write.produces is not None
+    number, parent_node = write.link_to
+    if graphql.creates_linked(gh.base_url):
+        repository, labels = await ids.get(gh)
+        names = list(write.data.get("labels", []))
+        if all(n.lower() in labels for n in names):
+            try:
+                result = await graphql.create_sub_issue(
+                    gh, repository, parent_node, write.data["title"], write.data["body"],
+                    [labels[n.lower()] for n in names])
+            except (graphql.ParentUnsupported, graphql.NotCreated):
+                pass  # nothing was created: REST's two writes (a host without parentIssueId is remembered)
+            except graphql.CreatedWithErrors as exc:
+                # It exists, maybe unlinked: the next round finds it by its marker (and links it).
+                raise OutcomeUnknown("POST", "/graphql", reason=str(exc)) from exc
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise OutcomeUnknown("POST", "/graphql", reason=repr(exc)) from exc
+            else:
+                progress.writes += 1
+                progress.done.append(write.planned())
+                refs[write.produces] = (result["number"], result["id"])
+                return
+    create = Write(write.method, write.path, write.data, write.description, produces=write.produces)
+    await _run(gh, create, refs, progress)
+    owner_repo = write.path[0]
+    assert isinstance(owner_repo, str)
+    link = Write("POST", (f"{owner_repo}/{number}/sub_issues",), {"sub_issue_id": refs[write.produces][1]},
+                 f"link stream {write.produces} as a sub-issue of #{number}")
+    await _run(gh, link, refs, progress)
 
 
 async def _heal_labels(

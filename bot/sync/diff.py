@@ -58,6 +58,9 @@ class Write:
     tag: str | None = None
     #: A label this call takes off an issue (an agent label no issue carries any more is then deleted).
     drops_label: str | None = None
+    #: A sub-issue created already linked under this parent (number, node id): GraphQL's `createIssue` with
+    #: `parentIssueId`, one write; REST's create then link where the host lacks it (bot.sync.apply).
+    link_to: tuple[int, str] | None = None
 
     def resolve_path(self, refs: Refs) -> str:
         """The path with created sub-issues' numbers filled in."""
@@ -72,6 +75,9 @@ class Write:
     def planned(self) -> PlannedWrite:
         """How the write is shown (a dry run shows `{new A}` for a sub-issue not created yet)."""
         path = "".join(f"{{new {p.stream}}}" if isinstance(p, NewNumber) else p for p in self.path)
+        if self.link_to is not None:
+            return PlannedWrite(method="POST", path="/graphql",
+                                description=f"{self.description} (under #{self.link_to[0]})")
         return PlannedWrite(method=self.method, path=path, description=self.description)
 
 
@@ -131,6 +137,8 @@ class _Step:
     #: Stream id -> the sub-issue's database id / number: existing ones, or placeholders for new ones.
     ids: dict[str, int | NewId] = field(default_factory=dict)
     nums: dict[str, int | NewNumber] = field(default_factory=dict)
+    #: The parent's node id when new sub-issues are created already linked (None: create, then link).
+    linked: str | None = None
 
     @property
     def n(self) -> int:
@@ -140,16 +148,30 @@ class _Step:
         return _issue(self.owner, self.repo, number, rest)
 
 
-def diff(current: CurrentState, desired: DesiredState, owner: str, repo: str) -> list[Write]:
-    """Writes that turn `current` into `desired`, in an order where each one's inputs already exist."""
+def diff(
+    current: CurrentState, desired: DesiredState, owner: str, repo: str, *, linked: bool = False,
+) -> list[Write]:
+    """Writes that turn `current` into `desired`, in an order where each one's inputs already exist.
+
+    `linked`: new sub-issues are created already linked (see `Write.link_to`), after the removed streams'
+    unlinks have made room under GitHub's limit. A new stream with an issue type or people to hand it to
+    (the repository's configuration) needs REST's create (this schema's `createIssue` takes neither a type
+    nor logins), so such a plan's new sub-issues are created, then linked.
+    """
+    rest_only = any(ds.issue_type or ds.assign for ds in desired.streams if ds.id not in current.streams)
+    parent_node = current.parent.raw.get("node_id")
     step = _Step(current, desired, owner, repo,
                  ids={sid: s.id for sid, s in current.streams.items()},
-                 nums={sid: s.number for sid, s in current.streams.items()})
+                 nums={sid: s.number for sid, s in current.streams.items()},
+                 linked=str(parent_node) if linked and parent_node and not rest_only else None)
+    streams = stream_writes(step)
+    creates = [w for w in streams if w.link_to is not None]
     return [
         *label_writes(step),
-        *stream_writes(step),
+        *[w for w in streams if w.link_to is None],
         *removal_writes(step),
         *unlink_writes(step),
+        *creates,
         *link_writes(step),
         *order_writes(step),
         *dependency_writes(step),
@@ -197,6 +219,7 @@ def stream_writes(step: _Step) -> list[Write]:
                     f"create sub-issue for stream {ds.id}: {ds.title}",
                     produces=ds.id,
                     tag=f"new:{ds.id}" if ds.issue_type or ds.assign else None,
+                    link_to=(step.n, step.linked) if step.linked is not None else None,
                 )
             )
             step.ids[ds.id], step.nums[ds.id] = NewId(ds.id), NewNumber(ds.id)
@@ -292,7 +315,7 @@ def unlink_writes(step: _Step) -> list[Write]:
 
 
 def link_writes(step: _Step) -> list[Write]:
-    """4. Link new (or never linked) sub-issues to the parent, in stream order, by database id."""
+    """4. Link new (unless created linked) or never linked sub-issues to the parent, in stream order."""
     current, n = step.current, step.n
     return [
         Write(
@@ -302,7 +325,7 @@ def link_writes(step: _Step) -> list[Write]:
             f"link stream {ds.id} as a sub-issue of #{n}",
         )
         for ds in step.desired.streams
-        if ds.id not in current.streams or ds.id in current.unlinked
+        if (ds.id not in current.streams and step.linked is None) or ds.id in current.unlinked
     ]
 
 
@@ -311,7 +334,11 @@ def order_writes(step: _Step) -> list[Write]:
     each right after its predecessor in the plan (the first before the first one that stays)."""
     current, desired, n = step.current, step.desired, step.n
     linked = [sid for sid in current.streams if sid not in current.unlinked]
-    appended = [ds.id for ds in desired.streams if ds.id not in current.streams or ds.id in current.unlinked]
+    new = [ds.id for ds in desired.streams if ds.id not in current.streams]
+    relinked = [ds.id for ds in desired.streams if ds.id in current.unlinked]
+    # Created linked, new ones come before the relinked ones; otherwise all are linked in stream order.
+    either = [ds.id for ds in desired.streams if ds.id not in current.streams or ds.id in current.unlinked]
+    appended = new + relinked if step.linked is not None else either
     return [
         Write(
             "PATCH",

@@ -17,10 +17,11 @@ from bot.analysis.render import render_summary
 from bot.conventions import DEFAULT_IDENTITY, MAX_RECORDED_STREAMS, Identity
 from bot.conventions import MAX_BODY as MAX_COMMENT
 from bot.github.errors import OutcomeUnknown
+from bot.github.graphql import creates_linked
 from bot.github.permissions import WriteCheck, writer_check
 from bot.repoconfig.github import read_repo_config
 from bot.repoconfig.load import LoadedConfig
-from bot.sync import markers
+from bot.sync import budget, markers
 from bot.sync.apply import Progress, apply, send
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
 from bot.sync.desired import DesiredState, Records, build_desired, cap_links, note
@@ -54,6 +55,10 @@ class SyncResult(BaseModel):
     notes: list[Diagnostic] = Field(default_factory=list)
     #: Read -> write rounds taken (more than 1 after a write whose outcome was unknown).
     rounds: int = 0
+    #: Writes left for later by GitHub's content limits or the job's slice, and when (Unix time) they fit:
+    #: the job is rescheduled then (the summary says so meanwhile).
+    deferred: int = 0
+    resume_at: float | None = None
 
 
 #: How a sync holds one issue: given the issue's key, a context manager held for the whole sync. In-process
@@ -215,7 +220,8 @@ async def _sync_locked(
         result.notes = desired.notes
         # An invalid plan, or one over a limit: only the summary and the issue's labels are written.
         result.errors = report is not None and not desired.structure
-        writes = diff(current, desired, owner, repo)
+        # New sub-issues are created already linked (one GraphQL write each) unless the host lacks that.
+        writes = diff(current, desired, owner, repo, linked=creates_linked(gh.base_url))
         refs: Refs = {sid: (s.number, s.id) for sid, s in current.streams.items()}
         if dry_run:
             for i, w in enumerate(writes):
@@ -227,12 +233,24 @@ async def _sync_locked(
             result.planned += [w.planned() for w in final]
             return result
         try:
+            # What GitHub's content limits (and one job's slice) leave room for now; the rest waits.
+            space = await budget.room(gh, len(writes) + budget.SUMMARY_RESERVE)
+            writes, later = budget.split(writes, space)
+            if space is not None and later and space.writes == 0:
+                result.writes, result.planned = progress.writes, list(progress.done)
+                result.deferred, result.resume_at = len(later), space.resume_at
+                break
             await apply(gh, owner, repo, writes, refs, progress)
             desired.notes += _read_back(desired, progress.results)
             result.notes = desired.notes
+            building = ""
+            if later and space is not None:
+                made = sum(1 for ds in desired.streams if refs.get(ds.id, (0, 0))[0] > 0)
+                building = budget.building_line(made, len(desired.streams), len(later), space.resume_at)
+                result.deferred, result.resume_at = len(later), space.resume_at
             # Rendering the summary is CPU-bound too: off the event loop.
             final = await asyncio.to_thread(
-                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source)
+                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source, building)
             await apply(gh, owner, repo, final, refs, progress)
         except OutcomeUnknown:
             result.writes, result.planned = progress.writes, list(progress.done)
@@ -296,8 +314,10 @@ def _summary_writes(
     owner: str,
     repo: str,
     source: Source | None = None,
+    building: str = "",
 ) -> list[Write]:
-    """The summary, created or edited in place only when its text changes; stray duplicates removed.
+    """The summary, created or edited in place only when its text changes; stray duplicates removed;
+    `building`: the line saying what waits for GitHub's content limits (a plan built across jobs).
 
     Without an analysis (task links only) a short summary is written only when there is something to say
     (a listed issue that is missing, a pull request, or this issue), and kept up to date once it exists.
@@ -329,7 +349,7 @@ def _summary_writes(
             )
         status = live_status(report, current, desired, refs)
         closed = removed_note(current, desired, source_url, shown_file)
-        closed = "\n\n".join(t for t in (closed, said) if t)
+        closed = "\n\n".join(t for t in (building, closed, said) if t)
         handed = handoff_note(desired, refs)
         closed = f"{closed}\n\n{handed}" if closed and handed else closed or handed
         text = render_summary(shown, status, limit=MAX_COMMENT - len(record) - len(closed) - 2,
