@@ -411,3 +411,22 @@ async def test_the_content_budget_holds_across_workers(pg_dsn: str) -> None:
     finally:
         for pool in pools:
             await pool.close()
+
+
+async def test_closing_the_queue_gives_back_a_kept_write_slot(pg_dsn: str) -> None:
+    """A worker that stops cleanly leaves no write slot kept: the lock is free and the pause owed is only the
+    interval, not the lease a dead worker's slot leaves behind."""
+    from bot.jobs.queue import JobQueue
+
+    queue = JobQueue(None, database_url=pg_dsn, write_interval=0.0, write_lease=30.0)
+    await queue.open()
+    assert queue.pacer is not None
+    async with queue.pacer.slot("installation:3"):
+        pass
+    await queue.close()
+    with psycopg.connect(pg_dsn, autocommit=True) as check:
+        row = check.execute("SELECT EXTRACT(EPOCH FROM next_write_at - clock_timestamp())::float8"
+                            " FROM pwb_write_pacing WHERE key = 'pwb-pace:installation:3'").fetchone()
+        locks = check.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()
+    assert row is not None and row[0] < 1.0, row  # not the 30 s lease
+    assert locks == (0,)
