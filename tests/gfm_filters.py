@@ -161,4 +161,8 @@ OUR_TAGS = frozenset({
 def problems(markdown: str, allowed: Collection[int] = ()) -> list[object]:
     """What is wrong with text the bot writes: live references other than `allowed`, HTML from the input."""
     rendered = render(markdown)
-    return [*unwanted(markdown, allowed), *sorted(rendered.tags - OUR_TAGS)]
+    tags = rendered.tags - OUR_TAGS
+    sources = set(_SOURCE_LINE.findall(markdown))
+    if "a" in tags and sources and set(rendered.links) <= sources:
+        tags.discard("a")  # the source line's link, and no other
+    return [*unwanted(markdown, allowed), *sorted(tags)]

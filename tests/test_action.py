@@ -47,7 +47,7 @@ async def action(app: BotApp, tmp_path: Path, event: str, payload: dict[str, Any
 
 def writes_by(app: BotApp) -> int:
     """Writes to the repository so far, by any door (the App's token requests are not counted)."""
-    return len([e for e in app.sandbox.log if e.method != "GET" and e.path.startswith("/repos/")])
+    return len([e for e in app.sandbox.log if e.is_content_write])
 
 
 def structure(app: BotApp) -> dict[str, Any]:

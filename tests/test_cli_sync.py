@@ -81,7 +81,7 @@ async def test_sync_builds_the_seed_structure_and_a_rerun_writes_nothing(sandbox
     assert status == 0
     snap = sandbox.snapshot(REPO)
     assert issue(snap, 4)["sub_issues"] == [6, 7, 8, 9]
-    writes = len([e for e in sandbox.log if e.method != "GET"])
+    writes = len([e for e in sandbox.log if e.is_content_write])
     assert writes == SEED_MINIMUM
     head = (run_command(["git", "rev-parse", "HEAD"], top) or "").strip()
     assert len(head) == 40
@@ -90,7 +90,7 @@ async def test_sync_builds_the_seed_structure_and_a_rerun_writes_nothing(sandbox
     assert f"done: {SEED_MINIMUM} writes on 1 issues of octo/sandbox" in out
     status, out = await cli(sandbox, top)
     assert status == 0 and "done: 0 writes" in out
-    assert len([e for e in sandbox.log if e.method != "GET"]) == SEED_MINIMUM
+    assert len([e for e in sandbox.log if e.is_content_write]) == SEED_MINIMUM
 
 
 async def test_dry_run_lists_the_writes_and_makes_none(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ async def test_dry_run_lists_the_writes_and_makes_none(sandbox: Sandbox, tmp_pat
     status, out = await cli(sandbox, top, dry_run=True)
     assert status == 0
     assert f"#4: {SEED_MINIMUM} writes" in out and "create sub-issue for stream A" in out
-    assert [e for e in sandbox.log if e.method != "GET"] == []
+    assert [e for e in sandbox.log if e.is_content_write] == []
 
 
 async def test_an_interrupted_sync_converges_on_the_rerun(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -108,13 +108,13 @@ async def test_an_interrupted_sync_converges_on_the_rerun(sandbox: Sandbox, tmp_
     counted = [0]
     task = asyncio.create_task(cli(sandbox, top, counted=counted))
     for _ in range(4000):  # until 8 writes are made
-        if len([e for e in sandbox.log if e.method != "GET"]) >= 8:
+        if len([e for e in sandbox.log if e.is_content_write]) >= 8:
             break
         await asyncio.sleep(0.005)
     task.cancel()  # what Ctrl-C does to the run
     with pytest.raises(asyncio.CancelledError):
         await task
-    cut = len([e for e in sandbox.log if e.method != "GET"])
+    cut = len([e for e in sandbox.log if e.is_content_write])
     assert 8 <= cut < SEED_MINIMUM
     status, _out = await cli(sandbox, top)
     assert status == 0
@@ -192,7 +192,7 @@ async def test_the_command_line_runs_the_sync(sandbox: Sandbox, tmp_path: Path) 
     proc = await asyncio.create_subprocess_exec(*args, "--repo", "octo/nowhere", cwd=top, env=env, **pipes)
     out, err = await proc.communicate()
     assert proc.returncode == 2 and "cannot read octo/nowhere" in err.decode()
-    assert [e for e in sandbox.log if e.method != "GET"] == []
+    assert [e for e in sandbox.log if e.is_content_write] == []
 
 
 async def test_local_files_are_found_by_path_and_name(tmp_path: Path) -> None:

@@ -152,7 +152,7 @@ async def test_installation_scans_the_default_branch_once(bot_app: BotApp) -> No
     trees = [e for e in bot_app.sandbox.log if "/git/trees/" in e.path and e.status == 200]
     assert len(trees) >= 1
     # Paced like every write: one installation, writes one after the other (never two at once).
-    writes = sorted((e for e in bot_app.sandbox.log if e.method != "GET"), key=lambda e: e.start)
+    writes = sorted((e for e in bot_app.sandbox.log if e.is_content_write), key=lambda e: e.start)
     assert all(a.end <= b.start for a, b in itertools.pairwise(writes))
     # Added to an installation again: the same structure, nothing duplicated.
     count = bot_app.sandbox.accounting(1).writes

@@ -222,8 +222,8 @@ class Runner:
         else:
             raise ScenarioError(f"{where}: unknown step {step!r} (comment, edit comment, delete comment, "
                                 "push, close issue, reopen issue, run sync)")
-        writes = [f"{e.method} {e.path}" for e in sb.log[mark:]
-                  if e.method not in ("GET", "HEAD") and e.path.startswith("/repos/")]
+        writes = [f"{e.method} {e.path}" + (" (mutation)" if e.operation else "") for e in sb.log[mark:]
+                  if e.is_content_write]
         return StepResult(said, writes)
 
     async def cli_sync(self, paths: str) -> None:

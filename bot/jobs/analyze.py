@@ -51,6 +51,8 @@ class Analyze:
         #: repository's `trigger_permission` once its configuration is read.
         self.check = writer_check(gh, request.owner, request.repo)
         self.config: LoadedConfig | None = None
+        #: When the sync left writes for later (GitHub's content limits): the job comes back then.
+        self.resume_at: float | None = None
 
     async def configure(self) -> LoadedConfig:
         """Read the repository's configuration (once): it says who may trigger the bot."""
@@ -59,8 +61,6 @@ class Analyze:
             self.check = writer_check(self.gh, self.request.owner, self.request.repo,
                                       self.config.config.trigger_permission)
         return self.config
-        #: When the sync left writes for later (GitHub's content limits): the job comes back then.
-        self.resume_at: float | None = None
 
     async def run(self) -> str:
         """Answer the command; returns the outcome for metrics (ok, unhappy, refused, ignored, gone)."""

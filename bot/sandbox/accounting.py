@@ -93,6 +93,11 @@ class LogEntry:
             return self.operation == "mutation"
         return self.method in WRITE_METHODS
 
+    @property
+    def is_content_write(self) -> bool:
+        """A write to a repository's content (not an App's installation token, which creates nothing)."""
+        return self.is_write and not self.path.startswith("/app/")
+
 
 class Ledger:
     """Every caller's `Accounting`: the primary limit's hourly window, and GitHub's content-creation limits

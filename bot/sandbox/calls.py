@@ -60,6 +60,9 @@ class Host(Protocol):
     path_prefix: str
     installations: set[int]
     installation_permissions: dict[int, dict[str, str]]
+    #: Requests and answers that broke GitHub's description or schema (a test fails on any).
+    violations: list[str]
+    bot_login: str
 
     @property
     def base_url(self) -> str:

@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import graphql
 from graphql import (
@@ -31,11 +31,9 @@ from graphql import (
 )
 
 from bot.sandbox.auth import Identity
+from bot.sandbox.calls import Host
 from bot.sandbox.records import MAX_SUB_ISSUES, Issue, Json, Repo, SandboxError, node_id
 from bot.sandbox.shapes import APP_PERMISSIONS
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "data" / "schema.graphql"
 DOCS = "https://docs.github.com/graphql"
@@ -126,7 +124,7 @@ _TYPES = {401: "FORBIDDEN", 403: "FORBIDDEN", 404: "NOT_FOUND", 410: "NOT_FOUND"
 class Context:
     """What the resolvers of one request share: the local GitHub and who is asking."""
 
-    sb: Sandbox
+    sb: Host
     identity: Identity
 
     def unserved(self, info: GraphQLResolveInfo) -> GraphQLError:
@@ -296,7 +294,7 @@ def _public(error: GraphQLError) -> Json:
     return out
 
 
-def execute(sb: Sandbox, identity: Identity, parsed: Parsed, without: frozenset[str]) -> Json:
+def execute(sb: Host, identity: Identity, parsed: Parsed, without: frozenset[str]) -> Json:
     """Validate the request against the schema and run it: GitHub's `{data, errors}` body."""
     target = schema(without)
     problems = graphql.validate(target, parsed.document)
