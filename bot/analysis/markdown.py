@@ -163,3 +163,111 @@ def mermaid_label(text: str, limit: int = 60) -> str:
 def html_attr_safe(text: str) -> str:
     """Text for inside an HTML comment (our hidden markers): no `--`, no `>`."""
     return re.sub(r"[^A-Za-z0-9_.=:/+-]", "_", text).replace("--", "__")
+
+
+#: A backtick run (a code span opens and closes with runs of one length), bold, a link: what document text
+#: may keep of its markdown. Bold and link texts are bounded so every try is short (linear in the text).
+_TICKS = re.compile(r"`+")
+_BOLD = re.compile(r"\*\*(?=\S)([^*\n]{1,300}?)(?<=\S)\*\*")
+_LINK = re.compile(r"\[([^\[\]\n]{1,300})\]\(\s*([^()\s]{1,1000})(?:\s+\"[^\"\n]{0,300}\")?\s*\)")
+
+
+def _spans(text: str) -> list[tuple[str, str]]:
+    """(kind, text) pieces: "code" (a CommonMark code span's content) or "text" (unpaired ticks too)."""
+    runs = [(m.start(), m.end()) for m in _TICKS.finditer(text)]
+    by_len: dict[int, list[int]] = {}
+    for k, (s, e) in enumerate(runs):
+        by_len.setdefault(e - s, []).append(k)
+    seen: dict[int, int] = {}  # per run length: how far its list has been searched (each run once: linear)
+    out: list[tuple[str, str]] = []
+    pos = 0
+    k = 0
+    while k < len(runs):
+        s, e = runs[k]
+        if s < pos:
+            k += 1
+            continue
+        same = by_len[e - s]
+        i = seen.get(e - s, 0)
+        while i < len(same) and same[i] <= k:
+            i += 1
+        seen[e - s] = i
+        if i == len(same):
+            k += 1
+            continue
+        close = same[i]
+        cs, ce = runs[close]
+        if s > pos:
+            out.append(("text", text[pos:s]))
+        inner = text[e:cs]
+        if inner.startswith(" ") and inner.endswith(" ") and inner.strip(" "):
+            inner = inner[1:-1]
+        out.append(("code", inner))
+        pos = ce
+        k = close + 1
+    if pos < len(text):
+        out.append(("text", text[pos:]))
+    return out
+
+
+def _plain(piece: str, in_table: bool) -> str:
+    """escape_inline for a piece between kept markdown: its edge spaces kept (they separate the pieces)."""
+    core = piece.strip()
+    if not core:
+        return " " if piece else ""
+    lead = " " if piece[:1].isspace() else ""
+    trail = " " if piece[-1:].isspace() else ""
+    return lead + escape_inline(core, in_table=in_table) + trail
+
+
+def inline_markdown(text: str, limit: int = 4000, *, in_table: bool = False) -> str:
+    """Untrusted one-line text keeping what reads as markdown: code spans, **bold**, links shown as text.
+
+    Code spans stay code spans (their content exactly as written), bold stays bold and a link becomes its
+    text followed by its address in a code span (nothing from a document links); everything else goes
+    through escape_inline. At most `limit` characters of the text are kept, cut between words or before a
+    code span (never inside one), with an ellipsis.
+    """
+    text = one_line(text)
+    pieces: list[tuple[str, str]] = []
+    for kind, part in _spans(text):
+        if kind == "code":
+            pieces.append(("code", part))
+            continue
+        pos = 0
+        for m in _LINK.finditer(part):
+            pieces += _bold_pieces(part[pos : m.start()])
+            pieces += [*_bold_pieces(m.group(1)), ("text", " ("), ("code", m.group(2)), ("text", ")")]
+            pos = m.end()
+        pieces += _bold_pieces(part[pos:])
+    out: list[str] = []
+    used = 0
+    for kind, part in pieces:
+        room = limit - used
+        if len(part) > room:
+            if kind == "text" and room > 1:
+                out.append(_plain(truncate(part, room), in_table))
+            else:
+                out.append(" …" if out and not out[-1].endswith(" ") else "…")
+            break
+        used += len(part)
+        if kind == "code":
+            out.append(code_span(part, in_table=in_table))
+        elif kind == "bold":
+            out.append("**" + escape_inline(part, in_table=in_table) + "**")
+        else:
+            out.append(_plain(part, in_table))
+    return "".join(out).strip()
+
+
+def _bold_pieces(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    for m in _BOLD.finditer(text):
+        if m.start() > pos:
+            out.append(("text", text[pos : m.start()]))
+        out.append(("bold", m.group(1)))
+        pos = m.end()
+    if pos < len(text):
+        out.append(("text", text[pos:]))
+    return out
