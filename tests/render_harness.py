@@ -62,10 +62,9 @@ def to_html(markdown: str) -> str:
 def _page(comments: list[Comment], dark: bool = False) -> str:
     boxes = []
     for c in comments:
-        attrs = (
-            f'data-id="{html.escape(c.id)}" data-refs="{html.escape(json.dumps(sorted(c.refs)))}" '
-            f'data-links="{html.escape(json.dumps(c.links))}" data-exempt="{html.escape(json.dumps(c.exempt))}"'
-        )
+        data = {"id": c.id, "refs": json.dumps(sorted(c.refs)), "links": json.dumps(c.links),
+                "exempt": json.dumps(c.exempt)}
+        attrs = " ".join(f'data-{k}="{html.escape(v)}"' for k, v in data.items())
         boxes.append(f'<article class="doc" {attrs}><div class="body">{to_html(c.markdown)}</div></article>')
     style = (
         f"body{{margin:0;font:14px/1.5 -apple-system,'Segoe UI','Noto Sans',Helvetica,Arial,sans-serif}}"
@@ -86,7 +85,7 @@ class _Browser:
 
     def __init__(self) -> None:
         self.profile = tempfile.TemporaryDirectory(prefix="pwb-render-")
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: asyncio.subprocess.Process | None = None
         self.http: aiohttp.ClientSession | None = None
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.next_id = 0
@@ -94,16 +93,16 @@ class _Browser:
     async def start(self) -> None:
         chromium = shutil.which("chromium")
         assert chromium is not None
-        self.proc = subprocess.Popen(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--remote-debugging-port=0", f"--user-data-dir={self.profile.name}",
-             "--allow-file-access-from-files", f"--window-size={COMMENT_WIDTH + 40},900", "about:blank"],
+        self.proc = await asyncio.create_subprocess_exec(
+            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--remote-debugging-port=0", f"--user-data-dir={self.profile.name}",
+            "--allow-file-access-from-files", f"--window-size={COMMENT_WIDTH + 40},900", "about:blank",
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         port_file = Path(self.profile.name) / "DevToolsActivePort"
         deadline = time.monotonic() + 60
         while not (port_file.is_file() and port_file.read_text().strip()):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
+            if time.monotonic() > deadline or self.proc.returncode is not None:
                 raise RuntimeError("chromium did not start")
             await asyncio.sleep(0.05)
         port = int(port_file.read_text().split()[0])
@@ -127,7 +126,9 @@ class _Browser:
                 return result
 
     async def evaluate(self, expression: str) -> Any:
-        got = await self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        got = await self.call(
+            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+        )
         if "exceptionDetails" in got:
             raise RuntimeError(f"page error: {got['exceptionDetails']}")
         return got["result"].get("value")
@@ -137,12 +138,13 @@ class _Browser:
             await self.ws.close()
         if self.http is not None:
             await self.http.close()
-        if self.proc is not None:
+        if self.proc is not None and self.proc.returncode is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except TimeoutError:
                 self.proc.kill()
+                await self.proc.wait()
         self.profile.cleanup()
 
 
@@ -168,7 +170,7 @@ async def _render(pages: list[str]) -> list[dict[str, Any]]:
 
 
 def render(comments: list[Comment], per_page: int = 40) -> dict[str, dict[str, Any]]:
-    """Each comment's report by id: leaks, mentions, refs, links, html, diagrams (ok, error, scale, contrast)."""
+    """Each comment's report by id: leaks, mentions, refs, links, html and diagrams (error, scale...)."""
     pages = [_page(comments[i : i + per_page]) for i in range(0, len(comments), per_page)]
     reports = asyncio.run(_render(pages))
     return {r["id"]: r for r in reports}

@@ -59,7 +59,8 @@ def test_summary_of_the_seed(seed: PlanReport) -> None:
     assert "**Conflicts with:** #5" in md
     rows = table_rows(md)
     assert rows[0] == ["Stream", "Name", "Hours", "Waits for", "Start → finish", "Agent"]
-    assert rows[1] == ["**A** ★", "Core Setup &amp; Schema", "2.0", "—", "0.0\u00a0→\u00a02.0", "backend-specialist"]
+    when = "0.0\u00a0→\u00a02.0"
+    assert rows[1] == ["**A** ★", "Core Setup &amp; Schema", "2.0", "—", when, "backend-specialist"]
     assert rows[2][0] == "**B** ★" and rows[2][3] == "A" and rows[2][4] == "2.0\u00a0→\u00a03.0"
     assert rows[3][0] == "**C**"
     assert len(md) <= 65536
