@@ -271,3 +271,124 @@ def _bold_pieces(text: str) -> list[tuple[str, str]]:
     if pos < len(text):
         out.append(("text", text[pos:]))
     return out
+
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$")
+_QUOTE = re.compile(r"^\s{0,3}>\s?(.*)$")
+_RULE_LINE = re.compile(r"^\s{0,3}(?:[-*_=]\s*){3,}$")
+_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+#: Tags a document uses for layout (GitHub keeps them; shown as text they would be noise): dropped.
+_LAYOUT_TAGS = re.compile(
+    r"</?(?:details|summary|br|p|div|span|b|i|strong|em|sub|sup|hr)\b[^<>]{0,200}>", re.IGNORECASE
+)
+
+
+def _cells(line: str) -> list[str]:
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    return re.split(r"(?<!\\)\|", body)
+
+
+def markdown_block(text: str, limit: int = 20000) -> str:
+    """Untrusted multi-line markdown (a stream's section) made safe, keeping its shape.
+
+    Headings (made level 4, under the bot's own), list items and their nesting, quotes, tables and code
+    blocks stay what they are; each line's text goes through inline_markdown (no mention, reference,
+    link or raw HTML is live; code spans and bold are kept); a code block keeps its lines exactly, inside
+    a fence no line of it can close. Layout tags (`<details>`, `<br>`...) are dropped. Blocks are kept
+    apart by blank lines, so a line after a list, a quote or a table never joins it. At most about
+    `limit` characters of the text are kept, cut at a line, and then an ellipsis line says so.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[str] = []
+    used = 0
+    code: list[str] | None = None
+    opener = ""
+    list_levels: list[int] = []  # indents of the open list items, outermost first
+    prev = ""  # the kind of the last block written: item, para, quote, table, heading, ""
+
+    def put(kind: str, line: str) -> None:
+        nonlocal prev
+        if out and out[-1] != "" and kind != prev and not (kind == "item" and prev == "para"):
+            out.append("")
+        out.append(line)
+        prev = kind
+
+    cut = False
+    for raw in lines:
+        used += len(raw) + 1
+        if used > limit:
+            cut = True
+            break
+        if code is not None:
+            closing = raw.strip()
+            if closing.startswith(opener) and not closing.strip(opener[0]):
+                out.extend(_code_block(code))
+                code, prev = None, ""
+            else:
+                code.append(raw)
+            continue
+        fence = _FENCE.match(raw)
+        if fence:
+            opener, code, list_levels = fence.group(1), [], []
+            continue
+        line = _LAYOUT_TAGS.sub("", raw) if "<" in raw else raw
+        if not line.strip():
+            if not raw.strip() and out and out[-1] != "":
+                out.append("")
+                prev = ""
+            continue
+        if _RULE_LINE.match(line):
+            list_levels = []
+            put("rule", "***")
+            continue
+        m = _ITEM.match(line)
+        if m:
+            indent = len(m.group(1).expandtabs(4))
+            while list_levels and list_levels[-1] >= indent:
+                list_levels.pop()
+            depth = len(list_levels)
+            list_levels.append(indent)
+            marker = "-" if m.group(2) in "-*+" else m.group(2)
+            put("item", "  " * depth + f"{marker} " + inline_markdown(m.group(3)))
+            continue
+        if list_levels and line.startswith((" ", "\t")) and prev == "item":
+            out.append("  " * len(list_levels) + inline_markdown(line))  # a continuation of the item
+            continue
+        list_levels = []
+        h = _HEADING.match(line)
+        if h:
+            put("heading", "#### " + inline_markdown(h.group(2)))
+            prev = "heading-done"
+            continue
+        q = _QUOTE.match(line)
+        if q:
+            put("quote", "> " + inline_markdown(q.group(1)))
+            continue
+        if line.strip().startswith("|"):
+            if _TABLE_SEP.match(line):
+                put("table", "|" + "---|" * len(_cells(line)))
+            else:
+                cells = [inline_markdown(c, in_table=True) or " " for c in _cells(line)]
+                put("table", "| " + " | ".join(cells) + " |")
+            continue
+        put("para", inline_markdown(line))
+    if code is not None:
+        out.extend(_code_block(code))
+    while out and out[-1] == "":
+        out.pop()
+    while out and out[0] == "":
+        out.pop(0)
+    if cut:
+        out += ["", "_… (the rest of this section is in the plan)_"]
+    return "\n".join(out)
+
+
+def _code_block(lines: list[str]) -> list[str]:
+    body = [_CONTROL.sub("", line) for line in lines]
+    longest = max((len(m) for line in body for m in _BACKTICKS.findall(line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return ["", fence, *body, fence, ""]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.analysis.figures import fmt_hours
-from bot.analysis.markdown import code_span, escape_inline, plain_text
+from bot.analysis.markdown import escape_inline, plain_text
 from bot.analysis.models import Diagnostic, HourRange, PlanReport, Severity, Stream
 from bot.conventions import (
     AGENT_LABEL_PREFIX,
@@ -20,6 +20,7 @@ from bot.conventions import (
 )
 from bot.sync import labels as L
 from bot.sync import markers
+from bot.sync.brief import Brief, briefs, numbers_of, render_region
 from bot.sync.current import CurrentState
 
 _AGENT_RE = re.compile(re.escape(marker(LABELS, "")[:-4]) + r" (\S+) -->")
@@ -36,6 +37,8 @@ class DesiredStream:
     labels: list[L.LabelSpec]
     deps: list[str]
     ready: bool
+    #: What the region is made of, to name sub-issues created in the same run once they exist.
+    brief: Brief | None = None
 
 
 @dataclass
@@ -90,42 +93,6 @@ def estimate(hours: HourRange | None) -> str:
     return "not given" if hours is None else fmt_hours(hours, " h")
 
 
-def stream_region(parent: int, stream: Stream, by_id: dict[str, Stream], agent: L.LabelSpec | None) -> str:
-    """The bot-owned region of a stream sub-issue body: scope, files, agent, estimate, blockers, link back."""
-    lines = [markers.stream_open(parent, stream.id)]
-    if agent is not None:
-        lines.append(marker(LABELS, agent.name))
-    # Document text: prose escaped (reference-like words in code spans); paths and identifiers in code spans.
-    lines.append(f"**Stream {escape_inline(stream.id)}** of the parallel work plan in #{parent}.")
-    lines.append("")
-    lines.append(f"**Scope**: {escape_inline(stream.scope) if stream.scope else 'not given'}")
-    if stream.files:
-        lines.append("**Files**:")
-        lines.extend(f"- {code_span(f)}" for f in stream.files)
-    else:
-        lines.append("**Files**: not given")
-    lines.append(f"**Agent type**: {code_span(stream.agent_type) if stream.agent_type else 'not given'}")
-    lines.append(f"**Estimate**: {escape_inline(estimate(stream.hours))}")
-    if stream.depends_on:
-        waits = ", ".join(
-            f"Stream {escape_inline(d)}" + (f" ({escape_inline(by_id[d].name)})" if d in by_id else "")
-            for d in stream.depends_on
-        )
-        lines.append(f"**Waits for**: {waits} (see *Blocked by*)")
-    else:
-        lines.append("**Waits for**: nothing: it can start now")
-    if stream.external_deps:
-        lines.append(
-            "**External dependencies**: " + "; ".join(escape_inline(e) for e in stream.external_deps)
-        )
-    lines.append("")
-    lines.append(
-        f"Part of #{parent}. parallel-work-bot keeps this part in sync with the plan; write outside it."
-    )
-    lines.append(markers.STREAM_CLOSE)
-    return "\n".join(lines)
-
-
 def removed_region(current_region: str | None, parent: int, stream_id: str) -> str:
     """The region of a sub-issue whose stream left the plan: a short note, then what it said before."""
     if current_region and markers.REMOVED_MARKER in current_region:
@@ -171,10 +138,12 @@ def build_desired(
     deps: list[int],
     previous: tuple[list[int], list[int]] = ([], []),
     dropped: tuple[int, int] = (0, 0),
+    source_url: str | None = None,
 ) -> DesiredState:
     """Desired state from the plan: pure, so dry runs and real runs compute exactly the same thing.
 
-    `dropped`: how many conflicts_with / depends_on issues were left out by `cap_links`.
+    `dropped`: how many conflicts_with / depends_on issues were left out by `cap_links`; `source_url`: where
+    the plan was read from, for the sub-issues to link.
     """
     n = current.parent.number
     notes: list[Diagnostic] = [
@@ -205,13 +174,13 @@ def build_desired(
             )
         )
     structure = not invalid and not notes_have_errors(notes)
-    by_id = {s.id: s for s in streams}
     desired_streams: list[DesiredStream] = []
     unlink: list[str] = []
     # Agent labels are bounded per repository: past the cap a stream gets none (and the summary says so).
     room = MAX_AGENT_LABELS - sum(1 for name in current.repo_labels if name.startswith(AGENT_LABEL_PREFIX))
     new_agents: set[str] = set()
     left_out: set[str] = set()
+    agents: dict[str, str | None] = {}
     if structure:
         for s in streams:
             sid = markers.safe_id(s.id)
@@ -231,8 +200,14 @@ def build_desired(
                 for d in deps_ids
             )
             specs = [L.STREAM] + ([agent] if agent else []) + ([L.STREAM_READY] if ready else [])
-            region = stream_region(n, s, by_id, agent)
-            desired_streams.append(DesiredStream(sid, s, stream_title(n, s), region, specs, deps_ids, ready))
+            agents[s.id] = agent.name if agent else None
+            desired_streams.append(DesiredStream(sid, s, stream_title(n, s), "", specs, deps_ids, ready))
+        if report is not None:
+            made = briefs(report, n, agents, source_url)
+            numbers = numbers_of(current)
+            for ds in desired_streams:
+                ds.brief = made.get(ds.stream.id)
+                ds.region = render_region(ds.brief, numbers) if ds.brief else ""
         if left_out:
             notes.append(note(
                 "sync-agent-labels-capped",

@@ -21,6 +21,7 @@ from bot.github.errors import OutcomeUnknown
 from bot.github.permissions import WriteCheck, writer_check
 from bot.sync import markers
 from bot.sync.apply import Progress, apply, send
+from bot.sync.brief import link_writes
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
 from bot.sync.desired import DesiredState, build_desired, cap_links
 from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
@@ -165,6 +166,7 @@ async def _sync_locked(
             deps=deps,
             previous=previous,
             dropped=(dropped_conflicts, dropped_deps),
+            source_url=source.url,
         )
         desired.notes = [*source.ignored, *desired.notes]  # plans for other issues passed over, said so
         result.notes = desired.notes
@@ -177,15 +179,18 @@ async def _sync_locked(
                 if w.produces is not None:
                     refs[w.produces] = (0, -1 - i)
             result.planned = [w.planned() for w in writes]
+            result.planned += [w.planned() for w in link_writes(desired, current, refs, owner, repo)]
             final = await asyncio.to_thread(
                 _summary_writes, report, conflicts, current, desired, refs, owner, repo, source.url)
             result.planned += [w.planned() for w in final]
             return result
         try:
             await apply(gh, owner, repo, writes, refs, progress)
-            # Rendering the summary is CPU-bound too: off the event loop.
+            # Rendering the summary is CPU-bound too: off the event loop. New sub-issues' briefs first
+            # learn each other's numbers (brief.link_writes): the next run computes the same regions.
             final = await asyncio.to_thread(
                 _summary_writes, report, conflicts, current, desired, refs, owner, repo, source.url)
+            final = link_writes(desired, current, refs, owner, repo) + final
             await apply(gh, owner, repo, final, refs, progress)
         except OutcomeUnknown:
             result.writes, result.planned = progress.writes, list(progress.done)
@@ -270,6 +275,8 @@ def _summary_writes(
                 update={"analysis": report.analysis.model_copy(update={"conflicts_with": conflicts})}
             )
         status = live_status(report, current, desired, refs)
+        status.issue, status.source_url = n, source_url
+        status.source_edited = _edited(current, source_url)
         closed = removed_note(current, desired, source_url)
         text = render_summary(shown, status, limit=MAX_COMMENT - len(record) - len(closed) - 2)
         text = text.rstrip("\n") + "\n\n" + closed + "\n" if closed else text
@@ -284,6 +291,17 @@ def _summary_writes(
         for extra in current.extra_summaries
     ]
     return writes
+
+
+def _edited(current: CurrentState, source_url: str | None) -> str | None:
+    """When the text the plan was read from was last edited (a stable time: re-runs render the same)."""
+    if not source_url:
+        return None
+    items = [current.parent.raw, *current.comments]
+    when = next((i.get("updated_at") for i in items if i.get("html_url") == source_url), None)
+    if not isinstance(when, str) or len(when) < 16:
+        return None
+    return when[:10] + " " + when[11:16] + " UTC"
 
 
 def removed_note(current: CurrentState, desired: DesiredState, source_url: str | None) -> str:
