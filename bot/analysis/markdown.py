@@ -210,8 +210,18 @@ def _spans(text: str) -> list[tuple[str, str]]:
     return out
 
 
+#: A CommonMark backslash escape in document text: the author meant the character itself.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
 def _plain(piece: str, in_table: bool) -> str:
-    """escape_inline for a piece between kept markdown: its edge spaces kept (they separate the pieces)."""
+    """escape_inline for a piece between kept markdown: its edge spaces kept (they separate the pieces).
+
+    The document's own backslash escapes are undone first (`\\*` is a `*`, `\\#12` is `#12`, which GitHub
+    links anyway): what is escaped is what the author's text shows.
+    """
+    if "\\" in piece:
+        piece = _ESCAPED.sub(r"\1", piece)
     core = piece.strip()
     if not core:
         return " " if piece else ""
@@ -254,7 +264,7 @@ def inline_markdown(text: str, limit: int = 4000, *, in_table: bool = False) -> 
         if kind == "code":
             out.append(code_span(part, in_table=in_table))
         elif kind == "bold":
-            out.append("**" + escape_inline(part, in_table=in_table) + "**")
+            out.append("**" + _plain(part, in_table).strip() + "**")
         else:
             out.append(_plain(part, in_table))
     return "".join(out).strip()

@@ -11,7 +11,8 @@ const MARKDOWN_TAGS = new Set([
 ]);
 
 const LEAKS = [
-  ["bold or emphasis markers", /\*\*\S[^*]*\*\*|(^|[^\w])__\S[^_]*__(?!\w)/],
+  // (`__init__.py` is a name, not failed emphasis: underscores inside a word or path are left alone)
+  ["bold or emphasis markers", /\*\*\S[^*]*\*\*|(^|\s)__\S[^_]*__(?=\s|$|[.,;:!?])/],
   ["backslash escape", /\\[!-\/:-@\[-`{-~]/],
   ["entity", /&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-f]+);/i],
   ["mermaid entity code", /#\d{2,5};/],
