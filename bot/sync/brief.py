@@ -217,7 +217,10 @@ def _compose(b: Brief, numbers: dict[str, int], section_limit: int, max_files: i
     else:
         lines.append("**Waits for:** nothing: it can start now  ")
     if s.external_deps:
-        ext = "; ".join(inline_markdown(e, 200) for e in s.external_deps[: max(max_named, 1)])
+        shown_ext = s.external_deps[: max(max_named, 1)]
+        ext = "; ".join(inline_markdown(e, 200) for e in shown_ext)
+        if len(s.external_deps) > len(shown_ext):
+            ext += f"; … ({len(s.external_deps)} in all: see the plan)"
         lines.append(f"**Also waits for:** {ext}  ")
     if b.unblocks:
         lines.append(f"**Then unblocks:** {_refs(b.unblocks, numbers, max(max_named, 1))}")
