@@ -382,12 +382,10 @@ def _diagnostic_line(d: Diagnostic) -> str:
 
 
 def _findings(report: PlanReport, status: LiveStatus | None) -> list[Diagnostic]:
-    """Errors, then warnings, then infos; each message once; stated figures left to the headline."""
+    """Errors, then warnings, then infos; each message once. Stated figures are left to the headline (or,
+    with errors, to when the figures can be computed: they are withheld until then)."""
     notes = list(status.notes) if status is not None else []
-    errors = bool(_errors(report, status))
-    everything = [
-        d for d in [*report.diagnostics, *notes] if errors or d.code not in _IN_HEADLINE
-    ]
+    everything = [d for d in [*report.diagnostics, *notes] if d.code not in _IN_HEADLINE]
     seen: set[str] = set()
     out: list[Diagnostic] = []
     for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
