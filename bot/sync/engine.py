@@ -294,11 +294,13 @@ def _summary_writes(
 
 
 def _edited(current: CurrentState, source_url: str | None) -> str | None:
-    """When the text the plan was read from was last edited (a stable time: re-runs render the same)."""
+    """When the comment the plan was read from was last edited (a stable time: re-runs render the same).
+
+    Not for an issue body: the issue's updated_at moves with every label and comment, the bot's own too.
+    """
     if not source_url:
         return None
-    items = [current.parent.raw, *current.comments]
-    when = next((i.get("updated_at") for i in items if i.get("html_url") == source_url), None)
+    when = next((c.get("updated_at") for c in current.comments if c.get("html_url") == source_url), None)
     if not isinstance(when, str) or len(when) < 16:
         return None
     return when[:10] + " " + when[11:16] + " UTC"
