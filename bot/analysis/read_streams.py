@@ -78,14 +78,19 @@ def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int
         sid = canonical_id(m.group("id") or m.group("cid") or "")
         rest = text[m.end() :]
         name = rest.strip() if rest.lstrip().startswith("(") else _NAME_SEP.sub("", rest, count=1).strip()
-        if not is_new(sid, i, name):
-            continue
-        if len(streams) > MAX_STREAMS:
-            break
         # A stream's section ends where its heading's section ends, or at the next stream heading.
         end = outline.ends[pos]
         if n + 1 < len(marks):
             end = min(end, heads[marks[n + 1][0]][0])
+        if sid in seen:
+            # A repeat is another stream (not a recap of this one) only when it has hours or dependencies of
+            # its own: its name is kept for the finding then. Sections do not overlap: linear in the text.
+            own = collect_fields(lines, outline.mask, i + 1, end) if len(dups) < MAX_REPEATS_NAMED else {}
+            is_new(sid, i, name if ("hours" in own or "deps" in own) else "")
+            continue
+        is_new(sid, i)
+        if len(streams) > MAX_STREAMS:
+            break
         section = "\n".join(lines[i + 1 : end]).strip("\n")
         fields = collect_fields(lines, outline.mask, i + 1, end)
         streams.append(RawStream(sid, name, i, fields, text, section))
@@ -162,6 +167,16 @@ def _table_streams(outline: Outline) -> list[RawStream]:
             j += 1
         i = j
     return out
+
+
+def _bare_name(name: str) -> str:
+    return re.sub(r"[\W_]+", " ", _PAREN.sub(" ", name)).strip().casefold()
+
+
+def _other_name(name: str, first: str) -> bool:
+    """Whether a repeated id names another piece of work: "Model Core" and "Model Core (2 days)" do not."""
+    a, b = _bare_name(name), _bare_name(first)
+    return bool(a and b) and not (a.startswith(b) or b.startswith(a))
 
 
 def _heading_hours(heading: str) -> HourRange | None:
@@ -244,7 +259,7 @@ def build_streams(
     names = {r.sid: r.name for r in raws}
     for sid, idx, name in dups[:MAX_REPEATS_NAMED]:
         first = names.get(sid, "")
-        if name and first and name.casefold() != first.casefold():
+        if name and first and _other_name(name, first):
             # Another stream under a used id (not a repeat of the same one): its work would be lost unseen.
             message = (
                 f'Stream {sid} appears again as "{name[:80]}": only the first, "{first[:80]}", is read; '
