@@ -39,9 +39,27 @@ _ROOM_OUTSIDE = 4000
 #: Files listed before the rest are counted; streams named per shared file.
 _MAX_FILES = 200
 _MAX_NAMED = 8
-#: Glob comparisons per plan for the "also touched by" notes (beyond it, literal paths only).
-_GLOB_BUDGET = 50_000
+#: States of glob comparisons per plan for the "also touched by" notes and the shared files (beyond it,
+#: literal paths only): a plan of adversarial globs costs a bounded time.
+_GLOB_BUDGET = 30_000
 _MAX_STATES = 2_000
+
+
+class _Budget:
+    """Glob overlap tests, each paid for by the states it visits and the length of the two patterns (their
+    literal ends are compared first), until the plan's budget is spent."""
+
+    def __init__(self, states: int = _GLOB_BUDGET) -> None:
+        self.left = states
+
+    def overlaps(self, p: str, q: str) -> bool:
+        if p == q:
+            return True
+        if self.left <= 0:
+            return False
+        got, used = overlaps_within(p, q, min(_MAX_STATES, self.left))
+        self.left -= used + (len(p) + len(q)) // 8
+        return got is True
 
 
 @dataclass(frozen=True)
@@ -89,7 +107,7 @@ def _related(report: PlanReport) -> list[set[int]]:
     return related
 
 
-def _shared_files(report: PlanReport) -> list[dict[str, list[str]]]:
+def _shared_files(report: PlanReport, budget: _Budget) -> list[dict[str, list[str]]]:
     """Per stream, its files that streams able to run at the same time touch too (glob-aware, budgeted)."""
     streams = [ss.stream for ss in report.schedule]
     out: list[dict[str, list[str]]] = [{} for _ in streams]
@@ -118,13 +136,11 @@ def _shared_files(report: PlanReport) -> list[dict[str, list[str]]]:
             for i, f in users:
                 for j, _g in users:
                     note(i, f, j)
-    budget = _GLOB_BUDGET
     for i, f, p in globs:
         for q, users in literal.items():
-            if budget <= 0:
-                break
-            budget -= 1
-            if q != p and overlaps_within(p, q, _MAX_STATES)[0]:
+            if budget.left <= 0:
+                return out
+            if q != p and budget.overlaps(p, q):
                 for j, g in users:
                     note(i, f, j)
                     note(j, g, i)
@@ -148,17 +164,23 @@ def briefs(
         for d in dict.fromkeys(ss.stream.depends_on):
             if d in names and d != ss.stream.id:
                 dependents.setdefault(d, []).append(ss.stream.id)
-    shared = _shared_files(report)
+    budget = _Budget()
+    shared = _shared_files(report, budget)
     coord = report.analysis.coordination
+    shared_paths = [(f, normalize_path(f)) for f in coord.shared_files[:_MAX_FILES]]
     out: dict[str, Brief] = {}
     for i, ss in enumerate(report.schedule):
         s = ss.stream
-        mine = {normalize_path(f) for f in s.files}
-        points = [
-            f"shared file {code_span(f)}"
-            for f in coord.shared_files
-            if (p := normalize_path(f)) and any(p == m or overlaps_within(p, m, _MAX_STATES)[0] for m in mine)
-        ][:_MAX_FILES]
+        mine = {normalize_path(f) for f in s.files[:_MAX_FILES]}
+        own_globs = [m for m in mine if is_glob(m)]
+
+        def touches(p: str, mine: set[str] = mine, own_globs: list[str] = own_globs) -> bool:
+            if p in mine:
+                return True
+            candidates = mine if is_glob(p) else own_globs
+            return any(budget.overlaps(p, m) for m in candidates)
+
+        points = [f"shared file {code_span(f)}" for f, p in shared_paths if p and touches(p)]
         points += [inline_markdown(r, 400) for r in coord.sequential_requirements if _mentions(r, s.id)][:50]
         out[s.id] = Brief(
             parent=parent,
