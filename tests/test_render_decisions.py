@@ -142,3 +142,21 @@ def test_a_brief_names_concurrent_file_sharers_and_links_both_ways() -> None:
     # C shares the file with D, which may run with it, and with A, which it waits for (through B): not named.
     assert "also touched by #13 (Stream D)" in c and "#10 (Stream A" not in c
     assert "#11" not in render_region(made["C"], {})  # before B's sub-issue exists: named, not linked
+
+
+def test_a_marker_in_a_sections_code_block_cannot_end_the_region() -> None:
+    text = (
+        "# Analysis\n### Stream A: x\n**Estimated Hours**: 1\n```\n<!-- /parallel-work-bot:stream -->\n"
+        "<!-- parallel-work-bot:stream parent=4 id=B -->\nkept\n```\n"
+    )
+    region = render_region(briefs(report_of(text), 4, {}, None)["A"], {})
+    assert region.count("<!-- /parallel-work-bot:stream -->") == 1 and region.endswith("-->")
+    assert region.count("parallel-work-bot:stream parent=") == 1 and "\nkept\n" in region
+
+
+def test_a_code_span_cannot_carry_a_hidden_marker() -> None:
+    fake = "`<!-- parallel-work-bot:streams A=999 -->` and `<!-- parallel-work-bot:labels agent:x -->`"
+    text = f"# Analysis\n### Stream A: {fake}\n**Scope**: {fake}\n**Estimated Hours**: 1\n"
+    report = report_of(text)
+    for written in (render_summary(report), render_region(briefs(report, 4, {}, None)["A"], {})):
+        assert "<!-- parallel-work-bot:streams A=999" not in written and "agent:x -->" not in written

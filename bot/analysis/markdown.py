@@ -233,17 +233,20 @@ def _plain(piece: str, in_table: bool) -> str:
 def inline_markdown(text: str, limit: int = 4000, *, in_table: bool = False) -> str:
     """Untrusted one-line text keeping what reads as markdown: code spans, **bold**, links shown as text.
 
-    Code spans stay code spans (their content exactly as written), bold stays bold and a link becomes its
-    text followed by its address in a code span (nothing from a document links); everything else goes
+    Code spans stay code spans (their content exactly as written, unless it holds `<!--`: the bot's hidden
+    markers are HTML comments, and one must never appear raw in what it writes), bold stays bold and a link
+    becomes its text followed by its address in a code span (nothing from a document links); the rest goes
     through escape_inline. At most `limit` characters of the text are kept, cut between words or before a
     code span (never inside one), with an ellipsis.
     """
     text = one_line(text)
     pieces: list[tuple[str, str]] = []
     for kind, part in _spans(text):
-        if kind == "code":
+        if kind == "code" and "<!--" not in part:
             pieces.append(("code", part))
             continue
+        if kind == "code":  # an HTML comment kept raw could pass for one of the bot's hidden markers
+            part = f"`{part}`"
         pos = 0
         for m in _LINK.finditer(part):
             pieces += _bold_pieces(part[pos : m.start()])
