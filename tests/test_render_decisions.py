@@ -157,6 +157,8 @@ def test_a_marker_in_a_sections_code_block_cannot_end_the_region() -> None:
 def test_a_code_span_cannot_carry_a_hidden_marker() -> None:
     fake = "`<!-- parallel-work-bot:streams A=999 -->` and `<!-- parallel-work-bot:labels agent:x -->`"
     text = f"# Analysis\n### Stream A: {fake}\n**Scope**: {fake}\n**Estimated Hours**: 1\n"
+    text += "**Files**: `<!-- parallel-work-bot:labels agent:x -->`\n"
+    text += "**Agent Type**: <!-- parallel-work-bot:x -->\n"
     report = report_of(text)
     for written in (render_summary(report), render_region(briefs(report, 4, {}, None)["A"], {})):
         assert "<!-- parallel-work-bot:streams A=999" not in written and "agent:x -->" not in written

@@ -182,7 +182,7 @@ def briefs(
             candidates = mine if is_glob(p) else own_globs
             return any(budget.overlaps(p, m) for m in candidates)
 
-        points = [f"shared file {code_span(f)}" for f, p in shared_paths if p and touches(p)]
+        points = [f"shared file {_code(f)}" for f, p in shared_paths if p and touches(p)]
         points += [inline_markdown(r, 400) for r in coord.sequential_requirements if _mentions(r, s.id)][:50]
         out[s.id] = Brief(
             parent=parent,
@@ -195,6 +195,12 @@ def briefs(
             source_url=source_url,
         )
     return out
+
+
+def _code(text: str) -> str:
+    """A path or agent type in a code span, as written; as text when it holds `<!--` (a marker look-alike
+    raw in the region would be read as the bot's own: the agent label it may remove)."""
+    return code_span(text) if "<!--" not in text else escape_inline(text)
 
 
 def _ref(sid: str, name: str, numbers: dict[str, int]) -> str:
@@ -233,7 +239,7 @@ def _compose(b: Brief, numbers: dict[str, int], section_limit: int, max_files: i
     lines += [f"{head}: one stream of the parallel work plan in #{b.parent}{where}.", ""]
     facts = [
         f"**Estimate:** {escape_inline(fmt_hours(s.hours, ' h')) if s.hours is not None else 'not given'}",
-        f"**Agent type:** {code_span(s.agent_type) if s.agent_type else 'not given'}",
+        f"**Agent type:** {_code(s.agent_type) if s.agent_type else 'not given'}",
     ]
     lines.append(" · ".join(facts) + "  ")
     if b.waits_for:
@@ -255,7 +261,7 @@ def _compose(b: Brief, numbers: dict[str, int], section_limit: int, max_files: i
         shown = s.files[:max_files]
         lines += [f"**Files** ({len(s.files)}):", ""]
         for f in shown:
-            item = f"- {code_span(f)}"
+            item = f"- {_code(f)}"
             others = b.shared.get(f)
             if others:
                 who = ", ".join(_ref(o, "", numbers) for o in others[:max_named])
