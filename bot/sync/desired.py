@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.analysis.figures import fmt_hours
 from bot.analysis.markdown import escape_inline, plain_text
-from bot.analysis.models import Diagnostic, HourRange, PlanReport, Severity, Stream
+from bot.analysis.models import Diagnostic, PlanReport, Severity, Stream
 from bot.conventions import (
     AGENT_LABEL_PREFIX,
     LABELS,
@@ -86,11 +85,6 @@ def stream_title(parent: int, stream: Stream) -> str:
     """`#4 · Stream A: Core Setup & Schema`: the plan's issue is the one live reference in it."""
     prefix = f"#{parent} · "
     return prefix + clean_title(f"Stream {stream.id}: {stream.name}", MAX_TITLE - len(prefix))
-
-
-def estimate(hours: HourRange | None) -> str:
-    """A stream's estimate as the summary writes it (`2.0 h`, `1.5–3.0 h`), or `not given`."""
-    return "not given" if hours is None else fmt_hours(hours, " h")
 
 
 def removed_region(current_region: str | None, parent: int, stream_id: str) -> str:
