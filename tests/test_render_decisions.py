@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from bot.analysis.checker import check_plan
@@ -11,6 +15,7 @@ from bot.analysis.models import Analysis, LiveStatus, PlanReport, StreamStatus
 from bot.analysis.reader import read_analysis
 from bot.analysis.render import render_summary
 from bot.sync.brief import briefs, render_region
+from tests.gfm_filters import problems, unwanted
 from tests.paths import SEED
 from tests.test_rendering import SYNTHETIC, chain, layered
 
@@ -162,3 +167,23 @@ def test_a_code_span_cannot_carry_a_hidden_marker() -> None:
     report = report_of(text)
     for written in (render_summary(report), render_region(briefs(report, 4, {}, None)["A"], {})):
         assert "<!-- parallel-work-bot:streams A=999" not in written and "agent:x -->" not in written
+
+
+def test_code_spans_side_by_side_stay_apart() -> None:
+    # A span of the document, then a word GitHub would link, put in a span of its own (found by hypothesis).
+    out = inline_markdown(")~ ~\"0 ```b~'~&```#@octocat1&)```")
+    assert "`b~'~&` ````" in out and not unwanted(out)
+
+
+_ALPHABET = st.sampled_from(
+    [*"`*_[]()<>!#@&|\\/:-. \n\tab1", "@octocat", "#12", "<!--", "https://x.y", "**", "parallel-work-bot:"]
+)
+_MARKER = re.compile(r"<!--\s*/?\s*parallel-work-bot:")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_ALPHABET, max_size=40).map("".join))
+def test_document_text_kept_as_markdown_is_never_live(text: str) -> None:
+    for md in (inline_markdown(text), inline_markdown(text, 12, in_table=True), markdown_block(text)):
+        assert not problems(md), (text, md)
+        assert _MARKER.search(md) is None, (text, md)  # nothing passes for one of the bot's markers

@@ -255,21 +255,29 @@ def inline_markdown(text: str, limit: int = 4000, *, in_table: bool = False) -> 
         pieces += _bold_pieces(part[pos:])
     out: list[str] = []
     used = 0
+
+    def put(text: str) -> None:
+        # Two code spans (or a span and an escaped tick) side by side would make one run of backticks and
+        # end neither: a space keeps them apart.
+        if out and out[-1].endswith("`") and text.startswith("`"):
+            out.append(" ")
+        out.append(text)
+
     for kind, part in pieces:
         room = limit - used
         if len(part) > room:
             if kind == "text" and room > 1:
-                out.append(_plain(truncate(part, room), in_table))
+                put(_plain(truncate(part, room), in_table))
             else:
-                out.append(" …" if out and not out[-1].endswith(" ") else "…")
+                put(" …" if out and not out[-1].endswith(" ") else "…")
             break
         used += len(part)
         if kind == "code":
-            out.append(code_span(part, in_table=in_table))
+            put(code_span(part, in_table=in_table))
         elif kind == "bold":
-            out.append("**" + _plain(part, in_table).strip() + "**")
+            put("**" + _plain(part, in_table).strip() + "**")
         else:
-            out.append(_plain(part, in_table))
+            put(_plain(part, in_table))
     return "".join(out).strip()
 
 
