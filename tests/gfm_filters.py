@@ -144,8 +144,8 @@ def unwanted(markdown: str, allowed: Collection[int] = ()) -> list[Ref]:
 
 #: Elements the bot's own markdown renders to (and the `<details>`/`<summary>` it writes as raw HTML).
 OUR_TAGS = frozenset({
-    "p", "h2", "h3", "strong", "em", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "ul", "ol",
-    "li", "blockquote", "details", "summary", "br", "hr",
+    "p", "h2", "h3", "h4", "strong", "em", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "ul",
+    "ol", "li", "blockquote", "details", "summary", "br", "hr",
 })
 
 

@@ -176,9 +176,12 @@ def test_code_spans_side_by_side_stay_apart() -> None:
 
 
 _ALPHABET = st.sampled_from(
-    [*"`*_[]()<>!#@&|\\/:-. \n\tab1", "@octocat", "#12", "<!--", "https://x.y", "**", "parallel-work-bot:"]
+    [*"`*_[]()<>!#@&|\\/:-. \n\tab1", "@octocat", "#12", "<!--", "<!-- ", "https://x.y", "**",
+     "parallel-work-bot:"]
 )
-_MARKER = re.compile(r"<!--\s*/?\s*parallel-work-bot:")
+#: The bot's markers as its parsers read them (bot/sync/markers.py): each has a space, so no single word
+#: escape_inline puts in a code span can make one.
+_MARKER = re.compile(r"<!-- /?parallel-work-bot:")
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.conventions import NAME
+
 _WS = re.compile(r"\s+")
 #: What GitHub could turn into a mention, a reference or a link, found anywhere in a word (generously: a
 #: word that merely looks like one goes into a code span too, where GitHub neither links nor mentions):
@@ -408,8 +410,16 @@ def markdown_block(text: str, limit: int = 20000) -> str:
     return "\n".join(out)
 
 
+#: An opening or closing hidden marker of the bot: a code block keeps lines as written, but never one of these
+#: (it would end, or pass for, the bot's own region or record).
+_MARKER_LIKE = re.compile(r"<!--\s*/?\s*" + re.escape(NAME) + ":")
+
+
 def _code_block(lines: list[str]) -> list[str]:
-    body = [_CONTROL.sub("", line) for line in lines]
+    body = [
+        "(a parallel-work-bot marker, left out)" if _MARKER_LIKE.search(line) else _CONTROL.sub("", line)
+        for line in lines
+    ]
     longest = max((len(m) for line in body for m in _BACKTICKS.findall(line)), default=0)
     fence = "`" * max(3, longest + 1)
     return ["", fence, *body, fence, ""]

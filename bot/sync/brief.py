@@ -26,7 +26,7 @@ from bot.analysis.markdown import (
     truncate,
 )
 from bot.analysis.models import PlanReport, Stream
-from bot.conventions import LABELS, MAX_BODY, NAME, marker
+from bot.conventions import LABELS, MAX_BODY, marker
 from bot.sync import markers
 from bot.sync.current import CurrentState
 
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from bot.sync.desired import DesiredState
     from bot.sync.diff import Write
 
-#: An opening or closing marker of the bot (`<!-- parallel-work-bot:…`, `<!-- /parallel-work-bot:…`).
-_MARKER_LIKE = re.compile(r"<!--\s*/?\s*" + re.escape(NAME) + ":")
 #: Room left in the body for text a person adds outside the region.
 _ROOM_OUTSIDE = 4000
 #: Files listed before the rest are counted; streams named per shared file.
@@ -278,7 +276,7 @@ def _compose(b: Brief, numbers: dict[str, int], section_limit: int, max_files: i
         lines += [f"- {p}" for p in b.coordination[: max(max_named * 4, 3)]]
         lines.append("")
     if s.section.strip() and section_limit:
-        lines += ["#### From the analysis", "", _no_markers(markdown_block(s.section, section_limit)), ""]
+        lines += ["#### From the analysis", "", markdown_block(s.section, section_limit), ""]
     elif s.scope:
         lines += [f"**Scope:** {inline_markdown(s.scope, 2000)}", ""]
     if section_limit == 0 and s.section.strip():
@@ -288,15 +286,6 @@ def _compose(b: Brief, numbers: dict[str, int], section_limit: int, max_files: i
     )
     lines.append(markers.STREAM_CLOSE)
     return "\n".join(lines)
-
-
-def _no_markers(text: str) -> str:
-    """The section without the bot's hidden markers: code blocks keep lines as written, and a marker there
-    would end (or open) the region early. Such a line is left out, and says so."""
-    if _MARKER_LIKE.search(text) is None:
-        return text
-    left_out = "(a parallel-work-bot marker, left out)"
-    return "\n".join(left_out if _MARKER_LIKE.search(line) else line for line in text.split("\n"))
 
 
 def numbers_of(current: CurrentState) -> dict[str, int]:
