@@ -135,8 +135,9 @@ def live_refs(markdown: str) -> list[Ref]:
 
 #: The bot's own line naming where the plan was read, linking GitHub's address of that comment, issue body
 #: or file (never a document's text): the one link the summary makes on purpose.
-_SOURCE_LINE = re.compile(r"^_Plan read from (?:the file )?\[[^\]\n]*\]\((https://github\.com/[^)\s]+)\)",
-                          re.MULTILINE)
+_SOURCE_LINE = re.compile(
+    r"^(?:_Plan read from (?:the file )?|\*\*Read from:\*\* )\[[^\]\n]*\]\((https://github\.com/[^)\s]+)\)",
+    re.MULTILINE)
 
 
 def unwanted(markdown: str, allowed: Collection[int] = ()) -> list[Ref]:
@@ -153,8 +154,8 @@ def unwanted(markdown: str, allowed: Collection[int] = ()) -> list[Ref]:
 
 #: Elements the bot's own markdown renders to (and the `<details>`/`<summary>` it writes as raw HTML).
 OUR_TAGS = frozenset({
-    "p", "h2", "h3", "strong", "em", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "ul", "ol",
-    "li", "blockquote", "details", "summary", "br", "hr",
+    "p", "h2", "h3", "h4", "strong", "em", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "ul",
+    "ol", "li", "blockquote", "details", "summary", "br", "hr",
 })
 
 

@@ -119,10 +119,11 @@ def test_cycle_is_named_and_other_streams_still_scheduled() -> None:
     assert r.critical_path == ["C"]
 
 
-def test_longer_cycle_named_in_dependency_order() -> None:
+def test_longer_cycle_named_first_then_next() -> None:
+    # B waits for A, C for B, A for C: the arrows read "first, then", as everywhere the bot writes one.
     r = plan(stream("A", 1, ["C"]), stream("B", 1, ["A"]), stream("C", 1, ["B"]))
     [cyc] = only(r, "dependency-cycle")
-    assert "A → C → B → A" in cyc.message
+    assert "A → B → C → A" in cyc.message and "each waits for the one before it" in cyc.message
     assert r.wall_hours is None and r.speedup is None
 
 

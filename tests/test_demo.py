@@ -36,8 +36,14 @@ def test_demo_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     issues = {i["number"]: i for i in data["issues"]}
     assert sorted(issues) == list(range(1, 10))
     for issue in issues.values():
-        assert set(issue) >= {"number", "title", "state", "labels", "parent", "sub_issues", "blocked_by",
-                              "comments"}
+        assert set(issue) >= {"number", "title", "body", "state", "labels", "parent", "sub_issues",
+                              "blocked_by", "comments"}
+    # Every sub-issue's body is there (what the demo built can be rendered and checked): each a brief.
+    for n, sid in zip((6, 7, 8, 9), "ABCD", strict=True):
+        assert issues[n]["body"].startswith(f"<!-- parallel-work-bot:stream parent=4 id={sid} -->")
+        assert "#### From the analysis" in issues[n]["body"]
+    assert "**Then unblocks:** #7 (Stream B" in issues[6]["body"]
+    assert "**Waits for:** #6 (Stream A" in issues[9]["body"]
     four = issues[4]
     assert four["sub_issues"] == [6, 7, 8, 9] and four["parent"] is None
     assert {"parallel-plan", "plan:conflict"} <= set(four["labels"])

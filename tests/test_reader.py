@@ -504,7 +504,11 @@ def test_heading_parenthetical_hours_and_first_id_wins() -> None:
     )
     a = _read(text)
     assert [(s.id, s.hours) for s in a.streams] == [("A", (16.0, 16.0)), ("B", (3.0, 3.0))]
-    assert any(d.code == "stream-repeated" and d.line == 9 for d in a.diagnostics)
+    # Another name under a used id is another stream that would be lost: a warning, not an aside.
+    [reused] = [d for d in a.diagnostics if d.code == "stream-id-reused"]
+    assert reused.line == 9 and reused.severity is Severity.WARNING and '"recap"' in reused.message
+    same = _read(text.replace("Stream A: recap", "Stream A: Model Core (2 days)"))
+    assert any(d.code == "stream-repeated" and d.severity is Severity.INFO for d in same.diagnostics)
 
 
 def test_stream_table() -> None:

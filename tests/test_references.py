@@ -22,7 +22,9 @@ from bot.analysis.models import (
 from bot.analysis.reader import read_analysis
 from bot.analysis.render import render_summary
 from bot.jobs.replies import REFUSAL, USAGE, render_dry_run, render_unknown
-from bot.sync.desired import DesiredState, conflict_comment, removed_region, stream_region, stream_title
+from bot.sync import markers
+from bot.sync.brief import briefs, render_region
+from bot.sync.desired import DesiredState, conflict_comment, removed_region, stream_title
 from bot.sync.diff import PlannedWrite
 from bot.sync.engine import SyncResult, task_summary
 from tests.fixtures.app import MAINTAINER, REPO, STRANGER, BotApp
@@ -84,6 +86,13 @@ def hostile_report() -> PlanReport:
             hours=(1.0, 1.0),
             external_deps=[*FORMS, HOSTILE],
             can_start=HOSTILE,
+            # The section as written goes into the sub-issue: every form, in every block it can be in.
+            section="\n".join([
+                HOSTILE, f"- {HOSTILE}", f"  - {HOSTILE}", f"1. {HOSTILE}", f"> {HOSTILE}", f"## {HOSTILE}",
+                f"| {HOSTILE} | b |", "|---|---|", f"| {HOSTILE} | x |", "<details>",
+                f"<summary>{HOSTILE}</summary>",
+                "```", HOSTILE, "````", f"after {HOSTILE}", "", *FORMS,
+            ]),
         ),
         Stream(
             id="#4262",
@@ -152,9 +161,9 @@ def assert_clean(markdown: str, allowed: set[int] = ALLOWED) -> None:
     bad = unwanted(markdown, allowed)
     assert not bad, bad
     assert "\u200d" not in markdown.replace("@\u200dzwj", "")  # nothing invisible is put in by the bot
-    tags = render(markdown).tags - {"p", "h2", "h3", "strong", "em", "code", "pre", "table", "thead", "tbody",
-                                    "tr", "th", "td", "ul", "ol", "li", "blockquote", "details", "summary",
-                                    "br", "hr"}
+    tags = render(markdown).tags - {"p", "h2", "h3", "h4", "strong", "em", "code", "pre", "table", "thead",
+                                    "tbody", "tr", "th", "td", "ul", "ol", "li", "blockquote", "details",
+                                    "summary", "br", "hr"}
     assert not tags, tags
 
 
@@ -207,9 +216,9 @@ def test_summary_of_a_read_hostile_document_is_clean() -> None:
 def test_the_mermaid_diagram_is_a_code_block() -> None:
     md = render_summary(hostile_report())
     rendered = render(md)
-    [diagram] = [c for c in rendered.code if c.startswith("graph LR")]
+    [diagram] = [c for c in rendered.code if "\ngraph " in c]
     assert "@" not in diagram and "`" not in diagram and "<" not in diagram
-    assert all("graph LR" not in node for node in rendered.text_nodes)
+    assert all("graph " not in node for node in rendered.text_nodes)
 
 
 # --- sub-issues and notes ---------------------------------------------------------------------------------
@@ -217,19 +226,20 @@ def test_the_mermaid_diagram_is_a_code_block() -> None:
 
 def test_sub_issue_titles_and_bodies_are_clean_and_paths_exact() -> None:
     report = hostile_report()
-    by_id = {s.id: s for s in report.analysis.streams}
+    made = briefs(report, PLAN_ISSUE, {}, None)  # the source link, the bot's own, is tested in test_brief
+    numbers = {markers.safe_id(s.id): n for s, n in zip(report.analysis.streams, SUB_ISSUES, strict=False)}
     for stream in report.analysis.streams:
         title = stream_title(PLAN_ISSUE, stream)
         assert title.startswith(f"#{PLAN_ISSUE} · Stream ") and len(title) <= 256
         assert "\n" not in title and "\u200d" not in title
         assert_clean(title, {PLAN_ISSUE})  # GitHub renders code spans (and references) in titles
-        body = stream_region(PLAN_ISSUE, stream, by_id, None)
-        assert_clean(body, {PLAN_ISSUE})
+        body = render_region(made[stream.id], numbers)
+        assert_clean(body, {PLAN_ISSUE, *SUB_ISSUES})
         code = render(body).code
         for path in stream.files:
             assert path in code, (path, code)
         removed = removed_region(body, PLAN_ISSUE, stream.id)
-        assert_clean(removed, {PLAN_ISSUE})
+        assert_clean(removed, {PLAN_ISSUE, *SUB_ISSUES})
     assert_clean(conflict_comment(PLAN_ISSUE, 5), {PLAN_ISSUE, 5})
 
 
@@ -383,8 +393,10 @@ async def test_a_hostile_plan_through_the_app_writes_nothing_that_references_oth
     kinds = {(n, what) for n, what, _ in written}
     assert (4, "comment") in kinds and (5, "comment") in kinds and all((s, "body") in kinds for s in subs)
     assert sum(1 for n, what, text in written if n == 4 and "Dry run" in text) == 1
+    # The one link the bot writes on purpose: to the comment the plan was read from (its html_url).
+    source = comment["html_url"]
     for number, what, text in written:
-        bad = unwanted(text, allowed)
+        bad = [r for r in unwanted(text, allowed) if not (r.kind == "link" and r.text == source)]
         assert not bad, (number, what, bad)
         assert "\u200d" not in text.replace("@\u200dzwj", ""), (number, what)
     # The paths reach the sub-issue exactly, inside code.

@@ -49,17 +49,19 @@ def test_summary_of_the_seed(seed: PlanReport) -> None:
     assert re.fullmatch(r"[0-9a-f]{12}", plan_hash(seed))
     assert "#4" in md and "Configure Convex Backend" in md
     assert "**4 streams**" in md
-    assert "total **5.0 h** (stated 5.0 h)" in md
-    assert "wall **3.0 h** (stated 3.0 h)" in md
-    assert "speed-up **1.67×** (stated 2.0×)" in md
-    assert "efficiency gain **40.0%** (stated 40.0%)" in md
+    # A stated figure is shown only where it differs, once: in the headline, not again as a finding.
+    assert "total **5.0 h** · wall **3.0 h** · " in md and "stated 5.0" not in md
+    assert "speed-up **1.67×** (⚠️ stated 2.0×, line 6)" in md
+    assert "efficiency gain **40.0%**" in md and "stated 40.0%" not in md
+    assert "parallelization-factor-mismatch" not in md and "### Findings" not in md
+    assert "**Can start now:** A  \n" in md
     assert "**Critical path:** A → B" in md
     assert "**Conflicts with:** #5" in md
-    assert "`parallelization-factor-mismatch` (line 6)" in md
     rows = table_rows(md)
-    assert rows[0] == ["Stream", "Name", "Hours", "Depends on", "Start → finish", "Agent"]
-    assert rows[1] == ["**A** ★", "Core Setup &amp; Schema", "2.0", "—", "0.0 → 2.0", "backend-specialist"]
-    assert rows[2][0] == "**B** ★" and rows[2][3] == "A" and rows[2][4] == "2.0 → 3.0"
+    assert rows[0] == ["Stream", "Name", "Hours", "Waits for", "Start → finish", "Agent"]
+    when = "0.0\u00a0→\u00a02.0"
+    assert rows[1] == ["**A** ★", "Core Setup &amp; Schema", "2.0", "—", when, "backend-specialist"]
+    assert rows[2][0] == "**B** ★" and rows[2][3] == "A" and rows[2][4] == "2.0\u00a0→\u00a03.0"
     assert rows[3][0] == "**C**"
     assert len(md) <= 65536
 
@@ -67,8 +69,8 @@ def test_summary_of_the_seed(seed: PlanReport) -> None:
 def test_mermaid_diagram_with_critical_path(seed: PlanReport) -> None:
     md = render_summary(seed)
     block = md.split("```mermaid\n", 1)[1].split("```", 1)[0]
-    assert block.startswith("graph LR")
-    assert 's0["A: Core Setup #38; Schema (2.0 h)"]' in block
+    assert "\ngraph LR\n" in block  # as deep as wide: left to right
+    assert 's0["A: Core Setup #38; Schema (2.0#160;h)"]' in block
     assert block.count("-->") == 3 and "s0 --> s1" in block
     assert "class s0,s1 critical" in block
     assert "linkStyle 0 " in block  # the A → B edge
@@ -210,9 +212,10 @@ def test_headline_gives_ranges_low_and_high_beside_the_stated_figures() -> None:
     ]
     fm = Frontmatter(estimated_hours=(4.0, 6.0), parallelization_factor=1.2)
     md = render_summary(check_plan(Analysis(issue=2, frontmatter=fm, streams=streams)))
-    assert "total **4.0–6.0 h** (stated 4.0–6.0 h)" in md
-    assert "wall **3.0–5.0 h**" in md and "speed-up **1.2–1.33×** (stated 1.2×)" in md
-    assert "| **B** ★ | b | 1.0–2.0 | A | 2.0–3.0 → 3.0–5.0 |" in md
+    assert "total **4.0–6.0 h** · " in md and "stated 4.0" not in md  # the stated range agrees
+    assert "wall **3.0–5.0 h**" in md and "speed-up **1.2–1.33×** · " in md  # 1.2 is within the range
+    # In a narrow cell a range never wraps at its dash, nor start → finish at the arrow.
+    assert "| **B** ★ | b | 1.0\u20112.0 | A | 2.0\u20113.0\u00a0→\u00a03.0\u20115.0 |" in md
 
 
 def test_a_huge_conflicts_list_cannot_crowd_out_the_plan() -> None:

@@ -28,8 +28,9 @@ from tests.test_sync_support import (
 )
 
 #: 6 label creations + 4 creates (each linked as it is made: GraphQL) + 3 blocked-by + 1 label call on #4
-#: + 2 conflict flags + 1 summary: REST's 21 less the 4 links.
-SEED_MINIMUM = 6 + 4 + 3 + 1 + 2 + 1
+#: + 2 conflict flags + 1 summary, and 4 sub-issue bodies naming sub-issues created after them (their
+#: numbers unknown until then).
+SEED_MINIMUM = 6 + 4 + 3 + 1 + 2 + 1 + 4
 
 
 async def test_seed_first_sync_builds_the_structure(sandbox: Sandbox) -> None:
@@ -119,12 +120,15 @@ async def test_plan_edit_writes_exactly_the_delta(sandbox: Sandbox) -> None:
         [
             "create sub-issue for stream E",  # already linked under #4 (GraphQL)
             "stream E blocked by stream B",
+            "update #6 (body)",  # A's brief: D no longer waits for it
+            "update #7 (body)",  # B's brief: E waits for it now
+            "update stream B's sub-issue (body",  # ... as E's sub-issue, once it exists
             "update #8 (body)",
             "unblock #9 (stream D removed)",
             "close #9",
             "update summary",
         ]
-    ), result.planned
+    ), result.planned  # E's brief names B's sub-issue from the start: no second write for it
     assert again.writes == 0
     snap = sandbox.snapshot(REPO)
     assert issue(snap, 4)["sub_issues"] == [6, 7, 8, 9, 10]
@@ -132,9 +136,12 @@ async def test_plan_edit_writes_exactly_the_delta(sandbox: Sandbox) -> None:
     assert (d["state"], d["state_reason"], d["blocked_by"]) == ("closed", "not_planned", [])
     assert "no longer in the plan" in d["body"]
     assert issue(snap, 10)["blocked_by"] == [7] and "stream:ready" not in issue(snap, 10)["labels"]
-    assert "**Estimate**: 3.0 h" in issue(snap, 8)["body"]
-    for n in (6, 7):
-        assert issue(snap, n) == issue(before, n)
+    assert "**Estimate:** 3.0 h" in issue(snap, 8)["body"]
+    assert "#9 (Stream D" in issue(before, 6)["body"] and "#9 (Stream D" not in issue(snap, 6)["body"]
+    assert "**Then unblocks:** #10 (Stream E" in issue(snap, 7)["body"]
+    assert "**Waits for:** #7 (Stream B" in issue(snap, 10)["body"]
+    for n in (6, 7):  # only the bodies changed
+        assert {**issue(snap, n), "body": ""} == {**issue(before, n), "body": ""}
 
 
 async def test_closing_a_blocker_makes_its_dependents_ready(sandbox: Sandbox) -> None:
@@ -225,7 +232,10 @@ async def test_invalid_then_valid_again(sandbox: Sandbox) -> None:
             "update summary",
         ]
     )
-    assert sorted(w.description for w in fixed.planned) == ["unlabel #4 plan:invalid", "update summary"]
+    # The plan is read from a new comment: each brief links it (one write each), nothing else changes.
+    bodies = [f"update #{n} (body)" for n in (6, 7, 8, 9)]
+    want = ["unlabel #4 plan:invalid", *bodies, "update summary"]
+    assert sorted(w.description for w in fixed.planned) == want
     assert set(issue(sandbox.snapshot(REPO), 4)["labels"]) == {"parallel-plan", "plan:conflict"}
 
 
@@ -367,7 +377,9 @@ async def test_dropped_conflicts_and_issue_dependencies_are_undone(sandbox: Sand
         sandbox.create_comment(REPO, 4, SEED.read_text().replace("The `conflicts_with: [5]`", "The note"))
         result = await sync_issue(gh, OWNER, NAME, 4)
         again = await sync_issue(gh, OWNER, NAME, 4)
-    assert sorted(w.description for w in result.planned) == sorted(
+    bodies = [w for w in result.planned if w.description.endswith("(body)")]
+    assert len(bodies) == 4  # the four briefs link the plan's new comment
+    assert sorted(w.description for w in result.planned if w not in bodies) == sorted(
         [
             "#4 no longer blocked by #6",
             "remove conflict note on #5",

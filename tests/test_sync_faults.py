@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,7 +20,7 @@ from tests.paths import OPENAPI
 from tests.test_sync_support import FAST, NAME, OWNER, REPO, client, forget_labels, seed_issues
 
 #: Writes of the seed's undisturbed first sync (see test_sync.SEED_MINIMUM).
-SEED_WRITES = 17
+SEED_WRITES = 21
 #: Its requests with a write method: the writes, and one GraphQL query (the node ids its creates need).
 SEED_POSTS = SEED_WRITES + 1
 WRITE_METHODS = "POST|PATCH|PUT|DELETE"
@@ -30,7 +31,10 @@ SEED_MUTATIONS = 4
 @asynccontextmanager
 async def fresh_sandbox() -> AsyncIterator[Sandbox]:
     """A started local GitHub with the contract check on and the seed's issues; fails on any violation."""
-    sb = Sandbox(OPENAPI, validate_responses=True)
+    # Each sandbox's clock starts at the same minute, so the summary's "edited" time of the plan's comment
+    # is the same in every run compared with the baseline (the clock still runs: ETags move with it).
+    start = time.time()
+    sb = Sandbox(OPENAPI, validate_responses=True, clock=lambda: _EPOCH + time.time() - start)
     sb.add_repo(REPO, installation_id=1)
     sb.set_permission(REPO, "octocat", "write")
     sb.token = sb.issue_token(1)
@@ -53,6 +57,8 @@ async def bare_client(sb: Sandbox) -> AsyncIterator[gidgethub.aiohttp.GitHubAPI]
 
 
 _baseline: dict[str, Any] = {}
+#: 2026-01-01 00:00:00 UTC.
+_EPOCH = 1767225600.0
 
 
 async def baseline() -> dict[str, Any]:

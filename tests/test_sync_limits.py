@@ -6,7 +6,7 @@ from bot.analysis.limits import MAX_EXTERNAL_DEPS
 from bot.github.client import GitHubClient
 from bot.sandbox import Sandbox
 from bot.sync import SyncResult, report_failure, sync_issue
-from tests.gfm_filters import render, unwanted
+from tests.gfm_filters import Ref, render, unwanted
 from tests.paths import SEED
 from tests.test_sync_support import (
     NAME,
@@ -19,6 +19,11 @@ from tests.test_sync_support import (
     seed_issues,
     writes,
 )
+
+
+def own_links(refs: list[Ref]) -> list[Ref]:
+    """`refs` less the one link the bot writes on purpose: to the comment the plan was read from."""
+    return [r for r in refs if not (r.kind == "link" and r.text.startswith(f"https://github.com/{REPO}/issues/"))]
 
 
 async def sync_refused(sandbox: Sandbox, plan: str, code: str) -> SyncResult:
@@ -53,14 +58,36 @@ async def test_parent_sub_issue_limit_counts_existing_ones(sandbox: Sandbox) -> 
     assert len(sandbox.snapshot(REPO)["issues"]) == 99
 
 
-async def test_body_over_githubs_size_is_refused(sandbox: Sandbox) -> None:
+async def test_a_brief_too_long_for_a_body_is_shortened_and_says_so(sandbox: Sandbox) -> None:
     sandbox.create_issue(REPO, "Big", "")
-    # External dependencies full of `&` (as many as are read): the comment fits the limit, the escaped
-    # sub-issue body does not.
+    # External dependencies full of `&` (as many as are read): escaped, they would pass GitHub's body limit.
     items = "".join(f"- needs {i} " + "&" * 1000 + "\n" for i in range(MAX_EXTERNAL_DEPS))
     plan = generated_plan(2).replace("**Dependencies**: Stream 1\n", "**Dependencies**: Stream 1\n" + items)
-    await sync_refused(sandbox, plan, "sync-limit-body")
-    assert len(sandbox.snapshot(REPO)["issues"]) == 1
+    sandbox.create_comment(REPO, 1, plan)
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 1)
+        again = await sync_issue(gh, OWNER, NAME, 1)
+    assert "sync-limit-body" not in [n.code for n in result.notes] and again.writes == 0
+    snap = sandbox.snapshot(REPO)
+    [two] = [i for i in snap["issues"].values() if i["title"].endswith("Stream 2: Part 2")]
+    # Room is left for what a person adds outside the region; what was left out is said.
+    assert len(two["body"]) <= 65536 - 4000
+    assert "needs 0 &amp;" in two["body"] and "&amp;…;" in two["body"]  # each one cut short
+    assert "_… (the rest of this section is in the plan)_" in two["body"]
+
+
+async def test_body_over_githubs_size_is_refused(sandbox: Sandbox) -> None:
+    sandbox.create_issue(REPO, "Big", "")
+    sandbox.create_comment(REPO, 1, generated_plan(2))
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 1)
+    snap = sandbox.snapshot(REPO)
+    [two] = [i for i in snap["issues"].values() if i["title"].endswith("Stream 2: Part 2")]
+    # A person fills the description (the region deleted): with the region restored it would not fit.
+    await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/{two['number']}", {"body": "x" * 65000})
+    result = await sync_refused(sandbox, generated_plan(2).replace("Part 2", "Part two"), "sync-limit-body")
+    assert len(result.notes) == 1
+    assert sandbox.snapshot(REPO)["issues"][str(two["number"])]["body"] == "x" * 65000
 
 
 async def test_report_failure_notes_then_next_sync_clears(sandbox: Sandbox) -> None:
@@ -74,8 +101,8 @@ async def test_report_failure_notes_then_next_sync_clears(sandbox: Sandbox) -> N
         count = writes(sandbox)
         result = await sync_issue(gh, OWNER, NAME, 4)
     assert noted.startswith(clean.rstrip()) and "The last sync failed" in noted
-    assert not unwanted(noted, {4, 5, 6, 7, 8, 9}) and "<b>" not in noted
-    assert count == 17 + 1  # the seed's first sync (sub-issues created linked), then one note
+    assert not own_links(unwanted(noted, {4, 5, 6, 7, 8, 9})) and "<b>" not in noted
+    assert count == 21 + 1  # the seed's first sync (sub-issues created linked, briefs linked after), a note
     assert [w.description for w in result.planned] == ["update summary"]
     assert issue(sandbox.snapshot(REPO), 4)["comments"][-1]["body"] == clean
 
@@ -103,7 +130,7 @@ async def test_untrusted_stream_text_cannot_ping_or_inject(sandbox: Sandbox) -> 
     async with client(sandbox) as gh:
         await sync_issue(gh, OWNER, NAME, 4)
     a = issue(sandbox.snapshot(REPO), 6)
-    assert not unwanted(a["title"], {4}) and not unwanted(a["body"], {4})
+    assert not unwanted(a["title"], {4}) and not own_links(unwanted(a["body"], {4, 7, 8, 9}))
     assert "`@octocat`" in a["title"] and "`@admin`" in a["body"]  # whole, in code: no invisible joiner
     tags = render(a["body"]).tags
     assert "script" not in tags and "img" not in tags

@@ -50,7 +50,8 @@ def check_plan(analysis: Analysis) -> PlanReport:
     comps = sccs(n, deps)
     for comp in comps:
         if len(comp) > 1:
-            message = f"Dependency cycle: {name_cycle(comp, deps, streams)} (each depends on the next)"
+            cycle = name_cycle(comp, deps, streams)
+            message = f"Dependency cycle: {cycle} (each waits for the one before it)"
             own.append(diagnostics.error("dependency-cycle", message, streams[min(comp)].line))
 
     hours = [stream_hours(s) for s in streams]

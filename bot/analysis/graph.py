@@ -103,7 +103,8 @@ def _tarjan(nodes: Sequence[int], deps: Sequence[Sequence[int]], skip: set[int])
 
 
 def name_cycle(comp: Sequence[int], deps: Sequence[Sequence[int]], streams: Sequence[Stream]) -> str:
-    """The shortest cycle through the component's first stream, as `A → B → A`."""
+    """The shortest cycle through the component's first stream, as `A → B → A`: each before the next, the
+    one arrow convention of everything the bot writes (B waits for A, and A for B)."""
     members = set(comp)
     start = comp[0]
     parent: dict[int, int] = {}
@@ -122,5 +123,4 @@ def name_cycle(comp: Sequence[int], deps: Sequence[Sequence[int]], streams: Sequ
     path = [end]
     while path[-1] != start:
         path.append(parent[path[-1]])
-    path.reverse()
-    return " → ".join(streams[i].id for i in [*path, start])
+    return " → ".join(streams[i].id for i in [start, *path])

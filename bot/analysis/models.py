@@ -69,6 +69,11 @@ class Stream(BaseModel):
     external_deps: list[str] = Field(default_factory=list)
     #: Where depends_on was read from: "dependencies" (the field), "can_start" (fallback), or None (neither).
     depends_source: str | None = None
+    #: Streams its dependencies name that are not in the plan (or itself): errors, shown where it is drawn.
+    unknown_deps: list[str] = Field(default_factory=list)
+    #: The stream's own section of the document as written (its heading's lines up to the next stream),
+    #: for its sub-issue; empty for a stream read from a table row.
+    section: str = ""
 
 
 class CoordinationPoints(BaseModel):
@@ -158,3 +163,8 @@ class LiveStatus(BaseModel):
     notes: list[Diagnostic] = Field(default_factory=list)
     #: Issues this one is blocked by (issue-level depends_on from task frontmatter) that exist.
     blocked_by_issues: list[int] = Field(default_factory=list)
+    #: The issue the summary is on (the plan may name another, or none).
+    issue: int | None = None
+    #: Where the plan was read from (the comment's or the issue's address), and when that text was edited.
+    source_url: str | None = None
+    source_edited: str | None = None

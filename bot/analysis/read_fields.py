@@ -24,12 +24,12 @@ LABELS: dict[str, str] = {
             "prerequisite", "依赖", "依赖关系", "前置依赖", "dépendances", "dépendance", "dépend de",
         ],
         "can_start": ["can start", "start", "can begin", "可开始", "开始时间", "peut commencer", "démarrage"],
-        "scope": ["scope", "范围", "portée", "périmètre"],
+        "scope": ["scope", "范围", "工作内容", "portée", "périmètre"],
         "files": [
             "files", "file", "文件", "fichiers", "files to modify", "files to create", "files modified",
-            "files affected", "key files", "files touched", "涉及文件", "文件范围",
+            "files affected", "key files", "files touched", "涉及文件", "文件范围", "输出文件",
         ],
-        "agent": ["agent type", "agent", "agent_type", "代理", "代理类型", "type d'agent"],
+        "agent": ["agent type", "agent", "agent_type", "代理", "代理类型", "负责人", "type d'agent"],
     }.items()
     for name in names
 }  # fmt: skip

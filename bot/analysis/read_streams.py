@@ -50,9 +50,11 @@ class RawStream:
     index: int  # index in the located lines of its heading or table row
     fields: dict[str, Field] = field(default_factory=dict)
     heading: str = ""
+    #: The lines under its heading, as written (streams' sections do not overlap: linear in the document).
+    section: str = ""
 
 
-def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int]]]:
+def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int, str]]]:
     """Streams in document order, and the (id, line index) of every repeat.
 
     The first heading of an id wins; a stream-table row joins them unless a heading or row has its id.
@@ -60,12 +62,12 @@ def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int
     """
     lines, heads = outline.lines, outline.heads
     streams: list[RawStream] = []
-    dups: list[tuple[str, int]] = []
+    dups: list[tuple[str, int, str]] = []
     seen: set[str] = set()
 
-    def is_new(sid: str, index: int) -> bool:
+    def is_new(sid: str, index: int, name: str = "") -> bool:
         if sid in seen:
-            dups.append((sid, index))
+            dups.append((sid, index, name))
             return False
         seen.add(sid)
         return True
@@ -74,18 +76,25 @@ def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int
     for n, (pos, m) in enumerate(marks):
         i, _level, text = heads[pos]
         sid = canonical_id(m.group("id") or m.group("cid") or "")
-        if not is_new(sid, i):
-            continue
-        if len(streams) > MAX_STREAMS:
-            break
+        rest = text[m.end() :]
+        name = rest.strip() if rest.lstrip().startswith("(") else _NAME_SEP.sub("", rest, count=1).strip()
         # A stream's section ends where its heading's section ends, or at the next stream heading.
         end = outline.ends[pos]
         if n + 1 < len(marks):
             end = min(end, heads[marks[n + 1][0]][0])
-        rest = text[m.end() :]
-        name = rest.strip() if rest.lstrip().startswith("(") else _NAME_SEP.sub("", rest, count=1).strip()
-        streams.append(RawStream(sid, name, i, collect_fields(lines, outline.mask, i + 1, end), text))
-    streams.extend(row for row in _table_streams(outline) if is_new(row.sid, row.index))
+        if sid in seen:
+            # A repeat is another stream (not a recap of this one) only when it has hours or dependencies of
+            # its own: its name is kept for the finding then. Sections do not overlap: linear in the text.
+            own = collect_fields(lines, outline.mask, i + 1, end) if len(dups) < MAX_REPEATS_NAMED else {}
+            is_new(sid, i, name if ("hours" in own or "deps" in own) else "")
+            continue
+        is_new(sid, i)
+        if len(streams) > MAX_STREAMS:
+            break
+        section = "\n".join(lines[i + 1 : end]).strip("\n")
+        fields = collect_fields(lines, outline.mask, i + 1, end)
+        streams.append(RawStream(sid, name, i, fields, text, section))
+    streams.extend(row for row in _table_streams(outline) if is_new(row.sid, row.index, row.name))
     streams.sort(key=lambda r: r.index)
     return streams[: MAX_STREAMS + 1], dups
 
@@ -160,6 +169,16 @@ def _table_streams(outline: Outline) -> list[RawStream]:
     return out
 
 
+def _bare_name(name: str) -> str:
+    return re.sub(r"[\W_]+", " ", _PAREN.sub(" ", name)).strip().casefold()
+
+
+def _other_name(name: str, first: str) -> bool:
+    """Whether a repeated id names another piece of work: "Model Core" and "Model Core (2 days)" do not."""
+    a, b = _bare_name(name), _bare_name(first)
+    return bool(a and b) and not (a.startswith(b) or b.startswith(a))
+
+
 def _heading_hours(heading: str) -> HourRange | None:
     """A duration in the heading's parentheses: "Stream C: Model Core (2 days)"."""
     for m in _PAREN.finditer(heading):
@@ -170,7 +189,7 @@ def _heading_hours(heading: str) -> HourRange | None:
 
 
 def build_streams(
-    raws: list[RawStream], dups: list[tuple[str, int]], base: int
+    raws: list[RawStream], dups: list[tuple[str, int, str]], base: int
 ) -> tuple[list[Stream], list[Diagnostic]]:
     """Every raw stream read into a `Stream`, with the findings about them (lines of the original input)."""
     diags: list[Diagnostic] = []
@@ -194,13 +213,15 @@ def build_streams(
         if hours is None:
             hours = _heading_hours(r.heading)
         got = DepsRead()
+        unknown: list[str] = []
         source: str | None = None
         df = r.fields.get("deps")
         cf = r.fields.get("can_start")
         if df is not None:
             got = read_deps(df.inline, df.items, known, r.sid, limit=limit)
             source = "dependencies"
-            diags.extend(_dependency_findings(r.sid, df, cf, got.ids, known, base + df.line + 1))
+            found, unknown = _dependency_findings(r.sid, df, cf, got.ids, known, base + df.line + 1)
+            diags.extend(found)
         elif cf is not None:
             got = read_can_start_deps(field_text(cf) or "", known, r.sid, limit)
             source = "can_start"
@@ -231,9 +252,21 @@ def build_streams(
                 depends_on=depends,
                 external_deps=ext,
                 depends_source=source,
+                unknown_deps=unknown,
+                section=r.section,
             )
         )
-    for sid, idx in dups[:MAX_REPEATS_NAMED]:
+    names = {r.sid: r.name for r in raws}
+    for sid, idx, name in dups[:MAX_REPEATS_NAMED]:
+        first = names.get(sid, "")
+        if name and first and _other_name(name, first):
+            # Another stream under a used id (not a repeat of the same one): its work would be lost unseen.
+            message = (
+                f'Stream {sid} appears again as "{name[:80]}": only the first, "{first[:80]}", is read; '
+                "give the second its own id"
+            )
+            diags.append(diagnostics.warning("stream-id-reused", message, base + idx + 1))
+            continue
         message = f"Stream {sid} appears again; the first one is read"
         diags.append(diagnostics.info("stream-repeated", message, base + idx + 1))
     if len(dups) > MAX_REPEATS_NAMED:
@@ -279,8 +312,9 @@ def _cap_findings(r: RawStream, got: DepsRead, limit: int, where: int, base: int
 
 def _dependency_findings(
     sid: str, df: Field, cf: Field | None, depends: list[str], known: StreamIds, line: int
-) -> list[Diagnostic]:
-    """Unknown streams and the stream itself named as dependencies; a Can Start that disagrees."""
+) -> tuple[list[Diagnostic], list[str]]:
+    """Unknown streams and the stream itself named as dependencies (findings, and those ids); a Can Start
+    that disagrees."""
     out: list[Diagnostic] = []
     unknown, itself = named_problems(df.inline, df.items, known, sid)
     for other in unknown:
@@ -293,4 +327,4 @@ def _dependency_findings(
         if alt and sorted(alt) != sorted(depends):
             message = f"Stream {sid}: Dependencies and Can Start disagree; Dependencies wins"
             out.append(diagnostics.info("dependencies-disagree", message, line))
-    return out
+    return out, [*unknown, *([sid] if itself else [])]

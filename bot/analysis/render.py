@@ -9,12 +9,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from collections.abc import Sequence
 
+from bot.analysis.diagram import Marks, edge_count, fits, unknown_of
+from bot.analysis.diagram import diagram as draw
 from bot.analysis.figures import fmt_hours
-from bot.analysis.markdown import code_span, escape_inline, html_attr_safe, mermaid_label, one_line, truncate
-from bot.analysis.models import Diagnostic, HourRange, LiveStatus, PlanReport, ScheduledStream, Severity
+from bot.analysis.markdown import (
+    code_span,
+    escape_inline,
+    html_attr_safe,
+    inline_markdown,
+    one_line,
+    truncate,
+)
+from bot.analysis.models import (
+    Diagnostic,
+    HourRange,
+    LiveStatus,
+    PlanReport,
+    ScheduledStream,
+    Severity,
+    Stream,
+)
 from bot.analysis.schedule import remaining_wall
 from bot.conventions import MARKER_PREFIX, MAX_BODY, SUMMARY
 
@@ -112,13 +130,23 @@ def _stated(text: str | None) -> str:
     return f" (stated {text})" if text else ""
 
 
-def _mf(value: HourRange | None) -> str:
-    """A figure for markdown: the document's numbers can be long enough to look like a commit SHA."""
-    return escape_inline(fmt_hours(value))
+def _cell(value: HourRange | None) -> str:
+    """A figure for a narrow cell: a range never wraps at its dash (a no-break hyphen)."""
+    return escape_inline(fmt_hours(value)).replace("–", "\u2011")
 
 
 def _mh(value: HourRange | None) -> str:
     return escape_inline(_h(value))
+
+
+#: The stated-vs-computed findings, by the headline figure they are about: shown there, not repeated below.
+_STATED_CODES = {
+    "total": ("estimated-hours-mismatch", "total-work-mismatch"),
+    "wall": ("wall-time-mismatch",),
+    "speed-up": ("parallelization-factor-mismatch",),
+    "efficiency gain": ("efficiency-gain-mismatch",),
+}
+_IN_HEADLINE = {code for codes in _STATED_CODES.values() for code in codes}
 
 
 def _headline_figures(report: PlanReport) -> list[tuple[str, str, str | None]]:
@@ -148,17 +176,62 @@ def _headline_figures(report: PlanReport) -> list[tuple[str, str, str | None]]:
     return out
 
 
-def _headline(report: PlanReport) -> list[str]:
-    a = report.analysis
-    issue = f"#{a.issue}" if a.issue is not None else "(no issue number)"
-    title = f" · {escape_inline(truncate(one_line(a.title), 200))}" if a.title else ""
+_LEADING_ISSUE = re.compile(r"^\s*(?:issue\s*)?#\s*(\d+)\b[\s:·\-–—]*", re.IGNORECASE)
+
+
+def _title(report: PlanReport, issue: int | None) -> str:
+    """The document's title without a leading "Issue #N" naming the issue the headline already names."""
+    title = one_line(report.analysis.title or "")
+    m = _LEADING_ISSUE.match(title)
+    if m and issue is not None and int(m.group(1)) == issue:
+        title = title[m.end() :]
+    return inline_markdown(title, 200)
+
+
+def _errors(report: PlanReport, status: LiveStatus | None) -> list[Diagnostic]:
+    notes = list(status.notes) if status is not None else []
+    return [d for d in [*report.diagnostics, *notes] if d.severity is Severity.ERROR]
+
+
+def _headline(report: PlanReport, status: LiveStatus | None) -> list[str]:
+    issue = status.issue if status is not None and status.issue is not None else report.analysis.issue
+    title = _title(report, issue)
+    heading = "## Parallel work plan" + (f" for #{issue}" if issue is not None else "")
+    heading += f" · {title}" if title else ""
     n = len(report.schedule)
-    parts = [f"**{n} stream{'s' if n != 1 else ''}**"]
-    parts += [
-        f"{name} **{escape_inline(value)}**" + _stated(escape_inline(stated) if stated else None)
-        for name, value, stated in _headline_figures(report)
-    ]
-    return [f"## Parallel work plan for {issue}{title}", "", " · ".join(parts)]
+    lines = [heading, ""]
+    errors = _errors(report, status)
+    if errors:
+        first = errors[0]
+        where = f" (line {first.line})" if first.line is not None else ""
+        more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+        lines += [
+            f"❌ **Not synced: the plan has {len(errors)} error{'s' if len(errors) != 1 else ''}.** "
+            f"{inline_markdown(first.message, _MESSAGE_LIMIT)}{where}{more}. "
+            "Sub-issues are created or changed once the errors are fixed.",
+            "",
+        ]
+    count = f"**{n} stream{'s' if n != 1 else ''}**"
+    if n == 0:
+        lines.append(
+            f"{count} found. A stream is a heading such as `### Stream A: Name`, with fields under it like "
+            "`**Files**:`, `**Depends on**:` and `**Estimated Hours**:`."
+        )
+        return lines
+    if errors:
+        lines.append(f"{count} · figures withheld until the errors are fixed (the order of work is unknown)")
+        return lines
+    differs = {d.code: d.line for d in report.diagnostics if d.code in _IN_HEADLINE}
+    parts = [count]
+    for name, value, stated in _headline_figures(report):
+        part = f"{name} **{escape_inline(value)}**"
+        codes = [c for c in _STATED_CODES[name] if c in differs]
+        if stated and codes:
+            line = differs[codes[0]]
+            part += f" (⚠️ stated {escape_inline(stated)}" + (f", line {line})" if line else ")")
+        parts.append(part)
+    lines.append(" · ".join(parts))
+    return lines
 
 
 def _is_done(ss: ScheduledStream, status: LiveStatus | None) -> bool:
@@ -173,9 +246,39 @@ def _issues(numbers: Sequence[int]) -> str:
     return shown + (f", … ({len(numbers)} issues)" if len(numbers) > MAX_ISSUES_SHOWN else "")
 
 
+def stream_ref(sid: str, status: LiveStatus | None) -> str:
+    """`A (#6)`: a stream by its id and, once it has one, its sub-issue."""
+    st = status.streams.get(sid) if status is not None else None
+    text = escape_inline(truncate(sid, _ID_LIMIT), in_table=True)
+    return f"{text} (#{st.number})" if st is not None else text
+
+
+def _can_start(report: PlanReport, status: LiveStatus | None) -> list[str]:
+    """Streams that wait for nothing: ready sub-issues, or (before a sync) streams without dependencies."""
+    if status is not None and status.streams:
+        return [ss.stream.id for ss in report.schedule if (st := status.streams.get(ss.stream.id))
+                and st.state == "ready"]
+    return [ss.stream.id for ss in report.schedule if not ss.stream.depends_on and not ss.stream.unknown_deps]
+
+
+def _source_line(status: LiveStatus | None) -> str | None:
+    if status is None or not status.source_url:
+        return None
+    what = "this comment" if "#issuecomment-" in status.source_url else "the issue body"
+    edited = f", edited {escape_inline(status.source_edited)}" if status.source_edited else ""
+    return f"**Read from:** [{what}]({status.source_url}){edited}"
+
+
 def _facts(report: PlanReport, status: LiveStatus | None) -> list[str]:
     lines: list[str] = []
-    if report.critical_path:
+    errors = bool(_errors(report, status))
+    if report.schedule and not errors:
+        ready = _can_start(report, status)
+        if ready:
+            shown = ", ".join(stream_ref(sid, status) for sid in ready[:MAX_PATH_SHOWN])
+            more = f", … ({len(ready)} streams)" if len(ready) > MAX_PATH_SHOWN else ""
+            lines.append(f"**Can start now:** {shown}{more}")
+    if report.critical_path and not errors:
         path = report.critical_path
         ids = " → ".join(escape_inline(truncate(i, _ID_LIMIT)) for i in path[:MAX_PATH_SHOWN])
         if len(path) > MAX_PATH_SHOWN:
@@ -186,38 +289,64 @@ def _facts(report: PlanReport, status: LiveStatus | None) -> list[str]:
     if status is not None:
         if status.blocked_by_issues:
             lines.append("**Blocked by:** " + _issues(status.blocked_by_issues))
-        done = [ss for ss in report.schedule if _is_done(ss, status)]
-        done_hours = (
-            sum(ss.stream.hours[0] for ss in done if ss.stream.hours),
-            sum(ss.stream.hours[1] for ss in done if ss.stream.hours),
-        )
-        remaining = remaining_wall(report, [ss.stream.id for ss in done])
-        total = _mh(report.total_hours)
-        lines.append(
-            f"**Progress:** {len(done)} of {len(report.schedule)} streams done · "
-            f"{_mf(done_hours)} h of {total} · remaining critical path {_mh(remaining)}"
-        )
+        if report.schedule and status.streams:
+            done = [ss for ss in report.schedule if _is_done(ss, status)]
+            done_hours = (
+                sum(ss.stream.hours[0] for ss in done if ss.stream.hours),
+                sum(ss.stream.hours[1] for ss in done if ss.stream.hours),
+            )
+            progress = f"**Progress:** {len(done)} of {len(report.schedule)} streams done"
+            if not errors:
+                remaining = remaining_wall(report, [ss.stream.id for ss in done])
+                progress += (
+                    f" · {escape_inline(fmt_hours(done_hours))} h of {_mh(report.total_hours)}"
+                    f" · remaining critical path {_mh(remaining)}"
+                )
+            lines.append(progress)
+        source = _source_line(status)
+        if source:
+            lines.append(source)
     return [line + "  " for line in lines[:-1]] + lines[-1:]
 
 
-def _row(ss: ScheduledStream, status: LiveStatus | None) -> str:
+#: A word this long has no place to wrap: in a table cell it would push the other columns off-screen.
+_LONG_WORD = 32
+
+
+def _short_words(text: str) -> str:
+    """Words longer than _LONG_WORD shortened (outside code spans, which are kept whole or not at all)."""
+    if len(text) <= _LONG_WORD or "`" in text:
+        return text
+    return " ".join(truncate(w, _LONG_WORD) for w in text.split(" "))
+
+
+def _waits_for(s: Stream, status: LiveStatus | None, unknown: Sequence[str]) -> str:
+    known = [d for d in s.depends_on if d not in unknown]
+    parts = [stream_ref(d, status) for d in known]
+    for d in unknown:
+        what = escape_inline(truncate(d, _ID_LIMIT), in_table=True)
+        parts.append("❌ itself" if d == s.id else f"{what} ❌ not in the plan")
+    parts += [inline_markdown(_short_words(one_line(x)), 40, in_table=True) for x in s.external_deps]
+    return ", ".join(parts) or "—"
+
+
+def _row(
+    ss: ScheduledStream, status: LiveStatus | None, unknown: Sequence[str], errors: bool
+) -> str:
     s = ss.stream
-    mark = " ★" if ss.on_critical_path else ""
-    deps = [escape_inline(truncate(d, _ID_LIMIT), in_table=True) for d in s.depends_on]
-    deps += [escape_inline(truncate(x, 40), in_table=True) for x in s.external_deps]
-    if ss.start is None or ss.finish is None:
-        when = "blocked (cycle)"
-    else:
-        when = f"{_mf(ss.start)} → {_mf(ss.finish)}"
+    mark = " ★" if ss.on_critical_path and not errors else ""
     cells = [
         f"**{escape_inline(truncate(s.id, _ID_LIMIT), in_table=True)}**{mark}",
-        escape_inline(truncate(one_line(s.name), _NAME_LIMIT), in_table=True) or "—",
-        _mf(s.hours) if s.hours is not None else "?",
-        ", ".join(deps) or "—",
-        when,
-        escape_inline(truncate(one_line(s.agent_type), 40), in_table=True) if s.agent_type else "—",
+        inline_markdown(_short_words(one_line(s.name)), _NAME_LIMIT, in_table=True) or "—",
+        _cell(s.hours) if s.hours is not None else "?",
+        _waits_for(s, status, unknown),
     ]
-    if status is not None:
+    if not errors:
+        known = ss.start is not None and ss.finish is not None
+        cells.append(f"{_cell(ss.start)}\u00a0→\u00a0{_cell(ss.finish)}" if known else "—")
+    agent = inline_markdown(_short_words(one_line(s.agent_type)), 40, in_table=True) if s.agent_type else ""
+    cells.append(agent or "—")
+    if status is not None and status.streams:
         st = status.streams.get(s.id)
         state = _STATE_ICON.get(st.state, escape_inline(st.state, in_table=True)) if st else "—"
         cells += [f"#{st.number}" if st else "—", state]
@@ -225,10 +354,10 @@ def _row(ss: ScheduledStream, status: LiveStatus | None) -> str:
 
 
 def _table(
-    report: PlanReport, status: LiveStatus | None, rows: Sequence[str], max_rows: int | None
+    report: PlanReport, status: LiveStatus | None, rows: Sequence[str], max_rows: int | None, errors: bool
 ) -> list[str]:
-    header = ["Stream", "Name", "Hours", "Depends on", "Start → finish", "Agent"]
-    if status is not None:
+    header = ["Stream", "Name", "Hours", "Waits for"] + ([] if errors else ["Start → finish"]) + ["Agent"]
+    if status is not None and status.streams:
         header += ["Issue", "State"]
     shown = rows if max_rows is None else rows[:max_rows]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -236,75 +365,64 @@ def _table(
     hidden = len(report.schedule) - len(shown)
     if hidden:
         lines += ["", f"_… {hidden} more streams not shown (comment size limit)._"]
-    lines += [
-        "",
-        "★ on the critical path (ties broken by stream order); hours start → finish with unlimited agents.",
-    ]
+    if not errors:
+        lines += [
+            "",
+            "★ on the critical path (ties broken by stream order) · start → finish: hours from the start, "
+            "with unlimited agents · an arrow always reads \"first, then\".",
+        ]
     return lines
-
-
-def _diagram(report: PlanReport, status: LiveStatus | None = None) -> list[str]:
-    index = {ss.stream.id: i for i, ss in enumerate(report.schedule)}
-    lines = ["```mermaid", "graph LR"]
-    for i, ss in enumerate(report.schedule):
-        s = ss.stream
-        hours = f" ({fmt_hours(s.hours)} h)" if s.hours is not None else ""
-        label = truncate(one_line(f"{truncate(s.id, _ID_LIMIT)}: {s.name}"), 50) + hours
-        lines.append(f"  s{i}[{mermaid_label(label, 80)}]")
-    critical = set(zip(report.critical_path, report.critical_path[1:], strict=False))
-    edge_no = 0
-    styled: list[int] = []
-    for i, ss in enumerate(report.schedule):
-        for d in dict.fromkeys(ss.stream.depends_on):
-            j = index.get(d)
-            if j is None or j == i:
-                continue
-            lines.append(f"  s{j} --> s{i}")
-            if (d, ss.stream.id) in critical:
-                styled.append(edge_no)
-            edge_no += 1
-    crit_nodes = [f"s{i}" for i, ss in enumerate(report.schedule) if ss.on_critical_path]
-    if crit_nodes:
-        lines.append("  classDef critical stroke:#d73a49,stroke-width:3px")
-        lines.append(f"  class {','.join(crit_nodes)} critical")
-    if styled:
-        lines.append(f"  linkStyle {','.join(map(str, styled))} stroke:#d73a49,stroke-width:3px")
-    done = [f"s{i}" for i, ss in enumerate(report.schedule) if _is_done(ss, status)]
-    if done:
-        lines.append("  classDef done fill:#dafbe1,stroke:#1a7f37")
-        lines.append(f"  class {','.join(done)} done")
-    lines.append("```")
-    return lines
-
-
-def _edge_count(report: PlanReport) -> int:
-    return sum(len(ss.stream.depends_on) for ss in report.schedule)
 
 
 def _diagnostic_line(d: Diagnostic) -> str:
     where = f" (line {d.line})" if d.line is not None else ""
     icon = _SEVERITY_ICON.get(d.severity, d.severity.value)
-    message = escape_inline(truncate(one_line(d.message), _MESSAGE_LIMIT))
+    message = inline_markdown(d.message, _MESSAGE_LIMIT)
     return f"- {icon} {code_span(truncate(d.code, 60))}{where}: {message}"
 
 
-def _diagnostics(report: PlanReport, status: LiveStatus | None, max_items: int) -> tuple[list[str], int]:
-    items = [d for d in report.diagnostics if d.severity is Severity.ERROR]
-    items += [d for d in report.diagnostics if d.severity is not Severity.ERROR]
+def _findings(report: PlanReport, status: LiveStatus | None) -> list[Diagnostic]:
+    """Errors, then warnings, then infos; each message once. Stated figures are left to the headline (or,
+    with errors, to when the figures can be computed: they are withheld until then)."""
     notes = list(status.notes) if status is not None else []
-    everything = items + notes
+    everything = [d for d in [*report.diagnostics, *notes] if d.code not in _IN_HEADLINE]
+    seen: set[str] = set()
+    out: list[Diagnostic] = []
+    for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
+        for d in everything:
+            if d.severity is severity and d.message not in seen:
+                seen.add(d.message)
+                out.append(d)
+    return out
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _diagnostics(report: PlanReport, status: LiveStatus | None, max_items: int) -> tuple[list[str], int]:
+    everything = _findings(report, status)
     if not everything:
         return [], 0
-    errors = sum(1 for d in everything if d.severity is Severity.ERROR)
-    warnings = len(everything) - errors
-    title = f"### Findings ({errors} error{'s' if errors != 1 else ''}, {warnings} other)"
-    shown = everything[:max_items]
-    lines = [title, ""] + [_diagnostic_line(d) for d in shown]
-    hidden = len(everything) - len(shown)
+    errors = [d for d in everything if d.severity is Severity.ERROR]
+    warnings = [d for d in everything if d.severity is Severity.WARNING]
+    infos = [d for d in everything if d.severity is Severity.INFO]
+    counts = [_plural(len(errors), "error"), _plural(len(warnings), "warning")]
+    if infos:
+        counts.append(_plural(len(infos), "note"))
+    lines = [f"### Findings ({', '.join(counts)})", ""]
+    shown = (errors + warnings)[:max_items]
+    lines += [_diagnostic_line(d) for d in shown]
+    room = max(0, max_items - len(shown))
+    hidden = len(errors) + len(warnings) - len(shown) + max(0, len(infos) - room)
+    if infos and room:
+        if shown:
+            lines.append("")
+        lines += [f"<details><summary>{_plural(len(infos), 'note')}</summary>", ""]
+        lines += [_diagnostic_line(d) for d in infos[:room]]
+        lines += ["", "</details>"]
     if hidden:
-        lines.append(f"- _… {hidden} more not shown (comment size limit)._")
-    if errors:
-        lines += ["", "_The plan has errors: sub-issues are not created or changed until they are fixed._"]
+        lines += ["", f"_… {hidden} more findings not shown (comment size limit)._"]
     return lines, hidden
 
 
@@ -319,7 +437,8 @@ def _compose(
     rows: Sequence[str],
     marker: str,
 ) -> str:
-    blocks: list[list[str]] = [[marker, *_headline(report)]]
+    errors = bool(_errors(report, status))
+    blocks: list[list[str]] = [[marker, *_headline(report, status)]]
     facts = _facts(report, status)
     if facts:
         blocks.append(facts)
@@ -327,7 +446,7 @@ def _compose(
     if diag_lines:
         blocks.append(diag_lines)
     if report.schedule:
-        table = _table(report, status, rows, max_rows)
+        table = _table(report, status, rows, max_rows, errors)
         if len(report.schedule) > FOLD_TABLE_ABOVE or max_rows is not None:
             table = [
                 f"<details><summary>Streams ({len(report.schedule)})</summary>",
@@ -338,7 +457,10 @@ def _compose(
             ]
         blocks.append(table)
     if diagram and report.schedule:
-        blocks.append(_diagram(report, status))
+        done = frozenset(ss.stream.id for ss in report.schedule if _is_done(ss, status))
+        lines, legend = draw(report, Marks(done, tuple(report.critical_path), errors))
+        blocks.append(lines)
+        blocks.append(["_Diagram: " + "; ".join(legend) + "._"])
     if notes:
         blocks.append(["_" + " ".join(notes) + "_"])
     return "\n\n".join("\n".join(b) for b in blocks) + "\n"
@@ -352,15 +474,20 @@ def render_summary(
     With `status`, every stream shows its sub-issue and state, and the facts show progress.
     """
     n = len(report.schedule)
-    rows = [_row(ss, status) for ss in report.schedule]
+    unknown = unknown_of(report)
+    errors = bool(_errors(report, status))
+    rows = [_row(ss, status, unknown.get(ss.stream.id, []), errors) for ss in report.schedule]
     marker = summary_marker(report)
     notes: list[str] = []
     diagram = diagram and n > 0  # a repository may switch the diagram off
-    if diagram and (n > MAX_DIAGRAM_STREAMS or _edge_count(report) > MAX_DIAGRAM_EDGES):
+    if diagram and (n > MAX_DIAGRAM_STREAMS or edge_count(report) > MAX_DIAGRAM_EDGES):
         diagram = False
         notes.append(
             f"Diagram omitted: more than {MAX_DIAGRAM_STREAMS} streams or {MAX_DIAGRAM_EDGES} dependencies."
         )
+    elif diagram and not fits(report):
+        diagram = False
+        notes.append("Diagram omitted: too many streams side by side to draw legibly at comment width.")
 
     def compose(diagram: bool, max_diagnostics: int, max_rows: int | None, notes: Sequence[str]) -> str:
         return _compose(

@@ -163,7 +163,8 @@ def to_json(result: DemoResult) -> dict[str, Any]:
         "repository": REPO,
         "issues": [
             {
-                "number": i["number"], "title": i["title"], "state": i["state"], "labels": list(i["labels"]),
+                "number": i["number"], "title": i["title"], "body": i["body"], "state": i["state"],
+                "labels": list(i["labels"]),
                 "parent": i["parent"], "sub_issues": list(i["sub_issues"]),
                 "blocked_by": list(i["blocked_by"]),
                 "comments": [{"user": c["user"], "body": c["body"]} for c in i["comments"]],

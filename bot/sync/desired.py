@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.analysis.figures import fmt_hours
-from bot.analysis.markdown import code_span, escape_inline, plain_text
-from bot.analysis.models import Diagnostic, HourRange, PlanReport, Severity, Stream
+from bot.analysis.markdown import escape_inline, plain_text
+from bot.analysis.models import Diagnostic, PlanReport, Severity, Stream
 from bot.conventions import (
     LABELS,
     MAX_AGENT_LABELS,
@@ -21,6 +20,7 @@ from bot.conventions import (
 from bot.repoconfig.model import COPILOT_LOGIN, DEFAULT_CONFIG, DEFAULT_TITLE, RepoConfig
 from bot.sync import labels as L
 from bot.sync import markers
+from bot.sync.brief import Brief, briefs, numbers_of, render_region
 from bot.sync.current import CurrentState
 
 _AGENT_RE = re.compile(re.escape(marker(LABELS, "")[:-4]) + r" (\S+) -->")
@@ -44,6 +44,8 @@ class DesiredStream:
     unassign: list[str] = field(default_factory=list)
     #: The issue type to set (the repository offers it), else None.
     issue_type: str | None = None
+    #: What the region is made of, to name sub-issues created in the same run once they exist.
+    brief: Brief | None = None
 
 
 @dataclass
@@ -130,47 +132,6 @@ def stream_title(parent: int, stream: Stream, template: str = DEFAULT_TITLE) -> 
     return ref.join(out)
 
 
-def estimate(hours: HourRange | None) -> str:
-    """A stream's estimate as the summary writes it (`2.0 h`, `1.5–3.0 h`), or `not given`."""
-    return "not given" if hours is None else fmt_hours(hours, " h")
-
-
-def stream_region(parent: int, stream: Stream, by_id: dict[str, Stream], agent: L.LabelSpec | None) -> str:
-    """The bot-owned region of a stream sub-issue body: scope, files, agent, estimate, blockers, link back."""
-    lines = [markers.stream_open(parent, stream.id)]
-    if agent is not None:
-        lines.append(marker(LABELS, agent.name))
-    # Document text: prose escaped (reference-like words in code spans); paths and identifiers in code spans.
-    lines.append(f"**Stream {escape_inline(stream.id)}** of the parallel work plan in #{parent}.")
-    lines.append("")
-    lines.append(f"**Scope**: {escape_inline(stream.scope) if stream.scope else 'not given'}")
-    if stream.files:
-        lines.append("**Files**:")
-        lines.extend(f"- {code_span(f)}" for f in stream.files)
-    else:
-        lines.append("**Files**: not given")
-    lines.append(f"**Agent type**: {code_span(stream.agent_type) if stream.agent_type else 'not given'}")
-    lines.append(f"**Estimate**: {escape_inline(estimate(stream.hours))}")
-    if stream.depends_on:
-        waits = ", ".join(
-            f"Stream {escape_inline(d)}" + (f" ({escape_inline(by_id[d].name)})" if d in by_id else "")
-            for d in stream.depends_on
-        )
-        lines.append(f"**Waits for**: {waits} (see *Blocked by*)")
-    else:
-        lines.append("**Waits for**: nothing: it can start now")
-    if stream.external_deps:
-        lines.append(
-            "**External dependencies**: " + "; ".join(escape_inline(e) for e in stream.external_deps)
-        )
-    lines.append("")
-    lines.append(
-        f"Part of #{parent}. parallel-work-bot keeps this part in sync with the plan; write outside it."
-    )
-    lines.append(markers.STREAM_CLOSE)
-    return "\n".join(lines)
-
-
 def removed_region(current_region: str | None, parent: int, stream_id: str) -> str:
     """The region of a sub-issue whose stream left the plan: a short note, then what it said before."""
     if current_region and markers.REMOVED_MARKER in current_region:
@@ -219,12 +180,14 @@ def build_desired(
     config: RepoConfig = DEFAULT_CONFIG,
     records: Records | None = None,
     user_token: bool = False,
+    source_url: str | None = None,
 ) -> DesiredState:
     """Desired state from the plan: pure, so dry runs and real runs compute exactly the same thing.
 
     `dropped`: how many conflicts_with / depends_on issues were left out by `cap_links`; `config`: the
     repository's configuration; `records`: what the summary recorded last time; `user_token`: the client
-    acts as a person (only then can GitHub's Copilot coding agent be assigned).
+    acts as a person (only then can GitHub's Copilot coding agent be assigned); `source_url`: where the
+    plan was read from, for the sub-issues to link.
     """
     n = current.parent.number
     records = records or Records()
@@ -259,7 +222,6 @@ def build_desired(
             )
         )
     structure = not invalid and not notes_have_errors(notes)
-    by_id = {s.id: s for s in streams}
     handed: dict[str, list[str]] = {}
     desired_streams: list[DesiredStream] = []
     unlink: list[str] = []
@@ -268,6 +230,7 @@ def build_desired(
     room = MAX_AGENT_LABELS - sum(1 for name in current.repo_labels if name.startswith(prefix))
     new_agents: set[str] = set()
     left_out: set[str] = set()
+    agents: dict[str, str | None] = {}
     if structure:
         for s in streams:
             sid = markers.safe_id(s.id)
@@ -289,12 +252,18 @@ def build_desired(
             )
             specs = [labels.stream] + ([agent] if agent else [])
             specs += [labels.ready] if ready and sub.readiness_labels else []
-            region = stream_region(n, s, by_id, agent)
-            ds = DesiredStream(sid, s, stream_title(n, s, sub.title), region, specs, deps_ids, ready)
+            agents[s.id] = agent.name if agent else None
+            ds = DesiredStream(sid, s, stream_title(n, s, sub.title), "", specs, deps_ids, ready)
             _hand_off(ds, config, labels, current, records, user_token, handed, notes)
             ds.drop += [x for x in stale if x.lower() not in {y.name.lower() for y in ds.labels}]
             desired_streams.append(ds)
         _issue_type(desired_streams, config, labels, current, notes)
+        if report is not None:
+            made = briefs(report, n, agents, source_url)
+            numbers = numbers_of(current)
+            for ds in desired_streams:
+                ds.brief = made.get(ds.stream.id)
+                ds.region = render_region(ds.brief, numbers) if ds.brief else ""
         if left_out:
             notes.append(note(
                 "sync-agent-labels-capped",

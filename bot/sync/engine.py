@@ -23,6 +23,7 @@ from bot.repoconfig.github import read_repo_config
 from bot.repoconfig.load import LoadedConfig
 from bot.sync import budget, markers
 from bot.sync.apply import Progress, apply, send
+from bot.sync.brief import link_writes
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
 from bot.sync.desired import DesiredState, Records, build_desired, cap_links, note
 from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
@@ -213,6 +214,7 @@ async def _sync_locked(
             config=cfg,
             records=records,
             user_token=run.user_token,
+            source_url=source.url,
         )
         # Plans for other issues passed over, and what is wrong in the configuration file: said so.
         findings = run.loaded.findings if report is not None else []  # a plan's summary says them
@@ -228,6 +230,7 @@ async def _sync_locked(
                 if w.produces is not None:
                     refs[w.produces] = (0, -1 - i)
             result.planned = [w.planned() for w in writes]
+            result.planned += [w.planned() for w in link_writes(desired, current, refs, owner, repo)]
             final = await asyncio.to_thread(
                 _summary_writes, report, conflicts, current, desired, refs, owner, repo, source)
             result.planned += [w.planned() for w in final]
@@ -251,6 +254,7 @@ async def _sync_locked(
             # Rendering the summary is CPU-bound too: off the event loop.
             final = await asyncio.to_thread(
                 _summary_writes, report, conflicts, current, desired, refs, owner, repo, source, building)
+            final = link_writes(desired, current, refs, owner, repo) + final
             await apply(gh, owner, repo, final, refs, progress)
         except OutcomeUnknown:
             result.writes, result.planned = progress.writes, list(progress.done)
@@ -348,6 +352,11 @@ def _summary_writes(
                 update={"analysis": report.analysis.model_copy(update={"conflicts_with": conflicts})}
             )
         status = live_status(report, current, desired, refs)
+        if source is None or source.file is None:
+            # A comment or the issue body: the summary's "Read from" line links it, with its edit time.
+            status.source_url = source_url
+            status.source_edited = _edited(current, source_url)
+        status.issue = n
         closed = removed_note(current, desired, source_url, shown_file)
         closed = "\n\n".join(t for t in (building, closed, said) if t)
         handed = handoff_note(desired, refs)
@@ -368,20 +377,29 @@ def _summary_writes(
     return writes
 
 
+def _edited(current: CurrentState, source_url: str | None) -> str | None:
+    """When the comment the plan was read from was last edited (a stable time: re-runs render the same).
+
+    Not for an issue body: the issue's updated_at moves with every label and comment, the bot's own too.
+    """
+    if not source_url:
+        return None
+    when = next((c.get("updated_at") for c in current.comments if c.get("html_url") == source_url), None)
+    if not isinstance(when, str) or len(when) < 16:
+        return None
+    return when[:10] + " " + when[11:16] + " UTC"
+
+
 def _source_line(source: Source, current: CurrentState) -> tuple[str, str, PlanFile | None]:
-    """The summary's line naming (and linking) where the plan was read, the hidden record of its file, and
-    the file as linked.
+    """For a plan read from a file: the summary's line naming (and linking) it, the hidden record of the
+    file, and the file as linked.
 
     A file whose text is unchanged keeps the commit the summary already links, so a push that changes
     other files rewrites nothing.
     """
     file = source.file
     if file is None:
-        if not source.url:
-            return "", "", None
-        if source.url.rstrip("/") == current.parent.url.rstrip("/"):
-            return f"_Plan read from [the issue body]({source.url})._", "", None
-        return f"_Plan read from [this comment]({source.url})._", "", None
+        return "", "", None  # a comment or the issue body: the summary's own "Read from" line says it
     known = recorded_source(str((current.summary or {}).get("body") or ""))
     if known is not None and known.path == file.path and known.blob == file.blob and known.commit:
         file = file.at(known.commit)
