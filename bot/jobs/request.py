@@ -46,6 +46,9 @@ class JobRequest(BaseModel):
     before: str | None = None
     paths: list[str] = Field(default_factory=list)
     compare: bool = False
+    #: The repository's configuration file changed (a push): the sync asks GitHub for it again, whatever
+    #: this process believed (another worker may have read the push).
+    fresh_config: bool = False
 
     @property
     def plan_number(self) -> int:
