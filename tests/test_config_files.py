@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from bot.analysis.planfiles import PlanPath, PlanPaths, plan_path
 from bot.conventions import ACTIONS_LOGIN, CONFIG_PATH
 from bot.jobs.request import JobRequest
@@ -14,7 +16,7 @@ from bot.repoconfig import load_config_text
 from bot.sandbox import Sandbox
 from bot.sandbox.payloads import push_payload
 from tests.fixtures.app import BotApp, real_payload
-from tests.paths import SEED
+from tests.paths import ROOT, SEED
 from tests.test_action import action
 from tests.test_cli_sync import checkout, cli
 from tests.test_files import push, seed, summary_of, valid
@@ -216,3 +218,33 @@ async def test_the_action_takes_the_checkouts_configuration(bot_app: BotApp, tmp
     assert "has-plan" in bot_app.issue(10)["labels"]
     status, out = await action(bot_app, tmp_path, "workflow_dispatch", dispatch, GITHUB_WORKSPACE=str(top))
     assert status == 0 and "sync #10" in out
+
+
+# ---- the README's workflow and deployment say the same as the files ---------------------------------------
+
+def readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end > 0 else len(text)]
+
+
+def test_the_readme_workflow_reads_the_configuration_and_runs_on_its_changes() -> None:
+    section = readme_section("The GitHub Action")
+    block = section.split("`.github/workflows/parallel-work-bot.yml`:", 1)[1].split("```yaml\n", 1)[1]
+    workflow = yaml.safe_load(block.split("```", 1)[0])
+    assert CONFIG_PATH in workflow[True]["push"]["paths"]  # YAML 1.1 reads the key `on` as True
+    assert workflow["permissions"] == {"issues": "write", "contents": "read"}
+    steps = workflow["jobs"]["sync"]["steps"]
+    assert steps[0]["uses"].startswith("actions/checkout@")
+    assert ".github" in steps[0]["with"]["sparse-checkout"]
+    assert steps[1]["uses"].startswith("parallel-work-bot/parallel-work-bot@")
+
+
+def test_the_readme_deployment_names_the_manifests_permissions_and_events() -> None:
+    manifest = yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
+    section = " ".join(readme_section("Deployment").split())
+    for name, level in manifest["default_permissions"].items():
+        assert f"{name.capitalize()}: {level}" in section, name
+    for event in manifest["default_events"]:
+        assert f"`{event}`" in section, event

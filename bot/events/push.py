@@ -64,7 +64,7 @@ async def pushed(event: sansio.Event, intake: Intake) -> None:
         return intake.ignore("no plan file or configuration changed")
     if len(paths) > MAX_PLAN_FILES:  # the first ones, and the configuration whatever its place
         paths = sorted({*paths[:MAX_PLAN_FILES], *(p for p in paths if p == CONFIG_PATH)})
-    what = "plan files" if all(plan_path(p) is not None for p in paths) else "markdown files"
+    what = "plan files" if all(plan_path(p) is not None for p in paths) else "markdown or configuration files"
     await intake.submit(JobRequest(kind="push", ref=after, before=before, paths=paths,
                                    reason=f"push of {len(paths)} {what} by {who}", **common))
     return None
