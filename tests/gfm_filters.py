@@ -161,4 +161,7 @@ OUR_TAGS = frozenset({
 def problems(markdown: str, allowed: Collection[int] = ()) -> list[object]:
     """What is wrong with text the bot writes: live references other than `allowed`, HTML from the input."""
     rendered = render(markdown)
-    return [*unwanted(markdown, allowed), *sorted(rendered.tags - OUR_TAGS)]
+    tags = rendered.tags - OUR_TAGS
+    if set(rendered.links) <= set(_SOURCE_LINE.findall(markdown)):
+        tags -= {"a"}  # only the summary's own link to where its plan was read
+    return [*unwanted(markdown, allowed), *sorted(tags)]
