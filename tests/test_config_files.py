@@ -248,3 +248,23 @@ def test_the_readme_deployment_names_the_manifests_permissions_and_events() -> N
         assert f"{name.capitalize()}: {level}" in section, name
     for event in manifest["default_events"]:
         assert f"`{event}`" in section, event
+
+
+COPILOT = "handoff:\n  - agent: '*'\n    assignees: [copilot]\n"
+
+
+async def test_the_cli_acts_with_a_persons_token_the_action_does_not(bot_app: BotApp, tmp_path: Path) -> None:
+    """A hand-off to GitHub's Copilot coding agent: the CLI run by a person offers it (GitHub decides);
+    the Action's workflow token cannot, and the summary says so, as the App's does."""
+    seed(bot_app)
+    bot_app.sandbox.set_permission(REPO, "octocat", "write")
+    top = checkout(tmp_path, {".claude/epics/convex/4-analysis.md": SEED.read_text(), CONFIG_PATH: COPILOT})
+    status, _out = await cli(bot_app.sandbox, top)
+    assert status == 0 and "sync-handoff-copilot" not in summary_of(bot_app, 4)
+    plan5 = SEED.read_text().replace("issue: 4", "issue: 5").replace("conflicts_with: [5]", "")
+    bot_app.sandbox.state.push(REPO, "main", {"plans/auth.md": plan5})
+    (top / CONFIG_PATH).write_text(COPILOT + "analysis_paths: ['plans/*.md']\n", encoding="utf-8")
+    dispatch = valid(real_payload("workflow_dispatch.json"), "workflow-dispatch.schema.json")
+    status, _out = await action(bot_app, tmp_path, "workflow_dispatch", dispatch, GITHUB_WORKSPACE=str(top),
+                                PWB_PEERS="octocat")
+    assert status == 0 and "sync-handoff-copilot" in summary_of(bot_app, 5)
