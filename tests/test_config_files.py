@@ -116,8 +116,11 @@ async def test_a_resync_asks_again_whatever_the_worker_believed(bot_app: BotApp)
     plain = JobRequest(installation_id=1, owner=OWNER, repo=NAME, number=4)
     await bot_app.server.handler(plain)
     assert "stream:ready" in bot_app.issue(6)["labels"]  # believed missing: the defaults
-    await bot_app.server.handler(plain.model_copy(update={"fresh_config": True}))
+    fresh = plain.model_copy(update={"fresh_config": True})
+    await bot_app.server.handler(fresh)
     assert "ready-for-agent" in bot_app.issue(6)["labels"]
+    # Waiting, it never folds into a plain sync of the plan (which would not ask again); one at a time still.
+    assert fresh.queueing_key != plain.queueing_key and fresh.issue_key == plain.issue_key
 
 
 async def test_a_push_to_the_owners_github_repository_is_its_own_configuration(bot_app: BotApp) -> None:
