@@ -146,10 +146,12 @@ async def test_a_custom_analysis_path_finds_a_plan_the_default_would_not(bot_app
     seed(bot_app)
     await push(bot_app, {PLAN_FILE: SEED.read_text()})
     assert bot_app.issue(4)["sub_issues"] == []  # not a plan file under the default patterns
+    # The configuration names the file's folder: the plan files the branch already holds are synced.
     await push(bot_app, {CONFIG_PATH: CUSTOM})
-    assert bot_app.issue(4)["sub_issues"] == []  # no plan carries the label yet: nothing to sync again
-    await push(bot_app, {PLAN_FILE: SEED.read_text() + "\n"})
     assert bot_app.issue(4)["sub_issues"] == [6, 7, 8, 9]
+    # A push of the file alone: found by the pattern (stream D left the plan: its sub-issue closed).
+    await push(bot_app, {PLAN_FILE: SEED.read_text().replace("### Stream D", "### Stream E")})
+    assert bot_app.issue(9)["state"] == "closed"
     assert f"/blob/{bot_app.sandbox.state.head(REPO, 'main')}/{PLAN_FILE}" in summary_of(bot_app, 4)
     # A file the default would take is not a plan any more.
     writes = bot_app.sandbox.accounting(1).writes

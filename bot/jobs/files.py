@@ -80,7 +80,8 @@ async def repository_work(
 ) -> RepositoryWork:
     """The issues a push or scan job syncs. A push changing `.github/parallel-work-bot.yml` (or a forced
     push, which may have) adds every open plan of the repository: those carrying the plan label of the new
-    configuration, of the default one, or of the file as it was before the push. `config`: the
+    configuration, of the default one, or of the file as it was before the push, and every issue the
+    branch has plan files for (new `analysis_paths` may name files the push did not touch). `config`: the
     configuration to take the plan paths from (the Action's checkout); None reads the repository's."""
     changed = await changed_paths(gh, request) if request.kind == "push" else []
     config_changed = CONFIG_PATH in changed or (request.kind == "scan" and request.ref is not None)
@@ -92,5 +93,9 @@ async def repository_work(
         again = await plans_to_resync(gh, request.owner, request.repo, also_labels=labels)
         log.info("configuration of %s/%s changed: plans %s synced again", request.owner, request.repo, again)
     loaded = config if config is not None else await read_repo_config(gh, request.owner, request.repo)
-    numbers = await plan_issues(gh, request, PlanPaths.of(loaded.config.analysis_paths), changed)
+    paths = PlanPaths.of(loaded.config.analysis_paths)
+    numbers = await plan_issues(gh, request, paths, changed)
+    if config_changed and request.kind == "push":
+        scan = request.model_copy(update={"kind": "scan"})
+        numbers = [*numbers, *await plan_issues(gh, scan, paths)]
     return RepositoryWork(sorted({*numbers, *again}), config_changed, loaded)
