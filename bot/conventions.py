@@ -112,6 +112,10 @@ SOURCE: Final = "source"
 #: Where CCPM keeps epics, analyses (`<epic>/<N>-analysis.md`) and task files (`<epic>/<N>.md`).
 PLAN_FILES_ROOT: Final = ".claude/epics"
 ANALYSIS_FILE_SUFFIX: Final = "-analysis.md"
+#: Which files are analyses when a repository's configuration does not say (`analysis_paths`).
+ANALYSIS_PATHS: Final = (f"{PLAN_FILES_ROOT}/**/*{ANALYSIS_FILE_SUFFIX}",)
+#: A repository's configuration file (and, in the owner's `.github` repository, the fallback for all).
+CONFIG_PATH: Final = ".github/parallel-work-bot.yml"
 #: The Actions workflow token's account: its marked items are the bot's for every door (BOT_PEERS adds more).
 ACTIONS_LOGIN: Final = "github-actions[bot]"
 

@@ -163,7 +163,6 @@ def problems(markdown: str, allowed: Collection[int] = ()) -> list[object]:
     """What is wrong with text the bot writes: live references other than `allowed`, HTML from the input."""
     rendered = render(markdown)
     tags = rendered.tags - OUR_TAGS
-    sources = set(_SOURCE_LINE.findall(markdown))
-    if "a" in tags and sources and set(rendered.links) <= sources:
-        tags.discard("a")  # the source line's link, and no other
+    if set(rendered.links) <= set(_SOURCE_LINE.findall(markdown)):
+        tags -= {"a"}  # only the summary's own link to where its plan was read
     return [*unwanted(markdown, allowed), *sorted(tags)]

@@ -56,3 +56,18 @@ def test_a_broken_scenario_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     bad.write_text("just text", encoding="utf-8")
     with pytest.raises(ScenarioError, match="steps"):
         load_scenario(bad)
+
+
+async def test_configure_scenario() -> None:
+    results, snap = await run_steps(load_scenario(SCENARIOS / "configure.yml"))
+    assert len(results[0].writes) == SEED_MINIMUM
+    # The configuration pushed: the label made, swapped on the ready stream, the summary edited.
+    writes = sorted(results[1].writes)
+    assert writes[:3] == ["DELETE /repos/octo/sandbox/issues/6/labels/stream:ready",
+                          "PATCH /repos/octo/sandbox/issues/comments/" + writes[1].rsplit("/", 1)[-1],
+                          "POST /repos/octo/sandbox/issues/6/labels"]
+    assert writes[3:] == ["POST /repos/octo/sandbox/labels"]
+    labels = snap["issues"]["6"]["labels"]
+    assert "ready-for-agent" in labels and "stream:ready" not in labels
+    # The file under the configured path wins over the comment: D closed, E made.
+    assert snap["issues"]["9"]["state"] == "closed" and snap["issues"]["4"]["sub_issues"] == [6, 7, 8, 9, 10]

@@ -108,10 +108,13 @@ async def test_push_of_an_analysis_file_builds_the_structure_then_only_the_delta
     assert f"/blob/{edited_head}/" in text
     assert f"not in the plan read from [the file `{ANALYSIS}`](" in text
     assert "Push the earlier plan again to reopen them" in text
-    # A push changing other files only: nothing queued, nothing written.
+    # A push changing other files only: nothing queued, nothing written. A markdown file may be a plan under
+    # the repository's `analysis_paths` (which the web does not read): its job looks, and syncs nothing.
     writes = bot_app.sandbox.accounting(1).writes
-    _status, answer = await push(bot_app, {"README.md": "# changed\n"})
+    _status, answer = await push(bot_app, {"src/app.ts": "export {}\n"})
     assert answer["outcome"] == "ignored" and bot_app.sandbox.accounting(1).writes == writes
+    _status, answer = await push(bot_app, {"README.md": "# changed\n"})
+    assert answer["outcome"] == "queued" and bot_app.sandbox.accounting(1).writes == writes
 
 
 async def test_push_of_25_commits_is_read_through_compare(bot_app: BotApp) -> None:

@@ -14,7 +14,8 @@ from bot.conventions import PLAN_FILES_ROOT
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """PATHs, --repo, --api-url, --dry-run, --login, --peer."""
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                        help=f"analysis or task files, or folders holding them (default: {PLAN_FILES_ROOT})")
+                        help="analysis or task files, or folders holding them (default: the folders of "
+                             f"the configuration's analysis_paths, and {PLAN_FILES_ROOT})")
     parser.add_argument("--repo", help="OWNER/NAME (default: the `origin` remote of this checkout)")
     parser.add_argument("--api-url", default=None,
                         help="GitHub's API (default: GITHUB_API_URL, else https://api.github.com; "

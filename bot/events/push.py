@@ -1,11 +1,12 @@
-"""`push` deliveries: plan files added, changed or removed on the default branch -> a push job."""
+"""`push` deliveries: plan files or the configuration added, changed or removed on the default branch ->
+a push job."""
 
 from __future__ import annotations
 
 from gidgethub import routing, sansio
 
 from bot.analysis.planfiles import plan_path
-from bot.conventions import MAX_PLAN_FILES, MAX_PUSH_COMMITS_LISTED
+from bot.conventions import CONFIG_PATH, MAX_PLAN_FILES, MAX_PUSH_COMMITS_LISTED
 from bot.events.common import Intake, installation_of, login_of, repo_of
 from bot.jobs.request import JobRequest
 
@@ -15,12 +16,20 @@ router = routing.Router()
 ZERO_SHA = "0" * 40
 
 
+def may_matter(path: str) -> bool:
+    """A changed path the push job looks at: the configuration file, or a markdown file (a repository's
+    `analysis_paths` may name any; the web reads no configuration, so the job sorts them out)."""
+    return path == CONFIG_PATH or path.endswith(".md")
+
+
 @router.register("push")
 async def pushed(event: sansio.Event, intake: Intake) -> None:
     """The default branch moved: the job finds the issues whose plan files changed and syncs each.
 
     The payload's `commits` name the files (added / modified / removed); a push of more than 20 commits
-    leaves that to the job (the compare API); one that created the branch or was forced, to a scan.
+    leaves that to the job (the compare API); one that created the branch or was forced, to a scan. The
+    job matches the files against the repository's `analysis_paths` and, when the configuration file is
+    among them, syncs the repository's plans again.
     Pushes by any account count (only people and Apps with write access can push); ours never happen.
     """
     data = event.data
@@ -49,11 +58,13 @@ async def pushed(event: sansio.Event, intake: Intake) -> None:
         return None
     paths = sorted({
         str(path) for c in commits for key in ("added", "modified", "removed")
-        for path in c.get(key) or [] if isinstance(path, str) and plan_path(path) is not None
+        for path in c.get(key) or [] if isinstance(path, str) and may_matter(path)
     })
     if not paths:
-        return intake.ignore("no plan file changed")
-    paths = paths[:MAX_PLAN_FILES]
+        return intake.ignore("no plan file or configuration changed")
+    if len(paths) > MAX_PLAN_FILES:  # the first ones, and the configuration whatever its place
+        paths = sorted({*paths[:MAX_PLAN_FILES], *(p for p in paths if p == CONFIG_PATH)})
+    what = "plan files" if all(plan_path(p) is not None for p in paths) else "markdown or configuration files"
     await intake.submit(JobRequest(kind="push", ref=after, before=before, paths=paths,
-                                   reason=f"push of {len(paths)} plan files by {who}", **common))
+                                   reason=f"push of {len(paths)} {what} by {who}", **common))
     return None

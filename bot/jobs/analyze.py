@@ -39,7 +39,7 @@ class Analyze:
 
     def __init__(
         self, gh: gidgethub.abc.GitHubAPI, request: JobRequest, *, me: Identity = DEFAULT_IDENTITY,
-        lock: IssueLock | None = None,
+        lock: IssueLock | None = None, config: LoadedConfig | None = None,
     ) -> None:
         self.gh = gh
         self.lock = lock
@@ -50,14 +50,17 @@ class Analyze:
         #: OWNER from author_association, everyone else the collaborator-permission API (cached), at the
         #: repository's `trigger_permission` once its configuration is read.
         self.check = writer_check(gh, request.owner, request.repo)
+        #: The repository's configuration: given (the Action's checkout), else read from GitHub once.
         self.config: LoadedConfig | None = None
         #: When the sync left writes for later (GitHub's content limits): the job comes back then.
         self.resume_at: float | None = None
+        self._given = config
 
     async def configure(self) -> LoadedConfig:
         """Read the repository's configuration (once): it says who may trigger the bot."""
         if self.config is None:
-            self.config = await read_repo_config(self.gh, self.request.owner, self.request.repo)
+            owner, repo = self.request.owner, self.request.repo
+            self.config = self._given or await read_repo_config(self.gh, owner, repo)
             self.check = writer_check(self.gh, self.request.owner, self.request.repo,
                                       self.config.config.trigger_permission)
         return self.config
@@ -111,12 +114,12 @@ class Analyze:
         elif name == "dry-run":
             result = await sync_issue(gh, request.owner, request.repo, n, dry_run=True,
                                       me=self.me, may_write=self.check, lock=self.lock, config=config,
-                                      command=True, files=RepoFiles(gh, request.owner, request.repo))
+                                      command=True, files=self.files())
             await self.reply(render_dry_run(result, n))
         else:
             result = await sync_issue(gh, request.owner, request.repo, n, me=self.me, may_write=self.check,
                                       lock=self.lock, config=config, command=is_command,
-                                      files=RepoFiles(gh, request.owner, request.repo))
+                                      files=self.files())
             found = result.found_analysis or result.found_task_links
             ok = found and not result.errors
             self.resume_at = result.resume_at
@@ -126,6 +129,11 @@ class Analyze:
         if is_command:
             await self.react("+1" if ok else "confused")
         return "ok" if ok else "unhappy"
+
+    def files(self) -> RepoFiles:
+        """The repository's plan files, as its configuration's `analysis_paths` name them (read first)."""
+        patterns = self.config.config.analysis_paths if self.config is not None else None
+        return RepoFiles(self.gh, self.request.owner, self.request.repo, patterns=patterns)
 
     async def refuse_a_readers_plan(self) -> bool:
         """A plan comment's author without write access gets the one polite reply (the sync skips it)."""

@@ -19,9 +19,11 @@ from bot.github.errors import RateLimitWait
 from bot.github.pacing import BudgetWait, Pacer
 from bot.github.retry import RetryPolicy
 from bot.jobs.analyze import Analyze
-from bot.jobs.files import plan_issues
+from bot.jobs.files import repository_work
 from bot.jobs.request import JobRequest
 from bot.metrics import DEFAULT, Metrics, status_class
+from bot.repoconfig.github import OWNER_REPO, forget, read_repo_config
+from bot.repoconfig.load import LoadedConfig
 from bot.store import PgIssueLocks
 from bot.sync.engine import IssueLock, report_failure, sync_issue
 from bot.sync.files import RepoFiles
@@ -168,11 +170,13 @@ class JobHandler:
             return
         self.metrics.jobs.inc(kind=request.kind, outcome="reported")
         gh = await self.client(request)
+        loaded = await read_repo_config(gh, request.owner, request.repo)
         message = (f"The bot could not finish syncing this issue after several attempts "
                    f"({type(exc).__name__}: {truncate(str(exc), 200)}). Nothing was lost: "
                    "comment `/analyze` to try again once GitHub is reachable, or edit the plan.")
         await report_failure(gh, request.owner, request.repo, request.number, message, me=self.identity,
-                             lock=self.lock, files=RepoFiles(gh, request.owner, request.repo))
+                             lock=self.lock, files=RepoFiles(gh, request.owner, request.repo,
+                                                             patterns=loaded.config.analysis_paths))
         if request.kind == "command" and request.comment_id is not None:
             await Analyze(gh, request, me=self.identity, lock=self.lock).react("confused")
 
@@ -182,16 +186,19 @@ Enqueue = Callable[[JobRequest], Awaitable[bool]]
 
 async def perform(
     gh: gidgethub.abc.GitHubAPI, request: JobRequest, *, me: Identity, lock: IssueLock | None = None,
-    enqueue: Enqueue | None = None,
+    enqueue: Enqueue | None = None, config: LoadedConfig | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """What one job does with a client acting for it (the App's installation, or the Action's token):
     returns its outcome and what to log (`sync_writes`: the writes of each sync it ran).
 
     Push and scan jobs queue one sync per issue found through `enqueue` (coalesced and locked per plan like
-    any other), or run them here without one. Every sync reads the default branch's plan files.
+    any other), or run them here without one; a push that changed the configuration file adds the
+    repository's open plans. Every sync reads the default branch's plan files, as the repository's
+    `analysis_paths` name them. `config`: the configuration to use (the Action's checkout); None reads
+    the repository's from GitHub.
     """
     if request.kind == "command":
-        command = Analyze(gh, request, me=me, lock=lock)
+        command = Analyze(gh, request, me=me, lock=lock, config=config)
         outcome = await command.run()
         if command.resume_at is not None:
             raise BudgetWait(command.resume_at, reason="writes wait for room")
@@ -199,21 +206,28 @@ async def perform(
     numbers = [request.number]
     found: dict[str, Any] = {"sync_writes": []}
     if request.kind in ("push", "scan"):
-        numbers = await plan_issues(gh, request)
-        found["issues"] = numbers
+        work = await repository_work(gh, request, config)
+        numbers = found["issues"] = work.issues
         if enqueue is not None:
+            why = "the configuration changed" if work.config_changed else "plan files of"
             for number in numbers:
                 await enqueue(JobRequest(installation_id=request.installation_id, owner=request.owner,
-                                         repo=request.repo, number=number,
-                                         reason=f"{request.reason}: plan files of #{number}"))
+                                         repo=request.repo, number=number, fresh_config=work.config_changed,
+                                         reason=f"{request.reason}: {why} #{number}"))
             return "ok", found
+        config = work.config
     elif request.comment_id is not None:
         # A reader's plan comment: one polite reply; the sync passes its text over.
-        await Analyze(gh, request, me=me, lock=lock).refuse_a_readers_plan()
+        await Analyze(gh, request, me=me, lock=lock, config=config).refuse_a_readers_plan()
+    if request.fresh_config and config is None:
+        forget(gh, request.owner, request.repo)
+        forget(gh, request.owner, OWNER_REPO)
+    loaded = config if config is not None else await read_repo_config(gh, request.owner, request.repo)
     deferred: list[tuple[float, int]] = []
     for number in numbers:
-        result = await sync_issue(gh, request.owner, request.repo, number, me=me, lock=lock,
-                                  files=RepoFiles(gh, request.owner, request.repo))
+        files = RepoFiles(gh, request.owner, request.repo, patterns=loaded.config.analysis_paths)
+        result = await sync_issue(gh, request.owner, request.repo, number, me=me, lock=lock, config=loaded,
+                                  files=files)
         found["sync_writes"].append(result.writes)
         found |= {"synced": result.issue, "writes": result.writes, "errors": result.errors}
         if result.resume_at is not None:

@@ -46,6 +46,9 @@ class JobRequest(BaseModel):
     before: str | None = None
     paths: list[str] = Field(default_factory=list)
     compare: bool = False
+    #: The repository's configuration file changed (a push): the sync asks GitHub for it again, whatever
+    #: this process believed (another worker may have read the push).
+    fresh_config: bool = False
 
     @property
     def plan_number(self) -> int:
@@ -60,9 +63,10 @@ class JobRequest(BaseModel):
     @property
     def queueing_key(self) -> str:
         """Coalescing: waiting sync jobs of one plan share this key; so do waiting command jobs of one plan,
-        sub-command and author (one run per burst: the job re-reads its comment when it runs)."""
+        sub-command and author (one run per burst: the job re-reads its comment when it runs). A sync that
+        must read the configuration afresh never folds into a waiting one that would not."""
         if self.kind == "sync":
-            return f"sync:{self.issue_key}"
+            return f"sync:{self.issue_key}" + (":config" if self.fresh_config else "")
         if self.kind in ("push", "scan"):  # each push lists its own files: pushes never coalesce
             return f"{self.kind}:{self.issue_key}:{self.ref if self.kind == 'push' else ''}"
         return f"command:{self.issue_key}:{self.command}:{(self.author or '').lower()}"

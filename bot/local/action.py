@@ -17,9 +17,10 @@ from bot.events.shapes import shape_problem
 from bot.github.client import GitHubClient
 from bot.jobs.handler import perform
 from bot.jobs.request import Accepted, JobRequest
-from bot.local.context import GITHUB_COM_API, LocalError, identity
+from bot.local.context import GITHUB_COM_API, LocalError, checkout_config, identity
+from bot.repoconfig.github import read_repo_config
+from bot.repoconfig.model import DEFAULT_CONFIG
 from bot.sync.files import RepoFiles
-from bot.sync.labels import PARALLEL_PLAN
 
 #: Events the Action runs for; anything else is a workflow set up for something else: said, and exit 0.
 ACTION_EVENTS = frozenset({"push", "issue_comment", "issues", "workflow_dispatch"})
@@ -56,7 +57,10 @@ async def run_action(env: Mapping[str, str], *, out: TextIO) -> int:
 
     The same rules as the App: only writers' plans count (`/analyze` by others gets the polite reply), a
     plan file on the default branch wins, nothing sent by a bot is followed. workflow_dispatch syncs every
-    issue the default branch has plan files for, and every open issue already labelled `parallel-plan`.
+    issue the default branch has plan files for, and every open issue already labelled `parallel-plan`
+    (or the configuration's plan label). The configuration is the checkout's (GITHUB_WORKSPACE, when the
+    workflow checked the repository out), else the repository's as the App reads it; the workflow's token
+    is not a person's (Copilot cannot be assigned with it).
     """
     name = _need(env, "GITHUB_EVENT_NAME")
     owner, _, repo = _need(env, "GITHUB_REPOSITORY").partition("/")
@@ -76,18 +80,25 @@ async def run_action(env: Mapping[str, str], *, out: TextIO) -> int:
         print("nothing to do: sent by a bot", file=out)
         return 0
     me = identity(ACTIONS_LOGIN, peers)
+    workspace = env.get("GITHUB_WORKSPACE", "").strip()
+    config = await asyncio.to_thread(checkout_config, Path(workspace)) if workspace else None
     requests = await requests_for(name, data, owner, repo, out)
     async with aiohttp.ClientSession() as session:
         gh = GitHubClient(session, base_url=api_url, oauth_token=token)
         if name == "workflow_dispatch":
-            files = await RepoFiles(gh, owner, repo).issues()
-            url = f"/repos/{owner}/{repo}/issues?labels={PARALLEL_PLAN.name}&state=open&per_page=100"
-            labelled = [int(i["number"]) async for i in gh.getiter(url) if not i.get("pull_request")]
-            numbers = sorted(set(files) | set(labelled))
+            loaded = config or await read_repo_config(gh, owner, repo)
+            files = await RepoFiles(gh, owner, repo, patterns=loaded.config.analysis_paths).issues()
+            labelled: set[int] = set()
+            for label in dict.fromkeys(c.labels.spec("plan")[0] for c in (loaded.config, DEFAULT_CONFIG)):
+                url = "/repos/{owner}/{repo}/issues?labels={label}&state=open&per_page=100"
+                async for i in gh.getiter(url, {"owner": owner, "repo": repo, "label": label}):
+                    if not i.get("pull_request"):
+                        labelled.add(int(i["number"]))
+            numbers = sorted(set(files) | labelled)
             requests = [JobRequest(owner=owner, repo=repo, number=n, reason="workflow_dispatch")
                         for n in numbers]
         for request in requests:
-            outcome, found = await perform(gh, request, me=me)
+            outcome, found = await perform(gh, request, me=me, config=config)
             writes = sum(found.get("sync_writes") or [])
             issues = found.get("issues", [request.number])
             names = ", ".join(f"#{n}" for n in issues) or "no issue"

@@ -7,7 +7,8 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from bot.conventions import ACTIONS_LOGIN, DEFAULT_BOT_LOGIN, Identity
+from bot.conventions import ACTIONS_LOGIN, CONFIG_PATH, DEFAULT_BOT_LOGIN, Identity
+from bot.repoconfig.load import MAX_CONFIG_CHARS, LoadedConfig, finding
 
 #: Runs a command in a folder: (arguments, cwd) -> stdout, or None when it fails or is missing.
 Runner = Callable[[Sequence[str], Path], "str | None"]
@@ -96,3 +97,25 @@ def top_of(cwd: Path, run: Runner) -> Path:
     """The checkout's top folder (the folder itself when it is not a git checkout)."""
     out = (run(["git", "rev-parse", "--show-toplevel"], cwd) or "").strip()
     return Path(out) if out else cwd
+
+
+def checkout_config(top: Path) -> LoadedConfig | None:
+    """The checkout's `.github/parallel-work-bot.yml` (what the CLI and the Action hand the sync); None
+    when the checkout has none (the sync then reads the repository's, as the App does)."""
+    file = top / CONFIG_PATH
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(4 * MAX_CONFIG_CHARS + 1)  # more is a finding: no need to read it all
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    except OSError as exc:
+        return LoadedConfig(findings=[finding(CONFIG_PATH, None, f"cannot be read ({exc.strerror}): "
+                                                                 "the defaults apply")], source=CONFIG_PATH)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        if len(data) <= 4 * MAX_CONFIG_CHARS:
+            return LoadedConfig(findings=[finding(CONFIG_PATH, None, "not UTF-8 text: the defaults apply")],
+                                source=CONFIG_PATH)
+        text = data.decode("utf-8", errors="replace")  # cut inside a character: too long anyway
+    return LoadedConfig.from_text(text, CONFIG_PATH)

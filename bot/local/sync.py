@@ -17,6 +17,7 @@ from bot.local.context import (
     GITHUB_COM_API,
     LocalError,
     Runner,
+    checkout_config,
     find_login,
     find_repo,
     find_token,
@@ -24,6 +25,7 @@ from bot.local.context import (
     run_command,
     top_of,
 )
+from bot.repoconfig.github import read_repo_config
 from bot.sync.engine import SyncResult, sync_issue
 from bot.sync.files import LocalFiles
 
@@ -129,13 +131,17 @@ async def sync_checkout(
 
     A dry run first counts the writes (the display's total); then each issue is synced in turn, writes
     paced as the App's. Interrupted, it leaves GitHub as a run cut short leaves it: a re-run converges.
-    `counted` (when given) receives the writes made so far, even when the run is cancelled.
+    `counted` (when given) receives the writes made so far, even when the run is cancelled. The
+    configuration is the checkout's `.github/parallel-work-bot.yml` (else the repository's, as the App
+    reads it); its `analysis_paths` say which files are plans. A token of a person's (a login not ending
+    `[bot]`) may assign GitHub's Copilot coding agent.
     """
     cwd = options.cwd
     token = find_token(env, run, cwd, options.api_url)
     owner, name = find_repo(options.repo, run, cwd)
     me = identity(find_login(options.login, env, run, cwd, options.api_url), options.peers)
     top = top_of(cwd, run)
+    user_token = not me.login.endswith("[bot]")
     async with aiohttp.ClientSession() as session:
         gh = GitHubClient(session, base_url=options.api_url, oauth_token=token)
         try:
@@ -146,15 +152,20 @@ async def sync_checkout(
         def git(args: Sequence[str], where: Path) -> str | None:
             return run(["git", *args], where)
 
+        loaded = await asyncio.to_thread(checkout_config, top) or await read_repo_config(gh, owner, name)
+        for found in loaded.findings:
+            print(f"configuration: {found.message}", file=out)
         paths = [p if p.is_absolute() else cwd / p for p in options.paths]
-        files = LocalFiles(top, paths, repo_url=str(repository.get("html_url") or "") or None, git=git)
+        files = LocalFiles(top, paths, repo_url=str(repository.get("html_url") or "") or None, git=git,
+                           patterns=loaded.config.analysis_paths)
         numbers = await files.issues()
         if not numbers:
-            print("no plan files found (analyses: .claude/epics/<epic>/<N>-analysis.md)", file=out)
+            print(f"no plan files found (analyses: {', '.join(files.plan_paths.patterns)})", file=out)
             return 0
+        kwargs: dict[str, Any] = {"me": me, "files": files, "config": loaded, "user_token": user_token}
         planned: dict[int, SyncResult] = {}
         for number in numbers:
-            planned[number] = await sync_issue(gh, owner, name, number, dry_run=True, me=me, files=files)
+            planned[number] = await sync_issue(gh, owner, name, number, dry_run=True, **kwargs)
         if options.dry_run:
             for number, result in planned.items():
                 print(f"#{number}: {len(result.planned)} writes", file=out)
@@ -169,7 +180,7 @@ async def sync_checkout(
                 display.issue(number)
                 try:
                     async with _watching(gh, display, made):
-                        result = await sync_issue(gh, owner, name, number, me=me, files=files)
+                        result = await sync_issue(gh, owner, name, number, **kwargs)
                 finally:
                     made = display.done
                     if counted is not None:

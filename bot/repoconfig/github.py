@@ -52,13 +52,16 @@ def forget(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str) -> None:
 
 
 async def _read_file(
-    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, path: str
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, path: str, ref: str | None = None
 ) -> dict[str, Any] | None:
-    """The contents API's answer for one file on the default branch; None when it is not there to read."""
+    """The contents API's answer for one file on the default branch (or at `ref`); None when it is not
+    there to read."""
+    where: dict[str, str] = {"owner": owner, "repo": repo, "path": path}
     try:
-        data = await gh.getitem(
-            "/repos/{owner}/{repo}/contents/{+path}", {"owner": owner, "repo": repo, "path": path}
-        )
+        if ref is None:
+            data = await gh.getitem("/repos/{owner}/{repo}/contents/{+path}", where)
+        else:
+            data = await gh.getitem("/repos/{owner}/{repo}/contents/{+path}{?ref}", {**where, "ref": ref})
     except gidgethub.BadRequest as exc:
         # 404: no file (or no repository); 403: the installation may not read that repository.
         if exc.status_code.value in (403, 404):
@@ -107,6 +110,14 @@ async def read_repo_config(
             return _parse(answer, f"{where_owner}/{where_repo}:{path}")
         _MISSING[key] = now + MISSING_SECONDS
     return DEFAULT_LOADED
+
+
+async def read_config_at(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, ref: str, *, path: str = CONFIG_PATH
+) -> LoadedConfig | None:
+    """The repository's own file as it was at commit `ref` (a push's "before"); None: it had none."""
+    answer = await _read_file(gh, owner, repo, path, ref)
+    return _parse(answer, f"{owner}/{repo}:{path}") if answer is not None else None
 
 
 async def plans_to_resync(

@@ -11,10 +11,10 @@ import yaml
 from pydantic import ValidationError
 
 from bot.analysis.models import Diagnostic, Severity
+from bot.conventions import CONFIG_PATH
 from bot.repoconfig.model import DEFAULT_CONFIG, RepoConfig
 
-#: Where a repository keeps the file (and where the owner's `.github` repository keeps the fallback).
-CONFIG_PATH = ".github/parallel-work-bot.yml"
+__all__ = ["CONFIG_PATH", "LoadedConfig", "finding", "load_config_text"]
 #: Characters of configuration read; a larger file is a finding and the defaults.
 MAX_CONFIG_CHARS = 64 * 1024
 #: Findings kept from one check (a file of a thousand unknown keys is named by its first ones).

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from bot.conventions import (
     AGENT_LABEL_COLOR,
     AGENT_LABEL_PREFIX,
+    ANALYSIS_PATHS,
     LABEL_DEFAULTS,
     MAX_LABEL_DESCRIPTION,
     MAX_LABEL_NAME,
@@ -28,7 +29,7 @@ PERMISSION_ORDER: tuple[str, ...] = ("read", "triage", "write", "maintain", "adm
 DEFAULT_TRIGGER = min(WRITE_PERMISSIONS, key=PERMISSION_ORDER.index)
 TriggerPermission = Literal["triage", "write", "maintain", "admin"]
 #: Where CCPM keeps its analyses (the files door reads these paths).
-DEFAULT_ANALYSIS_PATHS: tuple[str, ...] = (".claude/epics/**/*-analysis.md",)
+DEFAULT_ANALYSIS_PATHS: tuple[str, ...] = ANALYSIS_PATHS
 #: The sub-issue title today: the plan's issue (the one live reference), then the stream.
 DEFAULT_TITLE = "{parent} · Stream {id}: {name}"
 TITLE_FIELDS = frozenset({"parent", "id", "name"})
@@ -183,6 +184,9 @@ def _path_pattern(pattern: str) -> str:
     parts = pattern.replace("\\", "/").split("/")
     if not pattern.strip() or pattern.startswith("/") or ".." in parts or len(pattern) > 200:
         raise ValueError(f"{pattern!r} is not a relative path pattern inside the repository")
+    if not pattern.endswith(".md"):
+        # The web intake, which reads nothing from GitHub, passes on pushes of markdown files only.
+        raise ValueError(f"{pattern!r}: an analysis is a markdown file, so the pattern ends with .md")
     return pattern
 
 

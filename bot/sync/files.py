@@ -18,9 +18,9 @@ from urllib.parse import quote, unquote
 import gidgethub
 import gidgethub.abc
 
-from bot.analysis.planfiles import PlanKind, PlanPath, plan_path
+from bot.analysis.planfiles import PlanKind, PlanPath, PlanPaths, by_name
 from bot.analysis.reader import read_task
-from bot.conventions import MAX_PLAN_FILE_BYTES, MAX_PLAN_FILES, PLAN_FILES_ROOT, SOURCE, marker
+from bot.conventions import MAX_PLAN_FILE_BYTES, MAX_PLAN_FILES, SOURCE, marker
 
 log = logging.getLogger("bot.sync.files")
 
@@ -84,7 +84,9 @@ def named_issue(text: str) -> int | None:
 class _Finder:
     """What both finders share: a listing of plan paths, read lazily, matched to issues."""
 
-    def __init__(self) -> None:
+    def __init__(self, patterns: Sequence[str] | None = None) -> None:
+        #: Which paths are plan files: the repository's `analysis_paths` (None: the default).
+        self.plan_paths = PlanPaths.of(patterns)
         self._listing: dict[str, str] | None = None  # path -> blob sha
         self._texts: dict[str, PlanFile | None] = {}
 
@@ -146,7 +148,7 @@ class _Finder:
 
     def kind(self, path: str) -> PlanPath | None:
         """What a listed path is."""
-        return plan_path(path)
+        return self.plan_paths.kind(path)
 
 
 class RepoFiles(_Finder):
@@ -154,10 +156,12 @@ class RepoFiles(_Finder):
 
     Reads: the repository (its default branch, conditional), the branch's commit (compare, conditional),
     the commit's tree (recursive, conditional), then each file's content at that commit when asked for.
+    `patterns`: the repository's `analysis_paths` (None: the default).
     """
 
-    def __init__(self, gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, *, ref: str | None = None) -> None:
-        super().__init__()
+    def __init__(self, gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, *, ref: str | None = None,
+                 patterns: Sequence[str] | None = None) -> None:
+        super().__init__(patterns)
         self.gh, self.owner, self.repo, self.ref = gh, owner, repo, ref
         self.commit: str | None = None
         self.repo_url: str | None = None
@@ -197,11 +201,11 @@ class RepoFiles(_Finder):
                         self.owner, self.repo)
         return {
             str(e["path"]): str(e["sha"]) for e in tree.get("tree") or []
-            if e.get("type") == "blob" and plan_path(str(e.get("path") or "")) is not None
+            if e.get("type") == "blob" and self.kind(str(e.get("path") or "")) is not None
         }
 
     async def _read(self, path: str, blob: str) -> PlanFile | None:
-        kind = plan_path(path)
+        kind = self.kind(path)
         answer = await self._get(
             f"/repos/{self.owner}/{self.repo}/contents/{quote(path)}?ref={self.commit}")
         if kind is None or not isinstance(answer, dict) or answer.get("encoding") != "base64":
@@ -231,15 +235,17 @@ class LocalFiles(_Finder):
     """Plan files of a local checkout (the CLI and the Action): PATHs are files or folders under `top`.
 
     A file committed as it is links to GitHub at the last commit that changed it; a file with changes not
-    committed is read as it is, named but not linked. A file given by name outside `.claude/epics` is
-    classified by its name alone (`12-analysis.md`, `12.md`).
+    committed is read as it is, named but not linked. A file outside the repository's plan paths is
+    classified by its name alone (`12-analysis.md`; `12.md` only when given by name). No PATHs: the folders
+    of the plan paths (`patterns`, the checkout's `analysis_paths`; None: the default).
     """
 
     def __init__(self, top: Path, paths: Sequence[Path] = (), *, repo_url: str | None = None,
-                 git: GitRunner = run_git) -> None:
-        super().__init__()
+                 git: GitRunner = run_git, patterns: Sequence[str] | None = None) -> None:
+        super().__init__(patterns)
         self.top = top.resolve()
-        self.paths = [p if p.is_absolute() else self.top / p for p in (paths or [Path(PLAN_FILES_ROOT)])]
+        given = paths or [Path(f) for f in self.plan_paths.folders()]
+        self.paths = [p if p.is_absolute() else self.top / p for p in given]
         self.repo_url = repo_url
         self.git = git
         self._named: dict[str, Path] = {}
@@ -248,14 +254,10 @@ class LocalFiles(_Finder):
     def kind(self, path: str) -> PlanPath | None:
         return self._kinds.get(path)
 
-    @staticmethod
-    def _classify(rel: str, given: bool) -> PlanPath | None:
-        """Under `.claude/epics` by its path; elsewhere an analysis by its name, a task file only by name."""
-        found = plan_path(rel)
-        if found is not None:
-            return found
-        by_name = plan_path(f"{PLAN_FILES_ROOT}/_/{rel.rsplit('/', 1)[-1]}")
-        return by_name if by_name is not None and (given or by_name.kind == "analysis") else None
+    def _classify(self, rel: str, given: bool) -> PlanPath | None:
+        """By the plan paths; elsewhere an analysis by its name, a task file only when given by name."""
+        found = self.plan_paths.kind(rel)
+        return found if found is not None else by_name(rel.rsplit("/", 1)[-1], given=given)
 
     async def _list(self) -> dict[str, str]:
         return await asyncio.to_thread(self._walk)
