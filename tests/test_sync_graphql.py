@@ -3,6 +3,7 @@ a host without parentIssueId, and the local GitHub's POST /graphql itself."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,9 +20,11 @@ from tests.fixtures.sandbox import AppKeys, FakeTime, started_sandbox
 from tests.test_sync_support import NAME, OWNER, REPO, client, forget_labels, generated_plan, seed_issues
 
 #: REST's first sync of the seed: 6 labels, 4 creates, 4 links, 3 blocked-by, 1 label call, 2 conflict
-#: flags, 1 summary.
-REST_WRITES = 21
+#: flags, 1 summary, and the 4 briefs that name sub-issues created after them.
+REST_WRITES = 25
 LINKED_WRITES = REST_WRITES - 4
+#: A whole minute (Unix time) the compared runs' clocks start at.
+CLOCK_START = 1_790_000_040.0
 
 
 def mutations(sb: Sandbox) -> list[Any]:
@@ -31,6 +34,10 @@ def mutations(sb: Sandbox) -> list[Any]:
 async def first_sync(app_keys: AppKeys, **options: Any) -> tuple[dict[str, Any], int, int, Sandbox]:
     """The seed's first sync on a fresh local GitHub: (snapshot, writes, mutations, sandbox)."""
     forget_labels()
+    # Both runs' clocks start at the same minute: the summary's "edited" time of the plan's comment is the
+    # same in the two snapshots compared (the clock still runs).
+    start = time.time()
+    options.setdefault("clock", lambda: CLOCK_START + time.time() - start)
     async with started_sandbox(app_keys, **options) as sb:
         seed_issues(sb)
         async with client(sb) as gh:

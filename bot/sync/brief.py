@@ -5,14 +5,14 @@ stream: its section as written (sanitised like all document text), its files and
 at the same time touch them, the streams it waits for and that wait for it (as issue links), the plan's shared
 files and coordination points naming it, and where the plan was read from. It stays within GitHub's body limit
 by shortening, most expendable first, and says so. Sub-issues created in the same run learn each other's
-numbers after they exist: `link_writes` fills those in before the run ends, so a re-run writes nothing.
+numbers after they exist: `bot.sync.diff.brief_link_writes` fills those in before the run ends, so a
+re-run writes nothing.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bot.analysis.figures import fmt_hours
 from bot.analysis.globs import is_glob, normalize_path, overlaps_within
@@ -29,10 +29,6 @@ from bot.analysis.models import PlanReport, Stream
 from bot.conventions import LABELS, MAX_BODY, marker
 from bot.sync import markers
 from bot.sync.current import CurrentState
-
-if TYPE_CHECKING:
-    from bot.sync.desired import DesiredState
-    from bot.sync.diff import Write
 
 #: Room left in the body for text a person adds outside the region.
 _ROOM_OUTSIDE = 4000
@@ -291,34 +287,3 @@ def _compose(b: Brief, numbers: dict[str, int], section_limit: int, max_files: i
 def numbers_of(current: CurrentState) -> dict[str, int]:
     """Sub-issue numbers by safe stream id, as GitHub has them now."""
     return {sid: cs.number for sid, cs in current.streams.items()}
-
-
-def link_writes(
-    desired: DesiredState, current: CurrentState, refs: dict[str, tuple[int, int]], owner: str, repo: str
-) -> list[Write]:
-    """After this run's sub-issues exist: the regions that can now name them, brought up to date.
-
-    Only a first sync (or one adding streams) has any: the next run computes the same regions up front.
-    In a dry run the new sub-issues have no number yet (refs hold 0): a stand-in shows what would change.
-    """
-    from bot.sync.diff import NewNumber, Part, Write  # imported here: the diff imports this module
-
-    stand_in = 10**12
-    numbers = {sid: num if num > 0 else stand_in + k for k, (sid, (num, _id)) in enumerate(refs.items())}
-    writes: list[Write] = []
-    for ds in desired.streams:
-        if ds.brief is None or ds.id not in numbers:
-            continue
-        region = render_region(ds.brief, numbers)
-        if region == ds.region:
-            continue
-        cur = current.streams.get(ds.id)
-        written = markers.replace_region(cur.body, ds.region) if cur is not None else ds.region
-        body = markers.replace_region(written, region)
-        number = refs[ds.id][0]
-        part: Part = str(number) if number > 0 else NewNumber(ds.id)
-        writes.append(
-            Write("PATCH", (f"/repos/{owner}/{repo}/issues/", part), {"body": body},
-                  f"update stream {ds.id}'s sub-issue (body: links to the new sub-issues)")
-        )
-    return writes

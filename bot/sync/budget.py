@@ -21,9 +21,13 @@ async def room(gh: gidgethub.abc.GitHubAPI, want: int) -> Room | None:
     return await pacer.room(str(getattr(gh, "pacer_key", "default")), want)
 
 
-def split(writes: list[Write], space: Room | None) -> tuple[list[Write], list[Write]]:
-    """(now, later): the writes in their order up to what fits with the summary's, and the rest."""
-    if space is None or space.writes is None or len(writes) + SUMMARY_RESERVE <= space.writes:
+def split(writes: list[Write], space: Room | None, after: int = 0) -> tuple[list[Write], list[Write]]:
+    """(now, later): the writes in their order up to what fits with the summary's, and the rest.
+
+    `after`: writes that follow these only when nothing waits (the briefs naming sub-issues made now): all
+    of them fit too, or they are left to the run that makes the rest.
+    """
+    if space is None or space.writes is None or len(writes) + after + SUMMARY_RESERVE <= space.writes:
         return writes, []
     keep = max(0, space.writes - SUMMARY_RESERVE)
     return writes[:keep], writes[keep:]

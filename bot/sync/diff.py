@@ -9,6 +9,7 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from bot.sync import markers
+from bot.sync.brief import render_region
 from bot.sync.current import CurrentState
 from bot.sync.desired import DesiredState, conflict_comment, previous_agent, removed_region
 
@@ -485,3 +486,32 @@ def reorder_moves(order: list[str], want: list[str]) -> list[tuple[str, str, str
         for i, sid in enumerate(want)
         if i not in keep
     ]
+
+
+def brief_link_writes(
+    desired: DesiredState, current: CurrentState, refs: dict[str, tuple[int, int]], owner: str, repo: str
+) -> list[Write]:
+    """After this run's sub-issues exist: the regions that can now name them, brought up to date.
+
+    Only a first sync (or one adding streams) has any: the next run computes the same regions up front.
+    In a dry run the new sub-issues have no number yet (refs hold 0): a stand-in shows what would change.
+    """
+    stand_in = 10**12
+    numbers = {sid: num if num > 0 else stand_in + k for k, (sid, (num, _id)) in enumerate(refs.items())}
+    writes: list[Write] = []
+    for ds in desired.streams:
+        if ds.brief is None or ds.id not in numbers:
+            continue
+        region = render_region(ds.brief, numbers)
+        if region == ds.region:
+            continue
+        cur = current.streams.get(ds.id)
+        written = markers.replace_region(cur.body, ds.region) if cur is not None else ds.region
+        body = markers.replace_region(written, region)
+        number = refs[ds.id][0]
+        part: Part = str(number) if number > 0 else NewNumber(ds.id)
+        writes.append(
+            Write("PATCH", (f"/repos/{owner}/{repo}/issues/", part), {"body": body},
+                  f"update stream {ds.id}'s sub-issue (body: links to the new sub-issues)")
+        )
+    return writes

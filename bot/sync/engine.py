@@ -23,10 +23,18 @@ from bot.repoconfig.github import read_repo_config
 from bot.repoconfig.load import LoadedConfig
 from bot.sync import budget, markers
 from bot.sync.apply import Progress, apply, send
-from bot.sync.brief import link_writes
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
 from bot.sync.desired import DesiredState, Records, build_desired, cap_links, note
-from bot.sync.diff import PlannedWrite, Refs, Write, comment_path, comment_writes, deletion, diff
+from bot.sync.diff import (
+    PlannedWrite,
+    Refs,
+    Write,
+    brief_link_writes,
+    comment_path,
+    comment_writes,
+    deletion,
+    diff,
+)
 from bot.sync.files import PlanFile, PlanFiles, recorded_source, source_marker
 from bot.sync.labels import label_set as run_labels
 from bot.sync.locks import named_lock
@@ -214,7 +222,7 @@ async def _sync_locked(
             config=cfg,
             records=records,
             user_token=run.user_token,
-            source_url=source.url,
+            source_url=source_link(source, current),
         )
         # Plans for other issues passed over, and what is wrong in the configuration file: said so.
         findings = run.loaded.findings if report is not None else []  # a plan's summary says them
@@ -230,15 +238,18 @@ async def _sync_locked(
                 if w.produces is not None:
                     refs[w.produces] = (0, -1 - i)
             result.planned = [w.planned() for w in writes]
-            result.planned += [w.planned() for w in link_writes(desired, current, refs, owner, repo)]
+            result.planned += [w.planned() for w in brief_link_writes(desired, current, refs, owner, repo)]
             final = await asyncio.to_thread(
                 _summary_writes, report, conflicts, current, desired, refs, owner, repo, source)
             result.planned += [w.planned() for w in final]
             return result
         try:
             # What GitHub's content limits (and one job's slice) leave room for now; the rest waits.
-            space = await budget.room(gh, len(writes) + budget.SUMMARY_RESERVE)
-            writes, later = budget.split(writes, space)
+            # The briefs of new sub-issues may name each other once they exist: at most one write each.
+            linking = sum(1 for ds in desired.streams
+                          if ds.brief is not None and ds.id not in current.streams)
+            space = await budget.room(gh, len(writes) + linking + budget.SUMMARY_RESERVE)
+            writes, later = budget.split(writes, space, after=linking)
             if space is not None and later and space.writes == 0:
                 result.writes, result.planned = progress.writes, list(progress.done)
                 result.deferred, result.resume_at = len(later), space.resume_at
@@ -254,7 +265,8 @@ async def _sync_locked(
             # Rendering the summary is CPU-bound too: off the event loop.
             final = await asyncio.to_thread(
                 _summary_writes, report, conflicts, current, desired, refs, owner, repo, source, building)
-            final = link_writes(desired, current, refs, owner, repo) + final
+            if not later:  # else the run that makes the rest writes the briefs with every number known
+                final = brief_link_writes(desired, current, refs, owner, repo) + final
             await apply(gh, owner, repo, final, refs, progress)
         except OutcomeUnknown:
             result.writes, result.planned = progress.writes, list(progress.done)
@@ -390,6 +402,25 @@ def _edited(current: CurrentState, source_url: str | None) -> str | None:
     return when[:10] + " " + when[11:16] + " UTC"
 
 
+def shown_file(source: Source, current: CurrentState) -> PlanFile | None:
+    """The plan file as the summary and the briefs link it: a file whose text is unchanged keeps the commit
+    the summary already links, so a push that changes other files (or another door's checkout of the same
+    text) rewrites nothing."""
+    file = source.file
+    if file is None:
+        return None
+    known = recorded_source(str((current.summary or {}).get("body") or ""))
+    if known is not None and known.path == file.path and known.blob == file.blob and known.commit:
+        file = file.at(known.commit)
+    return file
+
+
+def source_link(source: Source, current: CurrentState) -> str | None:
+    """Where the briefs say the plan was read: the comment or body, or the file as the summary links it."""
+    file = shown_file(source, current)
+    return source.url if file is None else file.url
+
+
 def _source_line(source: Source, current: CurrentState) -> tuple[str, str, PlanFile | None]:
     """For a plan read from a file: the summary's line naming (and linking) it, the hidden record of the
     file, and the file as linked.
@@ -397,12 +428,9 @@ def _source_line(source: Source, current: CurrentState) -> tuple[str, str, PlanF
     A file whose text is unchanged keeps the commit the summary already links, so a push that changes
     other files rewrites nothing.
     """
-    file = source.file
+    file = shown_file(source, current)
     if file is None:
         return "", "", None  # a comment or the issue body: the summary's own "Read from" line says it
-    known = recorded_source(str((current.summary or {}).get("body") or ""))
-    if known is not None and known.path == file.path and known.blob == file.blob and known.commit:
-        file = file.at(known.commit)
     name = code_span(file.path)
     record = "\n" + source_marker(file) + "\n"
     if file.url is None:
