@@ -38,10 +38,11 @@ ANALYSIS = ".claude/epics/convex/4-analysis.md"
 
 
 def counts(runner: Runner, mark: int) -> dict[str, int]:
-    """Writes, reads (200) and 304s to the repository since log entry `mark`."""
-    log = [e for e in runner.sandbox.log[mark:] if e.path.startswith("/repos/")]
-    return {"writes": sum(e.method not in ("GET", "HEAD") for e in log),
-            "reads": sum(e.method == "GET" and e.status != 304 for e in log),
+    """Content writes (REST and GraphQL mutations), reads (200: REST GETs and GraphQL queries) and 304s
+    since log entry `mark`."""
+    log = [e for e in runner.sandbox.log[mark:] if e.path.startswith(("/repos/", "/graphql"))]
+    return {"writes": sum(e.is_content_write for e in log),
+            "reads": sum((e.method == "GET" or e.operation == "query") and e.status != 304 for e in log),
             "not_modified": sum(e.status == 304 for e in log)}
 
 
