@@ -14,7 +14,7 @@ from bot.conventions import CONFIG_PATH
 from bot.jobs.request import JobRequest
 from bot.repoconfig.github import plans_to_resync, read_config_at, read_repo_config
 from bot.repoconfig.load import LoadedConfig
-from bot.sync.files import RepoFiles, named_issue
+from bot.sync.files import RepoFiles
 
 log = logging.getLogger("bot.jobs.files")
 
@@ -47,22 +47,10 @@ async def plan_issues(gh: gidgethub.abc.GitHubAPI, request: JobRequest, paths: P
         return await RepoFiles(gh, request.owner, request.repo, ref=request.ref, patterns=patterns).issues()
     after = RepoFiles(gh, request.owner, request.repo, ref=request.ref, patterns=patterns)
     before = RepoFiles(gh, request.owner, request.repo, ref=request.before, patterns=patterns)
-    found: set[int] = set()
-    for path in changed if changed is not None else await changed_paths(gh, request):
-        kind = paths.kind(path)
-        if kind is None:
-            continue
-        if kind.number is not None:
-            found.add(kind.number)
-            continue
-        for files in (after, before):
-            got = await files.file(path)
-            named = named_issue(got.text) if got is not None else None
-            if named is not None:
-                found.add(named)
-                break
-    log.info("plan files of %s/%s name issues %s", request.owner, request.repo, sorted(found))
-    return sorted(found)
+    changed = changed if changed is not None else await changed_paths(gh, request)
+    found = await after.issues(changed, also=before)
+    log.info("plan files of %s/%s name issues %s", request.owner, request.repo, found)
+    return found
 
 
 @dataclass(frozen=True)

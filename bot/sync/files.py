@@ -130,20 +130,24 @@ class _Finder:
             out.append(got)
         return out
 
-    async def issues(self) -> list[int]:
-        """Every issue a listed plan file is for."""
+    async def issues(self, paths: Sequence[str] | None = None, *, also: RepoFiles | None = None) -> list[int]:
+        """Every issue a plan file among `paths` (default: every listed one) is for: a file named after its
+        issue needs no read; one named without a number is read for the issue its frontmatter names (here,
+        else in `also`: a removed file at the commit before)."""
         found: set[int] = set()
-        for path in await self.listing():
+        for path in await self.listing() if paths is None else paths:
             kind = self.kind(path)
             if kind is None:
                 continue
             if kind.number is not None:
                 found.add(kind.number)
                 continue
-            got = await self.file(path)
-            named = named_issue(got.text) if got is not None else None
-            if named is not None:
-                found.add(named)
+            for files in (self, also) if also is not None else (self,):
+                got = await files.file(path)
+                named = named_issue(got.text) if got is not None else None
+                if named is not None:
+                    found.add(named)
+                    break
         return sorted(found)
 
     def kind(self, path: str) -> PlanPath | None:
