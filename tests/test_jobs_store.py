@@ -431,3 +431,40 @@ async def test_closing_the_queue_gives_back_a_kept_write_slot(pg_dsn: str) -> No
         free = check.execute("SELECT pg_try_advisory_lock(hashtext('pwb-pace:installation:3'))").fetchone()
     assert row is not None and row[0] < 1.0, row  # not the 30 s lease
     assert free == (True,)
+
+
+async def test_a_job_that_ends_while_postgres_is_down_is_recorded_once_it_is_back(
+    pg_server: PgServer, pg_dsn: str
+) -> None:
+    """A worker that lives through the outage keeps beating, so no reaper would ever take its job back:
+    the job's end must be written once PostgreSQL answers, not dropped (the job would stay "doing")."""
+    from bot.jobs.queue import JobQueue
+    from bot.jobs.request import JobRequest
+
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def handler(request: JobRequest) -> None:
+        started.set()
+        await release.wait()
+
+    queue = JobQueue(handler, database_url=pg_dsn, write_interval=0.0)
+    await queue.open()
+    # No reaper help: a stalled-job timeout far beyond the test, and a grace that outlasts the outage.
+    worker = queue.start_worker(concurrency=2, poll_interval=0.05, heartbeat_interval=0.5,
+                                stalled_timeout=3600, shutdown_timeout=10)
+    try:
+        await queue.enqueue(JobRequest(installation_id=1, owner="octo", repo="sandbox", number=7))
+        await asyncio.wait_for(started.wait(), 30)
+        await asyncio.to_thread(pg_server.stop)
+        try:
+            release.set()
+            await asyncio.sleep(1.5)  # the job ends, and its end is refused, while the server is down
+        finally:
+            await asyncio.to_thread(pg_server.start)
+        await queue.wait_idle(30)  # raises if the job stays "doing"
+        with psycopg.connect(pg_dsn) as conn:
+            left = conn.execute("SELECT id, status FROM procrastinate_jobs").fetchall()
+        assert left == [], f"jobs left after the outage: {left}"  # a succeeded job is deleted
+        assert not worker.done()
+    finally:
+        await queue.close()

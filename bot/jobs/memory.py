@@ -7,24 +7,10 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from procrastinate import exceptions, jobs, manager, utils
+from procrastinate import exceptions, manager, utils
 from procrastinate.testing import InMemoryConnector
 
 log = logging.getLogger(__name__)
-
-
-class CoalescingJobManager(manager.JobManager):
-    """Retrying a job whose issue already has a newer job waiting would break the queueing lock's
-    uniqueness; the waiting job re-reads GitHub and so covers this one: finish this one as failed instead."""
-
-    async def retry_job(self, job: jobs.Job, retry_at: datetime.datetime | None = None,
-                        priority: int | None = None, queue: str | None = None,
-                        lock: str | None = None) -> None:
-        try:
-            await super().retry_job(job, retry_at=retry_at, priority=priority, queue=queue, lock=lock)
-        except exceptions.UniqueViolation:
-            log.info("job %s superseded by a waiting job of the same issue; not retried", job.id)
-            await self.finish_job(job, status=jobs.Status.FAILED, delete_job=False)
 
 
 class EmbeddedConnector(InMemoryConnector):

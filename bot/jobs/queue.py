@@ -24,7 +24,8 @@ from procrastinate.psycopg_connector import PsycopgConnector
 
 from bot.github.errors import RateLimitWait
 from bot.jobs.deliveries import DeliveryLog
-from bot.jobs.memory import CoalescingJobManager, EmbeddedConnector
+from bot.jobs.manager import CoalescingJobManager
+from bot.jobs.memory import EmbeddedConnector
 from bot.jobs.request import Accepted, JobRequest
 from bot.jobs.retry import DEFAULT_RETRY, JobRetry
 from bot.store import PgDeliveries, PgPacer, StoreUnavailable, make_pool
@@ -257,6 +258,8 @@ class JobQueue:
                     await self.app.run_worker_async(**options)
                     return
                 except (exceptions.ConnectorException, psycopg.Error, OSError) as exc:
+                    if _asked_to_stop():  # procrastinate's shutdown can raise the database error instead
+                        raise asyncio.CancelledError from exc
                     log.warning("worker lost PostgreSQL (%s); starting again", type(exc).__name__)
                     await asyncio.sleep(1.0)
         finally:
@@ -298,3 +301,9 @@ class JobQueue:
     def _is_last_attempt(self, context: JobContext, exc: Exception) -> bool:
         assert context.job is not None
         return self.retry.get_retry_decision(exception=exc, job=context.job) is None
+
+
+def _asked_to_stop() -> bool:
+    """True when this task was cancelled (the worker is stopping), whatever exception its stop ended in."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
