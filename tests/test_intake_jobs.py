@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from typing import Any
@@ -259,21 +260,31 @@ def hostile_plan(streams: int) -> str:
     return "\n".join(parts)[:65_000]
 
 
-async def test_a_ping_while_a_hostile_comment_is_handled_is_answered_within_100_ms(bot_app: BotApp) -> None:
+async def test_pings_are_answered_while_a_hostile_plan_is_checked(bot_app: BotApp) -> None:
+    """The CPU-heavy read and check of a plan run beside the event loop, not on it (how fast the answers
+    come is a benchmark's figure: bench_webhook). The bot and this test share one event loop: a ping
+    answered between the job's last read and its first write was answered while the check ran."""
     seed_issues(bot_app)
     comment = bot_app.sandbox.create_comment(REPO, 4, hostile_plan(400), user=MAINTAINER)
     status, _ = await bot_app.post("issue_comment", bot_app.comment_event("created", comment))
     assert status == 202
-    pings = 0
+    pings: list[tuple[float, float]] = []  # (sent, answered)
     idle = asyncio.ensure_future(bot_app.idle(120))
     while not idle.done():
-        # Bounded, not timed: the ping must come back within 100 ms while the job runs beside it.
-        status, answer = await asyncio.wait_for(bot_app.post("ping", real_payload("ping.json")), 0.1)
+        sent = time.monotonic()
+        status, answer = await bot_app.post("ping", real_payload("ping.json"))
         assert (status, answer["outcome"]) == (200, "ignored")
-        pings += 1
-        await asyncio.sleep(0.02)
+        pings.append((sent, time.monotonic()))
+        await asyncio.sleep(0)
     await idle
-    assert pings >= 1
+    # The job's longest pause between two requests of its own is where it reads and checks the plan. Had
+    # that run on the event loop, no ping could be sent and answered inside it.
+    mine = sorted((e for e in bot_app.sandbox.log if e.installation_id == INSTALLATION_ID),
+                  key=lambda e: e.start)
+    gaps = [(b.start - a.end, a.end, b.start) for a, b in itertools.pairwise(mine)]
+    _, gap_start, gap_end = max(gaps)
+    inside = [p for p in pings if gap_start < p[0] and p[1] < gap_end]
+    assert inside, f"none of {len(pings)} pings was sent and answered while the plan was read"
 
 
 def sub_issue_payload(action: str, *, author: str = "parallel-work-bot[bot]",
