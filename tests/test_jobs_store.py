@@ -274,7 +274,7 @@ async def test_one_delivery_is_one_statement_in_one_transaction(pg_dsn: str, tmp
                 text = trace.read().decode()
                 sent = _round_trips(text[seen:])
                 seen = len(text)
-                assert len(sent) == 1 and sent[0].startswith('"" "WITH fresh'), (delivery, sent)
+                assert len(sent) == 1 and sent[0].startswith('"" "WITH batch'), (delivery, sent)
         assert outcomes == [(202, "queued"), (202, "coalesced"), (200, "duplicate")]
         with psycopg.connect(pg_dsn) as check:
             jobs = check.execute("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'").fetchone()

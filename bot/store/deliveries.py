@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import psycopg
@@ -19,40 +21,55 @@ Accepted = Literal["queued", "coalesced", "duplicate"]
 #: procrastinate's defer function and its argument type (the ones its own `defer_jobs` query calls, from
 #: 3.2 on; tests/test_jobs_store.py checks the installed version still calls them).
 DEFER_FUNCTION = "procrastinate_defer_jobs_v1"
-_JOB = (
-    "ARRAY[ROW(%(queue)s::varchar, %(task)s::varchar, %(priority)s::integer, %(lock)s::text,"
-    " %(queueing_lock)s::text, %(args)s::jsonb, NULL::timestamptz)"
-    "::procrastinate_job_to_defer_v1]"
-)
-#: The job is deferred unless a job with its queueing lock is waiting already (coalesced): the test is on the
-#: statement's snapshot, so a waiting job committed meanwhile makes procrastinate's unique index refuse the
-#: insert, and the statement is run again (it then sees that job).
-_DEFER_UNLESS_WAITING = (
-    f"SELECT {DEFER_FUNCTION}({_JOB}) AS ids WHERE {{gate}} NOT EXISTS ("
-    " SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = %(queueing_lock)s::text AND status = 'todo')"
-)
-#: One delivery, one statement, one transaction (autocommit): record its id unless recorded and unexpired
-#: (INSERT … ON CONFLICT, which waits for a concurrent insert of the same id), defer its job only if the id
-#: was new, and (now and then) purge expired ids. Nothing is recorded unless the job is also queued.
+#: Deliveries accepted together, in one statement and one transaction (autocommit): a batch is what arrived
+#: while the previous statement was on the wire (group commit), so under load one commit serves many
+#: deliveries and at low rates a batch is one delivery. Every row's id is recorded unless recorded and
+#: unexpired (INSERT … ON CONFLICT, which waits for a concurrent insert of the same id); a row is new when its
+#: id was recorded now (or it has none) and no earlier row of the batch has that id; of the new rows, the
+#: first for each queueing lock is deferred unless a job with that lock is waiting already (coalesced). That
+#: test is on the statement's snapshot, so a waiting job committed meanwhile makes procrastinate's unique
+#: index refuse the insert, and the statement is run again (it then sees that job). Now and then expired ids
+#: are purged. Nothing is recorded unless its job is also queued or coalesced: one statement, all or nothing.
 _ACCEPT = (
-    "WITH fresh AS MATERIALIZED ("
+    "WITH batch AS MATERIALIZED (SELECT * FROM unnest("
+    " %(delivery)s::text[], %(queue)s::varchar[], %(task)s::varchar[], %(priority)s::integer[],"
+    " %(lock)s::text[], %(queueing_lock)s::text[], %(args)s::jsonb[])"
+    " WITH ORDINALITY AS b(delivery, queue, task, priority, lock, queueing_lock, args, n)),"
+    " fresh AS MATERIALIZED ("
     " INSERT INTO pwb_deliveries (delivery_id, expires_at)"
-    " VALUES (%(delivery)s, now() + make_interval(secs => %(ttl)s))"
+    " SELECT DISTINCT delivery, now() + make_interval(secs => %(ttl)s) FROM batch WHERE delivery IS NOT NULL"
     " ON CONFLICT (delivery_id) DO UPDATE SET expires_at = EXCLUDED.expires_at"
-    " WHERE pwb_deliveries.expires_at <= now() RETURNING 1),"
-    " deferred AS MATERIALIZED ("
-    + _DEFER_UNLESS_WAITING.format(gate="EXISTS (SELECT 1 FROM fresh) AND") + "),"
-    " purged AS (DELETE FROM pwb_deliveries"
-    " WHERE %(purge)s AND expires_at <= now() AND delivery_id <> %(delivery)s)"
-    " SELECT EXISTS (SELECT 1 FROM fresh), EXISTS (SELECT 1 FROM deferred)"
-)
-#: The same without a delivery id to record.
-_ACCEPT_ANONYMOUS = (
-    "WITH deferred AS MATERIALIZED (" + _DEFER_UNLESS_WAITING.format(gate="") + ")"
-    " SELECT true, EXISTS (SELECT 1 FROM deferred)"
+    " WHERE pwb_deliveries.expires_at <= now() RETURNING delivery_id),"
+    " new AS MATERIALIZED (SELECT * FROM batch"
+    " WHERE (delivery IS NULL OR delivery IN (SELECT delivery_id FROM fresh))"
+    " AND NOT EXISTS (SELECT 1 FROM batch earlier WHERE earlier.delivery = batch.delivery"
+    " AND earlier.n < batch.n)),"
+    " wanted AS MATERIALIZED (SELECT DISTINCT ON (COALESCE(queueing_lock, n::text)) * FROM new"
+    " WHERE NOT EXISTS (SELECT 1 FROM procrastinate_jobs"
+    " WHERE queueing_lock = new.queueing_lock AND status = 'todo')"
+    " ORDER BY COALESCE(queueing_lock, n::text), n),"
+    f" deferred AS MATERIALIZED (SELECT {DEFER_FUNCTION}(ARRAY("
+    " SELECT ROW(queue, task, priority, lock, queueing_lock, args, NULL::timestamptz)"
+    "::procrastinate_job_to_defer_v1 FROM wanted ORDER BY n)) AS ids WHERE EXISTS (SELECT 1 FROM wanted)),"
+    " purged AS (DELETE FROM pwb_deliveries WHERE %(purge)s AND expires_at <= now()"
+    " AND delivery_id NOT IN (SELECT delivery FROM batch WHERE delivery IS NOT NULL))"
+    " SELECT n IN (SELECT n FROM new), n IN (SELECT n FROM wanted) AND EXISTS (SELECT 1 FROM deferred)"
+    " FROM batch ORDER BY n"
 )
 #: How often a statement refused for a job of the same queueing lock committed meanwhile is run again.
 _RACE_RETRIES = 5
+#: Statements of one process on the wire at once (each a batch): a second one keeps a slow commit from
+#: holding up the next batch, more would only make batches smaller.
+_IN_FLIGHT = 2
+#: Deliveries in one statement at most.
+_MAX_BATCH = 200
+
+
+@dataclass
+class _Pending:
+    delivery_id: str | None
+    job: jobs.Job
+    outcome: asyncio.Future[Accepted]
 
 
 class PgDeliveries:
@@ -64,39 +81,69 @@ class PgDeliveries:
         self.ttl = ttl
         self.purge_every = purge_every
         self._last_purge = time.monotonic()
+        self._waiting: list[_Pending] = []
+        self._in_flight = 0
+        self._senders: set[asyncio.Future[None]] = set()
 
     async def accept(self, delivery_id: str | None, job: jobs.Job) -> Accepted:
-        """Record the delivery id and defer its job in one statement (one round trip, one transaction).
+        """Record the delivery id and defer its job together (one statement, one transaction, shared with the
+        deliveries that arrived meanwhile).
 
         "duplicate": the id was recorded and unexpired, nothing deferred; "coalesced": the id is recorded and
         a job with the same queueing lock was already waiting; "queued": both recorded and deferred. Raises
         StoreUnavailable (nothing recorded) when PostgreSQL does not answer.
         """
+        pending = _Pending(delivery_id, job, asyncio.get_running_loop().create_future())
+        self._waiting.append(pending)
+        if self._in_flight < _IN_FLIGHT:
+            self._in_flight += 1
+            task = asyncio.ensure_future(self._send_batches())
+            self._senders.add(task)  # the loop keeps only a weak reference to a task
+            task.add_done_callback(self._senders.discard)
+        return await pending.outcome
+
+    async def _send_batches(self) -> None:
+        """Send what waits, a batch a statement, until nothing does."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:_MAX_BATCH], self._waiting[_MAX_BATCH:]
+                try:
+                    outcomes = await self._accept_batch(batch)
+                except Exception as exc:  # every delivery of the batch gets the failure (nothing recorded)
+                    for pending in batch:
+                        if not pending.outcome.done():
+                            pending.outcome.set_exception(exc)
+                    continue
+                for pending, outcome in zip(batch, outcomes, strict=True):
+                    if not pending.outcome.done():
+                        pending.outcome.set_result(outcome)
+        finally:
+            self._in_flight -= 1
+
+    async def _accept_batch(self, batch: list[_Pending]) -> list[Accepted]:
         purge = time.monotonic() - self._last_purge > self.purge_every
-        params = {"delivery": delivery_id, "ttl": self.ttl, "purge": purge, "queue": job.queue,
-                  "task": job.task_name, "priority": job.priority, "lock": job.lock,
-                  "queueing_lock": job.queueing_lock, "args": Jsonb(job.task_kwargs)}
-        query = _ACCEPT if delivery_id is not None else _ACCEPT_ANONYMOUS
+        params: dict[str, Any] = {
+            "ttl": self.ttl, "purge": purge,
+            "delivery": [p.delivery_id for p in batch], "queue": [p.job.queue for p in batch],
+            "task": [p.job.task_name for p in batch], "priority": [p.job.priority for p in batch],
+            "lock": [p.job.lock for p in batch], "queueing_lock": [p.job.queueing_lock for p in batch],
+            "args": [Jsonb(p.job.task_kwargs) for p in batch]}
         try:
             async with self.pool.connection() as conn:
                 for attempt in range(_RACE_RETRIES):
                     try:
-                        cur = await conn.execute(query, params)
+                        cur = await conn.execute(_ACCEPT, params)
                         break
                     except psycopg.errors.UniqueViolation as exc:
                         raced = exc.diag.constraint_name == QUEUEING_LOCK_CONSTRAINT
                         if not raced or attempt + 1 == _RACE_RETRIES:
                             raise
-                row = await cur.fetchone()
+                rows = await cur.fetchall()
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise StoreUnavailable(str(exc)) from exc
         if purge:
             self._last_purge = time.monotonic()
-        assert row is not None
-        fresh, deferred = bool(row[0]), bool(row[1])
-        if not fresh:
-            return "duplicate"
-        return "queued" if deferred else "coalesced"
+        return [("queued" if deferred else "coalesced") if new else "duplicate" for new, deferred in rows]
 
     async def seen(self, delivery_id: str) -> bool:
         """True if the id is recorded and not expired. Does not record it (see `record`)."""
