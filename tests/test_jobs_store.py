@@ -296,22 +296,65 @@ def test_the_intake_calls_the_defer_function_procrastinate_calls() -> None:
 
 
 async def test_concurrent_deliveries_of_one_plan_queue_one_job(pg_dsn: str) -> None:
-    """Deliveries of one plan racing on several connections: one job queued, every other delivery coalesced
-    into it (a statement that lost the race on procrastinate's queueing lock is run again), all recorded."""
+    """Deliveries of one plan racing in two web processes (two pools): one job queued, every other delivery
+    coalesced into it (a statement that lost the race on procrastinate's queueing lock is run again), all
+    recorded."""
     from bot.jobs.queue import JobQueue
     from bot.jobs.request import JobRequest
 
-    queue = JobQueue(None, database_url=pg_dsn, pool_size=8)
-    await queue.open()
+    queues = [JobQueue(None, database_url=pg_dsn, pool_size=4) for _ in range(2)]
+    for queue in queues:
+        await queue.open()
     try:
         for round_ in range(3):
             requests = [JobRequest(installation_id=1, owner="o", repo="r", number=7 + round_,
                                    delivery_id=f"d-{round_}-{i}") for i in range(16)]
-            outcomes = await asyncio.gather(*(queue.accept(r) for r in requests))
+            outcomes = await asyncio.gather(*(queues[i % 2].accept(r) for i, r in enumerate(requests)))
             assert sorted(outcomes) == ["coalesced"] * 15 + ["queued"], outcomes
-            again = await asyncio.gather(*(queue.accept(r) for r in requests))
+            again = await asyncio.gather(*(queues[i % 2].accept(r) for i, r in enumerate(requests)))
             assert again == ["duplicate"] * 16
+        assert await queues[0].pending() == 3
+    finally:
+        for queue in queues:
+            await queue.close()
+
+
+async def test_deliveries_that_arrive_together_are_accepted_in_one_statement(
+    pg_dsn: str, tmp_path: Any,
+) -> None:
+    """Group commit: deliveries arriving while none is on the wire go in one statement, and each still gets
+    its own outcome: a redelivery within the batch is a duplicate, a second delivery of a plan is coalesced
+    into the job the first one queued, a delivery without an id is never a duplicate."""
+    from psycopg import pq
+
+    from bot.jobs.queue import JobQueue
+    from bot.jobs.request import JobRequest
+
+    queue = JobQueue(None, database_url=pg_dsn, pool_size=1)
+    await queue.open()
+    assert queue.pool is not None
+    await queue.pool.wait()
+    trace_file = tmp_path / "trace"
+    try:
+        async with queue.pool.connection() as conn:
+            trace = trace_file.open("w+b")
+            conn.pgconn.trace(trace.fileno())
+            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+
+        def request(number: int, delivery: str | None) -> JobRequest:
+            return JobRequest(installation_id=1, owner="o", repo="r", number=number, delivery_id=delivery)
+
+        batch = [request(1, "a"), request(1, "a"), request(1, "b"), request(2, "c"), request(2, None),
+                 request(3, None), request(3, "a")]
+        outcomes = await asyncio.gather(*(queue.accept(r) for r in batch))
+        assert outcomes == ["queued", "duplicate", "coalesced", "queued", "coalesced", "queued", "duplicate"]
+        trace.seek(0)
+        sent = _round_trips(trace.read().decode())
+        assert len(sent) == 1 and sent[0].startswith('"" "WITH batch'), sent
         assert await queue.pending() == 3
+        with psycopg.connect(pg_dsn) as check:
+            ids = {r[0] for r in check.execute("SELECT delivery_id FROM pwb_deliveries").fetchall()}
+        assert ids == {"a", "b", "c"}
     finally:
         await queue.close()
 
