@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+
+import pytest
 import yaml
 
-from bot.cli import COMMANDS
+from bot.cli import COMMANDS, eventloop
 from bot.events import EVENTS
 from tests.paths import ROOT
 
@@ -33,3 +37,12 @@ def test_procfile_and_dockerfile_run_the_app() -> None:
     user_lines = [line for line in docker.splitlines() if line.startswith("USER ")]
     assert user_lines and user_lines[-1] != "USER root"
     assert docker.rstrip().splitlines()[-1] == 'CMD ["parallel-work-bot", "serve"]'
+
+
+def test_serve_and_worker_loop_is_uvloop_or_asyncio_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def loop_module() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    assert eventloop.run(loop_module()).startswith("uvloop")
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # as where it is not installed: import fails
+    assert eventloop.run(loop_module()).startswith("asyncio")

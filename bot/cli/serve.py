@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import logging
 import sys
 
+from bot.cli import eventloop
 from bot.cli.signals import until_stopped
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     setup_logging(settings.log_level, secrets=[settings.webhook_secret(), settings.private_key_pem()])
     try:
-        asyncio.run(serve(settings, args.host, args.port, args.concurrency))
+        eventloop.run(serve(settings, args.host, args.port, args.concurrency))
     except OSError as exc:  # e.g. the port is taken
         print(f"parallel-work-bot serve: {exc}", file=sys.stderr)
         return 1

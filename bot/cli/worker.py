@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 
+from bot.cli import eventloop
 from bot.config import ConfigError, Settings, load_settings
 from bot.jobs.queue import JobQueue
 from bot.logs import setup_logging
@@ -70,4 +71,4 @@ def run(args: argparse.Namespace) -> int:
         return 2
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
     setup_logging(settings.log_level, secrets=[settings.webhook_secret(), settings.private_key_pem()])
-    return asyncio.run(_main(args, settings))
+    return eventloop.run(_main(args, settings))

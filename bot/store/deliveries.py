@@ -31,10 +31,9 @@ DEFER_FUNCTION = "procrastinate_defer_jobs_v1"
 #: index refuse the insert, and the statement is run again (it then sees that job). Now and then expired ids
 #: are purged. Nothing is recorded unless its job is also queued or coalesced: one statement, all or nothing.
 _ACCEPT = (
-    "WITH batch AS MATERIALIZED (SELECT * FROM unnest("
-    " %(delivery)s::text[], %(queue)s::varchar[], %(task)s::varchar[], %(priority)s::integer[],"
-    " %(lock)s::text[], %(queueing_lock)s::text[], %(args)s::jsonb[])"
-    " WITH ORDINALITY AS b(delivery, queue, task, priority, lock, queueing_lock, args, n)),"
+    "WITH batch AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb) AS b(n integer,"
+    " delivery text, queue varchar, task varchar, priority integer, lock text, queueing_lock text,"
+    " args jsonb)),"
     " fresh AS MATERIALIZED ("
     " INSERT INTO pwb_deliveries (delivery_id, expires_at)"
     " SELECT DISTINCT delivery, now() + make_interval(secs => %(ttl)s) FROM batch WHERE delivery IS NOT NULL"
@@ -122,12 +121,11 @@ class PgDeliveries:
 
     async def _accept_batch(self, batch: list[_Pending]) -> list[Accepted]:
         purge = time.monotonic() - self._last_purge > self.purge_every
-        params: dict[str, Any] = {
-            "ttl": self.ttl, "purge": purge,
-            "delivery": [p.delivery_id for p in batch], "queue": [p.job.queue for p in batch],
-            "task": [p.job.task_name for p in batch], "priority": [p.job.priority for p in batch],
-            "lock": [p.job.lock for p in batch], "queueing_lock": [p.job.queueing_lock for p in batch],
-            "args": [Jsonb(p.job.task_kwargs) for p in batch]}
+        # One JSON parameter for the whole batch: one dump, whatever its size.
+        rows = [{"n": n, "delivery": p.delivery_id, "queue": p.job.queue, "task": p.job.task_name,
+                 "priority": p.job.priority, "lock": p.job.lock, "queueing_lock": p.job.queueing_lock,
+                 "args": p.job.task_kwargs} for n, p in enumerate(batch)]
+        params = {"ttl": self.ttl, "purge": purge, "batch": Jsonb(rows)}
         try:
             async with self.pool.connection() as conn:
                 for attempt in range(_RACE_RETRIES):
@@ -138,12 +136,12 @@ class PgDeliveries:
                         raced = exc.diag.constraint_name == QUEUEING_LOCK_CONSTRAINT
                         if not raced or attempt + 1 == _RACE_RETRIES:
                             raise
-                rows = await cur.fetchall()
+                answers = await cur.fetchall()
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise StoreUnavailable(str(exc)) from exc
         if purge:
             self._last_purge = time.monotonic()
-        return [("queued" if deferred else "coalesced") if new else "duplicate" for new, deferred in rows]
+        return [("queued" if deferred else "coalesced") if new else "duplicate" for new, deferred in answers]
 
     async def seen(self, delivery_id: str) -> bool:
         """True if the id is recorded and not expired. Does not record it (see `record`)."""
