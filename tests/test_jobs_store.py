@@ -400,6 +400,47 @@ async def test_a_run_of_writes_keeps_the_write_slot_and_gives_it_back(pg_dsn: st
         await other_pool.close()
 
 
+async def test_the_content_budget_is_read_once_a_slot_and_counts_the_slots_own_writes(
+    pg_dsn: str, tmp_path: Any,
+) -> None:
+    """With content limits, the hour's log is read once when the slot is taken (no other process writes for
+    the key while it is held), and each write adds one statement, its log row; the writes made within the
+    slot count against the limit all the same."""
+    from psycopg import pq
+
+    from bot.github.pacing import Budget, BudgetWait
+    from bot.store import PgPacer
+
+    pool = make_pool(pg_dsn, max_size=1)
+    await pool.open(wait=True)
+    try:
+        trace = (tmp_path / "trace").open("w+b")
+        async with pool.connection() as conn:
+            conn.pgconn.trace(trace.fileno())
+            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        pacer = PgPacer(pool, interval=0.0, batch=5, grace=0.2, budget=Budget(per_minute=80, per_hour=500))
+        for _ in range(10):
+            async with pacer.slot("installation:1"):
+                pass
+        trace.seek(0)
+        # Every statement executed is one Bind (a repeated one is prepared, so not parsed each time).
+        executed = [line for line in trace.read().decode().splitlines()
+                    if [*line.split("\t"), "", ""][0:3:2] == ["F", "Bind"]]
+        # Per batch of five: lock+lease, the hour's log, five log rows, pause+unlock.
+        assert len(executed) == 2 * (1 + 1 + 5 + 1), executed
+        await pacer.close()
+        tight = PgPacer(pool, interval=0.0, batch=10, budget=Budget(per_minute=None, per_hour=3))
+        made = 0
+        with pytest.raises(BudgetWait):
+            for _ in range(5):
+                async with tight.slot("installation:2"):  # one slot, kept: the log is read once
+                    made += 1
+        assert made == 3
+        await tight.close()
+    finally:
+        await pool.close()
+
+
 async def test_a_kept_slot_is_given_back_the_interval_after_its_last_write(pg_dsn: str) -> None:
     """With pacing, the kept slot is given back with the pause still owed: another process writes no
     sooner than `interval` after this one's last write."""

@@ -79,6 +79,12 @@ class _Held:
         self.last_end = 0.0
         self.writes = 0
         self.release: asyncio.TimerHandle | None = None
+        #: The key's logged writes of the last hour (database clock), read once the slot is taken: while the
+        #: lock is held no other process writes for the key, so only this slot's own writes are added.
+        self.window: list[float] | None = None
+        #: The database clock when the window was read, and the local monotonic time then.
+        self.db_then = 0.0
+        self.local_then = 0.0
 
 
 class PgPacer:
@@ -145,7 +151,7 @@ class PgPacer:
                 held = await self._take(name)
             try:
                 if self._counts:
-                    await self._within_budget(held.conn, name)
+                    await self._within_budget(held, name)
                 yield
             finally:
                 held.last_end = time.monotonic()
@@ -235,16 +241,21 @@ class PgPacer:
         assert row is not None  # an aggregate always answers one row
         return float(row[0]), [float(x) for x in row[1]]
 
-    async def _within_budget(self, conn: psycopg.AsyncConnection[Any], name: str) -> None:
-        """The slot held: wait for room in the content limits (or raise BudgetWait), then log the write."""
+    async def _within_budget(self, held: _Held, name: str) -> None:
+        """The slot held: wait for room in the content limits (or raise BudgetWait), then log the write. The
+        window is read from the database once a slot (the lock held throughout), then kept here."""
         try:
-            db_now, times = await self._window(conn, name)
-            at = self.budget.fits_at(times, db_now)
+            if held.window is None:
+                held.db_then, held.window = await self._window(held.conn, name)
+                held.local_then = time.monotonic()
+            db_now = held.db_then + (time.monotonic() - held.local_then)
+            at = self.budget.fits_at(held.window, db_now)
             if at - db_now > MAX_BUDGET_WAIT:
                 raise BudgetWait(time.time() + (at - db_now), reason="GitHub's hourly content limit")
             if at > db_now:
                 await asyncio.sleep(at - db_now)
-            await conn.execute(_RECORD, {"key": name})
+            await held.conn.execute(_RECORD, {"key": name})
+            held.window.append(held.db_then + (time.monotonic() - held.local_then))
         except psycopg.Error as exc:
             raise StoreUnavailable(str(exc)) from exc
 
