@@ -273,3 +273,24 @@ async def test_form_encoded_deliveries_are_understood(bot_app: BotApp) -> None:
     body = urlencode({"payload": json.dumps(real_payload("ping.json"))}).encode()
     status, answer = await bot_app.post("ping", body, content_type="application/x-www-form-urlencoded")
     assert (status, answer["outcome"]) == (200, "ignored")
+
+
+async def test_json_deliveries_are_read_whatever_their_charset_and_bad_bytes_are_malformed(
+    bot_app: BotApp,
+) -> None:
+    """A JSON body is parsed the same with or without `charset=utf-8`, in another declared charset too;
+    bytes that are not UTF-8 get the 400 a malformed body gets, never a crash."""
+    payload = real_payload("issue_comment.created.with-installation.json")
+    payload["comment"]["body"] = "/analyze help\n\nmerci, café"
+    utf8 = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    outcomes = []
+    for body, content_type in ((utf8, "application/json"), (utf8, "application/json; charset=utf-8"),
+                               (json.dumps(payload, ensure_ascii=False).encode("latin-1", "replace"),
+                                "application/json; charset=latin-1")):
+        status, answer = await bot_app.post("issue_comment", body, content_type=content_type)
+        outcomes.append((status, answer["outcome"]))
+    # Each is read as the command it holds: its job queued, or folded into the one still waiting.
+    assert outcomes[0] == (202, "queued")
+    assert all(status == 202 and outcome in ("queued", "coalesced") for status, outcome in outcomes)
+    status, answer = await bot_app.post("issue_comment", utf8.replace("é".encode(), b"\xe9"))
+    assert (status, answer["outcome"]) == (400, "malformed")

@@ -7,8 +7,9 @@ import time
 from typing import Any, Protocol
 
 from aiohttp import web
-from gidgethub import BadRequest, ValidationFailure, routing, sansio
+from gidgethub import BadRequest, ValidationFailure, routing
 
+from bot.app.delivery import read_event
 from bot.config import NO_SECRET, ConfigError, Settings
 from bot.conventions import MAX_WEBHOOK_BODY
 from bot.events import EVENTS, Intake
@@ -97,7 +98,7 @@ async def webhook(request: web.Request) -> web.Response:
     if not event_name:
         return done(400, "no_event")
     try:
-        event = sansio.Event.from_http(headers, body, secret=secret)
+        event = read_event(headers, body, secret=secret)
     except ValidationFailure:
         return done(401, "bad_signature")
     except (BadRequest, ValueError, KeyError):
