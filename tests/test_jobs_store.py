@@ -219,6 +219,17 @@ def test_db_init_upgrades_a_schema_made_by_an_older_procrastinate(pg_server: PgS
     assert _schema_objects(old) == _schema_objects(fresh)
 
 
+async def traced(pool: Any, path: Any) -> Any:
+    """Trace every message of the pool's one connection into the file `path` (opened here, returned)."""
+    from psycopg import pq
+
+    trace = path.open("w+b")
+    async with pool.connection() as conn:
+        conn.pgconn.trace(trace.fileno())
+        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+    return trace
+
+
 def _round_trips(trace: str) -> list[str]:
     """The statements a libpq trace shows sent (a Parse, or a simple Query that is not the pool's empty
     probe), and any transaction control."""
@@ -237,7 +248,6 @@ async def test_one_delivery_is_one_statement_in_one_transaction(pg_dsn: str, tmp
     """Dedupe and enqueue together: a new delivery, one coalesced into the waiting job and a redelivery are
     each one statement on the wire and no BEGIN/COMMIT (autocommit: the statement is the transaction)."""
     from aiohttp.test_utils import TestClient, TestServer
-    from psycopg import pq
 
     from bot.app.web import create_app
     from bot.config import given_settings
@@ -257,12 +267,8 @@ async def test_one_delivery_is_one_statement_in_one_transaction(pg_dsn: str, tmp
     assert queue.pool is not None
     await queue.pool.wait()
     app = create_app(given_settings(github_webhook_secret=SECRET), queue, metrics=Metrics())
-    trace_file = tmp_path / "trace"
     try:
-        async with queue.pool.connection() as conn:
-            trace = trace_file.open("w+b")
-            conn.pgconn.trace(trace.fileno())
-            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        trace = await traced(queue.pool, tmp_path / "trace")
         seen = 0
         outcomes = []
         async with TestClient(TestServer(app)) as http:
@@ -325,7 +331,6 @@ async def test_deliveries_that_arrive_together_are_accepted_in_one_statement(
     """Group commit: deliveries arriving while none is on the wire go in one statement, and each still gets
     its own outcome: a redelivery within the batch is a duplicate, a second delivery of a plan is coalesced
     into the job the first one queued, a delivery without an id is never a duplicate."""
-    from psycopg import pq
 
     from bot.jobs.queue import JobQueue
     from bot.jobs.request import JobRequest
@@ -334,12 +339,8 @@ async def test_deliveries_that_arrive_together_are_accepted_in_one_statement(
     await queue.open()
     assert queue.pool is not None
     await queue.pool.wait()
-    trace_file = tmp_path / "trace"
     try:
-        async with queue.pool.connection() as conn:
-            trace = trace_file.open("w+b")
-            conn.pgconn.trace(trace.fileno())
-            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        trace = await traced(queue.pool, tmp_path / "trace")
 
         def request(number: int, delivery: str | None) -> JobRequest:
             return JobRequest(installation_id=1, owner="o", repo="r", number=number, delivery_id=delivery)
@@ -365,8 +366,6 @@ async def test_a_run_of_writes_keeps_the_write_slot_and_gives_it_back(pg_dsn: st
     pacer then takes it, the interval after the last write."""
     import time
 
-    from psycopg import pq
-
     from bot.store import PgPacer
 
     pool = make_pool(pg_dsn, max_size=1)  # one connection: every statement of the pacer on it
@@ -374,10 +373,7 @@ async def test_a_run_of_writes_keeps_the_write_slot_and_gives_it_back(pg_dsn: st
     await pool.open(wait=True)
     await other_pool.open(wait=True)
     try:
-        trace = (tmp_path / "trace").open("w+b")
-        async with pool.connection() as conn:
-            conn.pgconn.trace(trace.fileno())
-            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        trace = await traced(pool, tmp_path / "trace")
         pacer = PgPacer(pool, interval=0.0, batch=5, grace=0.2)
         for _ in range(10):
             async with pacer.slot("installation:1"):
@@ -406,7 +402,6 @@ async def test_the_content_budget_is_read_once_a_slot_and_counts_the_slots_own_w
     """With content limits, the hour's log is read once when the slot is taken (no other process writes for
     the key while it is held), and each write adds one statement, its log row; the writes made within the
     slot count against the limit all the same."""
-    from psycopg import pq
 
     from bot.github.pacing import Budget, BudgetWait
     from bot.store import PgPacer
@@ -414,10 +409,7 @@ async def test_the_content_budget_is_read_once_a_slot_and_counts_the_slots_own_w
     pool = make_pool(pg_dsn, max_size=1)
     await pool.open(wait=True)
     try:
-        trace = (tmp_path / "trace").open("w+b")
-        async with pool.connection() as conn:
-            conn.pgconn.trace(trace.fileno())
-            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        trace = await traced(pool, tmp_path / "trace")
         pacer = PgPacer(pool, interval=0.0, batch=5, grace=0.2, budget=Budget(per_minute=80, per_hour=500))
         for _ in range(10):
             async with pacer.slot("installation:1"):
