@@ -271,3 +271,25 @@ async def test_nobody_listening_is_connection_failed_even_for_a_post(
     with pytest.raises(ConnectionFailed):
         await gh.post("/repos/o/r/issues/1/comments", data={"body": "x"})
     assert gh.stats.outcome_unknown == 0
+
+
+async def test_the_observer_is_told_of_every_exchange_and_of_connections_that_failed(
+    sandbox: Sandbox, session: aiohttp.ClientSession, fake: FakeTime
+) -> None:
+    sandbox.create_issue(REPO, "Target")
+    seen: list[tuple[str, str, int | None]] = []
+
+    def observe(method: str, url: str, status: int | None, seconds: float) -> None:
+        assert seconds >= 0
+        seen.append((method, url.removeprefix(sandbox.base_url), status))
+
+    gh = make(sandbox, session, fake, observer=observe)
+    sandbox.add_fault("502:method=GET,times=1")
+    await gh.getitem(ISSUE)
+    await gh.post(COMMENTS, data={"body": "x"})
+    assert seen == [("GET", ISSUE, 502), ("GET", ISSUE, 200), ("POST", COMMENTS, 201)]
+    nobody = GitHubClient(session, base_url=f"http://127.0.0.1:{free_port()}", oauth_token="t", clock=fake,
+                          sleep=fake.sleep, policy=RetryPolicy(attempts=2), observer=observe)
+    with pytest.raises(ConnectionFailed):
+        await nobody.getitem("/rate_limit")
+    assert seen[3:] == [("GET", nobody.base_url + "/rate_limit", None)] * 2

@@ -14,7 +14,7 @@ import jwt as pyjwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from .client import DEFAULT_BASE_URL, DEFAULT_REQUESTER, GitHubClient
+from .client import DEFAULT_BASE_URL, DEFAULT_REQUESTER, ExchangeObserver, GitHubClient
 from .etag import EtagCache, new_etag_cache
 from .pacing import Pacer, default_pacer
 from .retry import RetryPolicy
@@ -75,6 +75,7 @@ class AppAuth:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         refresh_margin: float = REFRESH_MARGIN,
         max_installations: int = 4096,
+        observer: ExchangeObserver | None = None,
     ) -> None:
         self.app_id = str(app_id)
         self.private_key = private_key
@@ -83,6 +84,8 @@ class AppAuth:
         self.policy = policy or RetryPolicy()
         self.stats = stats if stats is not None else ClientStats()
         self.refresh_margin = refresh_margin
+        #: Given to every client made here (the operator's request metrics).
+        self.observer = observer
         self._clock = clock
         self._sleep = sleep
         #: Shared by every installation client, so writes of one installation never overlap.
@@ -132,6 +135,7 @@ class AppAuth:
             sleep=self._sleep,
             repeatable_posts=True,  # asking for another token twice is harmless
             app_jwt=self.jwt,
+            observer=self.observer,
         )
 
     async def installation_id(self, session: aiohttp.ClientSession, owner: str, repo: str) -> int:
@@ -194,6 +198,7 @@ class AppAuth:
             stats=self.stats,
             clock=self._clock,
             sleep=self._sleep,
+            observer=self.observer,
         )
 
 

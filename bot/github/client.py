@@ -57,6 +57,8 @@ Response = tuple[int, Mapping[str, str], bytes]
 _GRAPHQL_READ: contextvars.ContextVar[bool] = contextvars.ContextVar("graphql_read", default=False)
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+#: Told of each HTTP exchange with GitHub: (method, URL, status or None when the connection failed, seconds).
+ExchangeObserver = Callable[[str, str, "int | None", float], None]
 
 
 class TokenProvider(Protocol):
@@ -112,6 +114,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
     `write_interval` (when no `pacer` is given) defaults to 1 s, or 0 for a loopback `base_url`.
     `clock` is wall time (Unix seconds, compared with `x-ratelimit-reset`); `sleep` is used for
     every rate-limit wait and by the default pacer, so tests can record waits instead of waiting.
+    `observer` is told of every exchange (see ExchangeObserver).
     """
 
     def __init__(
@@ -135,6 +138,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         sleep: Sleep = asyncio.sleep,
         repeatable_posts: bool = False,
         app_jwt: Callable[[], str] | None = None,
+        observer: ExchangeObserver | None = None,
     ) -> None:
         super().__init__(
             session,
@@ -158,6 +162,8 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         self._limit_remaining: int | None = None
         self._limit_reset: float | None = None
         self._app_jwt_source = app_jwt
+        #: The operator's metrics (request latency by kind); timed here, around the exchange itself.
+        self.observer = observer
 
     def _get_app_jwt(self) -> str | None:
         """The App's JWT: from `app_jwt` when given (AppAuth shares one signed JWT across its clients;
@@ -338,7 +344,16 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
             self.stats.reads += 1
         else:
             self.stats.writes += 1
-        status, response_headers, data = await super()._request(method, url, headers, body)
+        if self.observer is None:
+            status, response_headers, data = await super()._request(method, url, headers, body)
+        else:
+            started = time.perf_counter()
+            try:
+                status, response_headers, data = await super()._request(method, url, headers, body)
+            except Exception:
+                self.observer(method, url, None, time.perf_counter() - started)
+                raise
+            self.observer(method, url, status, time.perf_counter() - started)
         if status == 304:
             self.stats.not_modified += 1
         remaining = response_headers.get("x-ratelimit-remaining")

@@ -54,55 +54,30 @@ class JobHandler:
         self._pg_locks = PgIssueLocks(settings.database_url) if settings.database_url else None
         self.lock: IssueLock | None = self._pg_locks
         self.metrics.github_client.observe(self.auth.stats.events)
+        self.auth.observer = self._observe
         #: Where push and scan jobs queue the sync of each issue they find (the server sets the queue's);
         #: None runs those syncs inside the job itself.
         self.enqueue: Enqueue | None = None
 
     # ---- plumbing -----------------------------------------------------------------------------------------
 
-    def _trace(self) -> aiohttp.TraceConfig:
-        trace = aiohttp.TraceConfig()
-        counter, errors = self.metrics.github_requests, self.metrics.github_errors
-        duration = self.metrics.github_request_duration
-
-        def kind(method: str, url: Any) -> str:
-            if str(url).endswith("/graphql"):
-                return "graphql"
-            return "read" if method.upper() in ("GET", "HEAD") else "write"
-
-        async def on_start(_s: Any, ctx: Any, _p: aiohttp.TraceRequestStartParams) -> None:
-            ctx.started = time.perf_counter()
-
-        async def on_end(_s: Any, ctx: Any, params: aiohttp.TraceRequestEndParams) -> None:
-            status = params.response.status
-            duration.observe(time.perf_counter() - ctx.started, kind=kind(params.method, params.url),
-                             status_class=status_class(status))
-            if kind(params.method, params.url) == "graphql":
-                counter.inc(kind="graphql")
-            elif status == 304:
-                counter.inc(kind="not_modified")
-            elif params.method.upper() in ("GET", "HEAD"):
-                counter.inc(kind="read")
-            else:
-                counter.inc(kind="write")
-            if status >= 400:
-                errors.inc(status=str(status))
-
-        async def on_exception(_s: Any, ctx: Any, params: aiohttp.TraceRequestExceptionParams) -> None:
-            duration.observe(time.perf_counter() - ctx.started, kind=kind(params.method, params.url),
-                             status_class=status_class(None))
-            errors.inc(status="connection")
-
-        trace.on_request_start.append(on_start)
-        trace.on_request_end.append(on_end)
-        trace.on_request_exception.append(on_exception)
-        return trace
+    def _observe(self, method: str, url: str, status: int | None, seconds: float) -> None:
+        """One exchange with GitHub, for the operator's metrics (its latency by kind, counts, errors)."""
+        graphql = url.endswith("/graphql")
+        read = method in ("GET", "HEAD")
+        kind = "graphql" if graphql else "read" if read else "write"
+        self.metrics.github_request_duration.observe(seconds, kind=kind, status_class=status_class(status))
+        if status is None:
+            self.metrics.github_errors.inc(status="connection")
+            return
+        self.metrics.github_requests.inc(kind=kind if graphql or status != 304 else "not_modified")
+        if status >= 400:
+            self.metrics.github_errors.inc(status=str(status))
 
     def session(self) -> aiohttp.ClientSession:
         """The shared HTTP session (made on first use, inside the running loop)."""
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                trace_configs=[self._trace()], timeout=aiohttp.ClientTimeout(total=60, connect=10))
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60, connect=10))
         return self._session
 
     async def close(self) -> None:
