@@ -16,6 +16,7 @@ from bot.repoconfig import CONFIG_PATH, LoadedConfig
 from bot.sandbox import Sandbox
 from bot.sandbox.graphql import PARENT_ISSUE_ID
 from bot.sync import sync_issue
+from bot.sync.files import RepoFiles
 from tests.fixtures.sandbox import AppKeys, FakeTime, started_sandbox
 from tests.test_sync_support import NAME, OWNER, REPO, client, forget_labels, generated_plan, seed_issues
 
@@ -99,6 +100,43 @@ async def test_dry_run_shows_the_graphql_creates(app_keys: AppKeys) -> None:
             f"create sub-issue for stream {s}" for s in "ABCD"]
         assert all(w.description.endswith("(under #4)") for w in creates)
         assert not mutations(sb) and not [w for w in result.planned if w.path.endswith("/sub_issues")]
+
+
+def queries(sb: Sandbox) -> list[Any]:
+    return [e for e in sb.log if e.operation == "query"]
+
+
+async def test_node_ids_rest_already_gave_spare_the_graphql_read_and_stale_ones_fall_back_to_rest(
+    app_keys: AppKeys,
+) -> None:
+    forget_labels()
+    async with started_sandbox(app_keys) as sb:
+        seed_issues(sb)
+        async with client(sb) as gh:
+            # The App's sync reads the repository (plan files) and creates the labels: it knows every id.
+            first = await sync_issue(gh, OWNER, NAME, 4, files=RepoFiles(gh, OWNER, NAME))
+            assert (first.writes, len(mutations(sb)), len(queries(sb))) == (LINKED_WRITES, 4, 0)
+            # A person deletes a label the plans use and makes it again: its cached node id is stale.
+            repo = sb.state.repo(REPO)
+            sb.state.delete_label(repo, repo.labels["stream"])
+            sb.state.create_label(repo, "stream")
+            sb.create_issue(REPO, "Another epic", "Body")  # #10
+            sb.create_comment(REPO, 10, generated_plan(2, 10))
+            second = await sync_issue(gh, OWNER, NAME, 10, files=RepoFiles(gh, OWNER, NAME))
+            # The refused create made nothing; the first stream went through REST's create and link, and
+            # the ids were read afresh (one GraphQL read) for the second.
+            assert sb.snapshot(REPO)["issues"]["10"]["sub_issues"] == [11, 12]
+            assert [w.description.split(" ")[0] for w in second.planned].count("link") == 1
+            assert len(queries(sb)) == 1
+            assert (await sync_issue(gh, OWNER, NAME, 10, files=RepoFiles(gh, OWNER, NAME))).writes == 0
+            # The ids read afresh are kept: a third plan creates through GraphQL without reading them again.
+            sb.create_issue(REPO, "A third epic", "Body")  # #13
+            sb.create_comment(REPO, 13, generated_plan(2, 13))
+            third = await sync_issue(gh, OWNER, NAME, 13, files=RepoFiles(gh, OWNER, NAME))
+            assert "link" not in [w.description.split(" ")[0] for w in third.planned]
+            assert len(queries(sb)) == 1 and sb.snapshot(REPO)["issues"]["13"]["sub_issues"] == [14, 15]
+        issues = sb.snapshot(REPO)["issues"]
+        assert all(issues[str(n)]["labels"].count("stream") == 1 for n in (11, 12, 14, 15))
 
 
 # ---- the local GitHub's POST /graphql ---------------------------------------------------------------------

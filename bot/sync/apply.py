@@ -45,21 +45,36 @@ async def send(gh: gidgethub.abc.GitHubAPI, method: str, path: str, data: Any) -
 
 
 class _NodeIds:
-    """The repository's and labels' node ids a linked create needs: read once per run, when first needed
-    (after the run's label writes, so labels it created are found)."""
+    """The repository's and labels' node ids a linked create needs: from what REST answers already gave
+    (LABEL_CACHE), else read once per run when first needed (after the run's label writes, so labels it
+    created are found)."""
 
-    def __init__(self, owner: str, repo: str, writes: list[Write]) -> None:
-        self.owner, self.repo = owner, repo
+    def __init__(self, key: str, owner: str, repo: str, writes: list[Write]) -> None:
+        self.key, self.owner, self.repo = key, owner, repo
         names = [n for w in writes if w.link_to is not None for n in w.data.get("labels", [])]
         self.names = list(dict.fromkeys(names))
         self.repository: str | None = None
         self.labels: dict[str, str] = {}
+        self.cached = False
 
     async def get(self, gh: gidgethub.abc.GitHubAPI) -> tuple[str, dict[str, str]]:
         if self.repository is None:
+            known = LABEL_CACHE.node_ids(self.key, self.names)
+            self.cached = known is not None
+            if known is not None:
+                self.repository, self.labels = known
+                return known
             self.repository, found = await graphql.repository_ids(gh, self.owner, self.repo, self.names)
             self.labels = {name.lower(): node for name, node in found.items()}
+            LABEL_CACHE.learn_node_ids(self.key, self.repository, self.labels)
         return self.repository, self.labels
+
+    def forget(self) -> None:
+        """A create was refused, perhaps for a stale id: ids from the cache are read afresh for the next
+        create (ids just read are kept: the refusal has another cause, and REST goes on as before)."""
+        LABEL_CACHE.forget_node_ids(self.key)
+        if self.cached:
+            self.repository, self.labels = None, {}
 
 
 async def apply(
@@ -67,7 +82,7 @@ async def apply(
 ) -> None:
     """Run the writes in order, serially; `OutcomeUnknown` propagates (the caller re-reads first)."""
     key = LABEL_CACHE.key(gh.base_url, owner, repo)
-    ids = _NodeIds(owner, repo, writes)
+    ids = _NodeIds(key, owner, repo, writes)
     for write in writes:
         if write.link_to is not None:
             await _create_linked(gh, write, refs, progress, ids)
@@ -79,7 +94,7 @@ async def apply(
         # Jobs of other issues of this repository may be creating the same label at this moment.
         async with named_lock(f"labels:{key}"):
             if not LABEL_CACHE.has(key, write.creates_label):
-                await _run(gh, write, refs, progress)
+                LABEL_CACHE.learn_labels(key, await _run(gh, write, refs, progress))
                 LABEL_CACHE.add(key, write.creates_label)
 
 
@@ -117,8 +132,10 @@ async def _create_linked(
                 result = await graphql.create_sub_issue(
                     gh, repository, parent_node, write.data["title"], write.data["body"],
                     [labels[n.lower()] for n in names])
-            except (graphql.ParentUnsupported, graphql.NotCreated):
+            except graphql.ParentUnsupported:
                 pass  # nothing was created: REST's two writes (a host without parentIssueId is remembered)
+            except graphql.NotCreated:
+                ids.forget()  # nothing was created, perhaps for a stale node id: REST's two writes
             except graphql.CreatedWithErrors as exc:
                 # It exists, maybe unlinked: the next round finds it by its marker (and links it).
                 raise OutcomeUnknown("POST", "/graphql", reason=str(exc)) from exc
@@ -145,7 +162,8 @@ async def _heal_labels(
     labels = result.get("labels") if isinstance(result, dict) else result
     for spec in auto_created(labels):
         path = f"/repos/{owner}/{repo}/labels/{quote(spec.name, safe='')}"
-        await send(gh, "PATCH", path, {"color": spec.color, "description": spec.description})
+        healed = await send(gh, "PATCH", path, {"color": spec.color, "description": spec.description})
+        LABEL_CACHE.learn_labels(LABEL_CACHE.key(gh.base_url, owner, repo), healed)
         progress.writes += 1
         progress.done.append(
             PlannedWrite(method="PATCH", path=path, description=f"restore label {spec.name}")

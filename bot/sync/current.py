@@ -144,7 +144,9 @@ async def read_repo_labels(
     known = cache.get(key)
     if known is None:
         url = "/repos/{owner}/{repo}/labels?per_page=100"
-        cache.put(key, {str(lab["name"]) async for lab in gh.getiter(url, {"owner": owner, "repo": repo})})
+        listed = [lab async for lab in gh.getiter(url, {"owner": owner, "repo": repo})]
+        cache.put(key, {str(lab["name"]) for lab in listed})
+        cache.learn_labels(key, listed)
         known = cache.get(key) or set()
     return set(known)
 

@@ -21,6 +21,7 @@ import gidgethub.abc
 from bot.analysis.planfiles import PlanKind, PlanPath, PlanPaths, by_name
 from bot.analysis.reader import read_task
 from bot.conventions import MAX_PLAN_FILE_BYTES, MAX_PLAN_FILES, SOURCE, marker
+from bot.sync.labels import LABEL_CACHE
 
 log = logging.getLogger("bot.sync.files")
 
@@ -185,6 +186,7 @@ class RepoFiles(_Finder):
         if not isinstance(repository, dict):
             return {}
         self.repo_url = str(repository.get("html_url") or "") or None
+        LABEL_CACHE.learn_repository(LABEL_CACHE.key(self.gh.base_url, self.owner, self.repo), repository)
         ref = self.ref or str(repository.get("default_branch") or "")
         if not ref:
             return {}

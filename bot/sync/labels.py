@@ -1,5 +1,5 @@
 """The bot's namespaced label set (names, colours, descriptions: the defaults, or a repository's own from its
-configuration) and the label existence cache."""
+configuration) and the per-repository cache of which labels exist and of the node ids REST answers gave."""
 
 from __future__ import annotations
 
@@ -135,10 +135,17 @@ def names(labels: object) -> set[str]:
 
 
 class LabelCache:
-    """Which labels are known to exist per repository: the check happens once per repository per process."""
+    """Which labels are known to exist per repository: the check happens once per repository per process.
+
+    It also keeps the node ids REST answers carry (the repository's, its labels'), which GraphQL's
+    `createIssue` needs: a sync that already read them spares a GraphQL read. A node id can go stale (a label
+    deleted and made again); the create then fails without creating anything and the caller forgets them.
+    """
 
     def __init__(self) -> None:
         self._known: dict[str, set[str]] = {}
+        self._repository_ids: dict[str, str] = {}
+        self._label_ids: dict[str, dict[str, str]] = {}
 
     @staticmethod
     def key(base_url: str, owner: str, repo: str) -> str:
@@ -164,10 +171,44 @@ class LabelCache:
     def discard(self, key: str, name: str) -> None:
         """Record one label as deleted."""
         self._known.get(key, set()).discard(name.lower())
+        self._label_ids.get(key, {}).pop(name.lower(), None)
+
+    def learn_repository(self, key: str, answer: object) -> None:
+        """Keep the repository's node id from a REST answer for it (`GET /repos/{owner}/{repo}`)."""
+        node = answer.get("node_id") if isinstance(answer, dict) else None
+        if isinstance(node, str) and node:
+            self._repository_ids[key] = node
+
+    def learn_labels(self, key: str, labels: object) -> None:
+        """Keep the node ids of the labels in a REST answer (a label, or a list of them)."""
+        for item in labels if isinstance(labels, list) else [labels]:
+            if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(
+                    item.get("node_id"), str) and item["node_id"]:
+                self._label_ids.setdefault(key, {})[item["name"].lower()] = item["node_id"]
+
+    def learn_node_ids(self, key: str, repository: str, labels: dict[str, str]) -> None:
+        """Keep node ids read through GraphQL (the repository's, labels' by name)."""
+        self._repository_ids[key] = repository
+        self._label_ids.setdefault(key, {}).update({n.lower(): node for n, node in labels.items()})
+
+    def node_ids(self, key: str, names_: list[str]) -> tuple[str, dict[str, str]] | None:
+        """The repository's node id and those of `names_` (lower-cased keys), or None unless all are known."""
+        repository = self._repository_ids.get(key)
+        labels = self._label_ids.get(key, {})
+        if repository is None or any(n.lower() not in labels for n in names_):
+            return None
+        return repository, {n.lower(): labels[n.lower()] for n in names_}
+
+    def forget_node_ids(self, key: str) -> None:
+        """Drop the repository's node ids (one of them no longer resolved)."""
+        self._repository_ids.pop(key, None)
+        self._label_ids.pop(key, None)
 
     def clear(self) -> None:
         """Forget everything (tests start fresh local GitHubs, which may reuse a port)."""
         self._known.clear()
+        self._repository_ids.clear()
+        self._label_ids.clear()
 
 
 LABEL_CACHE = LabelCache()
