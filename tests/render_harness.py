@@ -8,9 +8,12 @@ trip over. `scripts/test` installs Chromium, cmark-gfm and the pinned npm packag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -98,6 +101,7 @@ class _Browser:
             "--remote-debugging-port=0", f"--user-data-dir={self.profile.name}",
             "--allow-file-access-from-files", f"--window-size={COMMENT_WIDTH + 40},900", "about:blank",
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its helpers (renderer, crashpad...) in its group, stopped with it
         )  # fmt: skip
         port_file = Path(self.profile.name) / "DevToolsActivePort"
         deadline = time.monotonic() + 60
@@ -138,13 +142,23 @@ class _Browser:
             await self.ws.close()
         if self.http is not None:
             await self.http.close()
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.terminate()
+        if self.proc is not None:
+            group = self.proc.pid
+            if self.proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(group, signal.SIGTERM)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.proc.wait(), 10)
+            # Chromium's helper processes may outlive it for a moment and still write into the profile.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+            await self.proc.wait()
+        for _ in range(50):
             try:
-                await asyncio.wait_for(self.proc.wait(), 10)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
+                self.profile.cleanup()
+                return
+            except OSError:  # a helper that was still exiting wrote a file meanwhile
+                await asyncio.sleep(0.1)
         self.profile.cleanup()
 
 
