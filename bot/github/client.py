@@ -149,6 +149,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
             cache=_choose_cache(cache),
             base_url=base_url,
         )
+        self.session = session
         self._sleep = sleep
         self._clock = clock
         self._token_provider = token_provider
@@ -339,17 +340,17 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         return await self._send_once(method, url, {**headers, "authorization": f"token {token}"}, body)
 
     async def _send_once(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Response:
-        """One HTTP exchange through gidgethub's aiohttp transport, counted."""
+        """One HTTP exchange, counted."""
         if method in READS or (method == "POST" and _GRAPHQL_READ.get()):
             self.stats.reads += 1
         else:
             self.stats.writes += 1
         if self.observer is None:
-            status, response_headers, data = await super()._request(method, url, headers, body)
+            status, response_headers, data = await self._exchange(method, url, headers, body)
         else:
             started = time.perf_counter()
             try:
-                status, response_headers, data = await super()._request(method, url, headers, body)
+                status, response_headers, data = await self._exchange(method, url, headers, body)
             except Exception:
                 self.observer(method, url, None, time.perf_counter() - started)
                 raise
@@ -365,6 +366,12 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
                 self._limit_reset = float(reset)
                 self.stats.rate_limit_reset = self._limit_reset
         return status, response_headers, data
+
+    async def _exchange(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Response:
+        """The HTTP exchange itself. An empty body is sent as none: aiohttp would otherwise write an empty
+        payload after the headers (gidgethub passes b"" for every read)."""
+        async with self.session.request(method, url, headers=headers, data=body or None) as response:
+            return response.status, response.headers, await response.read()
 
     # -- gidgethub's rate-limit hook ----------------------------------------------------------------
 
