@@ -73,6 +73,22 @@ class Brief:
     #: The plan's coordination points naming it: shared files it touches, sequential requirements.
     coordination: list[str] = field(default_factory=list)
     source_url: str | None = None
+    #: The stream's section as the region copies it, by length limit: a run renders a region up to twice
+    #: (before and after its new sub-issues have numbers), the section being its costliest part.
+    _sections: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def section(self, limit: int) -> str:
+        """The stream's section, sanitised and cut to `limit` characters."""
+        got = self._sections.get(limit)
+        if got is None:
+            got = self._sections[limit] = markdown_block(self.stream.section, limit)
+        return got
+
+    def refers_to(self) -> set[str]:
+        """The (safe) ids of the streams whose sub-issue numbers the region shows."""
+        ids = [sid for sid, _ in self.waits_for] + [sid for sid, _ in self.unblocks]
+        ids += [sid for others in self.shared.values() for sid in others]
+        return {markers.safe_id(sid) for sid in ids}
 
 
 def _names(report: PlanReport) -> dict[str, str]:
@@ -272,7 +288,7 @@ def _compose(b: Brief, numbers: dict[str, int], section_limit: int, max_files: i
         lines += [f"- {p}" for p in b.coordination[: max(max_named * 4, 3)]]
         lines.append("")
     if s.section.strip() and section_limit:
-        lines += ["#### From the analysis", "", markdown_block(s.section, section_limit), ""]
+        lines += ["#### From the analysis", "", b.section(section_limit), ""]
     elif s.scope:
         lines += [f"**Scope:** {inline_markdown(s.scope, 2000)}", ""]
     if section_limit == 0 and s.section.strip():

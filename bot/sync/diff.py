@@ -9,7 +9,7 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from bot.sync import markers
-from bot.sync.brief import render_region
+from bot.sync.brief import numbers_of, render_region
 from bot.sync.current import CurrentState
 from bot.sync.desired import DesiredState, conflict_comment, previous_agent, removed_region
 
@@ -498,10 +498,13 @@ def brief_link_writes(
     """
     stand_in = 10**12
     numbers = {sid: num if num > 0 else stand_in + k for k, (sid, (num, _id)) in enumerate(refs.items())}
+    known = numbers_of(current)  # what the regions of `desired` were rendered with
     writes: list[Write] = []
     for ds in desired.streams:
         if ds.brief is None or ds.id not in numbers:
             continue
+        if all(numbers.get(sid) == known.get(sid) for sid in ds.brief.refers_to()):
+            continue  # no number it shows is new: the region is the one already rendered
         region = render_region(ds.brief, numbers)
         if region == ds.region:
             continue
