@@ -420,7 +420,15 @@ async def test_the_content_budget_is_read_once_a_slot_and_counts_the_slots_own_w
                     if [*line.split("\t"), "", ""][0:3:2] == ["F", "Bind"]]
         # Per batch of five: lock+lease, the hour's log, five log rows, pause+unlock.
         assert len(executed) == 2 * (1 + 1 + 5 + 1), executed
+        assert (await pacer.room("installation:1", want=600)).writes == 490  # the hour's log, read
         await pacer.close()
+        # Without content limits a job's room needs no window: nothing is read.
+        unlimited = PgPacer(pool, interval=0.0, budget=Budget(per_minute=None, per_hour=None))
+        trace.seek(0, 2)
+        before = trace.tell()
+        assert (await unlimited.room("installation:1", want=600)).writes is None
+        trace.seek(before)
+        assert "Bind" not in trace.read().decode()
         tight = PgPacer(pool, interval=0.0, batch=10, budget=Budget(per_minute=None, per_hour=3))
         made = 0
         with pytest.raises(BudgetWait):
