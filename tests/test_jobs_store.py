@@ -396,6 +396,39 @@ async def test_a_run_of_writes_keeps_the_write_slot_and_gives_it_back(pg_dsn: st
         await other_pool.close()
 
 
+async def test_the_write_slot_is_held_for_a_bounded_time_whatever_the_pacing(pg_dsn: str, tmp_path: Any) -> None:
+    """Unpaced, a whole sync's writes go in one hold (two statements); paced, the hold ends after `hold`
+    seconds even though the count cap is far off, and the next write takes the slot anew."""
+    import time
+
+    from bot.store import PgPacer
+
+    pool = make_pool(pg_dsn, max_size=1)
+    await pool.open(wait=True)
+    try:
+        trace = await traced(pool, tmp_path / "trace")
+        unpaced = PgPacer(pool, interval=0.0, grace=5.0)
+        for _ in range(30):
+            async with unpaced.slot("installation:1"):
+                pass
+        await unpaced.close()
+        trace.seek(0)
+        assert len(_round_trips(trace.read().decode())) == 2  # lock+lease, pause+unlock
+        paced = PgPacer(pool, interval=0.1, hold=0.35, grace=5.0)
+        started = time.monotonic()
+        for _ in range(8):
+            async with paced.slot("installation:2"):
+                pass
+        await paced.close()
+        trace.seek(0)
+        takes = [t for t in _round_trips(trace.read().decode()) if "pg_advisory_lock" in t]
+        # 8 writes 0.1 s apart take about 0.7 s: held 0.35 s at a time, so taken two or three times.
+        assert time.monotonic() - started >= 0.7 * 0.9
+        assert 1 + 2 <= len(takes) <= 1 + 4, takes
+    finally:
+        await pool.close()
+
+
 async def test_the_content_budget_is_read_once_a_slot_and_counts_the_slots_own_writes(
     pg_dsn: str, tmp_path: Any,
 ) -> None:

@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="re-queue jobs of workers silent this long, e.g. killed (default 30)")
     parser.add_argument("--write-lease", type=float, default=10.0, metavar="SECONDS",
                         help="after a worker dies mid-write, its installation's next write waits this long"
-                             " (the longest a write request can take; default 10), plus the pacing"
-                             " intervals of the few writes a worker makes in a row, and a second")
+                             " (the longest a write request can take; default 10), plus the longest a"
+                             " worker keeps the write slot (five pacing intervals), and a second")
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:

@@ -76,6 +76,8 @@ class _Held:
         self.conn_cm = conn_cm
         #: Local time by which the lease committed in the database has surely not ended yet.
         self.lease_until = lease_until
+        #: Local time the slot was taken: it is given back `hold` seconds later at the latest.
+        self.taken_at = time.monotonic()
         self.last_end = 0.0
         self.writes = 0
         self.release: asyncio.TimerHandle | None = None
@@ -96,14 +98,15 @@ class PgPacer:
     writes to one installation never overlap however many workers run; more workers never means more write
     pressure on one installation. If a process dies mid-write its lock dies with its connection, but its
     request may still be in flight at GitHub: the lease keeps the next writer waiting until that request has
-    surely ended (`lease` ≥ the write timeout; `span` is `lease` plus a batch's intervals and a second).
+    surely ended (`lease` ≥ the write timeout; `span` is `lease` plus the longest hold and a second).
 
-    Between writes the slot is kept for up to `batch` writes of this process (a sync writes one after
-    another), the interval waited here, so that a run of writes costs two statements, not two a write: the
-    lease is renewed only once less than `lease` of it is left, so every write still starts covered by a
-    whole lease. After `batch` writes, or `grace` seconds (at least the interval) without one, the slot is
-    given back: `next_write_at = last write's end + interval`, unlocked; writers of other processes, queued
-    on the lock, then take their turn.
+    Between writes the slot is kept for this process's next write (a sync writes one after another), the
+    interval waited here, so that a run of writes costs two statements, not two a write: the lease is
+    renewed only once less than `lease` of it is left, so every write still starts covered by a whole lease.
+    The slot is given back once it has been held `hold` seconds (or for `batch` writes), or after `grace`
+    seconds (at least the interval) without a write: `next_write_at = last write's end + interval`,
+    unlocked; writers of other processes, queued on the lock, then take their turn. Bounding the hold by
+    time keeps the turns as fair when writes are paced a second apart as when they are not paced at all.
 
     With the slot held, GitHub's content limits (`budget`, when it has any) are checked against the key's
     logged writes of the last hour (every worker's): a short wait is waited, a longer one raises
@@ -111,19 +114,22 @@ class PgPacer:
     """
 
     def __init__(self, pool: psycopg_pool.AsyncConnectionPool[Any], interval: float = 1.0,
-                 lease: float = 10.0, *, batch: int = 5, grace: float = 0.05, keep: int = 4,
-                 budget: Budget | None = None) -> None:
+                 lease: float = 10.0, *, hold: float | None = None, batch: int = 100, grace: float = 0.05,
+                 keep: int = 4, budget: Budget | None = None) -> None:
         self.pool = pool
         self.interval = interval
         self.budget = budget if budget is not None else default_budget(interval)
         #: No limits (unpaced, the local GitHub): no write is logged or counted.
         self._counts = self.budget.per_minute is not None or self.budget.per_hour is not None
         self.lease = max(lease, interval)
+        #: How long a slot is kept: by default the time five paced writes take, and at least a quarter second
+        #: (unpaced, a whole sync's writes then go in one hold).
+        self.hold = max(5 * interval, 0.25) if hold is None else max(0.0, hold)
         self.batch = max(1, batch)
         self.grace = max(grace, interval)
         #: The lease committed when the slot is taken or renewed: a whole `lease` for the write about to
-        #: start, plus the time the rest of a batch usually takes (so it is seldom renewed within a batch).
-        self.span = self.lease + self.batch * self.interval + 1.0
+        #: start, plus the longest the slot is held (so it is seldom renewed within a hold).
+        self.span = self.lease + self.hold + 1.0
         #: Keys whose slot may be kept at once (each holds one of the pool's connections meanwhile).
         self.keep = keep
         self._local: dict[str, asyncio.Lock] = {}
@@ -156,7 +162,8 @@ class PgPacer:
             finally:
                 held.last_end = time.monotonic()
                 held.writes += 1
-                if held.writes >= self.batch or len(self._held) >= self.keep:
+                spent = held.last_end - held.taken_at >= self.hold
+                if spent or held.writes >= self.batch or len(self._held) >= self.keep:
                     await self._release(held, name)
                 else:
                     self._held[name] = held
