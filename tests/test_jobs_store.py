@@ -396,7 +396,9 @@ async def test_a_run_of_writes_keeps_the_write_slot_and_gives_it_back(pg_dsn: st
         await other_pool.close()
 
 
-async def test_the_write_slot_is_held_for_a_bounded_time_whatever_the_pacing(pg_dsn: str, tmp_path: Any) -> None:
+async def test_the_write_slot_is_held_for_a_bounded_time_whatever_the_pacing(
+    pg_dsn: str, tmp_path: Any,
+) -> None:
     """Unpaced, a whole sync's writes go in one hold (two statements); paced, the hold ends after `hold`
     seconds even though the count cap is far off, and the next write takes the slot anew."""
     import time
