@@ -15,7 +15,6 @@ The web intake queued a command job for the comment (bot/events/issue_comment.py
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import gidgethub.abc
@@ -30,6 +29,7 @@ from bot.jobs.replies import REFUSAL, USAGE, render_dry_run, render_unknown, rep
 from bot.jobs.request import JobRequest
 from bot.repoconfig.github import read_repo_config
 from bot.repoconfig.load import LoadedConfig
+from bot.sync.cpu import cpu_step
 from bot.sync.engine import IssueLock, sync_issue
 from bot.sync.files import RepoFiles
 
@@ -87,7 +87,7 @@ class Analyze:
         command = parse_command(body) if request.comment_id is not None else None
         if request.plan_check:
             # The web only ran a cheap test: read the text (off the event loop) before saying anything.
-            if not await asyncio.to_thread(_holds_plan, body, request.comment_id is None):
+            if not await cpu_step(len(body), _holds_plan, body, request.comment_id is None):
                 return "ignored"
         elif command is None:
             return "ignored"  # the command was edited away, or the comment never held one

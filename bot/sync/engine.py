@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -23,6 +22,7 @@ from bot.repoconfig.github import read_repo_config
 from bot.repoconfig.load import LoadedConfig
 from bot.sync import budget, markers
 from bot.sync.apply import Progress, apply, send
+from bot.sync.cpu import cpu_step
 from bot.sync.current import CurrentState, IssueState, read_comments, read_current, read_issue
 from bot.sync.desired import DesiredState, Records, build_desired, cap_links, note
 from bot.sync.diff import (
@@ -172,11 +172,13 @@ async def _sync_locked(
         if parent is None or parent.is_pr:
             return result
         comments = await read_comments(gh, owner, repo, number)
-        # Reading and checking is the CPU-bound part: off the event loop (pick_source reads each candidate
-        # in a thread too), so heartbeats and acks go on.
+        # Reading and checking is the CPU-bound part: a big plan is worked on off the event loop (so is each
+        # big candidate pick_source reads), so heartbeats and acks go on.
         plan_files = await files.for_issue(number) if files is not None else []
         source = await pick_source(parent.raw, comments, may_write, me, plan_files)
-        report = await asyncio.to_thread(check_plan, source.analysis) if source.analysis is not None else None
+        analysis = source.analysis
+        report = await cpu_step(len(analysis.source), check_plan, analysis) if analysis is not None else None
+        size = len(analysis.source) if analysis is not None else 0
         conflicts = list(
             dict.fromkeys(
                 (report.analysis.conflicts_with if report is not None else [])
@@ -239,8 +241,8 @@ async def _sync_locked(
                     refs[w.produces] = (0, -1 - i)
             result.planned = [w.planned() for w in writes]
             result.planned += [w.planned() for w in brief_link_writes(desired, current, refs, owner, repo)]
-            final = await asyncio.to_thread(
-                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source)
+            final = await cpu_step(
+                size, _summary_writes, report, conflicts, current, desired, refs, owner, repo, source)
             result.planned += [w.planned() for w in final]
             return result
         try:
@@ -262,9 +264,9 @@ async def _sync_locked(
                 made = sum(1 for ds in desired.streams if refs.get(ds.id, (0, 0))[0] > 0)
                 building = budget.building_line(made, len(desired.streams), len(later), space.resume_at)
                 result.deferred, result.resume_at = len(later), space.resume_at
-            # Rendering the summary is CPU-bound too: off the event loop.
-            final = await asyncio.to_thread(
-                _summary_writes, report, conflicts, current, desired, refs, owner, repo, source, building)
+            # Rendering the summary is CPU-bound too: off the event loop when the plan is big.
+            final = await cpu_step(size, _summary_writes, report, conflicts, current, desired, refs, owner,
+                                   repo, source, building)
             if not later:  # else the run that makes the rest writes the briefs with every number known
                 final = brief_link_writes(desired, current, refs, owner, repo) + final
             await apply(gh, owner, repo, final, refs, progress)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +11,7 @@ from bot.analysis.models import Analysis, Diagnostic, Frontmatter
 from bot.analysis.reader import read_analysis, read_task
 from bot.conventions import Identity
 from bot.github.permissions import WriteCheck
+from bot.sync.cpu import cpu_step
 from bot.sync.files import PlanFile
 from bot.sync.markers import is_ours
 
@@ -77,7 +77,7 @@ async def pick_source(
     for file in files:
         if file.kind != "analysis":
             continue
-        analysis = await asyncio.to_thread(read_analysis, file.text)
+        analysis = await cpu_step(len(file.text), read_analysis, file.text)
         if ours(analysis, f"file {file.path}"):
             return Source(analysis, task, file.url, ignored, file)
     for comment in reversed(comments):
@@ -86,10 +86,10 @@ async def pick_source(
         text = comment.get("body") or ""
         if not text.strip() or not await is_trusted(comment, may_write):
             continue
-        analysis = await asyncio.to_thread(read_analysis, text)  # CPU-bound: off the event loop
+        analysis = await cpu_step(len(text), read_analysis, text)
         if ours(analysis, f"comment {comment.get('id')}"):
             return Source(analysis, task, _url(comment), ignored)
-    analysis = await asyncio.to_thread(read_analysis, body) if body_trusted else None
+    analysis = await cpu_step(len(body), read_analysis, body) if body_trusted else None
     if ours(analysis, "the issue body"):
         return Source(analysis, task, _url(issue), ignored)
     return Source(None, task, None, ignored)
