@@ -46,3 +46,17 @@ def test_serve_and_worker_loop_is_uvloop_or_asyncio_without_it(monkeypatch: pyte
     assert eventloop.run(loop_module()).startswith("uvloop")
     monkeypatch.setitem(sys.modules, "uvloop", None)  # as where it is not installed: import fails
     assert eventloop.run(loop_module()).startswith("asyncio")
+
+
+def test_settling_the_heap_freezes_what_start_up_made() -> None:
+    import gc
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    try:
+        eventloop.settle_heap()
+        # The modules, classes and objects alive now are out of every later collection's sight.
+        assert gc.get_freeze_count() > 10_000
+        assert all(len(gc.get_objects(generation)) < gc.get_freeze_count() for generation in range(3))
+    finally:
+        gc.unfreeze()

@@ -1,8 +1,9 @@
-"""The event loop the App's long-running processes (`serve`, `worker`) run on: uvloop where installed."""
+"""What the long-running processes (`serve`, `worker`) run on: uvloop where installed, a settled heap."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -23,3 +24,14 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     """Run `main` to completion on a new loop, as `asyncio.run` does."""
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(main)
+
+
+def settle_heap() -> None:
+    """Move everything start-up made (modules, classes, the app) out of the collector's sight.
+
+    A full (oldest-generation) collection walks every tracked object, the imports' many among them: under
+    load that stalled the event loop and every acknowledgement with it.
+    Frozen objects are never walked again (they live as long as the process anyway).
+    """
+    gc.collect()
+    gc.freeze()

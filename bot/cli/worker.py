@@ -48,6 +48,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         loop.add_signal_handler(sig, main.cancel)
     try:
         async with queue:
+            eventloop.settle_heap()
             with contextlib.suppress(asyncio.CancelledError):
                 await queue.run_worker(concurrency=args.concurrency, name=args.name,
                                        poll_interval=args.poll_interval,

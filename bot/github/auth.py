@@ -54,7 +54,7 @@ class AppAuth:
     installation: concurrent callers wait on the same lock and reuse its result. The JWT (`iat` 60 s in
     the past for clock skew, `exp` within GitHub's 10 minutes, on real time because GitHub checks it
     against real time) is signed with a key parsed once and reused for 5 minutes by every app client:
-    parsing an RSA PEM costs ~30 ms of CPU, which made each token request the dearest thing a worker did.
+    parsing an RSA PEM is costly, which made each token request the dearest thing a worker did.
 
     Tokens are per process, not shared across processes: re-minting one is a single cheap request per
     installation and hour per worker, and a token never needs to sit in the database.
@@ -109,7 +109,7 @@ class AppAuth:
             return self._jwt[0]
         if self._signing_key is None:
             pem = self.private_key.encode() if isinstance(self.private_key, str) else self.private_key
-            # Our own key (Settings checks it fully at startup): the RSA consistency check is ~27 ms of CPU.
+            # Our own key (Settings checks it fully at startup): the costly RSA consistency check is skipped.
             key = load_pem_private_key(pem, password=None, unsafe_skip_rsa_key_validation=True)
             if not isinstance(key, RSAPrivateKey):
                 raise ValueError("the GitHub App private key must be an RSA key")

@@ -168,7 +168,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
 
     def _get_app_jwt(self) -> str | None:
         """The App's JWT: from `app_jwt` when given (AppAuth shares one signed JWT across its clients;
-        signing with a PEM parsed afresh costs ~30 ms of CPU), else gidgethub's per-client one."""
+        parsing the PEM afresh for each signature is costly), else gidgethub's per-client one."""
         if self._app_jwt_source is not None:
             return self._app_jwt_source()
         return super()._get_app_jwt()
