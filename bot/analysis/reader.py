@@ -39,6 +39,9 @@ _NEGATED = re.compile(r"(?:\bnot?|n['’]t|\bnever|\bwithout)\W+(?:\w+\W+){0,2}$
 
 def maybe_analysis(text: str) -> bool:
     """Cheapest conservative test: False only when the text surely holds no analysis (no parsing at all)."""
+    # A keyword written in lower case is in the lower-cased text too: most plans need no lower-casing.
+    if any(k in text for k in _KEYWORDS):
+        return True
     low = text.lower()
     return any(k in low for k in _KEYWORDS) or low.lstrip("\ufeff \t\r\n").startswith("---")
 
@@ -46,6 +49,9 @@ def maybe_analysis(text: str) -> bool:
 def _conflicts(text: str) -> list[int]:
     """Issues named by "conflicts with #5" or "conflicts_with: [5]" anywhere, unless negated."""
     out: dict[int, None] = {}  # each once, without scanning a list (issue 10: "#1 … #9500")
+    # Both patterns need "onfl" (no other character matches o, n, f or l ignoring case): most texts have none.
+    if "onfl" not in text.lower():
+        return []
     for rx in _CONFLICTS:
         for m in rx.finditer(text):
             if _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
