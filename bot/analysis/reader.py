@@ -7,6 +7,7 @@ its outline and prose sections, read_streams.py (with read_fields.py, deps.py, h
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from bot.analysis import diagnostics
 from bot.analysis.frontmatter import frontmatter_end, issue_refs, parse_frontmatter, read_task_frontmatter
@@ -49,16 +50,37 @@ def maybe_analysis(text: str) -> bool:
 def _conflicts(text: str) -> list[int]:
     """Issues named by "conflicts with #5" or "conflicts_with: [5]" anywhere, unless negated."""
     out: dict[int, None] = {}  # each once, without scanning a list (issue 10: "#1 … #9500")
-    # Both patterns need "onfl" (no other character matches o, n, f or l ignoring case): most texts have none.
-    if "onfl" not in text.lower():
+    # Both patterns start with "c" then "onfl", and only o, n, f, l (any case) match those ignoring case.
+    low = text.lower()
+    if "onfl" not in low:
         return []
     for rx in _CONFLICTS:
-        for m in rx.finditer(text):
+        for m in _matches(rx, text, low):
             if _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
                 continue
             for n in re.findall(r"\d+", m.group(1)):
                 out[int(n)] = None
     return list(out)
+
+
+def _matches(rx: re.Pattern[str], text: str, low: str) -> Iterator[re.Match[str]]:
+    """`rx.finditer(text)` for a pattern whose matches start one character before an "onfl" of `low`.
+
+    The pattern is tried only there (a case-insensitive scan of every position is slow); when lower-casing
+    changed the length, positions differ, and the text is scanned whole.
+    """
+    if len(low) != len(text):
+        yield from rx.finditer(text)
+        return
+    end = 0
+    at = low.find("onfl", 1)
+    while at >= 0:
+        if at - 1 >= end:
+            m = rx.match(text, at - 1)
+            if m is not None:
+                yield m
+                end = m.end()
+        at = low.find("onfl", at + 1)
 
 
 def _build(text: str) -> Analysis | None:
