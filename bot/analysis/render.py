@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from bot.analysis.diagram import Marks, edge_count, fits, unknown_of
+from bot.analysis.diagram import Layout, Marks, choose_layout, edge_count, fits, unknown_of
 from bot.analysis.diagram import diagram as draw
 from bot.analysis.figures import fmt_hours
 from bot.analysis.markdown import (
@@ -436,6 +436,7 @@ def _compose(
     notes: Sequence[str],
     rows: Sequence[str],
     marker: str,
+    chosen: Layout | None,
 ) -> str:
     errors = bool(_errors(report, status))
     blocks: list[list[str]] = [[marker, *_headline(report, status)]]
@@ -458,7 +459,7 @@ def _compose(
         blocks.append(table)
     if diagram and report.schedule:
         done = frozenset(ss.stream.id for ss in report.schedule if _is_done(ss, status))
-        lines, legend = draw(report, Marks(done, tuple(report.critical_path), errors))
+        lines, legend = draw(report, Marks(done, tuple(report.critical_path), errors), chosen)
         blocks.append(lines)
         blocks.append(["_Diagram: " + "; ".join(legend) + "._"])
     if notes:
@@ -480,19 +481,20 @@ def render_summary(
     marker = summary_marker(report)
     notes: list[str] = []
     diagram = diagram and n > 0  # a repository may switch the diagram off
+    chosen: Layout | None = None  # the diagram's layout, chosen once for the test and the drawing
     if diagram and (n > MAX_DIAGRAM_STREAMS or edge_count(report) > MAX_DIAGRAM_EDGES):
         diagram = False
         notes.append(
             f"Diagram omitted: more than {MAX_DIAGRAM_STREAMS} streams or {MAX_DIAGRAM_EDGES} dependencies."
         )
-    elif diagram and not fits(report):
+    elif diagram and not fits(report, chosen := choose_layout(report)):
         diagram = False
         notes.append("Diagram omitted: too many streams side by side to draw legibly at comment width.")
 
     def compose(diagram: bool, max_diagnostics: int, max_rows: int | None, notes: Sequence[str]) -> str:
         return _compose(
             report, status, diagram=diagram, max_diagnostics=max_diagnostics, max_rows=max_rows,
-            notes=notes, rows=rows, marker=marker,
+            notes=notes, rows=rows, marker=marker, chosen=chosen,
         )  # fmt: skip
 
     text = compose(diagram, MAX_DIAGNOSTICS, None, notes)
