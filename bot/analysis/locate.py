@@ -35,6 +35,8 @@ class Located:
 
     lines: list[str]
     offset: int
+    #: code_mask(lines), when the locator worked it out on the way (the reader then need not again).
+    mask: list[bool] | None = None
 
 
 def split_lines(text: str) -> list[str]:
@@ -83,16 +85,19 @@ def is_stream_start(line: str) -> bool:
 def code_mask(lines: list[str]) -> list[bool]:
     """For each line, whether it is inside (or delimits) a fenced code block."""
     mask = [False] * len(lines)
+    # Only a line with a backtick or a tilde can open (one in its first four characters) or close a fence.
+    marked = [i for i, line in enumerate(lines) if "`" in line or "~" in line]
     fence: str | None = None
-    for i, line in enumerate(lines):
-        head = line[:4].lstrip()
-        m = _FENCE.match(line) if head[:1] in ("`", "~") else None
+    opened = 0
+    for i in marked:
+        line = lines[i]
         if fence is None:
+            head = line[:4].lstrip()
+            m = _FENCE.match(line) if head[:1] in ("`", "~") else None
             if m:
                 fence = m.group("f")
-                mask[i] = True
+                opened = i
         else:
-            mask[i] = True
             stripped = line.strip()
             if (
                 stripped
@@ -100,7 +105,10 @@ def code_mask(lines: list[str]) -> list[bool]:
                 and set(stripped) == {fence[0]}
                 and len(stripped) >= len(fence)
             ):
+                mask[opened : i + 1] = [True] * (i + 1 - opened)
                 fence = None
+    if fence is not None:
+        mask[opened:] = [True] * (len(lines) - opened)
     return mask
 
 
@@ -118,7 +126,10 @@ def _looks_like_analysis(lines: list[str]) -> bool:
     first = next((i for i, s in enumerate(lines) if s.strip()), None)
     if first is not None and _has_frontmatter(lines, first):
         return True
-    if any(not mask[i] and is_stream_start(line) for i, line in enumerate(lines)):
+    if any(
+        ("#" in line[:4] or "|" in line) and not mask[i] and is_stream_start(line)
+        for i, line in enumerate(lines)
+    ):
         return True
     return first is not None and _title_line(lines, mask, first) is not None
 
@@ -207,7 +218,12 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
     if _has_frontmatter(lines, first):
         return Located(lines[first:], offset + first)
     mask = code_mask(lines)
-    stream_lines = [i for i, line in enumerate(lines) if not mask[i] and is_stream_start(line)]
+    # A stream start is a heading (a `#` in its first four characters) or a table row (a pipe).
+    stream_lines = [
+        i
+        for i, line in enumerate(lines)
+        if ("#" in line[:4] or "|" in line) and not mask[i] and is_stream_start(line)
+    ]
     if depth < 4:
         # A ```markdown fence (or ~~~) holding the analysis.
         if not stream_lines:
@@ -247,7 +263,7 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
         if not mask[i] and lines[i].strip() == "---" and _has_frontmatter(lines, i):
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
             if re.match(r"^(?:issue|title|analyzed|estimated_hours|parallelization_factor|task)\s*:", nxt):
-                return Located(lines[i:], offset + i)
+                return Located(lines[i:], offset + i, mask[i:])
     if stream_lines:
         start = first
         for i in range(stream_lines[0] - 1, first - 1, -1):
@@ -255,9 +271,9 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
             if not mask[i] and h and h[0] == 1:
                 start = i
                 break
-        return Located(lines[start:], offset + start)
+        return Located(lines[start:], offset + start, mask[start:])
     # No streams: a document that calls itself an analysis (title) is still one, with a diagnostic.
     title = _title_line(lines, mask, first)
     if title is not None:
-        return Located(lines[title:], offset + title)
+        return Located(lines[title:], offset + title, mask[title:])
     return None

@@ -41,8 +41,8 @@ class Outline:
         self.lines, self.mask, self.base = lines, mask, base
         #: (index, level, text) of every heading outside code.
         self.heads: list[tuple[int, int, str]] = []
-        for i, line in enumerate(lines):
-            h = None if mask[i] else heading(line)
+        for i in [k for k, line in enumerate(lines) if "#" in line[:4]]:  # a heading's `#` is in there
+            h = None if mask[i] else heading(lines[i])
             if h:
                 self.heads.append((i, h[0], heading_text(h[1])))
         #: Per heading, where its section ends (the next heading of the same or a higher level), in one pass.
@@ -86,8 +86,9 @@ class Outline:
 
     def recommended_approach(self) -> Section | None:
         """A "**Recommended Approach**: value" line, else the section of that name."""
-        for k, line in enumerate(self.lines):
-            if self.mask[k] or "pproach" not in line:
+        for k in [k for k, line in enumerate(self.lines) if "pproach" in line]:
+            line = self.lines[k]
+            if self.mask[k]:
                 continue
             lv = label_value(line)
             if lv and re.fullmatch(r"recommended\s+approach", lv[0], re.IGNORECASE) and lv[1]:
@@ -149,10 +150,10 @@ class Outline:
         start, end = found if found is not None else (0, len(lines))
         # Only lines holding the key word are looked at (cheap substring test before any regex).
         cand: dict[str, list[int]] = {"wall": [], "total": [], "efficiency": []}
-        for k, line in enumerate(lines):
-            if self.mask[k] or (":" not in line and "：" not in line):
+        for k in [k for k, line in enumerate(lines) if ":" in line or "：" in line]:
+            if self.mask[k]:
                 continue
-            low = line.lower()
+            low = lines[k].lower()
             for word, ks in cand.items():
                 if word in low:
                     ks.append(k)

@@ -94,18 +94,23 @@ def _build(text: str) -> Analysis | None:
         return None
     lines = located.lines
     base = located.offset  # 0-based input line of lines[0]
-    if classify(lines).analysis is False:
+    end = frontmatter_end(lines)
+    body_start = end + 1 if end is not None else 0
+    # Blank out the frontmatter so headings/fields below never see it; indexes stay aligned.
+    body = [""] * body_start + lines[body_start:]
+    mask = located.mask
+    if mask is None or any(mask[:body_start]):
+        mask = code_mask(body)  # (a fence opened in the frontmatter is not one once it is blanked)
+    else:
+        mask = [False] * body_start + mask[body_start:]
+    outline = Outline(body, mask, base)
+    # The outline's headings are those classify would find after the frontmatter (the same mask there).
+    if classify(lines, [(level, text) for _i, level, text in outline.heads]).analysis is False:
         return None  # a progress file, a task, an epic...: never a plan (what_is says which)
     fm: Frontmatter | None = None
-    body_start = 0
-    end = frontmatter_end(lines)
     if end is not None:
         fm, fdiags = parse_frontmatter(lines[1:end], base + 1)
         diags.extend(fdiags)
-        body_start = end + 1
-    # Blank out the frontmatter so headings/fields below never see it; indexes stay aligned.
-    body = [""] * body_start + lines[body_start:]
-    outline = Outline(body, code_mask(body), base)
     raws, dups = find_streams(outline)
 
     h1 = outline.title()
