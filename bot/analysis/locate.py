@@ -173,9 +173,10 @@ def _details_blocks(lines: list[str], mask: list[bool]) -> list[tuple[int, int]]
     blocks: list[tuple[int, int]] = []
     depth = 0
     start = 0
-    for i, line in enumerate(lines):
-        if mask[i] or "<" not in line:
+    for i in [k for k, line in enumerate(lines) if "<" in line]:  # a tag's `<` is in there
+        if mask[i]:
             continue
+        line = lines[i]
         opens = len(_DETAILS_OPEN.findall(line))
         closes = len(_DETAILS_CLOSE.findall(line))
         if opens and depth == 0:
@@ -259,7 +260,7 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
                 if found is not None:
                     return found
     # After prose: a frontmatter block further down, else the title heading above the first stream.
-    for i in range(first, len(lines)):
+    for i in [k for k in range(first, len(lines)) if "---" in lines[k]]:  # a delimiter holds "---"
         if not mask[i] and lines[i].strip() == "---" and _has_frontmatter(lines, i):
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
             if re.match(r"^(?:issue|title|analyzed|estimated_hours|parallelization_factor|task)\s*:", nxt):

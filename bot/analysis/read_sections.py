@@ -150,10 +150,17 @@ class Outline:
         start, end = found if found is not None else (0, len(lines))
         # Only lines holding the key word are looked at (cheap substring test before any regex).
         cand: dict[str, list[int]] = {"wall": [], "total": [], "efficiency": []}
-        for k in [k for k, line in enumerate(lines) if ":" in line or "：" in line]:
+        # Lower-casing the text at once lower-cases each line alike (a line break is neither cased nor
+        # case-ignorable, so no letter's lower case depends on another line).
+        whole = "\n".join(lines).lower()
+        lows = whole.split("\n")
+        if len(lows) != len(lines):
+            lows = [line.lower() for line in lines]
+        found_any = any(word in whole for word in cand)
+        for k in [k for k, line in enumerate(lines) if ":" in line or "：" in line] if found_any else []:
             if self.mask[k]:
                 continue
-            low = lines[k].lower()
+            low = lows[k]
             for word, ks in cand.items():
                 if word in low:
                     ks.append(k)
