@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from itertools import accumulate
 
 from bot.analysis.hours import parse_hours
 from bot.analysis.locate import heading, heading_text
@@ -10,12 +12,24 @@ from bot.analysis.models import CoordinationPoints, HourRange, Section, StatedTi
 from bot.analysis.read_fields import BULLET, label_value
 from bot.analysis.read_files import looks_like_path, paths_of
 
-_TIMELINE = re.compile(r"expected timeline|timeline|时间线|预期时间|calendrier|chronologie", re.IGNORECASE)
-_RISK = re.compile(r"conflict risk|冲突风险|risque", re.IGNORECASE)
+#: Per heading pattern made of literal words only, those words lower-cased: Outline.first finds the first
+#: heading holding one without trying the pattern on every heading.
+_WORDS: dict[re.Pattern[str], tuple[str, ...]] = {}
+
+
+def _words(*words: str) -> re.Pattern[str]:
+    """A case-insensitive pattern matching any of `words`, as written."""
+    pattern = re.compile("|".join(map(re.escape, words)), re.IGNORECASE)
+    _WORDS[pattern] = tuple(w.lower() for w in words)
+    return pattern
+
+
+_TIMELINE = _words("expected timeline", "timeline", "时间线", "预期时间", "calendrier", "chronologie")
+_RISK = _words("conflict risk", "冲突风险", "risque")
 _NOTES = re.compile(r"^(?:notes?|备注|注意事项|remarques)\b", re.IGNORECASE)
-_OVERVIEW = re.compile(r"overview|概述|概览|aperçu|vue d'ensemble|summary", re.IGNORECASE)
-_APPROACH = re.compile(r"recommended approach", re.IGNORECASE)
-_COORDINATION = re.compile(r"coordination|协调|协作", re.IGNORECASE)
+_OVERVIEW = _words("overview", "概述", "概览", "aperçu", "vue d'ensemble", "summary")
+_APPROACH = _words("recommended approach")
+_COORDINATION = _words("coordination", "协调", "协作")
 _SHARED_FILES = re.compile(r"shared\s+files|共享文件|fichiers partagés", re.IGNORECASE)
 _SEQUENTIAL = re.compile(r"sequential|顺序|séquentiel", re.IGNORECASE)
 
@@ -45,6 +59,8 @@ class Outline:
             h = None if mask[i] else heading(lines[i])
             if h:
                 self.heads.append((i, h[0], heading_text(h[1])))
+        self._joined: tuple[str, str | None] | None = None  # the heading texts joined, for `first`
+        self._starts: list[int] = []
         #: Per heading, where its section ends (the next heading of the same or a higher level), in one pass.
         self.ends = [len(lines)] * len(self.heads)
         stack: list[int] = []
@@ -55,10 +71,35 @@ class Outline:
 
     def first(self, pattern: re.Pattern[str]) -> tuple[int, int] | None:
         """(heading index, section end) of the first heading matching `pattern`."""
+        words = _WORDS.get(pattern)
+        if words is not None:
+            pos = self._first_holding(pattern, words)
+            return None if pos is None else (self.heads[pos][0], self.ends[pos])
         for pos, (i, _level, text) in enumerate(self.heads):
             if pattern.search(text):
                 return i, self.ends[pos]
         return None
+
+    def _first_holding(self, pattern: re.Pattern[str], words: tuple[str, ...]) -> int | None:
+        """The position in `heads` of the first heading holding one of the literal `words` (`pattern`).
+
+        One search over the headings joined by line breaks: a literal never spans one, so the earliest
+        match is in the first heading that has one. ASCII headings are searched lower-cased, without the
+        pattern (no ASCII letter matches another one ignoring case but its other case).
+        """
+        if self._joined is None:
+            texts = [t for _i, _l, t in self.heads]
+            joined = "\n".join(texts)
+            self._joined = (joined, joined.lower() if joined.isascii() else None)
+            self._starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+        joined, low = self._joined
+        if low is not None:
+            found = [at for at in (low.find(w) for w in words) if at >= 0]
+            at = min(found) if found else -1
+        else:
+            m = pattern.search(joined)
+            at = m.start() if m is not None else -1
+        return bisect_right(self._starts, at) - 1 if at >= 0 else None
 
     def section(self, pattern: re.Pattern[str]) -> Section | None:
         """The body of the first section whose heading matches `pattern`."""
