@@ -161,7 +161,7 @@ def mermaid_label(text: str, limit: int = 60) -> str:
     diagram sits in a code block, where GitHub links and mentions nothing.
     """
     text = truncate(one_line(text), limit)
-    if text.isascii():
+    if text.isascii() or text.isprintable():  # a printable character is in no category C*
         return '"' + text.translate(_MERMAID_ASCII) + '"'
     out: list[str] = []
     for ch in text:

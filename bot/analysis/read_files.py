@@ -48,10 +48,16 @@ def _clean(path: str) -> str:
 
 def paths_of(item: str) -> list[str]:
     """The paths one list item names; [] for an item of prose."""
-    text = _ESCAPE.sub(r"\1", item.strip())
-    text = re.sub(r"^\[[ xX]\]\s+", "", text)
+    text = item.strip()
+    # Each substitution only where its first character is (most items have none of them).
+    if "\\" in text:
+        text = _ESCAPE.sub(r"\1", text)
+    if text.startswith("["):
+        text = re.sub(r"^\[[ xX]\]\s+", "", text)
     # Bold markers around words, not the `**` of a glob such as src/**/*.ts.
-    text = re.sub(r"^\*\*|\*\*(?=\s|:|$)|(?<=\s)\*\*", "", text).strip()
+    if "**" in text:
+        text = re.sub(r"^\*\*|\*\*(?=\s|:|$)|(?<=\s)\*\*", "", text)
+    text = text.strip()
     spans = _SPAN.findall(text)
     if text.startswith("`") and spans:
         # "`a.ts`, `b.ts` - note": the leading run of code spans.
