@@ -75,6 +75,12 @@ _DOWNSTREAM = re.compile(
 )
 _STREAM_WORD = re.compile(r"\bstreams?\b|工作流|\bcoordinat", re.IGNORECASE)
 _MARKUP = re.compile(r"\*\*|__|`")
+_DIGIT = re.compile(r"\d")
+
+
+def _unmarked(text: str) -> str:
+    """`text` without bold markers and backticks (most values have none: no substitution then)."""
+    return _MARKUP.sub("", text) if "`" in text or "**" in text or "__" in text else text
 
 
 def canonical_id(raw: str) -> str:
@@ -104,6 +110,10 @@ def _expand(a: str, b: str | None) -> list[str]:
 def _named(text: str) -> list[tuple[str, bool]]:
     """Every id named after "Stream(s)" in `text`, with whether it was named on its own (not via a range)."""
     named: list[tuple[str, bool]] = []
+    # The pattern needs "stream" or 流; "tream" is lower-cased alike by str.lower and by the pattern
+    # (only i and s among ASCII letters match a non-ASCII letter ignoring case).
+    if "流" not in text and "tream" not in text.lower():
+        return named
     for m in _STREAM_REF.finditer(text):
         ids = _CONNECTIVES.sub(" ", m.group("ids"))
         for item in _ID_ITEM.finditer(ids):
@@ -131,7 +141,7 @@ def named_problems(
     itself = False
     known = _ids(known)
     for text in [inline, *items]:
-        plain = _MARKUP.sub("", text)
+        plain = _unmarked(text)
         if _DOWNSTREAM.match(plain.strip()):
             continue
         _refs, rest = task_refs(plain)
@@ -188,7 +198,7 @@ def task_refs(text: str) -> tuple[list[str], str]:
             refs[f"#{int(n)}"] = None
         return " "
 
-    rest = _TASK_REF.sub(take, text)
+    rest = _TASK_REF.sub(take, text) if _DIGIT.search(text) else text  # every mention has a number
     return list(refs), rest
 
 
@@ -197,7 +207,7 @@ _DIGITS = re.compile(r"\d+")
 
 def is_none(text: str) -> bool:
     """True when a dependency value says there is nothing to wait for."""
-    return bool(_NONE.match(_MARKUP.sub("", text)))
+    return bool(_NONE.match(_unmarked(text)))
 
 
 @dataclass
@@ -253,11 +263,14 @@ def read_deps(
             ext[ref] = None
 
     for text, is_item in parts:
-        plain = _MARKUP.sub("", text).strip()
+        plain = _unmarked(text).strip()
         if not plain or _DOWNSTREAM.match(plain):
             # "Blocks Stream D", "Enables Stream C": what waits for this stream, not what it waits for.
             continue
-        if _ALL_OTHER.search(plain):
+        low = plain.lower()
+        if "all" not in low and "所有其他" not in low:
+            found = []  # each "all ... streams" pattern needs one of them (a, l: no other letter matches)
+        elif _ALL_OTHER.search(plain):
             found = known_set.others(own, limit + 1)  # one more than kept tells that some were left out
         elif _ALL_PREV.search(plain):
             found = known_set.earlier(own, limit)  # the nearest ones: a chain stays a chain
@@ -299,7 +312,7 @@ def read_can_start_deps(
     value: str, known: Collection[str], own: str, limit: int = MAX_DEPENDENCIES
 ) -> DepsRead:
     """`read_can_start` with whether the ids were capped."""
-    plain = _MARKUP.sub("", value).strip()
+    plain = _unmarked(value).strip()
     if re.match(r"^\s*(?:yes|immediately|now|oui|立即|可以|是)\b", plain, re.IGNORECASE) or not plain:
         return DepsRead()
     if re.search(r"\bparallel\b|并行|immédiatement", plain, re.IGNORECASE) and not re.search(
