@@ -182,7 +182,7 @@ def _continuation(lines: list[str], mask: list[bool], found: Field, i: int, end:
         if not bm or indent <= own_indent:
             break
         # Another field's label ends this one: at once under a plain label, or at the label's own indent.
-        if _field_at(nxt) and ((own_indent < 0 and not found.items) or indent == max(own_indent, 0)):
+        if ((own_indent < 0 and not found.items) or indent == max(own_indent, 0)) and _field_at(nxt):
             break
         found.add(bm.group("text"))
         j += 1
@@ -198,7 +198,7 @@ def collect_fields(lines: list[str], mask: list[bool], start: int, end: int) -> 
         if mask[i] or ("#" not in line[:4] and ":" not in line and "：" not in line):
             i += 1  # code, or neither a heading nor a label (a label ends with a colon)
             continue
-        hm = heading(line)
+        hm = heading(line) if "#" in line[:4] else None
         if hm:
             kind = label_kind(heading_text(hm[1]).rstrip(":："))
             if kind and kind not in fields:
