@@ -231,8 +231,8 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
         # A ```markdown fence (or ~~~) holding the analysis.
         if not stream_lines:
             openers: list[tuple[int, str]] = []
-            for i, line in enumerate(lines):
-                m = _FENCE.match(line)
+            for i in [k for k, line in enumerate(lines) if "`" in line[:4] or "~" in line[:4]]:
+                m = _FENCE.match(lines[i])  # (a fence opens within the first four characters)
                 if m and m.group("info").lower() in _MD_INFO:
                     openers.append((i, m.group("f")))
                     if len(openers) >= _MAX_CANDIDATES:

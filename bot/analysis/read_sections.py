@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add
 
 from bot.analysis.hours import parse_hours
 from bot.analysis.locate import heading, heading_text
@@ -193,18 +194,26 @@ class Outline:
         cand: dict[str, list[int]] = {"wall": [], "total": [], "efficiency": []}
         # Lower-casing the text at once lower-cases each line alike (a line break is neither cased nor
         # case-ignorable, so no letter's lower case depends on another line).
-        whole = "\n".join(lines).lower()
-        lows = whole.split("\n")
-        if len(lows) != len(lines):
-            lows = [line.lower() for line in lines]
-        found_any = any(word in whole for word in cand)
-        for k in [k for k, line in enumerate(lines) if ":" in line or "：" in line] if found_any else []:
-            if self.mask[k]:
-                continue
-            low = lows[k]
+        joined = "\n".join(lines)
+        whole = joined.lower()
+        if len(whole) == len(joined):
+            # Each character lower-cased to one: a word found in the text is on the line at its position.
+            starts = list(accumulate(map(add, map(len, lines), repeat(1)), initial=0))
             for word, ks in cand.items():
-                if word in low:
-                    ks.append(k)
+                at = whole.find(word)
+                while at >= 0:
+                    k = bisect_right(starts, at) - 1
+                    if (":" in lines[k] or "：" in lines[k]) and not self.mask[k]:
+                        ks.append(k)
+                    at = whole.find(word, starts[k + 1])  # the next line holding it
+        else:
+            lows = [line.lower() for line in lines]
+            for k, line in enumerate(lines):
+                if self.mask[k] or (":" not in line and "：" not in line):
+                    continue
+                for word, ks in cand.items():
+                    if word in lows[k]:
+                        ks.append(k)
 
         def ordered(ks: list[int]) -> list[int]:
             """The timeline section's lines first, then (when there is such a section) the whole document."""
