@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate, repeat
-from operator import add
+from itertools import accumulate
 
 from bot.analysis.hours import parse_hours
 from bot.analysis.locate import heading, heading_text
@@ -62,6 +61,7 @@ class Outline:
                 self.heads.append((i, h[0], heading_text(h[1])))
         self._joined: tuple[str, str | None] | None = None  # the heading texts joined, for `first`
         self._starts: list[int] = []
+        self._text: tuple[str, str] | None = None
         #: Per heading, where its section ends (the next heading of the same or a higher level), in one pass.
         self.ends = [len(lines)] * len(self.heads)
         stack: list[int] = []
@@ -69,6 +69,13 @@ class Outline:
             while stack and self.heads[stack[-1]][1] >= level:
                 self.ends[stack.pop()] = i
             stack.append(pos)
+
+    def text(self) -> tuple[str, str]:
+        """The lines joined by line breaks, and that text lower-cased (worked out once, for every search)."""
+        if self._text is None:
+            joined = "\n".join(self.lines)
+            self._text = (joined, joined.lower())
+        return self._text
 
     def first(self, pattern: re.Pattern[str]) -> tuple[int, int] | None:
         """(heading index, section end) of the first heading matching `pattern`."""
@@ -194,18 +201,20 @@ class Outline:
         cand: dict[str, list[int]] = {"wall": [], "total": [], "efficiency": []}
         # Lower-casing the text at once lower-cases each line alike (a line break is neither cased nor
         # case-ignorable, so no letter's lower case depends on another line).
-        joined = "\n".join(lines)
-        whole = joined.lower()
+        joined, whole = self.text()
         if len(whole) == len(joined):
-            # Each character lower-cased to one: a word found in the text is on the line at its position.
-            starts = list(accumulate(map(add, map(len, lines), repeat(1)), initial=0))
+            # Each character lower-cased to one: a word found in the text is on the line at its position
+            # (its line breaks counted from the previous find: one pass over the text per word).
             for word, ks in cand.items():
                 at = whole.find(word)
+                k = counted = 0
                 while at >= 0:
-                    k = bisect_right(starts, at) - 1
+                    k += whole.count("\n", counted, at)
+                    counted = at
                     if (":" in lines[k] or "：" in lines[k]) and not self.mask[k]:
                         ks.append(k)
-                    at = whole.find(word, starts[k + 1])  # the next line holding it
+                    eol = whole.find("\n", at)
+                    at = whole.find(word, eol) if eol >= 0 else -1  # the next line holding it
         else:
             lows = [line.lower() for line in lines]
             for k, line in enumerate(lines):

@@ -47,11 +47,15 @@ def maybe_analysis(text: str) -> bool:
     return any(k in low for k in _KEYWORDS) or low.lstrip("\ufeff \t\r\n").startswith("---")
 
 
-def _conflicts(text: str) -> list[int]:
-    """Issues named by "conflicts with #5" or "conflicts_with: [5]" anywhere, unless negated."""
+def _conflicts(text: str, low: str | None = None) -> list[int]:
+    """Issues named by "conflicts with #5" or "conflicts_with: [5]" anywhere, unless negated.
+
+    `low`: the text lower-cased, when the caller has it.
+    """
     out: dict[int, None] = {}  # each once, without scanning a list (issue 10: "#1 … #9500")
     # Both patterns start with "c" then "onfl", and only o, n, f, l (any case) match those ignoring case.
-    low = text.lower()
+    if low is None:
+        low = text.lower()
     if "onfl" not in low:
         return []
     for rx in _CONFLICTS:
@@ -138,7 +142,7 @@ def _build(text: str) -> Analysis | None:
         names_issue = int(m.group(1)) if m else None
     # Capped (bot/analysis/limits.py), and said so: issue 10.
     stated_conflicts = list(fm.conflicts_with) if fm is not None else []
-    conflicts, more = issue_refs(stated_conflicts, _conflicts("\n".join(body)))
+    conflicts, more = issue_refs(stated_conflicts, _conflicts(*outline.text()))
     if more:
         total = len(conflicts) + more
         message = f"the plan names {total} conflicting issues; only the first {len(conflicts)} are read"
