@@ -135,7 +135,8 @@ class Outline:
 
     def recommended_approach(self) -> Section | None:
         """A "**Recommended Approach**: value" line, else the section of that name."""
-        for k in [k for k, line in enumerate(self.lines) if "pproach" in line]:
+        lines = self.lines if "pproach" in self.text()[0] else []  # (most documents have no such line)
+        for k in [k for k, line in enumerate(lines) if "pproach" in line]:
             line = self.lines[k]
             if self.mask[k]:
                 continue
