@@ -57,12 +57,8 @@ def glob_dir(pattern: str) -> str:
 
     `convex/*` -> `convex/`; `src/**/x.ts` -> `src/`; `*.md` -> ``. For a literal path, its own directory.
     """
-    cut = len(pattern)
-    for i, ch in enumerate(pattern):
-        if ch in "*?":
-            cut = i
-            break
-    prefix = pattern[:cut]
+    stars = [at for at in (pattern.find("*"), pattern.find("?")) if at >= 0]
+    prefix = pattern[: min(stars)] if stars else pattern
     slash = prefix.rfind("/")
     return prefix[: slash + 1] if slash >= 0 else ""
 
@@ -130,14 +126,11 @@ def _compatible(a: str, b: str) -> bool:
 
 def literal_ends(pattern: str) -> tuple[str, str]:
     """The literal text every match of `pattern` starts and ends with (`src/**/x.ts` -> `src/`, `x.ts`)."""
-    first = len(pattern)
-    last = -1
-    for i, ch in enumerate(pattern):
-        if ch in "*?":
-            first = min(first, i)
-            last = i
-    if last < 0:
+    stars = [at for at in (pattern.find("*"), pattern.find("?")) if at >= 0]
+    if not stars:
         return pattern, pattern
+    first = min(stars)
+    last = max(pattern.rfind("*"), pattern.rfind("?"))
     tail = pattern[last + 1 :]
     if tail.startswith("/") and last >= 1 and pattern[last - 1] == "*":
         tail = tail[1:]  # "**/x" also matches "x"
