@@ -153,14 +153,19 @@ def named_problems(
     return list(unknown), itself
 
 
+_PARENS = re.compile(r"\([^()]*\)|（[^（）]*）")
+_DONE = re.compile(r"\b(?:complete[sd]?|done|finished)\b|完成", re.IGNORECASE)
+_ONE = rf"{_ID}(?:\s*[-–—]\s*{_ID})?"
+_BARE = re.compile(rf"{_ONE}(?:{_SEP}{_ONE})*")
+
+
 def _bare_ids(text: str, known: Collection[str]) -> list[str] | None:
     """ "A and B", "A, C" (nothing but ids): those ids; otherwise None."""
     if len(text) > 300:
         return None  # a list of bare ids is short; long prose is not one
-    core = re.sub(r"\([^()]*\)|（[^（）]*）", " ", text)
-    core = re.sub(r"\b(?:complete[sd]?|done|finished)\b|完成", " ", core, flags=re.IGNORECASE).strip(" .;:")
-    one = rf"{_ID}(?:\s*[-–—]\s*{_ID})?"
-    if not core or not re.fullmatch(rf"{one}(?:{_SEP}{one})*", core):
+    core = _PARENS.sub(" ", text)
+    core = _DONE.sub(" ", core).strip(" .;:")
+    if not core or not _BARE.fullmatch(core):
         return None
     ids: dict[str, None] = {}
     for item in _ID_ITEM.finditer(core):
@@ -178,10 +183,13 @@ _AFTER_WORD = re.compile(
 )
 
 
+_RAW_ID = re.compile(r"[A-Z]{1,2}|\d+")
+
+
 def _ids_after_word(text: str, known: StreamIds) -> list[str]:
     found: dict[str, None] = {}
     for m in _AFTER_WORD.finditer(text[:2000]):
-        for raw in re.findall(r"[A-Z]{1,2}|\d+", m.group(1)):
+        for raw in _RAW_ID.findall(m.group(1)):
             sid = canonical_id(raw)
             if sid in known:
                 found[sid] = None
@@ -303,6 +311,12 @@ def read_deps(
     return out
 
 
+_NOW = re.compile(r"^\s*(?:yes|immediately|now|oui|立即|可以|是)\b", re.IGNORECASE)
+_PARALLEL = re.compile(r"\bparallel\b|并行|immédiatement", re.IGNORECASE)
+_WAITS = re.compile(r"\b(?:after|when|once|following)\b", re.IGNORECASE)
+_NO = re.compile(r"^(?:no|non|否|不)\b[\s\-–—:,.()]*", re.IGNORECASE)
+
+
 def read_can_start(value: str, known: Collection[str], own: str) -> list[str]:
     """Stream ids a "Can Start" value waits for ("after Streams A & B complete" -> [A, B])."""
     return read_can_start_deps(value, known, own).ids
@@ -313,13 +327,11 @@ def read_can_start_deps(
 ) -> DepsRead:
     """`read_can_start` with whether the ids were capped."""
     plain = _unmarked(value).strip()
-    if re.match(r"^\s*(?:yes|immediately|now|oui|立即|可以|是)\b", plain, re.IGNORECASE) or not plain:
+    if _NOW.match(plain) or not plain:
         return DepsRead()
-    if re.search(r"\bparallel\b|并行|immédiatement", plain, re.IGNORECASE) and not re.search(
-        r"\b(?:after|when|once|following)\b", plain, re.IGNORECASE
-    ):
+    if _PARALLEL.search(plain) and not _WAITS.search(plain):
         return DepsRead()
     # "No - wait for Stream C", "Non, après le flux A": the "no" answers "can it start now?".
-    plain = re.sub(r"^(?:no|non|否|不)\b[\s\-–—:,.()]*", "", plain, flags=re.IGNORECASE)
+    plain = _NO.sub("", plain)
     got = read_deps(plain, [], _ids(known), own, lenient=False, limit=limit)
     return DepsRead(ids=got.ids, ids_capped=got.ids_capped)

@@ -26,10 +26,13 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+_DECIMAL = re.compile(r"[-+]?\d+")
+
+
 def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> object:
     raw = str(loader.construct_scalar(node))  # type: ignore[arg-type]
     plain = raw.replace("_", "")
-    if re.fullmatch(r"[-+]?\d+", plain):
+    if _DECIMAL.fullmatch(plain):
         return int(plain, 10)
     return loader.construct_yaml_int(node)  # type: ignore[arg-type]
 
@@ -63,6 +66,9 @@ def frontmatter_end(lines: list[str]) -> int | None:
     return None
 
 
+_ISSUE_NUMBER = re.compile(r"(?:#|(?:issue|task)\s*+#?)?\s*+(\d++)", re.IGNORECASE)
+
+
 def _int_of(value: object) -> int | None:
     if isinstance(value, bool):
         return None
@@ -71,7 +77,7 @@ def _int_of(value: object) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        m = re.fullmatch(r"(?:#|(?:issue|task)\s*+#?)?\s*+(\d++)", value.strip(), re.IGNORECASE)
+        m = _ISSUE_NUMBER.fullmatch(value.strip())
         if m:
             return int(m.group(1))
     return None
@@ -147,13 +153,16 @@ def _bool_of(value: object) -> bool | None:
     return None
 
 
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
 def _float_of(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        m = re.search(r"\d+(?:\.\d+)?", value)
+        m = _NUMBER.search(value)
         if m:
             return float(m.group(0))
     return None
@@ -247,6 +256,9 @@ def _invalid(message: str, line: int) -> Diagnostic:
     return diagnostics.warning("frontmatter-invalid", message, line)
 
 
+_TITLE_LINE = re.compile(r"^title[ \t]*+:[ \t]*+([^'\"].*)$")
+
+
 def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Diagnostic]]:
     """Frontmatter from the YAML lines between the delimiters; `line`: 1-based line of the opening `---`.
 
@@ -275,7 +287,7 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
     if isinstance(data, dict) and isinstance(data.get("title"), str):
         # `title: Issue #288 Analysis` - YAML reads " #..." as a comment; the author meant a title.
         for raw in block:
-            m = re.match(r"^title[ \t]*+:[ \t]*+([^'\"].*)$", raw)
+            m = _TITLE_LINE.match(raw)
             full = m.group(1).strip() if m else ""
             if full != data["title"] and full.startswith(data["title"]) and " #" in full:
                 data["title"] = full

@@ -114,12 +114,15 @@ def code_mask(lines: list[str]) -> list[bool]:
     return mask
 
 
+_FIRST_KEY = re.compile(r"^[\w\-]+\s*:")
+
+
 def _has_frontmatter(lines: list[str], start: int) -> bool:
     if start >= len(lines) or lines[start].strip() != "---":
         return False
     for j in range(start + 1, min(len(lines), start + 200)):
         if lines[j].strip() in ("---", "..."):
-            return j > start + 1 and bool(re.match(r"^[\w\-]+\s*:", lines[start + 1]))
+            return j > start + 1 and bool(_FIRST_KEY.match(lines[start + 1]))
     return False
 
 
@@ -209,6 +212,9 @@ def _details_inner(block: list[str]) -> list[str]:
     return inner
 
 
+_ANALYSIS_KEY = re.compile(r"^(?:issue|title|analyzed|estimated_hours|parallelization_factor|task)\s*:")
+
+
 def locate(text: str) -> Located | None:
     """Where the analysis is in `text`, or None when no part of it looks like one."""
     return _locate(split_lines(text), 0, depth=0)
@@ -265,7 +271,7 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
     for i in [k for k in range(first, len(lines)) if "---" in lines[k]]:  # a delimiter holds "---"
         if not mask[i] and lines[i].strip() == "---" and _has_frontmatter(lines, i):
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
-            if re.match(r"^(?:issue|title|analyzed|estimated_hours|parallelization_factor|task)\s*:", nxt):
+            if _ANALYSIS_KEY.match(nxt):
                 return Located(lines[i:], offset + i, mask[i:])
     if stream_lines:
         start = first

@@ -45,6 +45,9 @@ _EFF_RX = re.compile(
 )
 
 
+_APPROACH_LABEL = re.compile(r"recommended\s+approach", re.IGNORECASE)
+
+
 class Outline:
     """The located lines with their code mask and every heading outside code, each with where it ends.
 
@@ -141,7 +144,7 @@ class Outline:
             if self.mask[k]:
                 continue
             lv = label_value(line)
-            if lv and re.fullmatch(r"recommended\s+approach", lv[0], re.IGNORECASE) and lv[1]:
+            if lv and _APPROACH_LABEL.fullmatch(lv[0]) and lv[1]:
                 return Section(text=lv[1], line=self.base + k + 1)
         return self.section(_APPROACH)
 

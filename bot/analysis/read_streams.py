@@ -99,13 +99,16 @@ def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int
     return streams[: MAX_STREAMS + 1], dups
 
 
+_PIPE = re.compile(r"(?<!\\)\|")
+
+
 def _cells(line: str) -> list[str]:
     body = line.strip()
     if body.startswith("|"):
         body = body[1:]
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
-    return [c.strip() for c in re.split(r"(?<!\\)\|", body)]
+    return [c.strip() for c in _PIPE.split(body)]
 
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -134,6 +137,9 @@ def _table_row(
     return row
 
 
+_STREAM_WORD = re.compile(r"stream|流", re.IGNORECASE)
+
+
 def _table_streams(outline: Outline) -> list[RawStream]:
     """Streams as rows of a table whose first column is "Stream" (or "#"/"ID" under a Stream heading)."""
     lines, mask, heads = outline.lines, outline.mask, outline.heads
@@ -153,7 +159,7 @@ def _table_streams(outline: Outline) -> list[RawStream]:
         kinds = [label_kind(c) for c in header]  # once per table, not once per row
         first = header[0] if header else ""
         is_stream_table = first in _STREAM_COLUMNS or (
-            first in ("#", "id") and re.search(r"stream|流", last_heading, re.IGNORECASE) is not None
+            first in ("#", "id") and _STREAM_WORD.search(last_heading) is not None
         )
         j = i + 2
         while j < n and "|" in lines[j] and lines[j].strip() and not mask[j]:
