@@ -118,6 +118,9 @@ def issue_refs(*sources: list[int]) -> tuple[list[int], int]:
     return found[:MAX_ISSUE_REFS], max(0, len(found) - MAX_ISSUE_REFS)
 
 
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def flow_depth(text: str) -> int:
     """How deep YAML collections nest in `text`, by one linear scan (no parsing).
 
@@ -125,13 +128,15 @@ def flow_depth(text: str) -> int:
     chained block indicators (`- - - x`, `? ? x`), which nest without indentation.
     """
     depth = deepest = 0
-    for ch in text:
+    for ch in _BRACKETS.findall(text):  # the brackets alone, in order
         if ch in "[{":
             depth += 1
             deepest = max(deepest, depth)
-        elif ch in "]}" and depth:
+        elif depth:
             depth -= 1
     for line in text.split("\n"):
+        if line.lstrip()[:1] not in ("-", "?", ":"):
+            continue  # its first token is no block indicator: a chain of none
         chain = 0
         for token in line.split():
             if token not in ("-", "?", ":"):
