@@ -72,9 +72,19 @@ def label_kind(label: str) -> str | None:
     """
     if len(label) > MAX_LABEL_CHARS:
         return None
-    # A label written as listed (any case) normalises to itself: no need to normalise it.
-    kind = LABELS.get(label.lower())
-    if kind is not None:
+    # A label written as listed (any case) normalises to itself: no need to normalise it. Nor does a
+    # label of words and single spaces, without markers or brackets, that starts with a letter or digit.
+    low = label.lower()
+    kind = LABELS.get(low)
+    if kind is not None or (
+        low[:1].isalnum()
+        and low[-1:] != " "
+        and low.isprintable()  # (no whitespace but spaces)
+        and "  " not in low
+        and "**" not in low
+        and "__" not in low
+        and "(" not in low
+    ):
         return kind
     norm = _SPACES.sub(" ", label.replace("**", "").replace("__", "")).strip().lower()
     norm = _LABEL_JUNK.sub("", norm)  # "⏱️ Estimated Hours", "🔗 Depends on"
