@@ -106,9 +106,13 @@ def report_to_json(report: PlanReport) -> dict[str, object]:
     }
 
 
+#: The encoder json.dumps would build on every call for these options, built once.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def plan_hash(report: PlanReport) -> str:
     """12 hex digits naming the plan as rendered (streams, figures, diagnostics): same plan, same hash."""
-    canonical = json.dumps(report_to_json(report), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = _CANONICAL.encode(report_to_json(report))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
