@@ -324,9 +324,14 @@ def _short_words(text: str) -> str:
     return " ".join(truncate(w, _LONG_WORD) for w in text.split(" "))
 
 
-def _waits_for(s: Stream, status: LiveStatus | None, unknown: Sequence[str]) -> str:
+def _waits_for(s: Stream, status: LiveStatus | None, unknown: Sequence[str], refs: dict[str, str]) -> str:
     known = [d for d in s.depends_on if d not in unknown]
-    parts = [stream_ref(d, status) for d in known]
+    parts: list[str] = []
+    for d in known:
+        ref = refs.get(d)
+        if ref is None:
+            ref = refs[d] = stream_ref(d, status)
+        parts.append(ref)
     for d in unknown:
         what = escape_inline(truncate(d, _ID_LIMIT), in_table=True)
         parts.append("❌ itself" if d == s.id else f"{what} ❌ not in the plan")
@@ -335,15 +340,16 @@ def _waits_for(s: Stream, status: LiveStatus | None, unknown: Sequence[str]) -> 
 
 
 def _row(
-    ss: ScheduledStream, status: LiveStatus | None, unknown: Sequence[str], errors: bool
+    ss: ScheduledStream, status: LiveStatus | None, unknown: Sequence[str], errors: bool, refs: dict[str, str]
 ) -> str:
+    """One stream's table row; `refs`: each stream's reference as shown, filled as the rows ask for them."""
     s = ss.stream
     mark = " ★" if ss.on_critical_path and not errors else ""
     cells = [
         f"**{escape_inline(truncate(s.id, _ID_LIMIT), in_table=True)}**{mark}",
         inline_markdown(_short_words(one_line(s.name)), _NAME_LIMIT, in_table=True) or "—",
         _cell(s.hours) if s.hours is not None else "?",
-        _waits_for(s, status, unknown),
+        _waits_for(s, status, unknown, refs),
     ]
     if not errors:
         known = ss.start is not None and ss.finish is not None
@@ -481,7 +487,8 @@ def render_summary(
     n = len(report.schedule)
     unknown = unknown_of(report)
     errors = bool(_errors(report, status))
-    rows = [_row(ss, status, unknown.get(ss.stream.id, []), errors) for ss in report.schedule]
+    refs: dict[str, str] = {}  # a plan of many streams names each one in many rows
+    rows = [_row(ss, status, unknown.get(ss.stream.id, []), errors, refs) for ss in report.schedule]
     marker = summary_marker(report)
     notes: list[str] = []
     diagram = diagram and n > 0  # a repository may switch the diagram off
