@@ -128,11 +128,14 @@ def flow_depth(text: str) -> int:
     chained block indicators (`- - - x`, `? ? x`), which nest without indentation.
     """
     depth = deepest = 0
-    for ch in _BRACKETS.findall(text):  # the brackets alone, in order
+    opening = text.count("[") + text.count("{")
+    # The brackets alone, in order (found by one regex) when they are few; else every character.
+    for ch in (_BRACKETS.findall(text) if opening * 4 < len(text) else text) if opening else ():
         if ch in "[{":
             depth += 1
-            deepest = max(deepest, depth)
-        elif depth:
+            if depth > deepest:
+                deepest = depth
+        elif ch in "]}" and depth:
             depth -= 1
     for line in text.split("\n"):
         if line.lstrip()[:1] not in ("-", "?", ":"):

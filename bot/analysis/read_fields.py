@@ -77,7 +77,7 @@ def label_kind(label: str) -> str | None:
     low = label.lower()
     kind = LABELS.get(low)
     if kind is not None or (
-        low[:1].isalnum()
+        (not low or low[:1].isalnum())
         and low[-1:] != " "
         and low.isprintable()  # (no whitespace but spaces)
         and "  " not in low

@@ -40,8 +40,10 @@ _NEGATED = re.compile(r"(?:\bnot?|n['’]t|\bnever|\bwithout)\W+(?:\w+\W+){0,2}$
 
 def maybe_analysis(text: str) -> bool:
     """Cheapest conservative test: False only when the text surely holds no analysis (no parsing at all)."""
-    # A keyword written in lower case is in the lower-cased text too: most plans need no lower-casing.
-    if any(k in text for k in _KEYWORDS):
+    # A keyword written in lower case near the top is in the lower-cased text too: most plans say one there
+    # and need no lower-casing (only the top is looked at, so a text without one is not scanned twice).
+    head = text[:1000]
+    if any(k in head for k in _KEYWORDS):
         return True
     low = text.lower()
     return any(k in low for k in _KEYWORDS) or low.lstrip("\ufeff \t\r\n").startswith("---")
