@@ -75,6 +75,12 @@ _DOWNSTREAM = re.compile(
 )
 _STREAM_WORD = re.compile(r"\bstreams?\b|工作流|\bcoordinat", re.IGNORECASE)
 _MARKUP = re.compile(r"\*\*|__|`")
+_DIGIT = re.compile(r"\d")
+
+
+def _unmarked(text: str) -> str:
+    """`text` without bold markers and backticks (most values have none: no substitution then)."""
+    return _MARKUP.sub("", text) if "`" in text or "**" in text or "__" in text else text
 
 
 def canonical_id(raw: str) -> str:
@@ -104,6 +110,10 @@ def _expand(a: str, b: str | None) -> list[str]:
 def _named(text: str) -> list[tuple[str, bool]]:
     """Every id named after "Stream(s)" in `text`, with whether it was named on its own (not via a range)."""
     named: list[tuple[str, bool]] = []
+    # The pattern needs "stream" or 流; "tream" is lower-cased alike by str.lower and by the pattern
+    # (only i and s among ASCII letters match a non-ASCII letter ignoring case).
+    if "流" not in text and "tream" not in text.lower():
+        return named
     for m in _STREAM_REF.finditer(text):
         ids = _CONNECTIVES.sub(" ", m.group("ids"))
         for item in _ID_ITEM.finditer(ids):
@@ -131,7 +141,7 @@ def named_problems(
     itself = False
     known = _ids(known)
     for text in [inline, *items]:
-        plain = _MARKUP.sub("", text)
+        plain = _unmarked(text)
         if _DOWNSTREAM.match(plain.strip()):
             continue
         _refs, rest = task_refs(plain)
@@ -143,14 +153,19 @@ def named_problems(
     return list(unknown), itself
 
 
+_PARENS = re.compile(r"\([^()]*\)|（[^（）]*）")
+_DONE = re.compile(r"\b(?:complete[sd]?|done|finished)\b|完成", re.IGNORECASE)
+_ONE = rf"{_ID}(?:\s*[-–—]\s*{_ID})?"
+_BARE = re.compile(rf"{_ONE}(?:{_SEP}{_ONE})*")
+
+
 def _bare_ids(text: str, known: Collection[str]) -> list[str] | None:
     """ "A and B", "A, C" (nothing but ids): those ids; otherwise None."""
     if len(text) > 300:
         return None  # a list of bare ids is short; long prose is not one
-    core = re.sub(r"\([^()]*\)|（[^（）]*）", " ", text)
-    core = re.sub(r"\b(?:complete[sd]?|done|finished)\b|完成", " ", core, flags=re.IGNORECASE).strip(" .;:")
-    one = rf"{_ID}(?:\s*[-–—]\s*{_ID})?"
-    if not core or not re.fullmatch(rf"{one}(?:{_SEP}{one})*", core):
+    core = _PARENS.sub(" ", text)
+    core = _DONE.sub(" ", core).strip(" .;:")
+    if not core or not _BARE.fullmatch(core):
         return None
     ids: dict[str, None] = {}
     for item in _ID_ITEM.finditer(core):
@@ -168,10 +183,13 @@ _AFTER_WORD = re.compile(
 )
 
 
+_RAW_ID = re.compile(r"[A-Z]{1,2}|\d+")
+
+
 def _ids_after_word(text: str, known: StreamIds) -> list[str]:
     found: dict[str, None] = {}
     for m in _AFTER_WORD.finditer(text[:2000]):
-        for raw in re.findall(r"[A-Z]{1,2}|\d+", m.group(1)):
+        for raw in _RAW_ID.findall(m.group(1)):
             sid = canonical_id(raw)
             if sid in known:
                 found[sid] = None
@@ -188,7 +206,7 @@ def task_refs(text: str) -> tuple[list[str], str]:
             refs[f"#{int(n)}"] = None
         return " "
 
-    rest = _TASK_REF.sub(take, text)
+    rest = _TASK_REF.sub(take, text) if _DIGIT.search(text) else text  # every mention has a number
     return list(refs), rest
 
 
@@ -197,7 +215,7 @@ _DIGITS = re.compile(r"\d+")
 
 def is_none(text: str) -> bool:
     """True when a dependency value says there is nothing to wait for."""
-    return bool(_NONE.match(_MARKUP.sub("", text)))
+    return bool(_NONE.match(_unmarked(text)))
 
 
 @dataclass
@@ -253,11 +271,14 @@ def read_deps(
             ext[ref] = None
 
     for text, is_item in parts:
-        plain = _MARKUP.sub("", text).strip()
+        plain = _unmarked(text).strip()
         if not plain or _DOWNSTREAM.match(plain):
             # "Blocks Stream D", "Enables Stream C": what waits for this stream, not what it waits for.
             continue
-        if _ALL_OTHER.search(plain):
+        low = plain.lower()
+        if "all" not in low and "所有其他" not in low:
+            found = []  # each "all ... streams" pattern needs one of them (a, l: no other letter matches)
+        elif _ALL_OTHER.search(plain):
             found = known_set.others(own, limit + 1)  # one more than kept tells that some were left out
         elif _ALL_PREV.search(plain):
             found = known_set.earlier(own, limit)  # the nearest ones: a chain stays a chain
@@ -290,6 +311,12 @@ def read_deps(
     return out
 
 
+_NOW = re.compile(r"^\s*(?:yes|immediately|now|oui|立即|可以|是)\b", re.IGNORECASE)
+_PARALLEL = re.compile(r"\bparallel\b|并行|immédiatement", re.IGNORECASE)
+_WAITS = re.compile(r"\b(?:after|when|once|following)\b", re.IGNORECASE)
+_NO = re.compile(r"^(?:no|non|否|不)\b[\s\-–—:,.()]*", re.IGNORECASE)
+
+
 def read_can_start(value: str, known: Collection[str], own: str) -> list[str]:
     """Stream ids a "Can Start" value waits for ("after Streams A & B complete" -> [A, B])."""
     return read_can_start_deps(value, known, own).ids
@@ -299,14 +326,12 @@ def read_can_start_deps(
     value: str, known: Collection[str], own: str, limit: int = MAX_DEPENDENCIES
 ) -> DepsRead:
     """`read_can_start` with whether the ids were capped."""
-    plain = _MARKUP.sub("", value).strip()
-    if re.match(r"^\s*(?:yes|immediately|now|oui|立即|可以|是)\b", plain, re.IGNORECASE) or not plain:
+    plain = _unmarked(value).strip()
+    if _NOW.match(plain) or not plain:
         return DepsRead()
-    if re.search(r"\bparallel\b|并行|immédiatement", plain, re.IGNORECASE) and not re.search(
-        r"\b(?:after|when|once|following)\b", plain, re.IGNORECASE
-    ):
+    if _PARALLEL.search(plain) and not _WAITS.search(plain):
         return DepsRead()
     # "No - wait for Stream C", "Non, après le flux A": the "no" answers "can it start now?".
-    plain = re.sub(r"^(?:no|non|否|不)\b[\s\-–—:,.()]*", "", plain, flags=re.IGNORECASE)
+    plain = _NO.sub("", plain)
     got = read_deps(plain, [], _ids(known), own, lenient=False, limit=limit)
     return DepsRead(ids=got.ids, ids_capped=got.ids_capped)

@@ -75,10 +75,29 @@ def cycle_members(report: PlanReport) -> set[str]:
     return {ids[i] for comp in sccs(len(ids), deps) if len(comp) > 1 for i in comp}
 
 
-def _label(sid: str, name: str, hours: HourRange | None, length: int) -> str:
-    head = truncate(one_line(sid), _ID_LIMIT)
-    text = head if length == 0 or not name else truncate(one_line(f"{head}: {name}"), length)
-    h = _hours(hours)
+class _Labels:
+    """Each stream's node label at each length tried, worked out once per stream (its id and hours once)."""
+
+    def __init__(self, report: PlanReport) -> None:
+        self._parts: list[tuple[str, str | None, str]] = []
+        for ss in report.schedule:
+            s = ss.stream
+            head = truncate(one_line(s.id), _ID_LIMIT)
+            self._parts.append((head, one_line(f"{head}: {s.name}") if s.name else None, _hours(s.hours)))
+        self._by_length: dict[int, list[str]] = {}
+
+    def at(self, length: int) -> list[str]:
+        """Every stream's label with "id: name" cut to `length` characters (0: the id alone)."""
+        found = self._by_length.get(length)
+        if found is None:
+            found = self._by_length[length] = [
+                _with_hours(head if length == 0 or full is None else truncate(full, length), h)
+                for head, full, h in self._parts
+            ]
+        return found
+
+
+def _with_hours(text: str, h: str) -> str:
     return f"{text} ({h})" if h else text
 
 
@@ -90,12 +109,9 @@ def _node(label: str) -> str:
     return quoted
 
 
-def _estimate(report: PlanReport, rank: Sequence[int], length: int, down: bool) -> float:
+def _estimate(labels: Sequence[str], rank: Sequence[int], down: bool) -> float:
     """The diagram's width in px, roughly as Mermaid's layout would draw it."""
-    widths = [
-        len(_label(ss.stream.id, ss.stream.name, ss.stream.hours, length)) * _CHAR_PX + _NODE_PAD
-        for ss in report.schedule
-    ]
+    widths = [len(label) * _CHAR_PX + _NODE_PAD for label in labels]
     per_rank: dict[int, list[float]] = {}
     for r, w in zip(rank, widths, strict=True):
         per_rank.setdefault(r, []).append(w)
@@ -105,39 +121,57 @@ def _estimate(report: PlanReport, rank: Sequence[int], length: int, down: bool) 
     return sum(max(ws) for ws in per_rank.values()) + _RANK_SPACING * (len(per_rank) - 1)
 
 
-def layout(report: PlanReport) -> tuple[str, int, float]:
-    """(direction, label length, estimated px): the longest labels whose layout fits, else the narrowest."""
+@dataclass(frozen=True)
+class Layout:
+    """The layout chosen for a plan, with the node labels it draws (one per stream, in schedule order)."""
+
+    direction: str
+    length: int
+    px: float
+    labels: tuple[str, ...]
+
+
+def choose_layout(report: PlanReport) -> Layout:
+    """The longest labels whose layout fits, else the narrowest; the summary asks once, then draws it."""
     rank = levels(report)
+    labels = _Labels(report)
     best: tuple[float, str, int] | None = None
     for length in _LABEL_LENGTHS:
+        at = labels.at(length)
         for down in (False, True):
-            px = _estimate(report, rank, length, down)
+            px = _estimate(at, rank, down)
             choice = (px, "TD" if down else "LR", length)
             if best is None or px < best[0]:
                 best = choice
         if best is not None and best[0] <= MAX_ESTIMATED_WIDTH:
-            return best[1], best[2], best[0]
+            break
     assert best is not None
-    return best[1], best[2], best[0]
+    return Layout(best[1], best[2], best[0], tuple(labels.at(best[2])))
 
 
-def fits(report: PlanReport) -> bool:
-    """Whether some layout of the plan stays legible at comment width."""
-    return layout(report)[2] <= COMMENT_WIDTH / 0.6
+def layout(report: PlanReport) -> tuple[str, int, float]:
+    """(direction, label length, estimated px): the longest labels whose layout fits, else the narrowest."""
+    chosen = choose_layout(report)
+    return chosen.direction, chosen.length, chosen.px
 
 
-def diagram(report: PlanReport, marks: Marks) -> tuple[list[str], list[str]]:
-    """(the ```` ```mermaid ```` block's lines, the legend's parts)."""
-    direction, length, _px = layout(report)
+def fits(report: PlanReport, chosen: Layout | None = None) -> bool:
+    """Whether some layout of the plan stays legible at comment width (`chosen`: its layout, if known)."""
+    return (chosen or choose_layout(report)).px <= COMMENT_WIDTH / 0.6
+
+
+def diagram(report: PlanReport, marks: Marks, chosen: Layout | None = None) -> tuple[list[str], list[str]]:
+    """(the ```` ```mermaid ```` block's lines, the legend's parts); `chosen`: the plan's layout, if known."""
+    chosen = chosen or choose_layout(report)
+    direction, length = chosen.direction, chosen.length
     index = {ss.stream.id: i for i, ss in enumerate(report.schedule)}
     lines = [
         "```mermaid",
         f'%%{{init: {{"flowchart": {{"nodeSpacing": {_NODE_SPACING}, "rankSpacing": {_RANK_SPACING}}}}}}}%%',
         f"graph {direction}",
     ]
-    for i, ss in enumerate(report.schedule):
-        s = ss.stream
-        lines.append(f"  s{i}[{_node(_label(s.id, s.name, s.hours, length))}]")
+    for i, label in enumerate(chosen.labels):
+        lines.append(f"  s{i}[{_node(label)}]")
     in_cycle = cycle_members(report) if marks.errors else set()
     critical = set(zip(marks.critical, marks.critical[1:], strict=False)) if not marks.errors else set()
     edge = 0

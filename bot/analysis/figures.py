@@ -22,7 +22,6 @@ def fmt_hours(value: HourRange | float | None, unit: str = "") -> str:
 def _num(x: float) -> str:
     if not math.isfinite(x):
         return str(x)
-    r = round(x, 2)
-    if abs(r - round(r)) < 1e-9:
-        return f"{r:.1f}"
-    return f"{r:.2f}".rstrip("0")
+    # Rounded to 2 decimals, a whole number prints as "N.00" (then shown "N.0"), any other without ".00".
+    text = f"{round(x, 2):.2f}"
+    return text[:-1] if text.endswith(".00") else text.rstrip("0")

@@ -26,10 +26,13 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+_DECIMAL = re.compile(r"[-+]?\d+")
+
+
 def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> object:
     raw = str(loader.construct_scalar(node))  # type: ignore[arg-type]
     plain = raw.replace("_", "")
-    if re.fullmatch(r"[-+]?\d+", plain):
+    if _DECIMAL.fullmatch(plain):
         return int(plain, 10)
     return loader.construct_yaml_int(node)  # type: ignore[arg-type]
 
@@ -63,6 +66,9 @@ def frontmatter_end(lines: list[str]) -> int | None:
     return None
 
 
+_ISSUE_NUMBER = re.compile(r"(?:#|(?:issue|task)\s*+#?)?\s*+(\d++)", re.IGNORECASE)
+
+
 def _int_of(value: object) -> int | None:
     if isinstance(value, bool):
         return None
@@ -71,7 +77,7 @@ def _int_of(value: object) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        m = re.fullmatch(r"(?:#|(?:issue|task)\s*+#?)?\s*+(\d++)", value.strip(), re.IGNORECASE)
+        m = _ISSUE_NUMBER.fullmatch(value.strip())
         if m:
             return int(m.group(1))
     return None
@@ -112,6 +118,9 @@ def issue_refs(*sources: list[int]) -> tuple[list[int], int]:
     return found[:MAX_ISSUE_REFS], max(0, len(found) - MAX_ISSUE_REFS)
 
 
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def flow_depth(text: str) -> int:
     """How deep YAML collections nest in `text`, by one linear scan (no parsing).
 
@@ -119,13 +128,18 @@ def flow_depth(text: str) -> int:
     chained block indicators (`- - - x`, `? ? x`), which nest without indentation.
     """
     depth = deepest = 0
-    for ch in text:
+    opening = text.count("[") + text.count("{")
+    # The brackets alone, in order (found by one regex) when they are few; else every character.
+    for ch in (_BRACKETS.findall(text) if opening * 4 < len(text) else text) if opening else ():
         if ch in "[{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > deepest:
+                deepest = depth
         elif ch in "]}" and depth:
             depth -= 1
     for line in text.split("\n"):
+        if line.lstrip()[:1] not in ("-", "?", ":"):
+            continue  # its first token is no block indicator: a chain of none
         chain = 0
         for token in line.split():
             if token not in ("-", "?", ":"):
@@ -147,13 +161,16 @@ def _bool_of(value: object) -> bool | None:
     return None
 
 
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
 def _float_of(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        m = re.search(r"\d+(?:\.\d+)?", value)
+        m = _NUMBER.search(value)
         if m:
             return float(m.group(0))
     return None
@@ -247,6 +264,9 @@ def _invalid(message: str, line: int) -> Diagnostic:
     return diagnostics.warning("frontmatter-invalid", message, line)
 
 
+_TITLE_LINE = re.compile(r"^title[ \t]*+:[ \t]*+([^'\"].*)$")
+
+
 def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Diagnostic]]:
     """Frontmatter from the YAML lines between the delimiters; `line`: 1-based line of the opening `---`.
 
@@ -275,7 +295,7 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
     if isinstance(data, dict) and isinstance(data.get("title"), str):
         # `title: Issue #288 Analysis` - YAML reads " #..." as a comment; the author meant a title.
         for raw in block:
-            m = re.match(r"^title[ \t]*+:[ \t]*+([^'\"].*)$", raw)
+            m = _TITLE_LINE.match(raw)
             full = m.group(1).strip() if m else ""
             if full != data["title"] and full.startswith(data["title"]) and " #" in full:
                 data["title"] = full

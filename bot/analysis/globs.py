@@ -57,12 +57,8 @@ def glob_dir(pattern: str) -> str:
 
     `convex/*` -> `convex/`; `src/**/x.ts` -> `src/`; `*.md` -> ``. For a literal path, its own directory.
     """
-    cut = len(pattern)
-    for i, ch in enumerate(pattern):
-        if ch in "*?":
-            cut = i
-            break
-    prefix = pattern[:cut]
+    stars = [at for at in (pattern.find("*"), pattern.find("?")) if at >= 0]
+    prefix = pattern[: min(stars)] if stars else pattern
     slash = prefix.rfind("/")
     return prefix[: slash + 1] if slash >= 0 else ""
 
@@ -109,16 +105,16 @@ def _tokens(pattern: str) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
-def _is_star(tok: str) -> bool:
-    return tok in (_STAR, _DSTAR)
+_STARS = frozenset((_STAR, _DSTAR))
+_SEGMENT = frozenset((_STAR, _ONE))  # tokens that accept any one character but "/"
 
 
 def _compatible(a: str, b: str) -> bool:
     """Is there one character both tokens accept?"""
     if a == _DSTAR or b == _DSTAR:
         return True
-    a_seg = a in (_STAR, _ONE)
-    b_seg = b in (_STAR, _ONE)
+    a_seg = a in _SEGMENT
+    b_seg = b in _SEGMENT
     if a_seg and b_seg:
         return True
     if a_seg:
@@ -130,14 +126,11 @@ def _compatible(a: str, b: str) -> bool:
 
 def literal_ends(pattern: str) -> tuple[str, str]:
     """The literal text every match of `pattern` starts and ends with (`src/**/x.ts` -> `src/`, `x.ts`)."""
-    first = len(pattern)
-    last = -1
-    for i, ch in enumerate(pattern):
-        if ch in "*?":
-            first = min(first, i)
-            last = i
-    if last < 0:
+    stars = [at for at in (pattern.find("*"), pattern.find("?")) if at >= 0]
+    if not stars:
         return pattern, pattern
+    first = min(stars)
+    last = max(pattern.rfind("*"), pattern.rfind("?"))
     tail = pattern[last + 1 :]
     if tail.startswith("/") and last >= 1 and pattern[last - 1] == "*":
         tail = tail[1:]  # "**/x" also matches "x"
@@ -197,10 +190,11 @@ def _product(p: str, q: str, max_states: int | None) -> tuple[bool | None, int]:
         if b == _EPS and j < lq:
             stack.extend([(i, j + 1), (i, b_skip)])
             continue
-        if _is_star(a):
+        a_star, b_star = a in _STARS, b in _STARS  # each asked once per state
+        if a_star:
             stack.append((a_skip, j))
-        if _is_star(b):
+        if b_star:
             stack.append((i, b_skip))
         if i < lp and j < lq and _compatible(a, b):
-            stack.append((i if _is_star(a) else i + 1, j if _is_star(b) else j + 1))
+            stack.append((i if a_star else i + 1, j if b_star else j + 1))
     return False, len(seen)

@@ -45,6 +45,7 @@ _AMOUNT = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
 _MINUTES_AFTER = re.compile(r"\s*(?:and\s+)?(\d+)\s*(?:m|min|mins|minutes?|分钟)(?![A-Za-z])", re.IGNORECASE)
 
 
@@ -64,6 +65,8 @@ def parse_hours(text: str, *, need_unit: bool = False) -> HourRange | None:
     need_unit: only accept an amount with a unit (used for heading parentheticals, where a bare
     number is more likely a count than a duration).
     """
+    if not _DIGIT.search(text):
+        return None  # every duration has a number
     for m in _AMOUNT.finditer(text):
         ua, ub = m.group("ua"), m.group("ub")
         if need_unit and not (ua or ub):

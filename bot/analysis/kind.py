@@ -91,8 +91,8 @@ def _frontmatter(lines: list[str]) -> tuple[set[str], int]:
 def _headings(lines: list[str]) -> list[tuple[int, str]]:
     mask = code_mask(lines)
     out: list[tuple[int, str]] = []
-    for i, line in enumerate(lines):
-        h = None if mask[i] else heading(line)
+    for i in [k for k, line in enumerate(lines) if "#" in line[:4]]:  # a heading's `#` is in there
+        h = None if mask[i] else heading(lines[i])
         if h:
             out.append((h[0], heading_text(h[1])))
             if len(out) >= _MAX_HEADINGS:
@@ -146,15 +146,19 @@ def _by_title(title: str, single: bool) -> Kind | None:
     return None
 
 
-def classify(lines: list[str]) -> Kind:
-    """What the document in `lines` is, from its frontmatter keys, its title and its section headings."""
+def classify(lines: list[str], headings: list[tuple[int, str]] | None = None) -> Kind:
+    """What the document in `lines` is, from its frontmatter keys, its title and its section headings.
+
+    `headings`: the (level, text) of every heading after the frontmatter, outside code, when the caller
+    already has them (the reader's outline).
+    """
     keyset, start = _frontmatter(lines)
     if keyset & {"analyzed", "parallelization_factor"}:
         return Kind(True, because="its frontmatter has analyzed or parallelization_factor")
     found = _by_frontmatter(keyset)
     if found is not None:
         return found
-    heads = _headings(lines[start:])
+    heads = _headings(lines[start:]) if headings is None else headings[:_MAX_HEADINGS]
     h1 = next((t for level, t in heads if level == 1), None)
     # Without a `#` title the first heading says what the text is, unless it is a stream's own heading
     # (a bare plan comment opens with "### Stream A: ..."): one stream names a document only as its title.

@@ -35,6 +35,8 @@ class Located:
 
     lines: list[str]
     offset: int
+    #: code_mask(lines), when the locator worked it out on the way (the reader then need not again).
+    mask: list[bool] | None = None
 
 
 def split_lines(text: str) -> list[str]:
@@ -61,6 +63,8 @@ def heading(line: str) -> tuple[int, str] | None:
 def heading_text(raw: str) -> str:
     """Heading text without bold markers and leading emoji/symbols/spaces."""
     text = raw.replace("**", "").replace("__", "").strip()
+    if text[:1].isalnum():
+        return text  # starts with a word character (alphanumeric, as `\w` is, or `_`): no junk to drop
     return _LEAD_JUNK.sub("", text).strip()
 
 
@@ -83,16 +87,19 @@ def is_stream_start(line: str) -> bool:
 def code_mask(lines: list[str]) -> list[bool]:
     """For each line, whether it is inside (or delimits) a fenced code block."""
     mask = [False] * len(lines)
+    # Only a line with a backtick or a tilde can open (one in its first four characters) or close a fence.
+    marked = [i for i, line in enumerate(lines) if "`" in line or "~" in line]
     fence: str | None = None
-    for i, line in enumerate(lines):
-        head = line[:4].lstrip()
-        m = _FENCE.match(line) if head[:1] in ("`", "~") else None
+    opened = 0
+    for i in marked:
+        line = lines[i]
         if fence is None:
+            head = line[:4].lstrip()
+            m = _FENCE.match(line) if head[:1] in ("`", "~") else None
             if m:
                 fence = m.group("f")
-                mask[i] = True
+                opened = i
         else:
-            mask[i] = True
             stripped = line.strip()
             if (
                 stripped
@@ -100,8 +107,14 @@ def code_mask(lines: list[str]) -> list[bool]:
                 and set(stripped) == {fence[0]}
                 and len(stripped) >= len(fence)
             ):
+                mask[opened : i + 1] = [True] * (i + 1 - opened)
                 fence = None
+    if fence is not None:
+        mask[opened:] = [True] * (len(lines) - opened)
     return mask
+
+
+_FIRST_KEY = re.compile(r"^[\w\-]+\s*:")
 
 
 def _has_frontmatter(lines: list[str], start: int) -> bool:
@@ -109,7 +122,7 @@ def _has_frontmatter(lines: list[str], start: int) -> bool:
         return False
     for j in range(start + 1, min(len(lines), start + 200)):
         if lines[j].strip() in ("---", "..."):
-            return j > start + 1 and bool(re.match(r"^[\w\-]+\s*:", lines[start + 1]))
+            return j > start + 1 and bool(_FIRST_KEY.match(lines[start + 1]))
     return False
 
 
@@ -118,7 +131,10 @@ def _looks_like_analysis(lines: list[str]) -> bool:
     first = next((i for i, s in enumerate(lines) if s.strip()), None)
     if first is not None and _has_frontmatter(lines, first):
         return True
-    if any(not mask[i] and is_stream_start(line) for i, line in enumerate(lines)):
+    if any(
+        ("#" in line[:4] or "|" in line) and not mask[i] and is_stream_start(line)
+        for i, line in enumerate(lines)
+    ):
         return True
     return first is not None and _title_line(lines, mask, first) is not None
 
@@ -162,9 +178,10 @@ def _details_blocks(lines: list[str], mask: list[bool]) -> list[tuple[int, int]]
     blocks: list[tuple[int, int]] = []
     depth = 0
     start = 0
-    for i, line in enumerate(lines):
-        if mask[i] or "<" not in line:
+    for i in [k for k, line in enumerate(lines) if "<" in line]:  # a tag's `<` is in there
+        if mask[i]:
             continue
+        line = lines[i]
         opens = len(_DETAILS_OPEN.findall(line))
         closes = len(_DETAILS_CLOSE.findall(line))
         if opens and depth == 0:
@@ -195,6 +212,9 @@ def _details_inner(block: list[str]) -> list[str]:
     return inner
 
 
+_ANALYSIS_KEY = re.compile(r"^(?:issue|title|analyzed|estimated_hours|parallelization_factor|task)\s*:")
+
+
 def locate(text: str) -> Located | None:
     """Where the analysis is in `text`, or None when no part of it looks like one."""
     return _locate(split_lines(text), 0, depth=0)
@@ -207,13 +227,18 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
     if _has_frontmatter(lines, first):
         return Located(lines[first:], offset + first)
     mask = code_mask(lines)
-    stream_lines = [i for i, line in enumerate(lines) if not mask[i] and is_stream_start(line)]
+    # A stream start is a heading (a `#` in its first four characters) or a table row (a pipe).
+    stream_lines = [
+        i
+        for i, line in enumerate(lines)
+        if ("#" in line[:4] or "|" in line) and not mask[i] and is_stream_start(line)
+    ]
     if depth < 4:
         # A ```markdown fence (or ~~~) holding the analysis.
         if not stream_lines:
             openers: list[tuple[int, str]] = []
-            for i, line in enumerate(lines):
-                m = _FENCE.match(line)
+            for i in [k for k, line in enumerate(lines) if "`" in line[:4] or "~" in line[:4]]:
+                m = _FENCE.match(lines[i])  # (a fence opens within the first four characters)
                 if m and m.group("info").lower() in _MD_INFO:
                     openers.append((i, m.group("f")))
                     if len(openers) >= _MAX_CANDIDATES:
@@ -243,11 +268,11 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
                 if found is not None:
                     return found
     # After prose: a frontmatter block further down, else the title heading above the first stream.
-    for i in range(first, len(lines)):
+    for i in [k for k in range(first, len(lines)) if "---" in lines[k]]:  # a delimiter holds "---"
         if not mask[i] and lines[i].strip() == "---" and _has_frontmatter(lines, i):
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
-            if re.match(r"^(?:issue|title|analyzed|estimated_hours|parallelization_factor|task)\s*:", nxt):
-                return Located(lines[i:], offset + i)
+            if _ANALYSIS_KEY.match(nxt):
+                return Located(lines[i:], offset + i, mask[i:])
     if stream_lines:
         start = first
         for i in range(stream_lines[0] - 1, first - 1, -1):
@@ -255,9 +280,9 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
             if not mask[i] and h and h[0] == 1:
                 start = i
                 break
-        return Located(lines[start:], offset + start)
+        return Located(lines[start:], offset + start, mask[start:])
     # No streams: a document that calls itself an analysis (title) is still one, with a diagnostic.
     title = _title_line(lines, mask, first)
     if title is not None:
-        return Located(lines[title:], offset + title)
+        return Located(lines[title:], offset + title, mask[title:])
     return None

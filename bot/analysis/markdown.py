@@ -26,6 +26,8 @@ _BACKTICKS = re.compile(r"`+")
 
 def one_line(text: str) -> str:
     """Collapse newlines and whitespace runs to single spaces; drop control and bidi-override characters."""
+    if text.isprintable() and "  " not in text:
+        return text.strip()  # no control character, and no whitespace but single spaces (most texts)
     return _WS.sub(" ", _CONTROL.sub("", text)).strip()
 
 
@@ -146,6 +148,12 @@ def code_span(text: str, *, in_table: bool = False) -> str:
     return f"{fence}{text}{fence}"
 
 
+#: What mermaid_label changes in ASCII text (the characters listed there and the controls), for translate.
+_MERMAID_ASCII = str.maketrans(
+    {c: f"#{ord(c)};" for c in map(chr, range(128)) if c in '"#<>&@`[]{}|;\\' or not c.isprintable()}
+)
+
+
 def mermaid_label(text: str, limit: int = 60) -> str:
     """A quoted Mermaid node label; quotes, `#<>&@`, backticks, brackets, braces become entity codes (`#35;`).
 
@@ -153,6 +161,8 @@ def mermaid_label(text: str, limit: int = 60) -> str:
     diagram sits in a code block, where GitHub links and mentions nothing.
     """
     text = truncate(one_line(text), limit)
+    if text.isascii() or text.isprintable():  # a printable character is in no category C*
+        return '"' + text.translate(_MERMAID_ASCII) + '"'
     out: list[str] = []
     for ch in text:
         if ch in '"#<>&@`[]{}|;\\' or unicodedata.category(ch).startswith("C"):
@@ -242,6 +252,8 @@ def inline_markdown(text: str, limit: int = 4000, *, in_table: bool = False) -> 
     code span (never inside one), with an ellipsis.
     """
     text = one_line(text)
+    if "`" not in text and "[" not in text and "**" not in text and len(text) <= limit:
+        return _plain(text, in_table).strip()  # no code span, link or bold, nothing to cut: one piece
     pieces: list[tuple[str, str]] = []
     for kind, part in _spans(text):
         if kind == "code" and "<!--" not in part:

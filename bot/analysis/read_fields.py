@@ -72,6 +72,20 @@ def label_kind(label: str) -> str | None:
     """
     if len(label) > MAX_LABEL_CHARS:
         return None
+    # A label written as listed (any case) normalises to itself: no need to normalise it. Nor does a
+    # label of words and single spaces, without markers or brackets, that starts with a letter or digit.
+    low = label.lower()
+    kind = LABELS.get(low)
+    if kind is not None or (
+        (not low or low[:1].isalnum())
+        and low[-1:] != " "
+        and low.isprintable()  # (no whitespace but spaces)
+        and "  " not in low
+        and "**" not in low
+        and "__" not in low
+        and "(" not in low
+    ):
+        return kind
     norm = _SPACES.sub(" ", label.replace("**", "").replace("__", "")).strip().lower()
     norm = _LABEL_JUNK.sub("", norm)  # "⏱️ Estimated Hours", "🔗 Depends on"
     if "(" in norm:
@@ -102,14 +116,20 @@ def label_value(line: str) -> tuple[str, str] | None:
     Plain string operations rather than one regex: user lines can be megabytes of spaces, and a regex
     with neighbouring optional spaces and bold markers backtracks quadratically on them.
     """
-    text = line[:MAX_FIELD_CHARS].lstrip()
-    m = _BULLET_HEAD.match(text)
-    if m:
-        text = text[m.end() :]
-    cut = [p for p in (text.find(":", 0, 64), text.find("：", 0, 64)) if p >= 0]
-    if not cut:
+    text = line[:MAX_FIELD_CHARS]
+    if ":" not in text and "：" not in text:
+        return None  # most lines of prose: no label without a colon
+    text = text.lstrip()
+    if text[:1] in "-*+" or text[:1].isdecimal():  # a bullet's first character (`\d` is any Nd digit)
+        m = _BULLET_HEAD.match(text)
+        if m:
+            text = text[m.end() :]
+    at = text.find(":", 0, 64)
+    wide = text.find("：", 0, 64)
+    if wide >= 0 and (at < 0 or wide < at):
+        at = wide
+    if at < 0:
         return None
-    at = min(cut)
     label = text[:at].replace("**", "").replace("__", "").strip().strip("*_").strip()
     if not label or len(label) > 40 or "`" in label or "|" in label or "*" in label:
         return None
@@ -172,7 +192,7 @@ def _continuation(lines: list[str], mask: list[bool], found: Field, i: int, end:
         if not bm or indent <= own_indent:
             break
         # Another field's label ends this one: at once under a plain label, or at the label's own indent.
-        if _field_at(nxt) and ((own_indent < 0 and not found.items) or indent == max(own_indent, 0)):
+        if ((own_indent < 0 and not found.items) or indent == max(own_indent, 0)) and _field_at(nxt):
             break
         found.add(bm.group("text"))
         j += 1
@@ -185,10 +205,10 @@ def collect_fields(lines: list[str], mask: list[bool], start: int, end: int) -> 
     i = start
     while i < end:
         line = lines[i]
-        if mask[i]:
-            i += 1
+        if mask[i] or ("#" not in line[:4] and ":" not in line and "：" not in line):
+            i += 1  # code, or neither a heading nor a label (a label ends with a colon)
             continue
-        hm = heading(line)
+        hm = heading(line) if "#" in line[:4] else None
         if hm:
             kind = label_kind(heading_text(hm[1]).rstrip(":："))
             if kind and kind not in fields:

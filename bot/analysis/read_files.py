@@ -27,6 +27,11 @@ _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>])")
 _NOTE_TAIL = re.compile(r"(?:\([^()]*+\)|（[^（）]*+）)$")
 
 
+_EXTENSION = re.compile(r"[\w\-]\.[A-Za-z0-9]{1,10}$")
+_DOTFILE = re.compile(r"^\.[\w\-]")
+_ABBREVIATION = re.compile(r"(?:e\.g|i\.e|etc|vs|v\d+(?:\.\d+)*)\.?", re.IGNORECASE)
+
+
 def looks_like_path(token: str) -> bool:
     """A single token that names a file, a directory or a glob (not a word of prose)."""
     token = token.strip().rstrip(",;:")
@@ -34,8 +39,8 @@ def looks_like_path(token: str) -> bool:
         return False
     if "/" in token or "*" in token:
         return True
-    if re.search(r"[\w\-]\.[A-Za-z0-9]{1,10}$", token) or re.match(r"^\.[\w\-]", token):
-        return not re.fullmatch(r"(?:e\.g|i\.e|etc|vs|v\d+(?:\.\d+)*)\.?", token, re.IGNORECASE)
+    if _EXTENSION.search(token) or _DOTFILE.match(token):
+        return not _ABBREVIATION.fullmatch(token)
     return token.lower() in _BARE_NAMES
 
 
@@ -46,12 +51,23 @@ def _clean(path: str) -> str:
     return path.strip("`").strip().rstrip(",;:").strip()
 
 
+_CHECKBOX = re.compile(r"^\[[ xX]\]\s+")
+_BOLD_MARKERS = re.compile(r"^\*\*|\*\*(?=\s|:|$)|(?<=\s)\*\*")
+_COMMAS = re.compile(r",\s+")
+
+
 def paths_of(item: str) -> list[str]:
     """The paths one list item names; [] for an item of prose."""
-    text = _ESCAPE.sub(r"\1", item.strip())
-    text = re.sub(r"^\[[ xX]\]\s+", "", text)
+    text = item.strip()
+    # Each substitution only where its first character is (most items have none of them).
+    if "\\" in text:
+        text = _ESCAPE.sub(r"\1", text)
+    if text.startswith("["):
+        text = _CHECKBOX.sub("", text)
     # Bold markers around words, not the `**` of a glob such as src/**/*.ts.
-    text = re.sub(r"^\*\*|\*\*(?=\s|:|$)|(?<=\s)\*\*", "", text).strip()
+    if "**" in text:
+        text = _BOLD_MARKERS.sub("", text)
+    text = text.strip()
     spans = _SPAN.findall(text)
     if text.startswith("`") and spans:
         # "`a.ts`, `b.ts` - note": the leading run of code spans.
@@ -71,7 +87,7 @@ def paths_of(item: str) -> list[str]:
         return [c for c in (_clean(s) for s in spans) if c and looks_like_path(c.split()[0])][:3]
     head = _HEAD_CUT.split(text, maxsplit=1)[0]
     out: list[str] = []
-    for part in re.split(r",\s+", head):
+    for part in _COMMAS.split(head):
         tokens = part.split()
         if tokens and looks_like_path(tokens[0]):
             out.append(_clean(tokens[0]))

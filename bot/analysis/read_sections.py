@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from itertools import accumulate
 
 from bot.analysis.hours import parse_hours
 from bot.analysis.locate import heading, heading_text
@@ -10,12 +12,24 @@ from bot.analysis.models import CoordinationPoints, HourRange, Section, StatedTi
 from bot.analysis.read_fields import BULLET, label_value
 from bot.analysis.read_files import looks_like_path, paths_of
 
-_TIMELINE = re.compile(r"expected timeline|timeline|时间线|预期时间|calendrier|chronologie", re.IGNORECASE)
-_RISK = re.compile(r"conflict risk|冲突风险|risque", re.IGNORECASE)
+#: Per heading pattern made of literal words only, those words lower-cased: Outline.first finds the first
+#: heading holding one without trying the pattern on every heading.
+_WORDS: dict[re.Pattern[str], tuple[str, ...]] = {}
+
+
+def _words(*words: str) -> re.Pattern[str]:
+    """A case-insensitive pattern matching any of `words`, as written."""
+    pattern = re.compile("|".join(map(re.escape, words)), re.IGNORECASE)
+    _WORDS[pattern] = tuple(w.lower() for w in words)
+    return pattern
+
+
+_TIMELINE = _words("expected timeline", "timeline", "时间线", "预期时间", "calendrier", "chronologie")
+_RISK = _words("conflict risk", "冲突风险", "risque")
 _NOTES = re.compile(r"^(?:notes?|备注|注意事项|remarques)\b", re.IGNORECASE)
-_OVERVIEW = re.compile(r"overview|概述|概览|aperçu|vue d'ensemble|summary", re.IGNORECASE)
-_APPROACH = re.compile(r"recommended approach", re.IGNORECASE)
-_COORDINATION = re.compile(r"coordination|协调|协作", re.IGNORECASE)
+_OVERVIEW = _words("overview", "概述", "概览", "aperçu", "vue d'ensemble", "summary")
+_APPROACH = _words("recommended approach")
+_COORDINATION = _words("coordination", "协调", "协作")
 _SHARED_FILES = re.compile(r"shared\s+files|共享文件|fichiers partagés", re.IGNORECASE)
 _SEQUENTIAL = re.compile(r"sequential|顺序|séquentiel", re.IGNORECASE)
 
@@ -31,6 +45,9 @@ _EFF_RX = re.compile(
 )
 
 
+_APPROACH_LABEL = re.compile(r"recommended\s+approach", re.IGNORECASE)
+
+
 class Outline:
     """The located lines with their code mask and every heading outside code, each with where it ends.
 
@@ -41,10 +58,13 @@ class Outline:
         self.lines, self.mask, self.base = lines, mask, base
         #: (index, level, text) of every heading outside code.
         self.heads: list[tuple[int, int, str]] = []
-        for i, line in enumerate(lines):
-            h = None if mask[i] else heading(line)
+        for i in [k for k, line in enumerate(lines) if "#" in line[:4]]:  # a heading's `#` is in there
+            h = None if mask[i] else heading(lines[i])
             if h:
                 self.heads.append((i, h[0], heading_text(h[1])))
+        self._joined: tuple[str, str | None] | None = None  # the heading texts joined, for `first`
+        self._starts: list[int] = []
+        self._text: tuple[str, str] | None = None
         #: Per heading, where its section ends (the next heading of the same or a higher level), in one pass.
         self.ends = [len(lines)] * len(self.heads)
         stack: list[int] = []
@@ -53,12 +73,44 @@ class Outline:
                 self.ends[stack.pop()] = i
             stack.append(pos)
 
+    def text(self) -> tuple[str, str]:
+        """The lines joined by line breaks, and that text lower-cased (worked out once, for every search)."""
+        if self._text is None:
+            joined = "\n".join(self.lines)
+            self._text = (joined, joined.lower())
+        return self._text
+
     def first(self, pattern: re.Pattern[str]) -> tuple[int, int] | None:
         """(heading index, section end) of the first heading matching `pattern`."""
+        words = _WORDS.get(pattern)
+        if words is not None:
+            pos = self._first_holding(pattern, words)
+            return None if pos is None else (self.heads[pos][0], self.ends[pos])
         for pos, (i, _level, text) in enumerate(self.heads):
             if pattern.search(text):
                 return i, self.ends[pos]
         return None
+
+    def _first_holding(self, pattern: re.Pattern[str], words: tuple[str, ...]) -> int | None:
+        """The position in `heads` of the first heading holding one of the literal `words` (`pattern`).
+
+        One search over the headings joined by line breaks: a literal never spans one, so the earliest
+        match is in the first heading that has one. ASCII headings are searched lower-cased, without the
+        pattern (no ASCII letter matches another one ignoring case but its other case).
+        """
+        if self._joined is None:
+            texts = [t for _i, _l, t in self.heads]
+            joined = "\n".join(texts)
+            self._joined = (joined, joined.lower() if joined.isascii() else None)
+            self._starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+        joined, low = self._joined
+        if low is not None:
+            found = [at for at in (low.find(w) for w in words) if at >= 0]
+            at = min(found) if found else -1
+        else:
+            m = pattern.search(joined)
+            at = m.start() if m is not None else -1
+        return bisect_right(self._starts, at) - 1 if at >= 0 else None
 
     def section(self, pattern: re.Pattern[str]) -> Section | None:
         """The body of the first section whose heading matches `pattern`."""
@@ -86,11 +138,13 @@ class Outline:
 
     def recommended_approach(self) -> Section | None:
         """A "**Recommended Approach**: value" line, else the section of that name."""
-        for k, line in enumerate(self.lines):
-            if self.mask[k] or "pproach" not in line:
+        lines = self.lines if "pproach" in self.text()[0] else []  # (most documents have no such line)
+        for k in [k for k, line in enumerate(lines) if "pproach" in line]:
+            line = self.lines[k]
+            if self.mask[k]:
                 continue
             lv = label_value(line)
-            if lv and re.fullmatch(r"recommended\s+approach", lv[0], re.IGNORECASE) and lv[1]:
+            if lv and _APPROACH_LABEL.fullmatch(lv[0]) and lv[1]:
                 return Section(text=lv[1], line=self.base + k + 1)
         return self.section(_APPROACH)
 
@@ -149,13 +203,30 @@ class Outline:
         start, end = found if found is not None else (0, len(lines))
         # Only lines holding the key word are looked at (cheap substring test before any regex).
         cand: dict[str, list[int]] = {"wall": [], "total": [], "efficiency": []}
-        for k, line in enumerate(lines):
-            if self.mask[k] or (":" not in line and "：" not in line):
-                continue
-            low = line.lower()
+        # Lower-casing the text at once lower-cases each line alike (a line break is neither cased nor
+        # case-ignorable, so no letter's lower case depends on another line).
+        joined, whole = self.text()
+        if len(whole) == len(joined):
+            # Each character lower-cased to one: a word found in the text is on the line at its position
+            # (its line breaks counted from the previous find: one pass over the text per word).
             for word, ks in cand.items():
-                if word in low:
-                    ks.append(k)
+                at = whole.find(word)
+                k = counted = 0
+                while at >= 0:
+                    k += whole.count("\n", counted, at)
+                    counted = at
+                    if (":" in lines[k] or "：" in lines[k]) and not self.mask[k]:
+                        ks.append(k)
+                    eol = whole.find("\n", at)
+                    at = whole.find(word, eol) if eol >= 0 else -1  # the next line holding it
+        else:
+            lows = [line.lower() for line in lines]
+            for k, line in enumerate(lines):
+                if self.mask[k] or (":" not in line and "：" not in line):
+                    continue
+                for word, ks in cand.items():
+                    if word in lows[k]:
+                        ks.append(k)
 
         def ordered(ks: list[int]) -> list[int]:
             """The timeline section's lines first, then (when there is such a section) the whole document."""

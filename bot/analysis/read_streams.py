@@ -99,13 +99,16 @@ def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int
     return streams[: MAX_STREAMS + 1], dups
 
 
+_PIPE = re.compile(r"(?<!\\)\|")
+
+
 def _cells(line: str) -> list[str]:
     body = line.strip()
     if body.startswith("|"):
         body = body[1:]
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
-    return [c.strip() for c in re.split(r"(?<!\\)\|", body)]
+    return [c.strip() for c in _PIPE.split(body)]
 
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -134,26 +137,29 @@ def _table_row(
     return row
 
 
+_STREAM_WORD = re.compile(r"stream|流", re.IGNORECASE)
+
+
 def _table_streams(outline: Outline) -> list[RawStream]:
     """Streams as rows of a table whose first column is "Stream" (or "#"/"ID" under a Stream heading)."""
-    lines, mask = outline.lines, outline.mask
+    lines, mask, heads = outline.lines, outline.mask, outline.heads
     out: list[RawStream] = []
-    head_at = {i: t for i, _lvl, t in outline.heads}
     last_heading = ""
-    i = 0
+    h = 0  # the next heading in `heads` not yet passed
     n = len(lines)
-    while i < n:
-        if i in head_at:
-            last_heading = head_at[i]
-        line = lines[i]
-        if mask[i] or "|" not in line or i + 1 >= n or not _TABLE_RULE.fullmatch(lines[i + 1].strip()):
-            i += 1
+    after = 0  # the first line after the last table read (its rows are not looked at again)
+    for i in [k for k, line in enumerate(lines) if "|" in line]:  # a table's header has a pipe
+        if i < after or mask[i] or i + 1 >= n or not _TABLE_RULE.fullmatch(lines[i + 1].strip()):
             continue
+        while h < len(heads) and heads[h][0] <= i:
+            last_heading = heads[h][2]
+            h += 1
+        line = lines[i]
         header = [c.replace("**", "").strip().lower() for c in _cells(line)]
         kinds = [label_kind(c) for c in header]  # once per table, not once per row
         first = header[0] if header else ""
         is_stream_table = first in _STREAM_COLUMNS or (
-            first in ("#", "id") and re.search(r"stream|流", last_heading, re.IGNORECASE) is not None
+            first in ("#", "id") and _STREAM_WORD.search(last_heading) is not None
         )
         j = i + 2
         while j < n and "|" in lines[j] and lines[j].strip() and not mask[j]:
@@ -165,7 +171,9 @@ def _table_streams(outline: Outline) -> list[RawStream]:
                     if len(out) > MAX_STREAMS:
                         return out  # more than the reader keeps: build_streams says so
             j += 1
-        i = j
+        after = j
+        while h < len(heads) and heads[h][0] < j:
+            h += 1  # headings among the rows read are not the heading of a later table
     return out
 
 

@@ -7,6 +7,7 @@ its outline and prose sections, read_streams.py (with read_fields.py, deps.py, h
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from bot.analysis import diagnostics
 from bot.analysis.frontmatter import frontmatter_end, issue_refs, parse_frontmatter, read_task_frontmatter
@@ -39,20 +40,53 @@ _NEGATED = re.compile(r"(?:\bnot?|n['’]t|\bnever|\bwithout)\W+(?:\w+\W+){0,2}$
 
 def maybe_analysis(text: str) -> bool:
     """Cheapest conservative test: False only when the text surely holds no analysis (no parsing at all)."""
+    # A keyword written in lower case near the top is in the lower-cased text too: most plans say one there
+    # and need no lower-casing (only the top is looked at, so a text without one is not scanned twice).
+    head = text[:1000]
+    if any(k in head for k in _KEYWORDS):
+        return True
     low = text.lower()
     return any(k in low for k in _KEYWORDS) or low.lstrip("\ufeff \t\r\n").startswith("---")
 
 
-def _conflicts(text: str) -> list[int]:
-    """Issues named by "conflicts with #5" or "conflicts_with: [5]" anywhere, unless negated."""
+def _conflicts(text: str, low: str | None = None) -> list[int]:
+    """Issues named by "conflicts with #5" or "conflicts_with: [5]" anywhere, unless negated.
+
+    `low`: the text lower-cased, when the caller has it.
+    """
     out: dict[int, None] = {}  # each once, without scanning a list (issue 10: "#1 … #9500")
+    # Both patterns start with "c" then "onfl", and only o, n, f, l (any case) match those ignoring case.
+    if low is None:
+        low = text.lower()
+    if "onfl" not in low:
+        return []
     for rx in _CONFLICTS:
-        for m in rx.finditer(text):
+        for m in _matches(rx, text, low):
             if _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
                 continue
             for n in re.findall(r"\d+", m.group(1)):
                 out[int(n)] = None
     return list(out)
+
+
+def _matches(rx: re.Pattern[str], text: str, low: str) -> Iterator[re.Match[str]]:
+    """`rx.finditer(text)` for a pattern whose matches start one character before an "onfl" of `low`.
+
+    The pattern is tried only there (a case-insensitive scan of every position is slow); when lower-casing
+    changed the length, positions differ, and the text is scanned whole.
+    """
+    if len(low) != len(text):
+        yield from rx.finditer(text)
+        return
+    end = 0
+    at = low.find("onfl", 1)
+    while at >= 0:
+        if at - 1 >= end:
+            m = rx.match(text, at - 1)
+            if m is not None:
+                yield m
+                end = m.end()
+        at = low.find("onfl", at + 1)
 
 
 def _build(text: str) -> Analysis | None:
@@ -66,18 +100,23 @@ def _build(text: str) -> Analysis | None:
         return None
     lines = located.lines
     base = located.offset  # 0-based input line of lines[0]
-    if classify(lines).analysis is False:
+    end = frontmatter_end(lines)
+    body_start = end + 1 if end is not None else 0
+    # Blank out the frontmatter so headings/fields below never see it; indexes stay aligned.
+    body = [""] * body_start + lines[body_start:]
+    mask = located.mask
+    if mask is None or any(mask[:body_start]):
+        mask = code_mask(body)  # (a fence opened in the frontmatter is not one once it is blanked)
+    else:
+        mask = [False] * body_start + mask[body_start:]
+    outline = Outline(body, mask, base)
+    # The outline's headings are those classify would find after the frontmatter (the same mask there).
+    if classify(lines, [(level, text) for _i, level, text in outline.heads]).analysis is False:
         return None  # a progress file, a task, an epic...: never a plan (what_is says which)
     fm: Frontmatter | None = None
-    body_start = 0
-    end = frontmatter_end(lines)
     if end is not None:
         fm, fdiags = parse_frontmatter(lines[1:end], base + 1)
         diags.extend(fdiags)
-        body_start = end + 1
-    # Blank out the frontmatter so headings/fields below never see it; indexes stay aligned.
-    body = [""] * body_start + lines[body_start:]
-    outline = Outline(body, code_mask(body), base)
     raws, dups = find_streams(outline)
 
     h1 = outline.title()
@@ -105,7 +144,7 @@ def _build(text: str) -> Analysis | None:
         names_issue = int(m.group(1)) if m else None
     # Capped (bot/analysis/limits.py), and said so: issue 10.
     stated_conflicts = list(fm.conflicts_with) if fm is not None else []
-    conflicts, more = issue_refs(stated_conflicts, _conflicts("\n".join(body)))
+    conflicts, more = issue_refs(stated_conflicts, _conflicts(*outline.text()))
     if more:
         total = len(conflicts) + more
         message = f"the plan names {total} conflicting issues; only the first {len(conflicts)} are read"

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from bot.analysis.diagram import Marks, edge_count, fits, unknown_of
+from bot.analysis.diagram import Layout, Marks, choose_layout, edge_count, fits, unknown_of
 from bot.analysis.diagram import diagram as draw
 from bot.analysis.figures import fmt_hours
 from bot.analysis.markdown import (
@@ -106,9 +106,13 @@ def report_to_json(report: PlanReport) -> dict[str, object]:
     }
 
 
+#: The encoder json.dumps would build on every call for these options, built once.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def plan_hash(report: PlanReport) -> str:
     """12 hex digits naming the plan as rendered (streams, figures, diagnostics): same plan, same hash."""
-    canonical = json.dumps(report_to_json(report), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = _CANONICAL.encode(report_to_json(report))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
@@ -320,9 +324,14 @@ def _short_words(text: str) -> str:
     return " ".join(truncate(w, _LONG_WORD) for w in text.split(" "))
 
 
-def _waits_for(s: Stream, status: LiveStatus | None, unknown: Sequence[str]) -> str:
+def _waits_for(s: Stream, status: LiveStatus | None, unknown: Sequence[str], refs: dict[str, str]) -> str:
     known = [d for d in s.depends_on if d not in unknown]
-    parts = [stream_ref(d, status) for d in known]
+    parts: list[str] = []
+    for d in known:
+        ref = refs.get(d)
+        if ref is None:
+            ref = refs[d] = stream_ref(d, status)
+        parts.append(ref)
     for d in unknown:
         what = escape_inline(truncate(d, _ID_LIMIT), in_table=True)
         parts.append("❌ itself" if d == s.id else f"{what} ❌ not in the plan")
@@ -331,15 +340,16 @@ def _waits_for(s: Stream, status: LiveStatus | None, unknown: Sequence[str]) -> 
 
 
 def _row(
-    ss: ScheduledStream, status: LiveStatus | None, unknown: Sequence[str], errors: bool
+    ss: ScheduledStream, status: LiveStatus | None, unknown: Sequence[str], errors: bool, refs: dict[str, str]
 ) -> str:
+    """One stream's table row; `refs`: each stream's reference as shown, filled as the rows ask for them."""
     s = ss.stream
     mark = " ★" if ss.on_critical_path and not errors else ""
     cells = [
         f"**{escape_inline(truncate(s.id, _ID_LIMIT), in_table=True)}**{mark}",
         inline_markdown(_short_words(one_line(s.name)), _NAME_LIMIT, in_table=True) or "—",
         _cell(s.hours) if s.hours is not None else "?",
-        _waits_for(s, status, unknown),
+        _waits_for(s, status, unknown, refs),
     ]
     if not errors:
         known = ss.start is not None and ss.finish is not None
@@ -436,6 +446,7 @@ def _compose(
     notes: Sequence[str],
     rows: Sequence[str],
     marker: str,
+    chosen: Layout | None,
 ) -> str:
     errors = bool(_errors(report, status))
     blocks: list[list[str]] = [[marker, *_headline(report, status)]]
@@ -458,7 +469,7 @@ def _compose(
         blocks.append(table)
     if diagram and report.schedule:
         done = frozenset(ss.stream.id for ss in report.schedule if _is_done(ss, status))
-        lines, legend = draw(report, Marks(done, tuple(report.critical_path), errors))
+        lines, legend = draw(report, Marks(done, tuple(report.critical_path), errors), chosen)
         blocks.append(lines)
         blocks.append(["_Diagram: " + "; ".join(legend) + "._"])
     if notes:
@@ -476,23 +487,25 @@ def render_summary(
     n = len(report.schedule)
     unknown = unknown_of(report)
     errors = bool(_errors(report, status))
-    rows = [_row(ss, status, unknown.get(ss.stream.id, []), errors) for ss in report.schedule]
+    refs: dict[str, str] = {}  # a plan of many streams names each one in many rows
+    rows = [_row(ss, status, unknown.get(ss.stream.id, []), errors, refs) for ss in report.schedule]
     marker = summary_marker(report)
     notes: list[str] = []
     diagram = diagram and n > 0  # a repository may switch the diagram off
+    chosen: Layout | None = None  # the diagram's layout, chosen once for the test and the drawing
     if diagram and (n > MAX_DIAGRAM_STREAMS or edge_count(report) > MAX_DIAGRAM_EDGES):
         diagram = False
         notes.append(
             f"Diagram omitted: more than {MAX_DIAGRAM_STREAMS} streams or {MAX_DIAGRAM_EDGES} dependencies."
         )
-    elif diagram and not fits(report):
+    elif diagram and not fits(report, chosen := choose_layout(report)):
         diagram = False
         notes.append("Diagram omitted: too many streams side by side to draw legibly at comment width.")
 
     def compose(diagram: bool, max_diagnostics: int, max_rows: int | None, notes: Sequence[str]) -> str:
         return _compose(
             report, status, diagram=diagram, max_diagnostics=max_diagnostics, max_rows=max_rows,
-            notes=notes, rows=rows, marker=marker,
+            notes=notes, rows=rows, marker=marker, chosen=chosen,
         )  # fmt: skip
 
     text = compose(diagram, MAX_DIAGNOSTICS, None, notes)
