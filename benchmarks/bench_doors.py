@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.machine import speed_line
 from bot.cli.demo_steps import DEFAULT_ACTOR, REPO, Runner, Scenario
 from bot.conventions import ACTIONS_LOGIN
 from bot.jobs.request import JobRequest
@@ -161,4 +162,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    print(speed_line("before"), flush=True)
     asyncio.run(main())
+    print(speed_line("after"))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.machine import speed_line
 from bot.analysis.checker import check_plan
 from bot.analysis.reader import maybe_analysis, read_analysis
 from bot.analysis.render import render_summary
@@ -177,4 +178,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    print(speed_line("before"), flush=True)
     main()
+    print(speed_line("after"))

@@ -21,6 +21,7 @@ from markdown_it import MarkdownIt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.machine import speed_line
 from bot.analysis.checker import check_plan
 from bot.analysis.reader import read_analysis
 from bot.analysis.render import render_summary
@@ -159,4 +160,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    print(speed_line("before"), flush=True)
     main()
+    print(speed_line("after"))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.machine import speed_line
 from bot.analysis.reader import read_analysis
 from tests import paths
 from tests.render_harness import Comment, findings, missing_tools, render
@@ -52,4 +53,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    print(speed_line("before"), flush=True)
+    code = main(sys.argv[1:])
+    print(speed_line("after"))
+    sys.exit(code)

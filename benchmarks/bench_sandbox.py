@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 from multidict import CIMultiDict, MultiDict
 
+from benchmarks.machine import speed_line
 from bot.sandbox import Sandbox
 from bot.sandbox.contract import Contract, load_contract
 from bot.sandbox.description import packaged_openapi
@@ -150,4 +151,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    print(speed_line("before"), flush=True)
     asyncio.run(main())
+    print(speed_line("after"))

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_hostile import hostile_comments  # noqa: E402
+from benchmarks.machine import speed_line  # noqa: E402
 from bot.jobs.queue import JobQueue  # noqa: E402
 from bot.jobs.request import JobRequest  # noqa: E402
 from bot.sandbox import Sandbox  # noqa: E402
@@ -290,4 +291,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    print(speed_line("before"), flush=True)
     main()
+    print(speed_line("after"))

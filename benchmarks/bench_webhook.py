@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_hostile import hostile_comments  # noqa: E402
+from benchmarks.machine import speed_line  # noqa: E402
 from bot.sandbox.auth import generate_keys  # noqa: E402
 from bot.sandbox.delivery import dumps, sign  # noqa: E402
 from tests.paths import WEBHOOKS  # noqa: E402
@@ -292,4 +293,6 @@ if __name__ == "__main__":
     if arguments.sandbox_child is not None:
         asyncio.run(sandbox_child(arguments.sandbox_child))
     else:
+        print(speed_line("before"), flush=True)
         asyncio.run(main(arguments))
+        print(speed_line("after"))
