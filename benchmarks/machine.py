@@ -54,4 +54,5 @@ def _json() -> None:
 def speed_line(when: str) -> str:
     """One line for the output: `when` (before / after) and the CPU seconds of the three (smaller: faster)."""
     return (f"machine speed {when}: {LOOP:,} additions {_best(_additions):.3f} s, {TRIPS:,} socket"
-            f" round trips {_best(_round_trips):.3f} s, JSON of {ITEMS:,} objects {_best(_json):.3f} s of CPU")
+            f" round trips {_best(_round_trips):.3f} s, JSON of {ITEMS:,} objects {_best(_json):.3f} s"
+            " of CPU")
