@@ -250,13 +250,13 @@ async def test_a_strangers_comment_without_a_plan_gets_no_refusal(bot_app: BotAp
 
 
 def hostile_plan(streams: int) -> str:
-    """A plan whose check is CPU-heavy: many streams, each with overlapping globs."""
+    """A plan whose check is CPU-heavy: every stream's glob against many shared files (the costliest kind
+    for the checker within a comment's size), so that its read and check is, by far, the job's longest
+    pause (another pause, a busy machine's, must not pass for it)."""
     parts = ["# Issue #4 Analysis: Load", "", "## Parallel Streams", ""]
-    for i in range(streams):
-        parts += [f"### Stream S{i}: Part {i}", f"**Scope**: part {i}", "**Files**:",
-                  *[f"- `src/**/*{j}.ts`" for j in range(6)], f"- `src/part{i}/**`",
-                  "**Agent Type**: backend-specialist", "**Can Start**: immediately",
-                  "**Estimated Hours**: 1.0", "**Dependencies**: none", ""]
+    for i in range(1, streams + 1):
+        parts += [f"### Stream {i}: Part {i}", f"**Files**: `src/*{i}*`"]
+    parts += ["## Coordination Points", "### Shared Files", *[f"- `src/f{i}.ts`" for i in range(1500)]]
     return "\n".join(parts)[:65_000]
 
 
@@ -265,7 +265,7 @@ async def test_pings_are_answered_while_a_hostile_plan_is_checked(bot_app: BotAp
     come is a benchmark's figure: bench_webhook). The bot and this test share one event loop: a ping
     answered between the job's last read and its first write was answered while the check ran."""
     seed_issues(bot_app)
-    comment = bot_app.sandbox.create_comment(REPO, 4, hostile_plan(400), user=MAINTAINER)
+    comment = bot_app.sandbox.create_comment(REPO, 4, hostile_plan(1000), user=MAINTAINER)
     status, _ = await bot_app.post("issue_comment", bot_app.comment_event("created", comment))
     assert status == 202
     pings: list[tuple[float, float]] = []  # (sent, answered)
