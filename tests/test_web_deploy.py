@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 import yaml
 
 from bot.cli import COMMANDS, eventloop
 from bot.events import EVENTS
+from tests.fixtures.sandbox import AppKeys
 from tests.paths import ROOT
+from tests.test_web_config import ENV_KEYS
 
 
 def test_app_manifest() -> None:
@@ -44,6 +49,7 @@ def test_serve_and_worker_loop_is_uvloop_or_asyncio_without_it(monkeypatch: pyte
         return type(asyncio.get_running_loop()).__module__
 
     assert eventloop.run(loop_module()).startswith("uvloop")
+    assert eventloop.run(loop_module(), fair_accept=True).startswith("asyncio")
     monkeypatch.setitem(sys.modules, "uvloop", None)  # as where it is not installed: import fails
     assert eventloop.run(loop_module()).startswith("asyncio")
 
@@ -60,3 +66,30 @@ def test_settling_the_heap_freezes_what_start_up_made() -> None:
         assert all(len(gc.get_objects(generation)) < gc.get_freeze_count() for generation in range(3))
     finally:
         gc.unfreeze()
+
+
+
+def test_serve_without_a_database_runs_on_the_loop_that_accepts_every_waiting_connection(
+    monkeypatch: pytest.MonkeyPatch, app_keys: AppKeys,
+) -> None:
+    """With the syncs in the web process (no DATABASE_URL) `serve` asks for asyncio's loop; with a
+    database (the intake alone) for uvloop's."""
+    from bot.cli import serve
+
+    asked: list[bool] = []
+
+    def run_loop(main: Coroutine[Any, Any, None], *, fair_accept: bool = False) -> None:
+        main.close()  # the server's coroutine, never started
+        asked.append(fair_accept)
+
+    monkeypatch.setattr(eventloop, "run", run_loop)
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("GITHUB_APP_ID", "1")
+    monkeypatch.setenv("GITHUB_PRIVATE_KEY", app_keys.private_pem)
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "s3cret-value")
+    args = argparse.Namespace(host=None, port=None, concurrency=4)
+    assert serve.run(args) == 0
+    monkeypatch.setenv("DATABASE_URL", "postgresql://127.0.0.1:9/bot")
+    assert serve.run(args) == 0
+    assert asked == [True, False]

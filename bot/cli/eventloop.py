@@ -1,4 +1,4 @@
-"""What the long-running processes (`serve`, `worker`) run on: uvloop where installed, a settled heap."""
+"""What the long-running processes (`serve`, `worker`) run on: uvloop or asyncio's loop, a settled heap."""
 
 from __future__ import annotations
 
@@ -20,9 +20,15 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-def run(main: Coroutine[Any, Any, T]) -> T:
-    """Run `main` to completion on a new loop, as `asyncio.run` does."""
-    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+def run(main: Coroutine[Any, Any, T], *, fair_accept: bool = False) -> T:
+    """Run `main` to completion on a new loop, as `asyncio.run` does.
+
+    `fair_accept`: asyncio's own loop even where uvloop is installed, for a web process that also runs
+    syncs (no database). libuv accepts one new connection a loop iteration, and a busy iteration (syncs
+    beside the intake) then left a new connection's delivery waiting for seconds behind the open ones;
+    asyncio's loop accepts every waiting connection at once.
+    """
+    with asyncio.Runner(loop_factory=None if fair_accept else loop_factory()) as runner:
         return runner.run(main)
 
 

@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     setup_logging(settings.log_level, secrets=[settings.webhook_secret(), settings.private_key_pem()])
     try:
-        eventloop.run(serve(settings, args.host, args.port, args.concurrency))
+        # Without a database this process runs the syncs too: a loop that accepts fairly (see eventloop).
+        eventloop.run(serve(settings, args.host, args.port, args.concurrency),
+                      fair_accept=settings.database_url is None)
     except OSError as exc:  # e.g. the port is taken
         print(f"parallel-work-bot serve: {exc}", file=sys.stderr)
         return 1
