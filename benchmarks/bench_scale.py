@@ -4,7 +4,8 @@
 
 Starts a throwaway PostgreSQL (as the test suite does), `parallel-work-bot serve` processes with DATABASE_URL,
 and `parallel-work-bot worker` processes against the local GitHub in this process (contract check off, zero
-pacing). Prints one table; a benchmark, not a test: nothing is asserted.
+pacing), fed by the lean sender of benchmarks/client.py. Prints one table; a benchmark, not a test:
+nothing is asserted.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_hostile import hostile_comments  # noqa: E402
+from benchmarks.client import Sender  # noqa: E402
 from benchmarks.machine import speed_line  # noqa: E402
 from bot.jobs.queue import JobQueue  # noqa: E402
 from bot.jobs.request import JobRequest  # noqa: E402
@@ -122,22 +124,22 @@ class Bench:
         deadline = time.monotonic() + seconds
         counter = iter(range(10**9))
         payloads = [self.delivery(n) for n in range(1, 2001)]
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections)) as http:
-            async def sender() -> None:
-                nonlocal accepted, worst
-                while time.monotonic() < deadline:
-                    body, headers = payloads[next(counter) % len(payloads)]
-                    headers = {**headers, "X-GitHub-Delivery": str(uuid.uuid4())}
-                    t0 = time.monotonic()
-                    async with http.post(url, data=body, headers=headers) as resp:
-                        await resp.read()
-                        if resp.status in (200, 202):
-                            accepted += 1
-                    worst = max(worst, time.monotonic() - t0)
+        http = Sender(url)
 
-            start = time.monotonic()
-            await asyncio.gather(*(sender() for _ in range(connections)))
-            elapsed = time.monotonic() - start
+        async def sender() -> None:
+            nonlocal accepted, worst
+            while time.monotonic() < deadline:
+                body, headers = payloads[next(counter) % len(payloads)]
+                request = http.frame(body, {**headers, "X-GitHub-Delivery": str(uuid.uuid4())})
+                t0 = time.monotonic()
+                if await http.send(request) in (200, 202):
+                    accepted += 1
+                worst = max(worst, time.monotonic() - t0)
+
+        start = time.monotonic()
+        await asyncio.gather(*(sender() for _ in range(connections)))
+        elapsed = time.monotonic() - start
+        await http.close()
         return accepted / elapsed, worst
 
     async def open_loop(self, url: str, rate: float, seconds: float, *, hostile: bool = False) -> list[float]:
@@ -148,17 +150,17 @@ class Bench:
         texts = hostile_comments()
         payloads = [self.delivery(n, texts[n % len(texts)] if hostile and n % 11 == 10 else None)
                     for n in range(1, 2001)]
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-            async def one(i: int, at: float) -> None:
-                await asyncio.sleep(max(0.0, at - time.monotonic()))
-                body, headers = payloads[i % len(payloads)]
-                headers = {**headers, "X-GitHub-Delivery": str(uuid.uuid4())}
-                async with http.post(url, data=body, headers=headers) as resp:
-                    await resp.read()
-                latencies.append(time.monotonic() - at)  # from the scheduled time: no coordinated omission
+        http = Sender(url)
 
-            start = time.monotonic() + 0.2
-            await asyncio.gather(*(one(i, start + i / rate) for i in range(int(rate * seconds))))
+        async def one(i: int, at: float) -> None:
+            await asyncio.sleep(max(0.0, at - time.monotonic()))
+            body, headers = payloads[i % len(payloads)]
+            await http.send(http.frame(body, {**headers, "X-GitHub-Delivery": str(uuid.uuid4())}))
+            latencies.append(time.monotonic() - at)  # from the scheduled time: no coordinated omission
+
+        start = time.monotonic() + 0.2
+        await asyncio.gather(*(one(i, start + i / rate) for i in range(int(rate * seconds))))
+        await http.close()
         return latencies
 
     async def jobs_per_second(

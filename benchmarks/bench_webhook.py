@@ -1,7 +1,8 @@
 """Webhook intake figures: ack latency (open loop, 200/s), deliveries/s (closed loop, 200 connections), RSS.
 
 Processes: the local GitHub (a child of this script), the App as `parallel-work-bot serve` (a real process,
-in-memory jobs with its worker in the same process, pacing 0), and this script as the load generator.
+in-memory jobs with its worker in the same process, pacing 0), and this script as the load generator
+(benchmarks/client.py: a lean sender, so its own CPU and pauses take little from what it measures).
 
     python3 benchmarks/bench_webhook.py [--rate 200] [--seconds 10] [--connections 200]
 
@@ -35,6 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_hostile import hostile_comments  # noqa: E402
+from benchmarks.client import Sender  # noqa: E402
 from benchmarks.machine import speed_line  # noqa: E402
 from bot.sandbox.auth import generate_keys  # noqa: E402
 from bot.sandbox.delivery import dumps, sign  # noqa: E402
@@ -107,11 +109,9 @@ class Target:
                       "X-GitHub-Delivery": str(uuid.uuid4()), "X-Hub-Signature-256": signature}
 
 
-async def post(http: aiohttp.ClientSession, target: Target) -> int:
+async def post(http: Sender, target: Target) -> int:
     body, headers = target.next()
-    async with http.post(target.url, data=body, headers=headers) as resp:
-        await resp.read()
-        return resp.status
+    return await http.send(http.frame(body, headers))
 
 
 async def open_loop(target: Target, rate: float, seconds: float) -> dict[str, float]:
@@ -119,8 +119,8 @@ async def open_loop(target: Target, rate: float, seconds: float) -> dict[str, fl
     n = int(rate * seconds)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    http = Sender(target.url)
+    try:
         start = time.perf_counter() + 0.2
 
         async def one(i: int) -> None:
@@ -133,6 +133,8 @@ async def open_loop(target: Target, rate: float, seconds: float) -> dict[str, fl
             statuses[status] = statuses.get(status, 0) + 1
 
         await asyncio.gather(*(one(i) for i in range(n)))
+    finally:
+        await http.close()
     latencies.sort()
     return {"sent": n, "p50_ms": 1000 * latencies[n // 2], "p99_ms": 1000 * latencies[int(n * 0.99) - 1],
             "max_ms": 1000 * latencies[-1], "ok": sum(v for k, v in statuses.items() if k in (200, 202))}
@@ -144,8 +146,8 @@ async def closed_loop(target: Target, connections: int, seconds: float, pid: int
     ok = 0
     peak_rss = rss_mb(pid)
     stop_at = time.perf_counter() + seconds
-    connector = aiohttp.TCPConnector(limit=connections)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    http = Sender(target.url)
+    try:
 
         async def client() -> None:
             nonlocal ok
@@ -164,6 +166,8 @@ async def closed_loop(target: Target, connections: int, seconds: float, pid: int
         started = time.perf_counter()
         await asyncio.gather(sample(), *(client() for _ in range(connections)))
         elapsed = time.perf_counter() - started
+    finally:
+        await http.close()
     latencies.sort()
     return {"accepted_per_s": ok / elapsed, "requests": len(latencies),
             "p50_ms": 1000 * statistics.median(latencies),
@@ -181,8 +185,9 @@ async def seed_to_structure(url: str, api: str, token: str) -> float:
         body = dumps(payload)
         target = Target(url, [body])
         started = time.perf_counter()
-        async with aiohttp.ClientSession() as http:
-            assert await post(http, target) == 202
+        http = Sender(url)
+        assert await post(http, target) == 202
+        await http.close()
         while True:
             async with gh.get(f"{api}/repos/{REPO}/issues/4/comments") as r:
                 comments = await r.json()
