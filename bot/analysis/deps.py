@@ -252,10 +252,45 @@ def read_deps(
     known: every stream id of the document, in order; own: the stream being read.
     lenient: whether unrecognised bullet items count as external dependencies "as written".
     """
+    return _read_deps(inline, items, _ids(known), own, lenient, limit, None)
+
+
+@dataclass
+class _Problems:
+    """What `named_problems` finds, gathered while the same texts are read for `read_deps`."""
+
+    unknown: dict[str, None] = field(default_factory=dict)
+    itself: bool = False
+
+    def note(self, named: list[tuple[str, bool]], known: StreamIds, own: str) -> None:
+        for sid, single in named:
+            if sid not in known and single:
+                self.unknown[sid] = None
+            elif sid == own and single:
+                self.itself = True
+
+
+def read_deps_checked(
+    inline: str, items: Sequence[str], known: StreamIds, own: str, limit: int
+) -> tuple[DepsRead, list[str], bool]:
+    """`read_deps` and `named_problems` of one Dependencies field, each text parsed once for both."""
+    problems = _Problems()
+    got = _read_deps(inline, items, known, own, True, limit, problems)
+    return got, list(problems.unknown), problems.itself
+
+
+def _read_deps(
+    inline: str,
+    items: Sequence[str],
+    known_set: StreamIds,
+    own: str,
+    lenient: bool,
+    limit: int,
+    problems: _Problems | None,
+) -> DepsRead:
     out = DepsRead()
     ids: dict[str, None] = {}  # ordered and O(1) membership
     ext: dict[str, None] = {}
-    known_set = _ids(known)
     limit = max(0, limit)
     parts: list[tuple[str, bool]] = []
     if inline.strip():
@@ -289,9 +324,14 @@ def read_deps(
             found = []
         if is_none(plain) and not found:
             # "None (can start immediately)", "None - but coordinate with Stream A": nothing to wait for.
+            if problems is not None:
+                problems.note(_named(task_refs(plain)[1]), known_set, own)
             continue
         refs, rest = task_refs(plain)
-        found += stream_refs(rest, known_set)
+        named = _named(rest)
+        if problems is not None:
+            problems.note(named, known_set, own)
+        found += dict.fromkeys(sid for sid, _single in named if sid in known_set)  # stream_refs(rest, …)
         if not found and not refs:
             found = _bare_ids(rest, known_set) or []
         if not found:

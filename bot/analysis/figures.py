@@ -23,5 +23,6 @@ def _num(x: float) -> str:
     if not math.isfinite(x):
         return str(x)
     # Rounded to 2 decimals, a whole number prints as "N.00" (then shown "N.0"), any other without ".00".
-    text = f"{round(x, 2):.2f}"
+    # `:.2f` rounds the exact value half-even, as round(x, 2) does: rounding first would change nothing.
+    text = f"{x:.2f}"
     return text[:-1] if text.endswith(".00") else text.rstrip("0")

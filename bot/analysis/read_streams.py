@@ -10,10 +10,9 @@ from bot.analysis.deps import (
     DepsRead,
     StreamIds,
     canonical_id,
-    named_problems,
     read_can_start,
     read_can_start_deps,
-    read_deps,
+    read_deps_checked,
 )
 from bot.analysis.hours import parse_hours
 from bot.analysis.limits import (
@@ -226,9 +225,11 @@ def build_streams(
         df = r.fields.get("deps")
         cf = r.fields.get("can_start")
         if df is not None:
-            got = read_deps(df.inline, df.items, known, r.sid, limit=limit)
+            got, unknown, itself = read_deps_checked(df.inline, df.items, known, r.sid, limit)
             source = "dependencies"
-            found, unknown = _dependency_findings(r.sid, df, cf, got.ids, known, base + df.line + 1)
+            found, unknown = _dependency_findings(
+                r.sid, (unknown, itself), cf, got.ids, known, base + df.line + 1
+            )
             diags.extend(found)
         elif cf is not None:
             got = read_can_start_deps(field_text(cf) or "", known, r.sid, limit)
@@ -319,12 +320,17 @@ def _cap_findings(r: RawStream, got: DepsRead, limit: int, where: int, base: int
 
 
 def _dependency_findings(
-    sid: str, df: Field, cf: Field | None, depends: list[str], known: StreamIds, line: int
+    sid: str,
+    problems: tuple[list[str], bool],
+    cf: Field | None,
+    depends: list[str],
+    known: StreamIds,
+    line: int,
 ) -> tuple[list[Diagnostic], list[str]]:
-    """Unknown streams and the stream itself named as dependencies (findings, and those ids); a Can Start
-    that disagrees."""
+    """Unknown streams and the stream itself named as dependencies (`problems`, as `named_problems` finds
+    them: findings, and those ids); a Can Start that disagrees."""
     out: list[Diagnostic] = []
-    unknown, itself = named_problems(df.inline, df.items, known, sid)
+    unknown, itself = problems
     for other in unknown:
         message = f"Stream {sid} depends on Stream {other}, which is not in the plan"
         out.append(diagnostics.error("unknown-dependency", message, line))
