@@ -55,7 +55,9 @@ _ACCEPT = (
     " SELECT n IN (SELECT n FROM new), n IN (SELECT n FROM wanted) AND EXISTS (SELECT 1 FROM deferred)"
     " FROM batch ORDER BY n"
 )
-#: How often a statement refused for a job of the same queueing lock committed meanwhile is run again.
+#: How often a statement refused for a job of the same queueing lock committed meanwhile is run again, beyond
+#: once a distinct lock of its batch: each refusal is for a job the next run sees (or one no longer waiting),
+#: so a batch of n locks needs at most n more runs, and another web process can race on each of them.
 _RACE_RETRIES = 5
 #: Statements of one process on the wire at once (each a batch): a second one keeps a slow commit from
 #: holding up the next batch, more would only make batches smaller.
@@ -128,13 +130,14 @@ class PgDeliveries:
         params = {"ttl": self.ttl, "purge": purge, "batch": Jsonb(rows)}
         try:
             async with self.pool.connection() as conn:
-                for attempt in range(_RACE_RETRIES):
+                runs = _RACE_RETRIES + len({p.job.queueing_lock for p in batch})
+                for attempt in range(runs):
                     try:
                         cur = await conn.execute(_ACCEPT, params)
                         break
                     except psycopg.errors.UniqueViolation as exc:
                         raced = exc.diag.constraint_name == QUEUEING_LOCK_CONSTRAINT
-                        if not raced or attempt + 1 == _RACE_RETRIES:
+                        if not raced or attempt + 1 == runs:
                             raise
                 answers = await cur.fetchall()
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
