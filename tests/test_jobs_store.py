@@ -587,3 +587,63 @@ async def test_a_job_that_ends_while_postgres_is_down_is_recorded_once_it_is_bac
         assert not worker.done()
     finally:
         await queue.close()
+
+
+
+async def _batch_against_another_process(pg_dsn: str, held: int, lock_timeout: str) -> list[str]:
+    """Another process (a connection in a transaction) holds an uncommitted waiting job for the `held`-th of
+    two plans' queueing locks (in the order the intake defers them); a batch of one delivery for each plan,
+    arriving in the other order, is accepted and waits on that job; the other process then defers a job for
+    the second lock too (failing if it waits longer than `lock_timeout`) and commits. The batch's outcomes."""
+    from bot.jobs.queue import JobQueue
+    from bot.jobs.request import JobRequest
+
+    requests = [JobRequest(installation_id=1, owner="o", repo="r", number=n, delivery_id=f"d{n}")
+                for n in (1, 2)]
+    locks = sorted(r.queueing_key for r in requests)
+    insert = ("INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args)"
+              " VALUES ('default', 'other', %s, '{}')")
+    queue = JobQueue(None, database_url=pg_dsn, pool_size=1)
+    await queue.open()
+    try:
+        async with await psycopg.AsyncConnection.connect(pg_dsn) as other:
+            await other.execute(f"SET lock_timeout = '{lock_timeout}'")
+            await other.execute(insert, (locks[held],))
+            arrivals = sorted(requests, key=lambda r: r.queueing_key, reverse=True)
+            batch = asyncio.gather(*(queue.accept(r) for r in arrivals))
+            with psycopg.connect(pg_dsn, autocommit=True) as watch:
+                for _ in range(250):
+                    row = watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                        " AND query LIKE 'WITH batch%%'").fetchone()
+                    if row and row[0]:
+                        break
+                    await asyncio.sleep(0.02)
+                else:
+                    raise AssertionError("the batch never waited for the other process's job")
+            await other.execute(insert, (locks[1 - held],))
+            await other.commit()
+        outcomes: list[str] = list(await batch)
+        with psycopg.connect(pg_dsn) as check:
+            ids = {r[0] for r in check.execute("SELECT delivery_id FROM pwb_deliveries").fetchall()}
+            todo = check.execute("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'").fetchone()
+        assert ids == {"d1", "d2"} and todo == (2,)  # both recorded; only the other process's two jobs
+        return outcomes
+    finally:
+        await queue.close()
+
+
+async def test_two_web_processes_deferring_the_same_plans_wait_in_one_order(pg_dsn: str) -> None:
+    """Jobs are deferred in queueing-lock order, not arrival order: a batch waiting for another process's
+    uncommitted job of its first lock holds nothing of its second, so that process defers its job for the
+    second at once (it would otherwise wait on the batch while the batch waits on it: a deadlock). Once it
+    commits, the batch runs again and coalesces both deliveries into that process's jobs."""
+    assert await _batch_against_another_process(pg_dsn, held=0, lock_timeout="500ms") == [
+        "coalesced", "coalesced"]
+
+
+async def test_a_batch_failed_by_a_deadlock_is_run_again(pg_dsn: str) -> None:
+    """When a deadlock does happen (here the other process takes the locks in the other order), PostgreSQL
+    fails the batch's statement, which recorded nothing, and the batch is run again: every delivery is still
+    answered, none is lost and no 503 reaches GitHub."""
+    assert await _batch_against_another_process(pg_dsn, held=1, lock_timeout="0") == [
+        "coalesced", "coalesced"]

@@ -30,6 +30,10 @@ DEFER_FUNCTION = "procrastinate_defer_jobs_v1"
 #: test is on the statement's snapshot, so a waiting job committed meanwhile makes procrastinate's unique
 #: index refuse the insert, and the statement is run again (it then sees that job). Now and then expired ids
 #: are purged. Nothing is recorded unless its job is also queued or coalesced: one statement, all or nothing.
+#: Ids are recorded, and jobs deferred, in one order (by id, by queueing lock) whatever the order they arrived
+#: in: two web processes accepting the same deliveries then wait for each other in one order, never in a
+#: circle (each waits on the other's uncommitted row of the unique index: a deadlock PostgreSQL breaks by
+#: failing one of them a second later).
 _ACCEPT = (
     "WITH batch AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb) AS b(n integer,"
     " delivery text, queue varchar, task varchar, priority integer, lock text, queueing_lock text,"
@@ -37,6 +41,7 @@ _ACCEPT = (
     " fresh AS MATERIALIZED ("
     " INSERT INTO pwb_deliveries (delivery_id, expires_at)"
     " SELECT DISTINCT delivery, now() + make_interval(secs => %(ttl)s) FROM batch WHERE delivery IS NOT NULL"
+    " ORDER BY delivery"
     " ON CONFLICT (delivery_id) DO UPDATE SET expires_at = EXCLUDED.expires_at"
     " WHERE pwb_deliveries.expires_at <= now() RETURNING delivery_id),"
     " new AS MATERIALIZED (SELECT * FROM batch"
@@ -49,7 +54,8 @@ _ACCEPT = (
     " ORDER BY COALESCE(queueing_lock, n::text), n),"
     f" deferred AS MATERIALIZED (SELECT {DEFER_FUNCTION}(ARRAY("
     " SELECT ROW(queue, task, priority, lock, queueing_lock, args, NULL::timestamptz)"
-    "::procrastinate_job_to_defer_v1 FROM wanted ORDER BY n)) AS ids WHERE EXISTS (SELECT 1 FROM wanted)),"
+    "::procrastinate_job_to_defer_v1 FROM wanted ORDER BY queueing_lock, n)) AS ids"
+    " WHERE EXISTS (SELECT 1 FROM wanted)),"
     " purged AS (DELETE FROM pwb_deliveries WHERE %(purge)s AND expires_at <= now()"
     " AND delivery_id NOT IN (SELECT delivery FROM batch WHERE delivery IS NOT NULL))"
     " SELECT n IN (SELECT n FROM new), n IN (SELECT n FROM wanted) AND EXISTS (SELECT 1 FROM deferred)"
@@ -135,8 +141,11 @@ class PgDeliveries:
                     try:
                         cur = await conn.execute(_ACCEPT, params)
                         break
-                    except psycopg.errors.UniqueViolation as exc:
-                        raced = exc.diag.constraint_name == QUEUEING_LOCK_CONSTRAINT
+                    except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected) as exc:
+                        # A deadlock failed the whole statement (nothing was recorded), so running it again
+                        # is safe; the order above makes one rare (a purge racing a re-recorded id).
+                        raced = (isinstance(exc, psycopg.errors.DeadlockDetected)
+                                 or exc.diag.constraint_name == QUEUEING_LOCK_CONSTRAINT)
                         if not raced or attempt + 1 == runs:
                             raise
                 answers = await cur.fetchall()
