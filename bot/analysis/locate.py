@@ -43,7 +43,9 @@ def split_lines(text: str) -> list[str]:
     """Lines of `text` with CRLF, CR and LF all ending a line (so line numbers match editors)."""
     if text.startswith("\ufeff"):
         text = text[1:]  # a byte-order mark is not content
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if "\r" in text:  # (most texts have LF endings alone: no replacing then)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
 
 
 def heading(line: str) -> tuple[int, str] | None:
@@ -237,8 +239,13 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
         # A ```markdown fence (or ~~~) holding the analysis.
         if not stream_lines:
             openers: list[tuple[int, str]] = []
-            for i in [k for k, line in enumerate(lines) if "`" in line[:4] or "~" in line[:4]]:
-                m = _FENCE.match(lines[i])  # (a fence opens within the first four characters)
+            # A fence opens within the first four characters, after spaces only.
+            for i in [
+                k
+                for k, line in enumerate(lines)
+                if line[:1] in " `~" and ("`" in line[:4] or "~" in line[:4])
+            ]:
+                m = _FENCE.match(lines[i])
                 if m and m.group("info").lower() in _MD_INFO:
                     openers.append((i, m.group("f")))
                     if len(openers) >= _MAX_CANDIDATES:
