@@ -59,6 +59,16 @@ _COMMAS = re.compile(r",\s+")
 def paths_of(item: str) -> list[str]:
     """The paths one list item names; [] for an item of prose."""
     text = item.strip()
+    if (
+        "`" not in text
+        and "\\" not in text
+        and "**" not in text
+        and "：" not in text
+        and text[:1] != "["
+        and len(text.split(None, 1)) == 1
+    ):
+        # One bare token (most Files items): no substitution, span, label or note applies to it.
+        return [c] if looks_like_path(text) and (c := _clean(text)) else []
     # Each substitution only where its first character is (most items have none of them).
     if "\\" in text:
         text = _ESCAPE.sub(r"\1", text)
