@@ -321,7 +321,10 @@ def _short_words(text: str) -> str:
     """Words longer than _LONG_WORD shortened (outside code spans, which are kept whole or not at all)."""
     if len(text) <= _LONG_WORD or "`" in text:
         return text
-    return " ".join(truncate(w, _LONG_WORD) for w in text.split(" "))
+    words = text.split(" ")
+    if max(map(len, words)) <= _LONG_WORD:
+        return text  # (most names: no word to shorten)
+    return " ".join(truncate(w, _LONG_WORD) for w in words)
 
 
 def _waits_for(s: Stream, status: LiveStatus | None, unknown: Sequence[str], refs: dict[str, str]) -> str:
