@@ -86,6 +86,13 @@ def is_stream_start(line: str) -> bool:
     return is_stream_heading(line) or ("|" in line and bool(_TABLE_HEADER.match(line)))
 
 
+def _starts_stream(line: str) -> bool:
+    """is_stream_start, each test only on a line that can pass it (a table row is no heading)."""
+    if "#" in line[:4] and is_stream_heading(line):
+        return True
+    return "|" in line and bool(_TABLE_HEADER.match(line))
+
+
 def code_mask(lines: list[str]) -> list[bool]:
     """For each line, whether it is inside (or delimits) a fenced code block."""
     mask = [False] * len(lines)
@@ -134,7 +141,7 @@ def _looks_like_analysis(lines: list[str]) -> bool:
     if first is not None and _has_frontmatter(lines, first):
         return True
     if any(
-        ("#" in line[:4] or "|" in line) and not mask[i] and is_stream_start(line)
+        ("#" in line[:4] or "|" in line) and not mask[i] and _starts_stream(line)
         for i, line in enumerate(lines)
     ):
         return True
@@ -233,7 +240,7 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
     stream_lines = [
         i
         for i, line in enumerate(lines)
-        if ("#" in line[:4] or "|" in line) and not mask[i] and is_stream_start(line)
+        if ("#" in line[:4] or "|" in line) and not mask[i] and _starts_stream(line)
     ]
     if depth < 4:
         # A ```markdown fence (or ~~~) holding the analysis.
