@@ -83,12 +83,7 @@ _TABLE_HEADER = re.compile(
 
 def is_stream_start(line: str) -> bool:
     """A stream heading, or the header row of a table whose first column is Stream."""
-    return is_stream_heading(line) or ("|" in line and bool(_TABLE_HEADER.match(line)))
-
-
-def _starts_stream(line: str) -> bool:
-    """is_stream_start, each test only on a line that can pass it (a table row is no heading)."""
-    if "#" in line[:4] and is_stream_heading(line):
+    if "#" in line[:4] and is_stream_heading(line):  # (each test only on a line that can pass it)
         return True
     return "|" in line and bool(_TABLE_HEADER.match(line))
 
@@ -141,7 +136,7 @@ def _looks_like_analysis(lines: list[str]) -> bool:
     if first is not None and _has_frontmatter(lines, first):
         return True
     if any(
-        ("#" in line[:4] or "|" in line) and not mask[i] and _starts_stream(line)
+        ("#" in line[:4] or "|" in line) and not mask[i] and is_stream_start(line)
         for i, line in enumerate(lines)
     ):
         return True
@@ -240,7 +235,7 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
     stream_lines = [
         i
         for i, line in enumerate(lines)
-        if ("#" in line[:4] or "|" in line) and not mask[i] and _starts_stream(line)
+        if ("#" in line[:4] or "|" in line) and not mask[i] and is_stream_start(line)
     ]
     if depth < 4:
         # A ```markdown fence (or ~~~) holding the analysis.
