@@ -166,7 +166,7 @@ def _build(text: str) -> Analysis | None:
         notes=outline.notes(),
         conflicts_with=conflicts,
         diagnostics=diags,
-        source="\n".join(lines),
+        source=outline.text() if body_start == 0 else "\n".join(lines),  # (no frontmatter blanked: alike)
         source_line=base + 1,
     )
 
