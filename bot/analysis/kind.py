@@ -22,7 +22,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.analysis.locate import ANALYSIS_TITLE, STREAM_HEADING_TEXT, code_mask, heading, heading_text
+from bot.analysis.locate import (
+    ANALYSIS_TITLE,
+    HEADING_STARTS,
+    STREAM_HEADING_TEXT,
+    code_mask,
+    heading,
+    heading_text,
+)
 
 __all__ = ["Kind", "classify", "frontmatter_keys"]
 
@@ -91,7 +98,7 @@ def _frontmatter(lines: list[str]) -> tuple[set[str], int]:
 def _headings(lines: list[str]) -> list[tuple[int, str]]:
     mask = code_mask(lines)
     out: list[tuple[int, str]] = []
-    for i in [k for k, line in enumerate(lines) if "#" in line[:4]]:  # a heading's `#` is in there
+    for i in [k for k, line in enumerate(lines) if line.startswith(HEADING_STARTS)]:
         h = None if mask[i] else heading(lines[i])
         if h:
             out.append((h[0], heading_text(h[1])))

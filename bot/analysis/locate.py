@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 _FENCE = re.compile(r"^ {0,3}(?P<f>`{3,}+|~{3,}+)[ \t]*+(?P<info>[^`\s]*+)[^`]*+$")
 _MD_INFO = {"markdown", "md", "gfm", "mdx"}
+#: How a line that can be an ATX heading starts (a cheaper first test than the pattern below).
+HEADING_STARTS = ("#", " #", "  #", "   #")
 # Linear on any line: the closing `#`s and spaces are removed in Python, not by backtracking.
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
 # A heading whose text (bold and leading symbols dropped) starts with Stream + id, or 流A / 工作流 A.
@@ -50,7 +52,7 @@ def split_lines(text: str) -> list[str]:
 
 def heading(line: str) -> tuple[int, str] | None:
     """(level, raw text) when `line` is an ATX heading, without its closing `#`s."""
-    if "#" not in line[:4]:
+    if not line.startswith(HEADING_STARTS):
         return None
     m = _HEADING.match(line)
     if not m:
@@ -83,7 +85,7 @@ _TABLE_HEADER = re.compile(
 
 def is_stream_start(line: str) -> bool:
     """A stream heading, or the header row of a table whose first column is Stream."""
-    if "#" in line[:4] and is_stream_heading(line):  # (each test only on a line that can pass it)
+    if line.startswith(HEADING_STARTS) and is_stream_heading(line):  # (each test only where it can pass)
         return True
     return "|" in line and bool(_TABLE_HEADER.match(line))
 
@@ -136,7 +138,7 @@ def _looks_like_analysis(lines: list[str]) -> bool:
     if first is not None and _has_frontmatter(lines, first):
         return True
     if any(
-        ("#" in line[:4] or "|" in line) and not mask[i] and is_stream_start(line)
+        (line.startswith(HEADING_STARTS) or "|" in line) and not mask[i] and is_stream_start(line)
         for i, line in enumerate(lines)
     ):
         return True
@@ -235,7 +237,7 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
     stream_lines = [
         i
         for i, line in enumerate(lines)
-        if ("#" in line[:4] or "|" in line) and not mask[i] and is_stream_start(line)
+        if (line.startswith(HEADING_STARTS) or "|" in line) and not mask[i] and is_stream_start(line)
     ]
     if depth < 4:
         # A ```markdown fence (or ~~~) holding the analysis.

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.analysis.limits import MAX_FIELD_CHARS, MAX_LABEL_CHARS
-from bot.analysis.locate import heading, heading_text
+from bot.analysis.locate import HEADING_STARTS, heading, heading_text
 from bot.analysis.read_files import paths_of
 
 #: Every label an author may write, lower-cased, mapped to the field it names.
@@ -205,10 +205,11 @@ def collect_fields(lines: list[str], mask: list[bool], start: int, end: int) -> 
     i = start
     while i < end:
         line = lines[i]
-        if mask[i] or ("#" not in line[:4] and ":" not in line and "：" not in line):
+        can_head = line.startswith(HEADING_STARTS)
+        if mask[i] or (not can_head and ":" not in line and "：" not in line):
             i += 1  # code, or neither a heading nor a label (a label ends with a colon)
             continue
-        hm = heading(line) if "#" in line[:4] else None
+        hm = heading(line) if can_head else None
         if hm:
             kind = label_kind(heading_text(hm[1]).rstrip(":："))
             if kind and kind not in fields:

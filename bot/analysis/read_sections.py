@@ -8,7 +8,7 @@ from itertools import accumulate
 from typing import AnyStr
 
 from bot.analysis.hours import parse_hours
-from bot.analysis.locate import heading, heading_text
+from bot.analysis.locate import HEADING_STARTS, heading, heading_text
 from bot.analysis.models import CoordinationPoints, HourRange, Section, StatedTimeline
 from bot.analysis.read_fields import BULLET, label_value
 from bot.analysis.read_files import looks_like_path, paths_of
@@ -62,7 +62,7 @@ class Outline:
         self.lines, self.mask, self.base = lines, mask, base
         #: (index, level, text) of every heading outside code.
         self.heads: list[tuple[int, int, str]] = []
-        for i in [k for k, line in enumerate(lines) if "#" in line[:4]]:  # a heading's `#` is in there
+        for i in [k for k, line in enumerate(lines) if line.startswith(HEADING_STARTS)]:
             h = None if mask[i] else heading(lines[i])
             if h:
                 self.heads.append((i, h[0], heading_text(h[1])))
