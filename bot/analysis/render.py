@@ -106,8 +106,9 @@ def report_to_json(report: PlanReport) -> dict[str, object]:
     }
 
 
-#: The encoder json.dumps would build on every call for these options, built once.
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+#: The encoder json.dumps would build on every call for these options, built once (without the check
+#: for circular references: report_to_json builds a tree afresh).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
 def plan_hash(report: PlanReport) -> str:
