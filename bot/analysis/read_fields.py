@@ -253,5 +253,7 @@ def field_text(f: Field | None) -> str | None:
     """The field's value and continuation lines as one text, or None when empty or absent."""
     if f is None:
         return None
+    if not f.items:
+        return f.inline.strip() or None  # (most fields: the value on the label's line alone)
     text = "\n".join(p for p in [f.inline, *f.items] if p).strip()
     return text or None
