@@ -297,7 +297,7 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
         data = {}
     if isinstance(data, dict) and isinstance(data.get("title"), str):
         # `title: Issue #288 Analysis` - YAML reads " #..." as a comment; the author meant a title.
-        for raw in block:
+        for raw in [r for r in block if " #" in r]:  # (what YAML took for a comment starts with " #")
             m = _TITLE_LINE.match(raw)
             full = m.group(1).strip() if m else ""
             if full != data["title"] and full.startswith(data["title"]) and " #" in full:
