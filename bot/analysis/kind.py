@@ -153,13 +153,15 @@ def _by_title(title: str, single: bool) -> Kind | None:
     return None
 
 
-def classify(lines: list[str], headings: list[tuple[int, str]] | None = None) -> Kind:
+def classify(
+    lines: list[str], headings: list[tuple[int, str]] | None = None, keys: set[str] | None = None
+) -> Kind:
     """What the document in `lines` is, from its frontmatter keys, its title and its section headings.
 
     `headings`: the (level, text) of every heading after the frontmatter, outside code, when the caller
-    already has them (the reader's outline).
+    already has them (the reader's outline); with them, `keys`: frontmatter_keys(lines), if it has those.
     """
-    keyset, start = _frontmatter(lines)
+    keyset, start = (keys, 0) if keys is not None and headings is not None else _frontmatter(lines)
     if keyset & {"analyzed", "parallelization_factor"}:
         return Kind(True, because="its frontmatter has analyzed or parallelization_factor")
     found = _by_frontmatter(keyset)

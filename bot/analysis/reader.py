@@ -114,7 +114,8 @@ def _build(text: str) -> Analysis | None:
         mask = [False] * body_start + mask[body_start:]
     outline = Outline(body, mask, base)
     # The outline's headings are those classify would find after the frontmatter (the same mask there).
-    if classify(lines, [(level, text) for _i, level, text in outline.heads]).analysis is False:
+    keys = frontmatter_keys(lines)
+    if classify(lines, [(level, text) for _i, level, text in outline.heads], keys).analysis is False:
         return None  # a progress file, a task, an epic...: never a plan (what_is says which)
     fm: Frontmatter | None = None
     if end is not None:
@@ -141,7 +142,7 @@ def _build(text: str) -> Analysis | None:
     diags.extend(stream_diags)
     if not streams:
         diags.append(diagnostics.warning("no-streams", "no `Stream X` headings found", base + 1))
-    names_issue = fm.issue if fm is not None and "issue" in frontmatter_keys(lines) else None
+    names_issue = fm.issue if fm is not None and "issue" in keys else None
     if names_issue is None and h1 is not None:
         m = _TITLE_ISSUE.search(h1[:500])
         names_issue = int(m.group(1)) if m else None
