@@ -17,6 +17,8 @@ STREAM_HEADING_TEXT = re.compile(
     r"|^(?:工作流|流)\s*(?P<cid>[A-Za-z]{1,2}(?![A-Za-z])|\d+(?!\d))",
     re.IGNORECASE,
 )
+#: The first characters a STREAM_HEADING_TEXT match can have (ignoring case, "s" matches "ſ" too).
+STREAM_HEADING_FIRST = "sSwW流工ſ"
 _LEAD_JUNK = re.compile(r"^[\W_]+", re.UNICODE)
 _DETAILS_OPEN = re.compile(r"<details\b[^<>]{0,500}>", re.IGNORECASE)
 _DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
@@ -75,7 +77,10 @@ def heading_text(raw: str) -> str:
 def is_stream_heading(line: str) -> bool:
     """True when `line` is a markdown heading naming a stream ("### Stream A: ...")."""
     h = heading(line)
-    return bool(h and STREAM_HEADING_TEXT.match(heading_text(h[1])))
+    if not h:
+        return False
+    text = heading_text(h[1])
+    return text[:1] in STREAM_HEADING_FIRST and STREAM_HEADING_TEXT.match(text) is not None
 
 
 _TABLE_HEADER = re.compile(
