@@ -197,9 +197,9 @@ class Outline:
             hm = heading(lines[k])
             bm = BULLET.match(lines[k])
             t = heading_text(hm[1]) if hm else ""
-            if not hm:
+            if not hm and not bm:  # (a bullet's label names no sub-list)
                 lv = label_value(lines[k])
-                if lv and not bm:
+                if lv:
                     t = lv[0]
             if t:
                 if _SHARED_FILES.search(t):
