@@ -223,7 +223,6 @@ def build_streams(
                 diags.append(diagnostics.warning("hours-unreadable", message, base + hf.line + 1))
         if hours is None:
             hours = _heading_hours(r.heading)
-        got = DepsRead()
         unknown: list[str] = []
         source: str | None = None
         df = r.fields.get("deps")
@@ -238,6 +237,8 @@ def build_streams(
         elif cf is not None:
             got = read_can_start_deps(field_text(cf) or "", known, r.sid, limit)
             source = "can_start"
+        else:
+            got = DepsRead()
         depends, ext = got.ids, got.external
         links -= len(depends)
         f_dep = df or cf
