@@ -68,7 +68,7 @@ def heading(line: str) -> tuple[int, str] | None:
 
 def heading_text(raw: str) -> str:
     """Heading text without bold markers and leading emoji/symbols/spaces."""
-    text = raw.replace("**", "").replace("__", "").strip()
+    text = raw.replace("**", "").replace("__", "").strip() if "*" in raw or "_" in raw else raw.strip()
     if text[:1].isalnum():
         return text  # starts with a word character (alphanumeric, as `\w` is, or `_`): no junk to drop
     return _LEAD_JUNK.sub("", text).strip()

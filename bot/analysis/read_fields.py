@@ -192,7 +192,11 @@ def _continuation(lines: list[str], mask: list[bool], found: Field, i: int, end:
         if not bm or indent <= own_indent:
             break
         # Another field's label ends this one: at once under a plain label, or at the label's own indent.
-        if ((own_indent < 0 and not found.items) or indent == max(own_indent, 0)) and _field_at(nxt):
+        if (
+            ((own_indent < 0 and not found.items) or indent == max(own_indent, 0))
+            and (":" in nxt or "：" in nxt)  # (a label ends with a colon)
+            and _field_at(nxt)
+        ):
             break
         found.add(bm.group("text"))
         j += 1
