@@ -255,6 +255,10 @@ def read_deps(
     return _read_deps(inline, items, _ids(known), own, lenient, limit, None)
 
 
+#: "None" as most plans write it: is_none holds, and it names no stream, task or issue.
+_BARE_NONE = frozenset({"none", "None", "NONE", "无"})
+
+
 @dataclass
 class _Problems:
     """What `named_problems` finds, gathered while the same texts are read for `read_deps`."""
@@ -288,6 +292,8 @@ def _read_deps(
     limit: int,
     problems: _Problems | None,
 ) -> DepsRead:
+    if not items and inline in _BARE_NONE:
+        return DepsRead()  # (the commonest value: nothing to wait for, nothing named)
     out = DepsRead()
     ids: dict[str, None] = {}  # ordered and O(1) membership
     ext: dict[str, None] = {}

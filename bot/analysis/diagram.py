@@ -56,6 +56,12 @@ def levels(report: PlanReport) -> list[int]:
         for i, ss in enumerate(report.schedule)
     ]
     level = [0] * len(ids)
+    if all(j < i for i, mine in enumerate(deps) for j in mine):
+        # Every stream waits only for earlier ones (most plans): no cycle, and document order is an order
+        # of dependencies before dependents, so one pass in that order gives every rank.
+        for i, mine in enumerate(deps):
+            level[i] = max((level[j] + 1 for j in mine), default=0)
+        return level
     for comp in sccs(len(ids), deps):  # dependencies before dependents
         members = set(comp)
         rank = max((level[j] + 1 for i in comp for j in deps[i] if j not in members), default=0)

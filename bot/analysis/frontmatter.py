@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from bot.analysis import diagnostics
+from bot.analysis.flat_yaml import read_flat
 from bot.analysis.hours import hours_value
 from bot.analysis.limits import MAX_ISSUE_REFS, MAX_SALVAGE_VALUE, MAX_YAML_CHARS, MAX_YAML_DEPTH
 from bot.analysis.models import Diagnostic, Frontmatter
@@ -281,6 +282,8 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
     elif flow_depth(text) > MAX_YAML_DEPTH:
         why = f"frontmatter nests deeper than {MAX_YAML_DEPTH} levels; read key by key"
         data = _salvage(block, why, line, diags)
+    elif (flat := read_flat(block, _Loader.yaml_implicit_resolvers)) is not None:
+        data = flat  # (flat lines, read as the loader below would read them)
     else:
         try:
             data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
@@ -294,7 +297,7 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
         data = {}
     if isinstance(data, dict) and isinstance(data.get("title"), str):
         # `title: Issue #288 Analysis` - YAML reads " #..." as a comment; the author meant a title.
-        for raw in block:
+        for raw in [r for r in block if " #" in r]:  # (what YAML took for a comment starts with " #")
             m = _TITLE_LINE.match(raw)
             full = m.group(1).strip() if m else ""
             if full != data["title"] and full.startswith(data["title"]) and " #" in full:

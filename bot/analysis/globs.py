@@ -126,9 +126,9 @@ def _compatible(a: str, b: str) -> bool:
 
 def literal_ends(pattern: str) -> tuple[str, str]:
     """The literal text every match of `pattern` starts and ends with (`src/**/x.ts` -> `src/`, `x.ts`)."""
+    if "*" not in pattern and "?" not in pattern:
+        return pattern, pattern  # a plain path (most entries)
     stars = [at for at in (pattern.find("*"), pattern.find("?")) if at >= 0]
-    if not stars:
-        return pattern, pattern
     first = min(stars)
     last = max(pattern.rfind("*"), pattern.rfind("?"))
     tail = pattern[last + 1 :]

@@ -22,7 +22,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.analysis.locate import ANALYSIS_TITLE, STREAM_HEADING_TEXT, code_mask, heading, heading_text
+from bot.analysis.locate import (
+    ANALYSIS_TITLE,
+    HEADING_STARTS,
+    STREAM_HEADING_TEXT,
+    code_mask,
+    heading,
+    heading_text,
+)
 
 __all__ = ["Kind", "classify", "frontmatter_keys"]
 
@@ -91,7 +98,7 @@ def _frontmatter(lines: list[str]) -> tuple[set[str], int]:
 def _headings(lines: list[str]) -> list[tuple[int, str]]:
     mask = code_mask(lines)
     out: list[tuple[int, str]] = []
-    for i in [k for k, line in enumerate(lines) if "#" in line[:4]]:  # a heading's `#` is in there
+    for i in [k for k, line in enumerate(lines) if line.startswith(HEADING_STARTS)]:
         h = None if mask[i] else heading(lines[i])
         if h:
             out.append((h[0], heading_text(h[1])))
@@ -146,13 +153,15 @@ def _by_title(title: str, single: bool) -> Kind | None:
     return None
 
 
-def classify(lines: list[str], headings: list[tuple[int, str]] | None = None) -> Kind:
+def classify(
+    lines: list[str], headings: list[tuple[int, str]] | None = None, keys: set[str] | None = None
+) -> Kind:
     """What the document in `lines` is, from its frontmatter keys, its title and its section headings.
 
     `headings`: the (level, text) of every heading after the frontmatter, outside code, when the caller
-    already has them (the reader's outline).
+    already has them (the reader's outline); with them, `keys`: frontmatter_keys(lines), if it has those.
     """
-    keyset, start = _frontmatter(lines)
+    keyset, start = (keys, 0) if keys is not None and headings is not None else _frontmatter(lines)
     if keyset & {"analyzed", "parallelization_factor"}:
         return Kind(True, because="its frontmatter has analyzed or parallelization_factor")
     found = _by_frontmatter(keyset)

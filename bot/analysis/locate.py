@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 _FENCE = re.compile(r"^ {0,3}(?P<f>`{3,}+|~{3,}+)[ \t]*+(?P<info>[^`\s]*+)[^`]*+$")
 _MD_INFO = {"markdown", "md", "gfm", "mdx"}
+#: How a line that can be an ATX heading starts (a cheaper first test than the pattern below).
+HEADING_STARTS = ("#", " #", "  #", "   #")
 # Linear on any line: the closing `#`s and spaces are removed in Python, not by backtracking.
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
 # A heading whose text (bold and leading symbols dropped) starts with Stream + id, or 流A / 工作流 A.
@@ -15,6 +17,8 @@ STREAM_HEADING_TEXT = re.compile(
     r"|^(?:工作流|流)\s*(?P<cid>[A-Za-z]{1,2}(?![A-Za-z])|\d+(?!\d))",
     re.IGNORECASE,
 )
+#: The first characters a STREAM_HEADING_TEXT match can have (ignoring case, "s" matches "ſ" too).
+STREAM_HEADING_FIRST = "sSwW流工ſ"
 _LEAD_JUNK = re.compile(r"^[\W_]+", re.UNICODE)
 _DETAILS_OPEN = re.compile(r"<details\b[^<>]{0,500}>", re.IGNORECASE)
 _DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
@@ -43,12 +47,14 @@ def split_lines(text: str) -> list[str]:
     """Lines of `text` with CRLF, CR and LF all ending a line (so line numbers match editors)."""
     if text.startswith("\ufeff"):
         text = text[1:]  # a byte-order mark is not content
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if "\r" in text:  # (most texts have LF endings alone: no replacing then)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
 
 
 def heading(line: str) -> tuple[int, str] | None:
     """(level, raw text) when `line` is an ATX heading, without its closing `#`s."""
-    if "#" not in line[:4]:
+    if not line.startswith(HEADING_STARTS):
         return None
     m = _HEADING.match(line)
     if not m:
@@ -62,7 +68,7 @@ def heading(line: str) -> tuple[int, str] | None:
 
 def heading_text(raw: str) -> str:
     """Heading text without bold markers and leading emoji/symbols/spaces."""
-    text = raw.replace("**", "").replace("__", "").strip()
+    text = raw.replace("**", "").replace("__", "").strip() if "*" in raw or "_" in raw else raw.strip()
     if text[:1].isalnum():
         return text  # starts with a word character (alphanumeric, as `\w` is, or `_`): no junk to drop
     return _LEAD_JUNK.sub("", text).strip()
@@ -71,7 +77,10 @@ def heading_text(raw: str) -> str:
 def is_stream_heading(line: str) -> bool:
     """True when `line` is a markdown heading naming a stream ("### Stream A: ...")."""
     h = heading(line)
-    return bool(h and STREAM_HEADING_TEXT.match(heading_text(h[1])))
+    if not h:
+        return False
+    text = heading_text(h[1])
+    return text[:1] in STREAM_HEADING_FIRST and STREAM_HEADING_TEXT.match(text) is not None
 
 
 _TABLE_HEADER = re.compile(
@@ -81,7 +90,9 @@ _TABLE_HEADER = re.compile(
 
 def is_stream_start(line: str) -> bool:
     """A stream heading, or the header row of a table whose first column is Stream."""
-    return is_stream_heading(line) or ("|" in line and bool(_TABLE_HEADER.match(line)))
+    if line.startswith(HEADING_STARTS) and is_stream_heading(line):  # (each test only where it can pass)
+        return True
+    return "|" in line and bool(_TABLE_HEADER.match(line))
 
 
 def code_mask(lines: list[str]) -> list[bool]:
@@ -132,7 +143,7 @@ def _looks_like_analysis(lines: list[str]) -> bool:
     if first is not None and _has_frontmatter(lines, first):
         return True
     if any(
-        ("#" in line[:4] or "|" in line) and not mask[i] and is_stream_start(line)
+        (line.startswith(HEADING_STARTS) or "|" in line) and not mask[i] and is_stream_start(line)
         for i, line in enumerate(lines)
     ):
         return True
@@ -231,14 +242,19 @@ def _locate(lines: list[str], offset: int, depth: int) -> Located | None:
     stream_lines = [
         i
         for i, line in enumerate(lines)
-        if ("#" in line[:4] or "|" in line) and not mask[i] and is_stream_start(line)
+        if (line.startswith(HEADING_STARTS) or "|" in line) and not mask[i] and is_stream_start(line)
     ]
     if depth < 4:
         # A ```markdown fence (or ~~~) holding the analysis.
         if not stream_lines:
             openers: list[tuple[int, str]] = []
-            for i in [k for k, line in enumerate(lines) if "`" in line[:4] or "~" in line[:4]]:
-                m = _FENCE.match(lines[i])  # (a fence opens within the first four characters)
+            # A fence opens within the first four characters, after spaces only.
+            for i in [
+                k
+                for k, line in enumerate(lines)
+                if line[:1] in " `~" and ("`" in line[:4] or "~" in line[:4])
+            ]:
+                m = _FENCE.match(lines[i])
                 if m and m.group("info").lower() in _MD_INFO:
                     openers.append((i, m.group("f")))
                     if len(openers) >= _MAX_CANDIDATES:

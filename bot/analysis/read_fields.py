@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.analysis.limits import MAX_FIELD_CHARS, MAX_LABEL_CHARS
-from bot.analysis.locate import heading, heading_text
+from bot.analysis.locate import HEADING_STARTS, heading, heading_text
 from bot.analysis.read_files import paths_of
 
 #: Every label an author may write, lower-cased, mapped to the field it names.
@@ -192,7 +192,11 @@ def _continuation(lines: list[str], mask: list[bool], found: Field, i: int, end:
         if not bm or indent <= own_indent:
             break
         # Another field's label ends this one: at once under a plain label, or at the label's own indent.
-        if ((own_indent < 0 and not found.items) or indent == max(own_indent, 0)) and _field_at(nxt):
+        if (
+            ((own_indent < 0 and not found.items) or indent == max(own_indent, 0))
+            and (":" in nxt or "：" in nxt)  # (a label ends with a colon)
+            and _field_at(nxt)
+        ):
             break
         found.add(bm.group("text"))
         j += 1
@@ -205,10 +209,11 @@ def collect_fields(lines: list[str], mask: list[bool], start: int, end: int) -> 
     i = start
     while i < end:
         line = lines[i]
-        if mask[i] or ("#" not in line[:4] and ":" not in line and "：" not in line):
+        can_head = line.startswith(HEADING_STARTS)
+        if mask[i] or (not can_head and ":" not in line and "：" not in line):
             i += 1  # code, or neither a heading nor a label (a label ends with a colon)
             continue
-        hm = heading(line) if "#" in line[:4] else None
+        hm = heading(line) if can_head else None
         if hm:
             kind = label_kind(heading_text(hm[1]).rstrip(":："))
             if kind and kind not in fields:
@@ -252,5 +257,7 @@ def field_text(f: Field | None) -> str | None:
     """The field's value and continuation lines as one text, or None when empty or absent."""
     if f is None:
         return None
+    if not f.items:
+        return f.inline.strip() or None  # (most fields: the value on the label's line alone)
     text = "\n".join(p for p in [f.inline, *f.items] if p).strip()
     return text or None

@@ -59,6 +59,21 @@ _COMMAS = re.compile(r",\s+")
 def paths_of(item: str) -> list[str]:
     """The paths one list item names; [] for an item of prose."""
     text = item.strip()
+    if (
+        "`" not in text
+        and "\\" not in text
+        and "**" not in text
+        and "：" not in text
+        and text[:1] != "["
+        and len(text.split(None, 1)) == 1
+    ):
+        # One bare token (most Files items): no substitution, span, label or note applies to it.
+        return [c] if looks_like_path(text) and (c := _clean(text)) else []
+    if text[:1] == "`" and text.count("`") == 2 and "\\" not in text and "**" not in text:
+        # "`a.ts` (note)": one code span first and no other to follow it.
+        end = text.index("`", 1)
+        if end > 1 and "\n" not in text:
+            return [c] if (c := _clean(text[1:end])) else []
     # Each substitution only where its first character is (most items have none of them).
     if "\\" in text:
         text = _ESCAPE.sub(r"\1", text)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from itertools import accumulate
+from typing import AnyStr
 
 from bot.analysis.hours import parse_hours
-from bot.analysis.locate import heading, heading_text
+from bot.analysis.locate import HEADING_STARTS, heading, heading_text
 from bot.analysis.models import CoordinationPoints, HourRange, Section, StatedTimeline
 from bot.analysis.read_fields import BULLET, label_value
 from bot.analysis.read_files import looks_like_path, paths_of
@@ -27,6 +28,9 @@ def _words(*words: str) -> re.Pattern[str]:
 _TIMELINE = _words("expected timeline", "timeline", "时间线", "预期时间", "calendrier", "chronologie")
 _RISK = _words("conflict risk", "冲突风险", "risque")
 _NOTES = re.compile(r"^(?:notes?|备注|注意事项|remarques)\b", re.IGNORECASE)
+#: Per anchored heading pattern, the first characters a match can start with (n and r have no other case
+#: ignoring case): Outline.first tries the pattern only on headings starting with one.
+_LEADS: dict[re.Pattern[str], str] = {_NOTES: "nN备注rR"}
 _OVERVIEW = _words("overview", "概述", "概览", "aperçu", "vue d'ensemble", "summary")
 _APPROACH = _words("recommended approach")
 _COORDINATION = _words("coordination", "协调", "协作")
@@ -58,13 +62,14 @@ class Outline:
         self.lines, self.mask, self.base = lines, mask, base
         #: (index, level, text) of every heading outside code.
         self.heads: list[tuple[int, int, str]] = []
-        for i in [k for k, line in enumerate(lines) if "#" in line[:4]]:  # a heading's `#` is in there
+        for i in [k for k, line in enumerate(lines) if line.startswith(HEADING_STARTS)]:
             h = None if mask[i] else heading(lines[i])
             if h:
                 self.heads.append((i, h[0], heading_text(h[1])))
         self._joined: tuple[str, str | None] | None = None  # the heading texts joined, for `first`
         self._starts: list[int] = []
-        self._text: tuple[str, str] | None = None
+        self._text: str | None = None
+        self._folded: bytes | None = None
         #: Per heading, where its section ends (the next heading of the same or a higher level), in one pass.
         self.ends = [len(lines)] * len(self.heads)
         stack: list[int] = []
@@ -73,12 +78,40 @@ class Outline:
                 self.ends[stack.pop()] = i
             stack.append(pos)
 
-    def text(self) -> tuple[str, str]:
-        """The lines joined by line breaks, and that text lower-cased (worked out once, for every search)."""
+    def text(self) -> str:
+        """The lines joined by line breaks (worked out once, for every search)."""
         if self._text is None:
-            joined = "\n".join(self.lines)
-            self._text = (joined, joined.lower())
+            self._text = "\n".join(self.lines)
         return self._text
+
+    def folded(self) -> bytes:
+        """The text as UTF-8 with its ASCII letters lower-cased: where an ASCII word is, ignoring case.
+
+        Far cheaper than str.lower on a text with other characters, and alike for these searches: no other
+        character lower-cases to an ASCII letter but U+212A (to "k") and U+0130 (to "i" and a combining dot).
+        """
+        if self._folded is None:
+            self._folded = self.text().encode("utf-8", "surrogatepass").lower()
+        return self._folded
+
+    @staticmethod
+    def lines_holding(word: AnyStr, text: AnyStr) -> list[int]:
+        """The indexes of the lines of `text` (the lines joined, or folded) that hold `word`, each once.
+
+        Line breaks are counted from one find to the next, and each search resumes on the next line: one pass
+        over the text, however many lines hold the word.
+        """
+        out: list[int] = []
+        newline = "\n" if isinstance(text, str) else b"\n"
+        at = text.find(word)
+        k = counted = 0
+        while at >= 0:
+            k += text.count(newline, counted, at)
+            counted = at
+            out.append(k)
+            eol = text.find(newline, at)
+            at = text.find(word, eol) if eol >= 0 else -1
+        return out
 
     def first(self, pattern: re.Pattern[str]) -> tuple[int, int] | None:
         """(heading index, section end) of the first heading matching `pattern`."""
@@ -86,8 +119,9 @@ class Outline:
         if words is not None:
             pos = self._first_holding(pattern, words)
             return None if pos is None else (self.heads[pos][0], self.ends[pos])
+        lead = _LEADS.get(pattern)
         for pos, (i, _level, text) in enumerate(self.heads):
-            if pattern.search(text):
+            if (lead is None or text[:1] in lead) and pattern.search(text):
                 return i, self.ends[pos]
         return None
 
@@ -138,8 +172,7 @@ class Outline:
 
     def recommended_approach(self) -> Section | None:
         """A "**Recommended Approach**: value" line, else the section of that name."""
-        lines = self.lines if "pproach" in self.text()[0] else []  # (most documents have no such line)
-        for k in [k for k, line in enumerate(lines) if "pproach" in line]:
+        for k in self.lines_holding("pproach", self.text()):  # (most documents have no such line)
             line = self.lines[k]
             if self.mask[k]:
                 continue
@@ -164,9 +197,9 @@ class Outline:
             hm = heading(lines[k])
             bm = BULLET.match(lines[k])
             t = heading_text(hm[1]) if hm else ""
-            if not hm:
+            if not hm and not bm:  # (a bullet's label names no sub-list)
                 lv = label_value(lines[k])
-                if lv and not bm:
+                if lv:
                     t = lv[0]
             if t:
                 if _SHARED_FILES.search(t):
@@ -201,32 +234,13 @@ class Outline:
         lines = self.lines
         found = self.first(_TIMELINE)
         start, end = found if found is not None else (0, len(lines))
-        # Only lines holding the key word are looked at (cheap substring test before any regex).
+        # Only lines holding the key word (any case) are looked at (cheap substring test before any regex).
         cand: dict[str, list[int]] = {"wall": [], "total": [], "efficiency": []}
-        # Lower-casing the text at once lower-cases each line alike (a line break is neither cased nor
-        # case-ignorable, so no letter's lower case depends on another line).
-        joined, whole = self.text()
-        if len(whole) == len(joined):
-            # Each character lower-cased to one: a word found in the text is on the line at its position
-            # (its line breaks counted from the previous find: one pass over the text per word).
-            for word, ks in cand.items():
-                at = whole.find(word)
-                k = counted = 0
-                while at >= 0:
-                    k += whole.count("\n", counted, at)
-                    counted = at
-                    if (":" in lines[k] or "：" in lines[k]) and not self.mask[k]:
-                        ks.append(k)
-                    eol = whole.find("\n", at)
-                    at = whole.find(word, eol) if eol >= 0 else -1  # the next line holding it
-        else:
-            lows = [line.lower() for line in lines]
-            for k, line in enumerate(lines):
-                if self.mask[k] or (":" not in line and "：" not in line):
-                    continue
-                for word, ks in cand.items():
-                    if word in lows[k]:
-                        ks.append(k)
+        folded = self.folded()  # (the words end in no "i" or "k": see `folded`)
+        for word, ks in cand.items():
+            for k in self.lines_holding(word.encode(), folded):
+                if (":" in lines[k] or "：" in lines[k]) and not self.mask[k]:
+                    ks.append(k)
 
         def ordered(ks: list[int]) -> list[int]:
             """The timeline section's lines first, then (when there is such a section) the whole document."""

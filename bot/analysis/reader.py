@@ -49,19 +49,17 @@ def maybe_analysis(text: str) -> bool:
     return any(k in low for k in _KEYWORDS) or low.lstrip("\ufeff \t\r\n").startswith("---")
 
 
-def _conflicts(text: str, low: str | None = None) -> list[int]:
+def _conflicts(text: str, folded: bytes) -> list[int]:
     """Issues named by "conflicts with #5" or "conflicts_with: [5]" anywhere, unless negated.
 
-    `low`: the text lower-cased, when the caller has it.
+    `folded`: the text as UTF-8 with its ASCII letters lower-cased (Outline.folded).
     """
     out: dict[int, None] = {}  # each once, without scanning a list (issue 10: "#1 … #9500")
     # Both patterns start with "c" then "onfl", and only o, n, f, l (any case) match those ignoring case.
-    if low is None:
-        low = text.lower()
-    if "onfl" not in low:
+    if b"onfl" not in folded:
         return []
     for rx in _CONFLICTS:
-        for m in _matches(rx, text, low):
+        for m in _matches(rx, text, folded):
             if _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
                 continue
             for n in re.findall(r"\d+", m.group(1)):
@@ -69,24 +67,29 @@ def _conflicts(text: str, low: str | None = None) -> list[int]:
     return list(out)
 
 
-def _matches(rx: re.Pattern[str], text: str, low: str) -> Iterator[re.Match[str]]:
-    """`rx.finditer(text)` for a pattern whose matches start one character before an "onfl" of `low`.
+def _matches(rx: re.Pattern[str], text: str, folded: bytes) -> Iterator[re.Match[str]]:
+    """`rx.finditer(text)` for a pattern whose matches start one character before an "onfl" of `folded`.
 
-    The pattern is tried only there (a case-insensitive scan of every position is slow); when lower-casing
-    changed the length, positions differ, and the text is scanned whole.
+    The pattern is tried only there (a case-insensitive scan of every position is slow). A position in
+    `folded` counts bytes: the characters before it are counted by decoding the bytes since the last one
+    (an "o" is one byte, so each piece ends between characters): one pass over the text in all.
     """
-    if len(low) != len(text):
-        yield from rx.finditer(text)
-        return
+    ascii_only = len(folded) == len(text)
     end = 0
-    at = low.find("onfl", 1)
+    at = folded.find(b"onfl", 1)
+    byte = char = 0
     while at >= 0:
-        if at - 1 >= end:
-            m = rx.match(text, at - 1)
+        if ascii_only:
+            char = at
+        else:
+            char += len(folded[byte:at].decode("utf-8", "surrogatepass"))
+            byte = at
+        if char - 1 >= end:
+            m = rx.match(text, char - 1)
             if m is not None:
                 yield m
                 end = m.end()
-        at = low.find("onfl", at + 1)
+        at = folded.find(b"onfl", at + 1)
 
 
 def _build(text: str) -> Analysis | None:
@@ -111,7 +114,8 @@ def _build(text: str) -> Analysis | None:
         mask = [False] * body_start + mask[body_start:]
     outline = Outline(body, mask, base)
     # The outline's headings are those classify would find after the frontmatter (the same mask there).
-    if classify(lines, [(level, text) for _i, level, text in outline.heads]).analysis is False:
+    keys = frontmatter_keys(lines)
+    if classify(lines, [(level, text) for _i, level, text in outline.heads], keys).analysis is False:
         return None  # a progress file, a task, an epic...: never a plan (what_is says which)
     fm: Frontmatter | None = None
     if end is not None:
@@ -138,13 +142,13 @@ def _build(text: str) -> Analysis | None:
     diags.extend(stream_diags)
     if not streams:
         diags.append(diagnostics.warning("no-streams", "no `Stream X` headings found", base + 1))
-    names_issue = fm.issue if fm is not None and "issue" in frontmatter_keys(lines) else None
+    names_issue = fm.issue if fm is not None and "issue" in keys else None
     if names_issue is None and h1 is not None:
         m = _TITLE_ISSUE.search(h1[:500])
         names_issue = int(m.group(1)) if m else None
     # Capped (bot/analysis/limits.py), and said so: issue 10.
     stated_conflicts = list(fm.conflicts_with) if fm is not None else []
-    conflicts, more = issue_refs(stated_conflicts, _conflicts(*outline.text()))
+    conflicts, more = issue_refs(stated_conflicts, _conflicts(outline.text(), outline.folded()))
     if more:
         total = len(conflicts) + more
         message = f"the plan names {total} conflicting issues; only the first {len(conflicts)} are read"
@@ -163,7 +167,7 @@ def _build(text: str) -> Analysis | None:
         notes=outline.notes(),
         conflicts_with=conflicts,
         diagnostics=diags,
-        source="\n".join(lines),
+        source=outline.text() if body_start == 0 else "\n".join(lines),  # (no frontmatter blanked: alike)
         source_line=base + 1,
     )
 

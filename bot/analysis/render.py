@@ -106,8 +106,9 @@ def report_to_json(report: PlanReport) -> dict[str, object]:
     }
 
 
-#: The encoder json.dumps would build on every call for these options, built once.
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+#: The encoder json.dumps would build on every call for these options, built once (without the check
+#: for circular references: report_to_json builds a tree afresh).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
 def plan_hash(report: PlanReport) -> str:
@@ -321,7 +322,10 @@ def _short_words(text: str) -> str:
     """Words longer than _LONG_WORD shortened (outside code spans, which are kept whole or not at all)."""
     if len(text) <= _LONG_WORD or "`" in text:
         return text
-    return " ".join(truncate(w, _LONG_WORD) for w in text.split(" "))
+    words = text.split(" ")
+    if max(map(len, words)) <= _LONG_WORD:
+        return text  # (most names: no word to shorten)
+    return " ".join(truncate(w, _LONG_WORD) for w in words)
 
 
 def _waits_for(s: Stream, status: LiveStatus | None, unknown: Sequence[str], refs: dict[str, str]) -> str:
