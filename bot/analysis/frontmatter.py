@@ -17,11 +17,11 @@ from bot.analysis.models import Diagnostic, Frontmatter
 _SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_SafeBase):  # type: ignore[valid-type,misc]
+class FrontmatterLoader(_SafeBase):  # type: ignore[valid-type,misc]
     """Safe YAML without timestamps (kept as written) and with "010" read as ten, not octal eight."""
 
 
-_Loader.yaml_implicit_resolvers = {
+FrontmatterLoader.yaml_implicit_resolvers = {
     key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -38,7 +38,7 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> object:
     return loader.construct_yaml_int(node)  # type: ignore[arg-type]
 
 
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+FrontmatterLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 _ISSUE_KEYS = ("issue", "task", "task_id", "issue_number", "id")
 _KNOWN = {
@@ -251,7 +251,7 @@ def _salvage(block: list[str], why: str, where: int, diags: list[Diagnostic]) ->
                 cut.append(f"{m.group(1)[:40]} (the last {len(value) - MAX_SALVAGE_VALUE} characters)")
             continue
         try:
-            data[m.group(1)] = yaml.load(value, Loader=_Loader) if value else None
+            data[m.group(1)] = yaml.load(value, Loader=FrontmatterLoader) if value else None
         except (yaml.YAMLError, RecursionError, ValueError, TypeError):
             data[m.group(1)] = value
     if cut:
@@ -282,11 +282,11 @@ def parse_frontmatter(block: list[str], line: int) -> tuple[Frontmatter, list[Di
     elif flow_depth(text) > MAX_YAML_DEPTH:
         why = f"frontmatter nests deeper than {MAX_YAML_DEPTH} levels; read key by key"
         data = _salvage(block, why, line, diags)
-    elif (flat := read_flat(block, _Loader.yaml_implicit_resolvers)) is not None:
+    elif (flat := read_flat(block, FrontmatterLoader.yaml_implicit_resolvers)) is not None:
         data = flat  # (flat lines, read as the loader below would read them)
     else:
         try:
-            data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+            data = yaml.load(text, Loader=FrontmatterLoader)  # a SafeLoader subclass
         except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
             mark = getattr(exc, "problem_mark", None)
             where = line + 1 + mark.line if mark is not None else line
