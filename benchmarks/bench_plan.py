@@ -1,4 +1,4 @@
-"""Speed of read + check + render: the corpus against two baselines, and synthetic plans.
+"""Speed of read + check + render, and of reading alone: the corpus against two baselines; synthetic plans.
 
 The fair baseline is the least a reader must do: load the frontmatter with PyYAML (its C loader when
 built) and make one pass over the lines, noting headings and bold field labels. The second, a full
@@ -27,6 +27,12 @@ from bot.analysis.checker import check_plan
 from bot.analysis.reader import read_analysis
 from bot.analysis.render import render_summary
 from tests.paths import CORPUS, SEED
+
+
+def read_only(text: str) -> int:
+    """Read one document (what the baselines do: no check, no render); returns its stream count."""
+    analysis = read_analysis(text)
+    return 0 if analysis is None else len(analysis.streams)
 
 
 def full(text: str) -> int:
@@ -121,16 +127,19 @@ def main() -> None:
     docs.append(SEED.read_text(encoding="utf-8"))
     for d in docs:  # warm up (imports, regex compilation, caches)
         full(d)
+        read_only(d)
         baseline(d)
         least(d)
         least_pure(d)
     ours = per_pass(full, docs, 7)
+    reading = per_pass(read_only, docs, 7)
     fair = per_pass(least, docs, 7)
     base = per_pass(baseline, docs, 7)
     pure = per_pass(least_pure, docs, 7)
     n = len(docs)
     print(f"corpus: {n} documents ({sum(map(len, docs)) / 1024:.0f} KiB)")
     print(f"  read+check+render : {n / ours:9.0f} docs/s  {ours / n * 1e6:8.0f} µs/doc")
+    print(f"  read alone        : {n / reading:9.0f} docs/s  {reading / n * 1e6:8.0f} µs/doc")
     print(
         f"  baseline (PyYAML frontmatter + markdown-it-py tokenise): "
         f"{n / base:9.0f} docs/s  {base / n * 1e6:8.0f} µs/doc"
@@ -141,6 +150,8 @@ def main() -> None:
           f"{pure / n * 1e6:8.0f} µs/doc")
     print(f"  ratio ours/fair baseline: {ours / fair:.2f} (goal <= 2); "
           f"against the pure-Python loader {ours / pure:.2f}")
+    print(f"  ratio of reading alone to the fair baseline: {reading / fair:.2f}; "
+          f"against the pure-Python loader {reading / pure:.2f}")
     print(f"  ratio ours/markdown-it baseline: {ours / base:.2f}")
     print("synthetic random-DAG plans (3 files each), median of runs, ms per plan:")
     previous: tuple[int, float] | None = None
