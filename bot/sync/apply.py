@@ -126,11 +126,12 @@ async def _create_linked(
     number, parent_node = write.link_to
     if graphql.creates_linked(gh.base_url):
         repository, labels = await ids.get(gh)
-        names = list(write.data.get("labels", []))
+        data = write.resolve_data(refs)
+        names = list(data.get("labels", []))
         if all(n.lower() in labels for n in names):
             try:
                 result = await graphql.create_sub_issue(
-                    gh, repository, parent_node, write.data["title"], write.data["body"],
+                    gh, repository, parent_node, data["title"], data["body"],
                     [labels[n.lower()] for n in names])
             except graphql.ParentUnsupported:
                 pass  # nothing was created: REST's two writes (a host without parentIssueId is remembered)

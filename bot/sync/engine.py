@@ -30,6 +30,7 @@ from bot.sync.diff import (
     Refs,
     Write,
     brief_link_writes,
+    brief_links,
     comment_path,
     comment_writes,
     deletion,
@@ -247,9 +248,8 @@ async def _sync_locked(
             return result
         try:
             # What GitHub's content limits (and one job's slice) leave room for now; the rest waits.
-            # The briefs of new sub-issues may name each other once they exist: at most one write each.
-            linking = sum(1 for ds in desired.streams
-                          if ds.brief is not None and ds.id not in current.streams)
+            # A new sub-issue's brief naming one created after it is edited once that one exists.
+            linking = brief_links(desired, current)
             space = await budget.room(gh, len(writes) + linking + budget.SUMMARY_RESERVE)
             writes, later = budget.split(writes, space, after=linking)
             if space is not None and later and space.writes == 0:
