@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from hypothesis import given
@@ -559,3 +561,34 @@ async def test_closing_a_removed_stream_links_the_plan_and_reposting_reopens_it(
     assert issue(snap, 9)["blocked_by"] == [6]
     summary = summary_of(snap)
     assert "Closed as not planned" not in summary["body"]
+
+
+async def test_labels_another_process_made_meanwhile_cost_one_refused_write(sandbox: Sandbox) -> None:
+    """Labels are created under the shared (cross-process) lock; when it is taken, another process has just
+    made them all: the first create answers 422, the labels are read again, and none is asked for twice."""
+    from bot.conventions import LABEL_DEFAULTS
+    from bot.sync.labels import agent_label
+
+    seed_issues(sandbox)
+    taken: list[str] = []
+
+    @asynccontextmanager
+    async def shared(key: str) -> AsyncIterator[None]:
+        taken.append(key.split(":", 1)[0])
+        if key.startswith("labels:"):
+            repo = sandbox.state.repo(REPO)
+            for name in ["parallel-plan", "plan:conflict", "stream", "stream:ready"]:
+                sandbox.state.create_label(repo, name, *LABEL_DEFAULTS[name])
+            for agent in ("backend-specialist", "fullstack-specialist"):
+                spec = agent_label(agent)
+                assert spec is not None
+                sandbox.state.create_label(repo, spec.name, spec.color, spec.description)
+        yield
+
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4, lock=shared)
+        again = await sync_issue(gh, OWNER, NAME, 4, lock=shared)
+    made = [e for e in sandbox.log if e.method == "POST" and e.path == f"/repos/{REPO}/labels"]
+    assert [e.status for e in made] == [422]
+    assert result.writes == writes(sandbox) == SEED_MINIMUM - 5 and again.writes == 0
+    assert taken.count("labels") == 1 and "issue" in taken
