@@ -46,7 +46,10 @@ HEADERS = {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4999", "x-rate
 
 TYPES = ["application/json; charset=utf-8", "application/json", "Application/JSON; charset=UTF-8",
          "text/plain", None]
-BODIES = [b"", b'{"id": 1, "name": "\\u00b7 \xc2\xb7", "big": 123456789012345678901234}', b"[1, 2.5, null]"]
+BODIES = [b"", b'{"id": 1, "name": "\\u00b7 \xc2\xb7", "big": 123456789012345678901234}', b"[1, 2.5, null]",
+          b'{"a": 1, "a": 2}', b'["\\ud800", -0, -0.0, 1E400, -9223372036854775809, 18446744073709551615]',
+          b"[NaN, Infinity]", b'{"n": 12345678901234567, "f": 0.1, "e": 1e-7}', b'["\\ud800"]', b"[1E400, -0]",
+          b"-9223372036854775808"]
 
 
 @pytest.mark.parametrize("content_type", TYPES)

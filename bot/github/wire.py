@@ -16,6 +16,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 import uritemplate
 from gidgethub import sansio
 
@@ -25,6 +26,8 @@ _OK = frozenset({200, 201, 202, 204})
 #: A simple `{name}` expression (RFC 6570 level 1); any other operator goes to uritemplate.
 _EXPRESSION = re.compile(r"\{([^}]*)\}")
 _SIMPLE_NAME = re.compile(r"[A-Za-z0-9_]+")
+#: Nineteen digits in a row: maybe an integer beyond 64 bits.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 _LINK = re.compile(r"\<(?P<uri>[^>]+)\>;\s*" r'(?P<param_type>\w+)="(?P<param_value>\w+)"(,\s*)?')
 
 
@@ -75,6 +78,16 @@ def decipher_response(
     content_type = headers.get("content-type")
     if status_code not in _OK or content_type is None or content_type.lower() not in _JSON_TYPES:
         return sansio.decipher_response(status_code, headers, body)
-    # The standard json, as gidgethub's: orjson would read an integer beyond 64 bits as a float.
-    data = json.loads(body.decode("utf-8")) if body else None
-    return data, sansio.RateLimit.from_http(headers), _next_link(headers.get("link"))
+    return _json(body) if body else None, sansio.RateLimit.from_http(headers), _next_link(headers.get("link"))
+
+
+def _json(body: bytes) -> Any:
+    """The body as the standard json reads it (gidgethub's way), by orjson when that reads it the same:
+    orjson reads an integer beyond 64 bits as a float (so a long run of digits goes to json), and refuses
+    what json takes besides (a lone surrogate escape, NaN), which then goes to json too."""
+    if _LONG_DIGITS.search(body) is None:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(body.decode("utf-8"))
