@@ -48,8 +48,8 @@ TYPES = ["application/json; charset=utf-8", "application/json", "Application/JSO
          "text/plain", None]
 BODIES = [b"", b'{"id": 1, "name": "\\u00b7 \xc2\xb7", "big": 123456789012345678901234}', b"[1, 2.5, null]",
           b'{"a": 1, "a": 2}', b'["\\ud800", -0, -0.0, 1E400, -9223372036854775809, 18446744073709551615]',
-          b"[NaN, Infinity]", b'{"n": 12345678901234567, "f": 0.1, "e": 1e-7}', b'["\\ud800"]', b"[1E400, -0]",
-          b"-9223372036854775808"]
+          b"[NaN, Infinity]", b'{"n": 12345678901234567, "f": 0.1, "e": 1e-7}', b'["\\ud800"]',
+          b"[1E400, -0]", b"-9223372036854775808"]
 
 
 @pytest.mark.parametrize("content_type", TYPES)
@@ -69,3 +69,15 @@ def test_errors_raise_gidgethubs_exceptions() -> None:
     headers = {"content-type": "application/json; charset=utf-8"}
     with pytest.raises(BadRequest):
         wire.decipher_response(404, headers, b'{"message": "Not Found"}')
+
+
+PATH_PARTS = st.sampled_from(["repos", "o", "r", ".", "..", ".github", "a:b", "", "x.y", "%2F", "?q=1", "?",
+                              "#f", "issues", "7", "~", "\\", "a=b&c", " "])
+
+
+@given(st.sampled_from(BASES), st.lists(PATH_PARTS, max_size=6), st.booleans())
+def test_paths_made_by_the_caller_are_joined_as_gidgethub_joins_them(base: str, parts: list[str],
+                                                                      lead: bool) -> None:
+    url = ("/" if lead else "") + "/".join(parts)
+    assert wire.format_url(url, None, base_url=base) == sansio.format_url(url, None, base_url=base)
+    assert wire.format_url(url, {"x": 1}, base_url=base) == sansio.format_url(url, {"x": 1}, base_url=base)

@@ -28,6 +28,8 @@ _EXPRESSION = re.compile(r"\{([^}]*)\}")
 _SIMPLE_NAME = re.compile(r"[A-Za-z0-9_]+")
 #: Nineteen digits in a row: maybe an integer beyond 64 bits.
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")
+#: A path (and query) urljoin leaves as it is, once the dot and empty segments are ruled out.
+_PLAIN = re.compile(r"/[A-Za-z0-9_~%.\-/]*(?:\?[A-Za-z0-9_~%.\-=&:,+*/]+)?")
 _LINK = re.compile(r"\<(?P<uri>[^>]+)\>;\s*" r'(?P<param_type>\w+)="(?P<param_value>\w+)"(,\s*)?')
 
 
@@ -42,8 +44,18 @@ def _joined(base_url: str, url: str) -> tuple[str, tuple[str, ...] | None]:
     return joined, tuple(names)
 
 
+def _join(base_url: str, url: str) -> str:
+    """`urljoin` as gidgethub calls it, for a plain path (`/a/b.c?d=e&f`: it would resolve nothing in it)
+    put after the base; anything else (a dot segment, an empty one, an empty query...) goes to urljoin."""
+    if _PLAIN.fullmatch(url) and "//" not in url and "/." not in url:
+        return base_url.removesuffix("/") + url
+    return urllib.parse.urljoin(base_url.removesuffix("/") + "/", url.removeprefix("/"))
+
+
 def format_url(url: str, url_vars: Mapping[str, Any] | None, *, base_url: str) -> str:
     """`gidgethub.sansio.format_url`: simple expressions of strings and integers filled in here."""
+    if "{" not in url:  # no expression: uritemplate gives it back as it is (a path made by the caller)
+        return _join(base_url, url)
     joined, names = _joined(base_url, url)
     if names is None:
         return sansio.format_url(url, url_vars, base_url=base_url)
