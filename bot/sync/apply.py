@@ -110,10 +110,14 @@ async def _create_labels(
     lock: SharedLock | None,
 ) -> None:
     """Labels the repository lacks, created under its labels' lock: jobs of other issues of this repository
-    (in this process or another) may be creating the same ones. One that exists already (422: made since
-    the labels were read) has the list read again, so the others made meanwhile are not asked for too."""
+    (in this process or another) may be creating the same ones. With the lock held the list is read again
+    when any is still missing (conditional: a 304 when nothing changed since the sync read it), so labels
+    another process made meanwhile are not asked for; one that exists all the same (422: made by someone
+    not taking the lock) has the list read again too."""
     key = LABEL_CACHE.key(gh.base_url, owner, repo)
     async with held(f"labels:{key}", lock):
+        if lock is not None and any(not LABEL_CACHE.has(key, str(w.creates_label)) for w in writes):
+            await read_repo_labels(gh, owner, repo, fresh=True)
         for write in writes:
             assert write.creates_label is not None
             if LABEL_CACHE.has(key, write.creates_label):
