@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, generate_latest
@@ -32,10 +33,19 @@ class _Labelled:
         self._metric = metric
         self._registry = registry
         self._sample = sample
+        #: The children by label values, as `labels()` made them: it checks and locks on every call, and
+        #: the request metrics are set for every exchange with GitHub.
+        self._children: dict[tuple[tuple[str, str], ...], Any] = {}
 
     def _child(self, labels: Mapping[str, str]) -> prometheus_client.Counter | prometheus_client.Gauge \
             | prometheus_client.Histogram:
-        return self._metric.labels(**labels) if labels else self._metric
+        if not labels:
+            return self._metric
+        key = tuple(labels.items())
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._metric.labels(**labels)
+        return child
 
     def value(self, **labels: str) -> float:
         """The value for these labels (0 when never set); of a histogram: its number of observations."""

@@ -73,3 +73,27 @@ async def test_a_released_connection_is_kept_and_a_dead_one_replaced(pg_dsn: str
     finally:
         await locks.close()
     assert locks._idle == []
+
+
+async def test_a_lock_inside_a_hold_shares_its_connection_and_is_released_first(pg_dsn: str) -> None:
+    """The labels' lock taken inside a plan's: no second connection; released when its block ends (another
+    process takes it while the plan's is still held); a failure inside leaves nothing held."""
+    locks, other = PgIssueLocks(pg_dsn), PgIssueLocks(pg_dsn)
+    try:
+        async with locks("issue:octo/sandbox#4"):
+            async with locks("labels:octo/sandbox"):
+                assert not locks._idle
+                with pytest.raises(TimeoutError):
+                    async with asyncio.timeout(0.3), other("labels:octo/sandbox"):
+                        pass
+            async with asyncio.timeout(5), other("labels:octo/sandbox"):  # released: taken at once
+                pass
+            with pytest.raises(RuntimeError):
+                async with locks("labels:octo/sandbox"):
+                    raise RuntimeError("a write failed")
+        assert len(locks._idle) == 1  # released cleanly: kept for the next sync
+        async with asyncio.timeout(5), other("issue:octo/sandbox#4"), other("labels:octo/sandbox"):
+            pass
+    finally:
+        await locks.close()
+        await other.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from hypothesis import given
@@ -28,9 +30,9 @@ from tests.test_sync_support import (
 )
 
 #: 6 label creations + 4 creates (each linked as it is made: GraphQL) + 3 blocked-by + 1 label call on #4
-#: + 2 conflict flags + 1 summary, and 4 sub-issue bodies naming sub-issues created after them (their
-#: numbers unknown until then).
-SEED_MINIMUM = 6 + 4 + 3 + 1 + 2 + 1 + 4
+#: + 2 conflict flags + 1 summary, and 1 sub-issue body naming sub-issues created after it (A's: their
+#: numbers are unknown until then; B, C and D are created naming A's).
+SEED_MINIMUM = 6 + 4 + 3 + 1 + 2 + 1 + 1
 
 
 async def test_seed_first_sync_builds_the_structure(sandbox: Sandbox) -> None:
@@ -559,3 +561,35 @@ async def test_closing_a_removed_stream_links_the_plan_and_reposting_reopens_it(
     assert issue(snap, 9)["blocked_by"] == [6]
     summary = summary_of(snap)
     assert "Closed as not planned" not in summary["body"]
+
+
+async def test_labels_another_process_made_meanwhile_are_not_asked_for(sandbox: Sandbox) -> None:
+    """Labels are created under the shared (cross-process) lock; when it is taken, another process has just
+    made them all: the list is read again under the lock, and none is asked for."""
+    from bot.conventions import LABEL_DEFAULTS
+    from bot.sync.labels import agent_label
+
+    seed_issues(sandbox)
+    taken: list[str] = []
+
+    @asynccontextmanager
+    async def shared(key: str) -> AsyncIterator[None]:
+        taken.append(key.split(":", 1)[0])
+        if key.startswith("labels:"):
+            repo = sandbox.state.repo(REPO)
+            for name in ["parallel-plan", "plan:conflict", "stream", "stream:ready"]:
+                sandbox.state.create_label(repo, name, *LABEL_DEFAULTS[name])
+            for agent in ("backend-specialist", "fullstack-specialist"):
+                spec = agent_label(agent)
+                assert spec is not None
+                sandbox.state.create_label(repo, spec.name, spec.color, spec.description)
+        yield
+
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4, lock=shared)
+        again = await sync_issue(gh, OWNER, NAME, 4, lock=shared)
+    made = [e for e in sandbox.log if e.method == "POST" and e.path == f"/repos/{REPO}/labels"]
+    listed = [e.status for e in sandbox.log if e.method == "GET" and e.path == f"/repos/{REPO}/labels"]
+    assert made == [] and listed == [200, 200]  # the sync's read, then the one under the lock
+    assert result.writes == writes(sandbox) == SEED_MINIMUM - 6 and again.writes == 0
+    assert taken.count("labels") == 1 and "issue" in taken

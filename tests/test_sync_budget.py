@@ -161,15 +161,16 @@ async def test_the_job_builds_a_big_plan_in_slices_and_hands_the_worker_back(app
     assert sb.violations == []
     snap = sb.snapshot(REPO)["issues"]
     assert len(snap["1"]["sub_issues"]) == 10 and len(snap) == 11
-    # 10 streams: 6 labels + 10 creates + 9 blocked-by + 1 label call, 9 briefs naming the sub-issues made
-    # after them, and the summary (written by each of the four jobs) = 39 writes, 10 a job: three jobs
-    # leave the rest for the next, their summaries saying how far, then the last one.
+    # 10 streams: 6 labels + 10 creates + 9 blocked-by + 1 label call, the 5 briefs naming sub-issues made
+    # after them (streams 1-5; each new one is created naming those before it), and the summary (written by
+    # each of the four jobs) = 35 writes, 10 a job: three jobs leave the rest for the next, their summaries
+    # saying how far, then the last one.
     deferred, done = app.jobs("sync", "deferred"), app.jobs("sync", "ok")
     assert (deferred, done) == (3, 1)
     said = [e.request_body.decode() for e in sb.log if e.is_write and b"Building: " in e.request_body]
     assert len(said) == 3
     assert "Building: 3 of 10 streams created; the rest (17 writes) follows in a moment" in said[0]
-    assert "Building: 9 of 10 streams created; the rest (11 writes) follows in a moment" in said[1]
-    assert "Building: 10 of 10 streams created; the rest (7 writes) follows in a moment" in said[2]
-    assert sb.accounting(1).writes == 39
+    assert "Building: 10 of 10 streams created; the rest (9 writes) follows in a moment" in said[1]
+    assert "Building: 10 of 10 streams created; the rest (4 writes) follows in a moment" in said[2]
+    assert sb.accounting(1).writes == 35
     assert "Building:" not in _summary(sb, 1)

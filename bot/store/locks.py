@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,6 +16,14 @@ log = logging.getLogger(__name__)
 
 _LOCK = "SELECT pg_advisory_lock(hashtextextended(%s, 0))"
 _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
+
+
+class _Hold:
+    """A hold's connection; `clean` turns False when a lock taken inside it may not have been released."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.conn = conn
+        self.clean = True
 
 
 class PgIssueLocks:
@@ -33,6 +42,10 @@ class PgIssueLocks:
         self.connect_timeout = connect_timeout
         self.keep = keep
         self._idle: list[psycopg.AsyncConnection[Any]] = []
+        #: The hold of these locks this task is inside (a sync holding its plan): a lock taken within it (the
+        #: repository's labels) is one more session lock on that connection, not a connection of its own.
+        self._outer: contextvars.ContextVar[_Hold | None] = contextvars.ContextVar(
+            f"pwb_outer_lock_{id(self)}", default=None)
 
     async def _connect(self, key: str) -> psycopg.AsyncConnection[Any]:
         try:
@@ -61,19 +74,44 @@ class PgIssueLocks:
     @contextlib.asynccontextmanager
     async def __call__(self, key: str) -> AsyncIterator[None]:
         name = f"pwb-sync:{key}"
+        outer = self._outer.get()
+        if outer is not None and not outer.conn.closed:
+            async with self._nested(outer, key, name):
+                yield
+            return
         conn = await self._locked(key, name)
         released = False
+        hold = _Hold(conn)
+        token = self._outer.set(hold)
         try:
             yield
         finally:
+            self._outer.reset(token)
             with contextlib.suppress(psycopg.Error, OSError):
                 cur = await conn.execute(_UNLOCK, (name,))
                 row = await cur.fetchone()
                 released = bool(row and row[0])
-            if released and len(self._idle) < self.keep and not conn.closed:
+            if released and hold.clean and len(self._idle) < self.keep and not conn.closed:
                 self._idle.append(conn)
             else:  # closing releases whatever it may still hold
                 await self._discard(conn)
+
+    @contextlib.asynccontextmanager
+    async def _nested(self, outer: _Hold, key: str, name: str) -> AsyncIterator[None]:
+        """A lock taken inside another hold of this task, on its connection, and released before it. One that
+        may still be held makes the outer hold close its connection (which releases both) when it ends."""
+        outer.clean = False
+        try:
+            await outer.conn.execute(_LOCK, (name,))
+        except (psycopg.Error, OSError) as exc:
+            raise StoreUnavailable(f"could not lock {key}: {exc}") from exc
+        try:
+            yield
+        finally:
+            with contextlib.suppress(psycopg.Error, OSError):
+                cur = await outer.conn.execute(_UNLOCK, (name,))
+                row = await cur.fetchone()
+                outer.clean = bool(row and row[0])
 
     async def close(self) -> None:
         """Close the kept idle connections."""

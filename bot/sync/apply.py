@@ -11,9 +11,10 @@ import gidgethub.abc
 
 from bot.github import graphql
 from bot.github.errors import OutcomeUnknown
+from bot.sync.current import read_repo_labels
 from bot.sync.diff import PlannedWrite, Refs, Write
 from bot.sync.labels import LABEL_CACHE, auto_created
-from bot.sync.locks import named_lock
+from bot.sync.locks import SharedLock, held
 
 
 class Progress:
@@ -78,24 +79,54 @@ class _NodeIds:
 
 
 async def apply(
-    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, writes: list[Write], refs: Refs, progress: Progress
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, writes: list[Write], refs: Refs, progress: Progress,
+    *, lock: SharedLock | None = None,
 ) -> None:
-    """Run the writes in order, serially; `OutcomeUnknown` propagates (the caller re-reads first)."""
+    """Run the writes in order, serially; `OutcomeUnknown` propagates (the caller re-reads first).
+
+    `lock`: the cross-process lock, held while this repository's labels are created."""
     key = LABEL_CACHE.key(gh.base_url, owner, repo)
     ids = _NodeIds(key, owner, repo, writes)
-    for write in writes:
+    i = 0
+    while i < len(writes):
+        write = writes[i]
+        if write.creates_label is not None:
+            j = i
+            while j < len(writes) and writes[j].creates_label is not None:
+                j += 1
+            await _create_labels(gh, owner, repo, writes[i:j], refs, progress, lock)
+            i = j
+            continue
+        i += 1
         if write.link_to is not None:
             await _create_linked(gh, write, refs, progress, ids)
             continue
-        if write.creates_label is None:
+        result = await _run(gh, write, refs, progress)
+        await _heal_labels(gh, owner, repo, result, progress)
+
+
+async def _create_labels(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, writes: list[Write], refs: Refs, progress: Progress,
+    lock: SharedLock | None,
+) -> None:
+    """Labels the repository lacks, created under its labels' lock: jobs of other issues of this repository
+    (in this process or another) may be creating the same ones. With the lock held the list is read again
+    when any is still missing (conditional: a 304 when nothing changed since the sync read it), so labels
+    another process made meanwhile are not asked for; one that exists all the same (422: made by someone
+    not taking the lock) has the list read again too."""
+    key = LABEL_CACHE.key(gh.base_url, owner, repo)
+    async with held(f"labels:{key}", lock):
+        if lock is not None and any(not LABEL_CACHE.has(key, str(w.creates_label)) for w in writes):
+            await read_repo_labels(gh, owner, repo, fresh=True)
+        for write in writes:
+            assert write.creates_label is not None
+            if LABEL_CACHE.has(key, write.creates_label):
+                continue
             result = await _run(gh, write, refs, progress)
-            await _heal_labels(gh, owner, repo, result, progress)
-            continue
-        # Jobs of other issues of this repository may be creating the same label at this moment.
-        async with named_lock(f"labels:{key}"):
-            if not LABEL_CACHE.has(key, write.creates_label):
-                LABEL_CACHE.learn_labels(key, await _run(gh, write, refs, progress))
-                LABEL_CACHE.add(key, write.creates_label)
+            if result is None:  # already there: someone else is creating the bot's labels
+                await read_repo_labels(gh, owner, repo, fresh=True)
+            LABEL_CACHE.learn_labels(key, result)
+            LABEL_CACHE.add(key, write.creates_label)
 
 
 async def _run(gh: gidgethub.abc.GitHubAPI, write: Write, refs: Refs, progress: Progress) -> Any:
@@ -126,11 +157,12 @@ async def _create_linked(
     number, parent_node = write.link_to
     if graphql.creates_linked(gh.base_url):
         repository, labels = await ids.get(gh)
-        names = list(write.data.get("labels", []))
+        data = write.resolve_data(refs)
+        names = list(data.get("labels", []))
         if all(n.lower() in labels for n in names):
             try:
                 result = await graphql.create_sub_issue(
-                    gh, repository, parent_node, write.data["title"], write.data["body"],
+                    gh, repository, parent_node, data["title"], data["body"],
                     [labels[n.lower()] for n in names])
             except graphql.ParentUnsupported:
                 pass  # nothing was created: REST's two writes (a host without parentIssueId is remembered)

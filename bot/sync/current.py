@@ -137,12 +137,13 @@ async def read_blocked_by(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, nu
 
 
 async def read_repo_labels(
-    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, cache: LabelCache = LABEL_CACHE
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, cache: LabelCache = LABEL_CACHE, *,
+    fresh: bool = False,
 ) -> set[str]:
-    """Label names of the repository, read once per repository per process."""
+    """Label names of the repository, read once per repository per process (`fresh`: read again)."""
     key = cache.key(gh.base_url, owner, repo)
     known = cache.get(key)
-    if known is None:
+    if known is None or fresh:
         url = "/repos/{owner}/{repo}/labels?per_page=100"
         listed = [lab async for lab in gh.getiter(url, {"owner": owner, "repo": repo})]
         cache.put(key, {str(lab["name"]) for lab in listed})

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import takewhile
 from typing import Any
 from urllib.parse import quote
 
 from pydantic import BaseModel
 
 from bot.sync import markers
-from bot.sync.brief import numbers_of, render_region
+from bot.sync.brief import Brief, numbers_of, render_region
 from bot.sync.current import CurrentState
 from bot.sync.desired import DesiredState, conflict_comment, previous_agent, removed_region
 
@@ -41,6 +42,19 @@ Refs = dict[str, tuple[int, int]]
 Part = str | NewNumber
 
 
+@dataclass(frozen=True)
+class NewRegion:
+    """The region of a sub-issue the sync creates, rendered as it is created: it names the sub-issues that
+    exist by then (those created before it in the same run too), so only a brief naming a later one needs an
+    edit once the run's sub-issues exist."""
+
+    brief: Brief
+
+    def render(self, refs: Refs) -> str:
+        """The region with the numbers of every sub-issue known so far."""
+        return render_region(self.brief, {sid: num for sid, (num, _id) in refs.items() if num > 0})
+
+
 @dataclass
 class Write:
     """One REST write; parts of the path and data may refer to sub-issues created earlier in the same run."""
@@ -68,9 +82,9 @@ class Write:
         return "".join(str(refs[p.stream][0]) if isinstance(p, NewNumber) else p for p in self.path)
 
     def resolve_data(self, refs: Refs) -> Any:
-        """The data with created sub-issues' ids filled in."""
+        """The data with created sub-issues' ids (and a new sub-issue's region) filled in."""
         if isinstance(self.data, dict):
-            return {k: (refs[v.stream][1] if isinstance(v, NewId) else v) for k, v in self.data.items()}
+            return {k: _resolve(v, refs) for k, v in self.data.items()}
         return self.data
 
     def planned(self) -> PlannedWrite:
@@ -80,6 +94,14 @@ class Write:
             return PlannedWrite(method="POST", path="/graphql",
                                 description=f"{self.description} (under #{self.link_to[0]})")
         return PlannedWrite(method=self.method, path=path, description=self.description)
+
+
+def _resolve(value: Any, refs: Refs) -> Any:
+    if isinstance(value, NewId):
+        return refs[value.stream][1]
+    if isinstance(value, NewRegion):
+        return value.render(refs)
+    return value
 
 
 def _issue(owner: str, repo: str, number: int | NewNumber, rest: str = "") -> tuple[Part, ...]:
@@ -207,7 +229,8 @@ def stream_writes(step: _Step) -> list[Write]:
         cur = current.streams.get(ds.id)
         want_labels = [s.name for s in ds.labels]
         if cur is None:
-            data: dict[str, Any] = {"title": ds.title, "body": ds.region, "labels": want_labels}
+            body: str | NewRegion = NewRegion(ds.brief) if ds.brief is not None else ds.region
+            data: dict[str, Any] = {"title": ds.title, "body": body, "labels": want_labels}
             if ds.assign:
                 data["assignees"] = ds.assign
             if ds.issue_type:
@@ -488,6 +511,25 @@ def reorder_moves(order: list[str], want: list[str]) -> list[tuple[str, str, str
     ]
 
 
+def _before(numbers: dict[str, int], sid: str) -> dict[str, int]:
+    """The entries of `numbers` before `sid`'s."""
+    return dict(takewhile(lambda item: item[0] != sid, numbers.items()))
+
+
+def brief_links(desired: DesiredState, current: CurrentState) -> int:
+    """The writes `brief_link_writes` makes once this run's sub-issues exist: one per new sub-issue whose
+    brief names one created after it (new ones are created in plan order)."""
+    later: set[str] = set()
+    count = 0
+    for ds in reversed(desired.streams):
+        if ds.id in current.streams:
+            continue
+        if ds.brief is not None and not later.isdisjoint(ds.brief.refers_to()):
+            count += 1
+        later.add(ds.id)
+    return count
+
+
 def brief_link_writes(
     desired: DesiredState, current: CurrentState, refs: dict[str, tuple[int, int]], owner: str, repo: str
 ) -> list[Write]:
@@ -503,13 +545,17 @@ def brief_link_writes(
     for ds in desired.streams:
         if ds.brief is None or ds.id not in numbers:
             continue
-        if all(numbers.get(sid) == known.get(sid) for sid in ds.brief.refers_to()):
+        cur = current.streams.get(ds.id)
+        # A new sub-issue's region was rendered as it was created (NewRegion): with the numbers of those
+        # before it in `refs`, which lists the existing ones first, then the new ones in the order made.
+        seen = known if cur is not None else _before(numbers, ds.id)
+        if all(numbers.get(sid) == seen.get(sid) for sid in ds.brief.refers_to()):
             continue  # no number it shows is new: the region is the one already rendered
         region = render_region(ds.brief, numbers)
-        if region == ds.region:
+        shown = ds.region if cur is not None else render_region(ds.brief, seen)
+        if region == shown:
             continue
-        cur = current.streams.get(ds.id)
-        written = markers.replace_region(cur.body, ds.region) if cur is not None else ds.region
+        written = markers.replace_region(cur.body, shown) if cur is not None else shown
         body = markers.replace_region(written, region)
         number = refs[ds.id][0]
         part: Part = str(number) if number > 0 else NewNumber(ds.id)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import gidgethub.abc
@@ -30,6 +30,7 @@ from bot.sync.diff import (
     Refs,
     Write,
     brief_link_writes,
+    brief_links,
     comment_path,
     comment_writes,
     deletion,
@@ -37,7 +38,7 @@ from bot.sync.diff import (
 )
 from bot.sync.files import PlanFile, PlanFiles, recorded_source, source_marker
 from bot.sync.labels import label_set as run_labels
-from bot.sync.locks import named_lock
+from bot.sync.locks import SharedLock, held
 from bot.sync.prune import prune_label
 from bot.sync.source import Source, pick_source, task_numbers
 
@@ -73,7 +74,7 @@ class SyncResult(BaseModel):
 #: How a sync holds one issue: given the issue's key, a context manager held for the whole sync. In-process
 #: (`named_lock`) by default; with PostgreSQL the job handler passes an advisory lock (bot.store.locks), so
 #: two processes -- or a stalled job and its re-run -- never interleave one plan's writes.
-IssueLock = Callable[[str], AbstractAsyncContextManager[None]]
+IssueLock = SharedLock
 
 
 @asynccontextmanager
@@ -81,13 +82,8 @@ async def issue_lock(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, lock: IssueLock | None = None,
 ) -> AsyncIterator[None]:
     """Hold the lock of one issue: two syncs of one plan never interleave their writes."""
-    key = f"issue:{gh.base_url}/{owner}/{repo}#{number}".lower()
-    async with named_lock(key):
-        if lock is None:
-            yield
-            return
-        async with lock(key):
-            yield
+    async with held(f"issue:{gh.base_url}/{owner}/{repo}#{number}".lower(), lock):
+        yield
 
 
 async def sync_issue(
@@ -123,7 +119,7 @@ async def sync_issue(
             "sync-not-automatic", "The repository's configuration turns automatic runs off: `/analyze` syncs",
             Severity.INFO)])
     check = may_write or writer_check(gh, owner, repo, loaded.config.trigger_permission)
-    run = _Run(loaded, user_token)
+    run = _Run(loaded, user_token, lock)
     async with issue_lock(gh, owner, repo, number, lock):
         # Read under the issue's own lock: when it is the plan's issue this read is the sync's first read.
         issue = await read_issue(gh, owner, repo, number, me)
@@ -139,10 +135,12 @@ async def sync_issue(
 class _Run:
     """What one sync knows besides GitHub's state: the repository's configuration, the kind of token."""
 
-    def __init__(self, loaded: LoadedConfig, user_token: bool) -> None:
+    def __init__(self, loaded: LoadedConfig, user_token: bool, lock: IssueLock | None = None) -> None:
         self.loaded = loaded
         self.config = loaded.config
         self.user_token = user_token
+        #: The cross-process lock: also held while a repository's labels are created.
+        self.lock = lock
 
 
 async def _sync_locked(
@@ -247,16 +245,15 @@ async def _sync_locked(
             return result
         try:
             # What GitHub's content limits (and one job's slice) leave room for now; the rest waits.
-            # The briefs of new sub-issues may name each other once they exist: at most one write each.
-            linking = sum(1 for ds in desired.streams
-                          if ds.brief is not None and ds.id not in current.streams)
+            # A new sub-issue's brief naming one created after it is edited once that one exists.
+            linking = brief_links(desired, current)
             space = await budget.room(gh, len(writes) + linking + budget.SUMMARY_RESERVE)
             writes, later = budget.split(writes, space, after=linking)
             if space is not None and later and space.writes == 0:
                 result.writes, result.planned = progress.writes, list(progress.done)
                 result.deferred, result.resume_at = len(later), space.resume_at
                 break
-            await apply(gh, owner, repo, writes, refs, progress)
+            await apply(gh, owner, repo, writes, refs, progress, lock=run.lock)
             desired.notes += _read_back(desired, progress.results)
             result.notes = desired.notes
             building = ""
@@ -269,7 +266,7 @@ async def _sync_locked(
                                    repo, source, building)
             if not later:  # else the run that makes the rest writes the briefs with every number known
                 final = brief_link_writes(desired, current, refs, owner, repo) + final
-            await apply(gh, owner, repo, final, refs, progress)
+            await apply(gh, owner, repo, final, refs, progress, lock=run.lock)
         except OutcomeUnknown:
             result.writes, result.planned = progress.writes, list(progress.done)
             if round_ == MAX_ROUNDS:

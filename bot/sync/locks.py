@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+#: A lock by name held across processes (given a key, a context manager): PostgreSQL's advisory locks when the
+#: job queue has PostgreSQL (bot.store.locks), else none (`named_lock` alone then).
+SharedLock = Callable[[str], AbstractAsyncContextManager[None]]
 
 
 class _Held:
@@ -35,3 +39,14 @@ async def named_lock(key: str) -> AsyncIterator[None]:
         held.users -= 1
         if held.users == 0:
             locks.pop(key, None)
+
+
+@asynccontextmanager
+async def held(key: str, shared: SharedLock | None = None) -> AsyncIterator[None]:
+    """Hold `key` in this process and, with `shared`, across processes too."""
+    async with named_lock(key):
+        if shared is None:
+            yield
+            return
+        async with shared(key):
+            yield
