@@ -24,13 +24,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
-import gidgethub
 import gidgethub.aiohttp
 import stamina
-from gidgethub import HTTPException, sansio
-from gidgethub.abc import CACHE_TYPE, JSON_CONTENT_TYPE, JSON_UTF_8_CHARSET, UTF_8_CHARSET
+from gidgethub import sansio
+from gidgethub.abc import CACHE_TYPE
 
-from . import wire
 from .errors import ConnectionFailed, OutcomeUnknown, RateLimitWait
 from .etag import new_etag_cache
 from .graphql import graphql_url
@@ -55,8 +53,6 @@ PRIMARY = "primary rate limit exhausted"
 SECONDARY = "secondary rate limit"
 
 Response = tuple[int, Mapping[str, str], bytes]
-#: gidgethub's releases whose `GitHubAPI._make_request` the client's own (below) follows step by step.
-_TESTED_GIDGETHUB = ("6.0.",)
 #: Set while `graphql` sends a query (no mutation): that POST is a read (not paced, safe to repeat).
 _GRAPHQL_READ: contextvars.ContextVar[bool] = contextvars.ContextVar("graphql_read", default=False)
 Sleep = Callable[[float], Awaitable[None]]
@@ -376,89 +372,6 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         payload after the headers (gidgethub passes b"" for every read)."""
         async with self.session.request(method, url, headers=headers, data=body or None) as response:
             return response.status, response.headers, await response.read()
-
-    # -- gidgethub's request loop, with the hot path's formatting and decoding -----------------------
-
-    async def _make_request(
-        self,
-        method: str,
-        url: str,
-        url_vars: Mapping[str, Any] | None,
-        data: Any,
-        accept: str,
-        jwt: str | None = None,
-        oauth_token: str | None = None,
-        content_type: str = JSON_CONTENT_TYPE,
-        extra_headers: dict[str, str] | None = None,
-    ) -> tuple[Any, str | None, int]:
-        """gidgethub's `_make_request` (a private method: no public hook formats URLs or decodes answers),
-        step for step, formatting and decoding through bot.github.wire (same results, a fraction of the
-        work). On a gidgethub release it was not checked against, gidgethub's own runs."""
-        if not gidgethub.__version__.startswith(_TESTED_GIDGETHUB):
-            return await super()._make_request(
-                method, url, url_vars, data, accept, jwt=jwt, oauth_token=oauth_token,
-                content_type=content_type, extra_headers=extra_headers)
-        if oauth_token is not None and jwt is not None:
-            raise ValueError("Cannot pass both oauth_token and jwt.")
-        filled_url = wire.format_url(url, url_vars, base_url=self.base_url)
-        if jwt is not None:
-            request_headers = sansio.create_headers(self.requester, accept=accept, jwt=jwt)
-        elif oauth_token is not None:
-            request_headers = sansio.create_headers(self.requester, accept=accept, oauth_token=oauth_token)
-        else:
-            request_headers = sansio.create_headers(
-                self.requester, accept=accept, oauth_token=self.oauth_token, jwt=self._get_app_jwt())
-        if extra_headers is not None:
-            request_headers.update(extra_headers)
-        cached = cacheable = False
-        more: str | None = None
-        if isinstance(data, bytes) and data == b"":  # b"" means no body (None is a JSON value)
-            body = b""
-            request_headers["content-length"] = "0"
-            if method == "GET" and self._cache is not None:
-                cacheable = True
-                try:
-                    etag, last_modified, data, more = self._cache[filled_url]
-                    cached = True
-                except KeyError:
-                    pass
-                else:
-                    if etag is not None:
-                        request_headers["if-none-match"] = etag
-                    if last_modified is not None:
-                        request_headers["if-modified-since"] = last_modified
-        else:
-            if content_type != JSON_CONTENT_TYPE:
-                request_headers["content-type"] = content_type
-                body = data
-            else:
-                body = json.dumps(data).encode(UTF_8_CHARSET)
-                request_headers["content-type"] = JSON_UTF_8_CHARSET
-            request_headers["content-length"] = str(len(body))
-        attempt = 0
-        while True:
-            attempt += 1
-            if self.rate_limit is not None:
-                self.rate_limit.remaining -= 1
-            self.requests_in_flight += 1
-            try:
-                await self.manage_rate_limit(method=method, url=filled_url)
-                response = await self._request(method, filled_url, request_headers, body)
-            finally:
-                self.requests_in_flight -= 1
-            try:
-                if not (response[0] == 304 and cached):
-                    data, self.rate_limit, more = wire.decipher_response(*response)
-                    has_cache_details = "etag" in response[1] or "last-modified" in response[1]
-                    if self._cache is not None and cacheable and has_cache_details:
-                        self._cache[filled_url] = (
-                            response[1].get("etag"), response[1].get("last-modified"), data, more)
-                return data, more, response[0]
-            except HTTPException as exc:
-                should_retry = await self.handle_rate_limit_error(
-                    method=method, url=filled_url, exception=exc, attempt=attempt)
-                if not should_retry:
-                    raise
 
     # -- gidgethub's rate-limit hook ----------------------------------------------------------------
 
