@@ -1,6 +1,6 @@
 """Figures for running at scale on PostgreSQL: deliveries/s per web process, ack latency, jobs/s, RSS.
 
-    python3 benchmarks/bench_scale.py [--seconds 8] [--jobs 48] [--installations 16]
+    python3 benchmarks/bench_scale.py [--seconds 8] [--jobs 240] [--installations 80]
 
 Starts a throwaway PostgreSQL (as the test suite does), `parallel-work-bot serve` processes with DATABASE_URL,
 and `parallel-work-bot worker` processes against the local GitHub in this process (contract check off, zero
@@ -286,8 +286,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--jobs", type=int, default=48)
-    parser.add_argument("--installations", type=int, default=16)
+    parser.add_argument("--jobs", type=int, default=240)  # enough CPU time to read steadily
+    parser.add_argument("--installations", type=int, default=80)
     parser.add_argument("--only", choices=["web", "jobs"], default=None)
     asyncio.run(Bench(parser.parse_args()).run())
 
