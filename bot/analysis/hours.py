@@ -59,23 +59,12 @@ def _factor(unit: str | None) -> float:
     return _FACTORS.get(unit.lower(), _FACTORS.get(unit, 1.0))
 
 
-#: "3", "1.5", "4 hours", "3-4 hours" (most values), read as _AMOUNT reads them: in hours already.
-_PLAIN = re.compile(r"(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?(?: hours?)?", re.ASCII)
-
-
 def parse_hours(text: str, *, need_unit: bool = False) -> HourRange | None:
     """First duration in `text` as (low, high) hours; None when nothing usable.
 
     need_unit: only accept an amount with a unit (used for heading parentheticals, where a bare
     number is more likely a count than a duration).
     """
-    plain = None if need_unit else _PLAIN.fullmatch(text)
-    if plain is not None:
-        low = float(plain.group(1))
-        high = low if plain.group(2) is None else float(plain.group(2))
-        if high < low:
-            low, high = high, low
-        return (round(low, 6), round(high, 6))
     if not _DIGIT.search(text):
         return None  # every duration has a number
     for m in _AMOUNT.finditer(text):

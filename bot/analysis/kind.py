@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from bot.analysis.locate import (
     ANALYSIS_TITLE,
     HEADING_STARTS,
-    STREAM_HEADING_TEXT,
     code_mask,
     heading,
     heading_text,
+    stream_heading,
 )
 
 __all__ = ["Kind", "classify", "frontmatter_keys"]
@@ -171,7 +171,7 @@ def classify(
     h1 = next((t for level, t in heads if level == 1), None)
     # Without a `#` title the first heading says what the text is, unless it is a stream's own heading
     # (a bare plan comment opens with "### Stream A: ..."): one stream names a document only as its title.
-    title = h1 if h1 is not None else next((t for _l, t in heads[:1] if not STREAM_HEADING_TEXT.match(t)), "")
+    title = h1 if h1 is not None else next((t for _l, t in heads[:1] if not stream_heading(t)), "")
     if title:
         found = _by_title(title, single=h1 is not None)
         if found is not None:

@@ -12,13 +12,13 @@ HEADING_STARTS = ("#", " #", "  #", "   #")
 # Linear on any line: the closing `#`s and spaces are removed in Python, not by backtracking.
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
 # A heading whose text (bold and leading symbols dropped) starts with Stream + id, or 流A / 工作流 A.
-STREAM_HEADING_TEXT = re.compile(
+_STREAM_HEADING = re.compile(
     r"^(?:work\s*)?stream\s+(?P<id>[A-Z]{1,2}(?![A-Za-z0-9])|[a-z]{1,2}(?=\s*(?:[:\-–—.)(]|$))|\d+(?![A-Za-z0-9]))"
     r"|^(?:工作流|流)\s*(?P<cid>[A-Za-z]{1,2}(?![A-Za-z])|\d+(?!\d))",
     re.IGNORECASE,
 )
-#: The first characters a STREAM_HEADING_TEXT match can have (ignoring case, "s" matches "ſ" too).
-STREAM_HEADING_FIRST = "sSwW流工ſ"
+#: The first characters a _STREAM_HEADING match can have (ignoring case, "s" matches "ſ" too).
+_STREAM_FIRST = "sSwW流工ſ"
 _LEAD_JUNK = re.compile(r"^[\W_]+", re.UNICODE)
 _DETAILS_OPEN = re.compile(r"<details\b[^<>]{0,500}>", re.IGNORECASE)
 _DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
@@ -74,13 +74,17 @@ def heading_text(raw: str) -> str:
     return _LEAD_JUNK.sub("", text).strip()
 
 
+def stream_heading(text: str) -> re.Match[str] | None:
+    """The stream a heading's text names ("Stream A: ...", "流A"): groups `id` or `cid`; None for another."""
+    if text[:1] not in _STREAM_FIRST:
+        return None  # (the pattern is tried only on a text starting as a match can)
+    return _STREAM_HEADING.match(text)
+
+
 def is_stream_heading(line: str) -> bool:
     """True when `line` is a markdown heading naming a stream ("### Stream A: ...")."""
     h = heading(line)
-    if not h:
-        return False
-    text = heading_text(h[1])
-    return text[:1] in STREAM_HEADING_FIRST and STREAM_HEADING_TEXT.match(text) is not None
+    return bool(h and stream_heading(heading_text(h[1])))
 
 
 _TABLE_HEADER = re.compile(
@@ -90,9 +94,7 @@ _TABLE_HEADER = re.compile(
 
 def is_stream_start(line: str) -> bool:
     """A stream heading, or the header row of a table whose first column is Stream."""
-    if line.startswith(HEADING_STARTS) and is_stream_heading(line):  # (each test only where it can pass)
-        return True
-    return "|" in line and bool(_TABLE_HEADER.match(line))
+    return is_stream_heading(line) or ("|" in line and bool(_TABLE_HEADER.match(line)))
 
 
 def code_mask(lines: list[str]) -> list[bool]:

@@ -69,10 +69,6 @@ def _escape_word(word: str) -> str:
     return word.translate(_ESCAPES)
 
 
-#: The characters of a figure (`2.5–3.0`): none is escaped, and they form no reference but a commit SHA.
-_FIGURE = "0123456789.–"
-
-
 def escape_inline(text: str, *, in_table: bool = False) -> str:
     """Untrusted text made safe for a line of prose (or, `in_table`, a table cell) in GitHub markdown.
 
@@ -82,8 +78,6 @@ def escape_inline(text: str, *, in_table: bool = False) -> str:
     `&`, `<`, `>` are entity-escaped (no raw HTML) and markdown punctuation is backslash-escaped (`|` cannot
     break a table, a backtick cannot open code, `#` cannot start a heading).
     """
-    if len(text) < 7 and (not text.strip(_FIGURE) or (text.isascii() and text.isalnum())):
-        return text  # a figure or a short id: nothing to escape, and too short for a commit SHA
     if not _NEEDS_ESCAPE.search(text):
         return text
     text = one_line(text)

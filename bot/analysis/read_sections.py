@@ -28,9 +28,6 @@ def _words(*words: str) -> re.Pattern[str]:
 _TIMELINE = _words("expected timeline", "timeline", "时间线", "预期时间", "calendrier", "chronologie")
 _RISK = _words("conflict risk", "冲突风险", "risque")
 _NOTES = re.compile(r"^(?:notes?|备注|注意事项|remarques)\b", re.IGNORECASE)
-#: Per anchored heading pattern, the first characters a match can start with (n and r have no other case
-#: ignoring case): Outline.first tries the pattern only on headings starting with one.
-_LEADS: dict[re.Pattern[str], str] = {_NOTES: "nN备注rR"}
 _OVERVIEW = _words("overview", "概述", "概览", "aperçu", "vue d'ensemble", "summary")
 _APPROACH = _words("recommended approach")
 _COORDINATION = _words("coordination", "协调", "协作")
@@ -119,9 +116,8 @@ class Outline:
         if words is not None:
             pos = self._first_holding(pattern, words)
             return None if pos is None else (self.heads[pos][0], self.ends[pos])
-        lead = _LEADS.get(pattern)
         for pos, (i, _level, text) in enumerate(self.heads):
-            if (lead is None or text[:1] in lead) and pattern.search(text):
+            if pattern.search(text):
                 return i, self.ends[pos]
         return None
 

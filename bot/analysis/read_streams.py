@@ -24,7 +24,7 @@ from bot.analysis.limits import (
     MAX_REPEATS_NAMED,
     MAX_STREAMS,
 )
-from bot.analysis.locate import STREAM_HEADING_FIRST, STREAM_HEADING_TEXT
+from bot.analysis.locate import stream_heading
 from bot.analysis.models import Diagnostic, HourRange, Stream
 from bot.analysis.read_fields import Field, collect_fields, field_files, field_text, label_kind
 from bot.analysis.read_sections import Outline
@@ -71,11 +71,7 @@ def find_streams(outline: Outline) -> tuple[list[RawStream], list[tuple[str, int
         seen.add(sid)
         return True
 
-    marks = [
-        (pos, m)
-        for pos, (_i, _l, text) in enumerate(heads)
-        if text[:1] in STREAM_HEADING_FIRST and (m := STREAM_HEADING_TEXT.match(text))
-    ]
+    marks = [(pos, m) for pos, (_i, _l, text) in enumerate(heads) if (m := stream_heading(text))]
     for n, (pos, m) in enumerate(marks):
         i, _level, text = heads[pos]
         sid = canonical_id(m.group("id") or m.group("cid") or "")
