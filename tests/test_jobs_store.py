@@ -396,6 +396,50 @@ async def test_a_run_of_writes_keeps_the_write_slot_and_gives_it_back(pg_dsn: st
         await other_pool.close()
 
 
+async def test_a_worker_keeps_a_write_slot_for_each_job_it_runs_at_once(pg_dsn: str, tmp_path: Any) -> None:
+    """A worker running eight jobs at once, each writing three times for its own installation, takes and gives
+    back each slot once: two statements a job, not two a write for the jobs beyond a fixed few."""
+    import contextlib
+
+    from psycopg import pq
+
+    from bot.jobs.queue import JobQueue
+
+    jobs, writes = 8, 3
+    queue = JobQueue(None, database_url=pg_dsn, pool_size=jobs * 2 + 4, write_interval=0.0)  # as `worker`
+    await queue.open()
+    assert queue.pool is not None and queue.pacer is not None
+    await queue.pool.wait()
+    traces = []
+    async with contextlib.AsyncExitStack() as stack:  # every connection of the pool, traced
+        conns = [await stack.enter_async_context(queue.pool.connection()) for _ in range(jobs * 2 + 4)]
+        for i, conn in enumerate(conns):
+            trace = (tmp_path / f"trace{i}").open("w+b")
+            conn.pgconn.trace(trace.fileno())
+            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+            traces.append(trace)
+    pacer = queue.pacer
+    try:
+        async def job(i: int) -> None:
+            for _ in range(writes):
+                async with pacer.slot(f"installation:{i}"):
+                    await asyncio.sleep(0.005)  # the write
+                await asyncio.sleep(0.01)  # what the job reads before its next write: its slot is kept
+
+        await asyncio.gather(*(job(i) for i in range(jobs)))
+        await pacer.close()
+        executed = 0
+        for trace in traces:
+            trace.seek(0)
+            lines = trace.read().splitlines()
+            executed += sum(line.startswith(b"F\t") and b"\tBind\t" in line for line in lines)
+        assert executed == 2 * jobs  # lock+lease, pause+unlock: once a job
+    finally:
+        for trace in traces:
+            trace.close()
+        await queue.close()
+
+
 async def test_the_write_slot_is_held_for_a_bounded_time_whatever_the_pacing(
     pg_dsn: str, tmp_path: Any,
 ) -> None:

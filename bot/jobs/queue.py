@@ -82,7 +82,11 @@ class JobQueue:
         if database_url:
             self.pool = make_pool(database_url, max_size=pool_size, timeout=pool_timeout)
             self._deliveries = PgDeliveries(self.pool, ttl=delivery_ttl)
-            self._pacer = PgPacer(self.pool, interval=write_interval, lease=write_lease)
+            # A write slot kept between a sync's writes holds a pooled connection; a worker's pool is sized
+            # for two per job it runs at once, so each of its jobs may keep one (fewer: a slot given back and
+            # taken again after every write, two statements a write).
+            self._pacer = PgPacer(self.pool, interval=write_interval, lease=write_lease,
+                                  keep=max(4, (pool_size - 4) // 2))
             self.connector: PsycopgConnector | EmbeddedConnector = PsycopgConnector()
         else:
             self.connector = EmbeddedConnector()
