@@ -101,6 +101,32 @@ async def test_second_sync_writes_nothing_and_reads_conditionally(sandbox: Sandb
     assert after["points"] == middle["points"]
 
 
+async def test_sub_issues_are_listed_only_when_the_issue_says_it_has_some(sandbox: Sandbox) -> None:
+    """GitHub's issue tells how many sub-issues it has: a new plan's first sync does not list them when it has
+    none; a re-sync lists them, and so does a first sync of an issue a person already gave a sub-issue."""
+    seed_issues(sandbox)
+
+    def listings(number: int) -> int:
+        path = f"/repos/{REPO}/issues/{number}/sub_issues"
+        return sum(e.method == "GET" and e.path == path for e in sandbox.log)
+
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        assert listings(4) == 0
+        assert issue(sandbox.snapshot(REPO), 4)["sub_issues"] == [6, 7, 8, 9]
+        again = await sync_issue(gh, OWNER, NAME, 4)
+        assert listings(4) == 1 and again.writes == 0
+        # Issue #10, with a person's sub-issue (#11), gets a plan of its own.
+        sandbox.create_issue(REPO, "Another feature", "Body.")
+        task = sandbox.create_issue(REPO, "A person's task", "Body.")
+        await as_person(sandbox, "POST", f"/repos/{REPO}/issues/10/sub_issues", {"sub_issue_id": task["id"]})
+        sandbox.create_comment(REPO, 10, SEED.read_text().replace("issue: 4", "issue: 10"))
+        result = await sync_issue(gh, OWNER, NAME, 10)
+    assert listings(10) == 1 and result.found_analysis and not result.errors
+    subs = issue(sandbox.snapshot(REPO), 10)["sub_issues"]
+    assert subs[0] == 11 and len(subs) == 5  # the person's, then one a stream
+
+
 async def test_sync_of_a_stream_sub_issue_syncs_its_parent(sandbox: Sandbox) -> None:
     seed_issues(sandbox)
     async with client(sandbox) as gh:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,7 +186,7 @@ async def read_current(
     url = "/repos/{owner}/{repo}/issues/{number}/sub_issues?per_page=100"
     wanted = [markers.safe_id(s) for s in stream_ids]
     linked: set[int] = set()
-    async for raw in gh.getiter(url, {"owner": owner, "repo": repo, "number": n}):
+    async for raw in _sub_issues(gh, url, {"owner": owner, "repo": repo, "number": n}, parent):
         state.sub_issue_count += 1
         sub = IssueState.of(raw, me)
         linked.add(sub.number)
@@ -226,6 +227,18 @@ async def read_current(
         if any(v is not None for v in state.issue_deps.values()):
             state.parent_blocked_by = await read_blocked_by(gh, owner, repo, n)
     return state
+
+
+async def _sub_issues(
+    gh: gidgethub.abc.GitHubAPI, url: str, args: dict[str, Any], parent: IssueState
+) -> AsyncIterator[dict[str, Any]]:
+    """The parent's sub-issues; none asked for when the parent, as just read, says it has none (a new plan's
+    first sync: one request less). Where GitHub gives no `sub_issues_summary`, they are listed."""
+    summary = parent.raw.get("sub_issues_summary")
+    if isinstance(summary, dict) and summary.get("total") == 0:
+        return
+    async for raw in gh.getiter(url, args):
+        yield raw
 
 
 def _stream_of(sub: IssueState, parent: int, wanted: list[str]) -> str | None:
