@@ -127,6 +127,28 @@ async def test_sub_issues_are_listed_only_when_the_issue_says_it_has_some(sandbo
     assert subs[0] == 11 and len(subs) == 5  # the person's, then one a stream
 
 
+async def test_blockers_are_listed_only_for_sub_issues_that_say_they_have_some(sandbox: Sandbox) -> None:
+    """A re-sync lists the blockers of B, C and D (each waits for A), not of A, which says nothing blocks it;
+    once a person adds a blocker to A, A's are listed too."""
+    seed_issues(sandbox)
+
+    def listed(since: int) -> list[int]:
+        return sorted(int(e.path.split("/")[-3]) for e in sandbox.log[since:]
+                      if e.method == "GET" and e.path.endswith("/dependencies/blocked_by"))
+
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        mark = len(sandbox.log)
+        await sync_issue(gh, OWNER, NAME, 4)
+        assert listed(mark) == [7, 8, 9]
+        blocker = issue(sandbox.snapshot(REPO), 1)["id"]
+        await as_person(sandbox, "POST", f"/repos/{REPO}/issues/6/dependencies/blocked_by",
+                        {"issue_id": blocker})
+        mark = len(sandbox.log)
+        await sync_issue(gh, OWNER, NAME, 4)
+    assert listed(mark) == [6, 7, 8, 9]
+
+
 async def test_sync_of_a_stream_sub_issue_syncs_its_parent(sandbox: Sandbox) -> None:
     seed_issues(sandbox)
     async with client(sandbox) as gh:

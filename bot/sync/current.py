@@ -131,8 +131,13 @@ async def read_comments(
     return [c async for c in gh.getiter(url, {"owner": owner, "repo": repo, "number": number})]
 
 
-async def read_blocked_by(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int) -> set[int]:
-    """Database ids of the issues blocking this one."""
+async def read_blocked_by(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, issue: IssueState) -> set[int]:
+    """Database ids of the issues blocking this one; none asked for when the issue, as read, says nothing
+    blocks it (GitHub's `issue_dependencies_summary`; where it is missing, they are listed)."""
+    summary = issue.raw.get("issue_dependencies_summary")
+    if isinstance(summary, dict) and summary.get("total_blocked_by") == 0:
+        return set()
+    number = issue.number
     url = "/repos/{owner}/{repo}/issues/{number}/dependencies/blocked_by?per_page=100"
     return {int(i["id"]) async for i in gh.getiter(url, {"owner": owner, "repo": repo, "number": number})}
 
@@ -204,7 +209,7 @@ async def read_current(
         for sub in state.streams.values():
             if sub.closed and markers.REMOVED_MARKER in sub.body:
                 continue  # removed by the bot: its links went before it was closed
-            state.blocked_by[sub.number] = await read_blocked_by(gh, owner, repo, sub.number)
+            state.blocked_by[sub.number] = await read_blocked_by(gh, owner, repo, sub)
         for m in conflict_numbers:
             if m == n:
                 continue
@@ -225,7 +230,7 @@ async def read_current(
             if d != n:
                 state.issue_deps[d] = await read_issue(gh, owner, repo, d, me)
         if any(v is not None for v in state.issue_deps.values()):
-            state.parent_blocked_by = await read_blocked_by(gh, owner, repo, n)
+            state.parent_blocked_by = await read_blocked_by(gh, owner, repo, parent)
     return state
 
 
