@@ -1,6 +1,6 @@
 """Figures for running at scale on PostgreSQL: deliveries/s per web process, ack latency, jobs/s, RSS.
 
-    python3 benchmarks/bench_scale.py [--seconds 8] [--jobs 240] [--installations 80]
+    python3 benchmarks/bench_scale.py [--seconds 8] [--jobs 240] [--installations 80] [--instructions]
 
 Starts a throwaway PostgreSQL (as the test suite does), `parallel-work-bot serve` processes with DATABASE_URL,
 and `parallel-work-bot worker` processes against the local GitHub in this process (contract check off, zero
@@ -15,7 +15,10 @@ import asyncio
 import contextlib
 import json
 import os
+import re
+import shutil
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -77,6 +80,8 @@ class Bench:
         self.pg = PgServer()
         self.keys = make_keys()
         self.procs: list[asyncio.subprocess.Process] = []
+        #: A command the worker runs under (valgrind, for `--instructions`).
+        self.wrap: list[str] = []
         self.template = json.loads((WEBHOOKS / "issue_comment.created.with-installation.json").read_text())
         self.plan = SEED.read_text()
 
@@ -88,7 +93,7 @@ class Bench:
 
     async def spawn(self, dsn: str, api: str, *args: str) -> asyncio.subprocess.Process:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args, cwd=str(ROOT), env=self.env(dsn, api),
+            *self.wrap, sys.executable, "-m", "bot", *args, cwd=str(ROOT), env=self.env(dsn, api),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         self.procs.append(proc)
         return proc
@@ -218,10 +223,34 @@ class Bench:
         cpu = (f"{writes} writes ({refused} answered 422); CPU in {elapsed:.1f} s: workers {used:.1f} s "
                f"({used / jobs * 1000:.1f} ms/job), "
                f"local GitHub + this process {cpu_seconds(os.getpid()) - own0:.1f} s")
-        await stop_processes(procs)
+        await stop_processes(procs, grace=120 if self.wrap else 15)
         await queue.close()
         await sb.stop()
         return jobs / elapsed, rss, cpu
+
+    async def instructions_per_sync(self) -> str:
+        """The worker's user-space instructions a sync, counted by valgrind (cachegrind, no cache simulation):
+        unlike CPU time, the count does not move with the machine's speed. Start-up cancels out: two runs
+        of 24 and 72 syncs (three per installation, as in the timed runs), the difference over 48 syncs."""
+        if shutil.which("valgrind") is None:
+            return "not counted: valgrind is not installed (Debian: apt-get install valgrind)"
+        counts = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for jobs in (24, 72):
+                log = Path(tmp) / f"{jobs}.log"
+                self.wrap = ["valgrind", "--tool=cachegrind", "--cache-sim=no",
+                             f"--cachegrind-out-file={tmp}/{jobs}.out", f"--log-file={log}"]
+                try:
+                    await self.jobs_per_second(1, jobs, jobs // 3)
+                finally:
+                    self.wrap = []
+                found = re.search(r"I\s+refs:\s+([\d,]+)", log.read_text())
+                if found is None:
+                    return f"not counted: valgrind gave no total ({log.read_text()[-200:]!r})"
+                counts.append(int(found.group(1).replace(",", "")))
+        per_sync = (counts[1] - counts[0]) / 48
+        return (f"{per_sync / 1e6:.1f} M (24 syncs: {counts[0] / 1e9:.2f} G, "
+                f"72 syncs: {counts[1] / 1e9:.2f} G)")
 
     async def run(self) -> None:
         a = self.args
@@ -234,6 +263,9 @@ class Bench:
                 await self.web_figures(rows)
             if a.only != "web":
                 await self.job_figures(rows)
+            if a.instructions:
+                counted = await self.instructions_per_sync()
+                rows.append(("worker instructions a sync (1 worker, valgrind)", counted))
             print(f"\nbench_scale ({os.cpu_count()} CPUs; PostgreSQL {self.pg.pg_ctl.split('/')[-3]}, "
                   "local GitHub in the benchmark process)")
             width = max(len(k) for k, _ in rows)
@@ -289,6 +321,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=240)  # enough CPU time to read steadily
     parser.add_argument("--installations", type=int, default=80)
     parser.add_argument("--only", choices=["web", "jobs"], default=None)
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count the worker's instructions a sync under valgrind (minutes more)")
     asyncio.run(Bench(parser.parse_args()).run())
 
 
