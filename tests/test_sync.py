@@ -541,6 +541,26 @@ async def test_syncs_of_two_issues_at_once_create_each_label_once(sandbox: Sandb
     assert len(creations) == len({e.request_body for e in creations}) > 0
 
 
+async def test_syncs_of_plans_naming_one_conflict_label_it_once(sandbox: Sandbox) -> None:
+    """Three plans name #5 in `conflicts_with` and sync at once: #5 is labelled by one write, and gets each
+    plan's own note."""
+    seed_issues(sandbox)
+    for n in (6, 7):
+        sandbox.create_issue(REPO, f"Feature {n}", "Body.")
+        sandbox.create_comment(REPO, n, for_issue(n))
+    async with client(sandbox) as gh1, client(sandbox) as gh2, client(sandbox) as gh3:
+        results = await asyncio.gather(*(sync_issue(gh, OWNER, NAME, n)
+                                         for gh, n in ((gh1, 4), (gh2, 6), (gh3, 7))))
+    assert all(r.found_analysis and not r.errors for r in results)
+    labelled = [e for e in sandbox.log if e.method == "POST" and e.path == f"/repos/{REPO}/issues/5/labels"]
+    assert len(labelled) == 1
+    other = issue(sandbox.snapshot(REPO), 5)
+    assert other["labels"] == ["plan:conflict"]
+    ours = [c["body"] for c in other["comments"] if c["user"] == "parallel-work-bot[bot]"]
+    notes = sorted(body.split(" -->")[0] for body in ours)
+    assert notes == [f"<!-- parallel-work-bot:conflict of=#{n}" for n in (4, 6, 7)]
+
+
 def summary_of(snap: dict[str, Any]) -> dict[str, Any]:
     """The bot's summary comment on #4."""
     comments = issue(snap, 4)["comments"]

@@ -13,7 +13,7 @@ from bot.github import graphql
 from bot.github.errors import OutcomeUnknown
 from bot.sync.current import read_repo_labels
 from bot.sync.diff import PlannedWrite, Refs, Write
-from bot.sync.labels import LABEL_CACHE, auto_created
+from bot.sync.labels import LABEL_CACHE, auto_created, names
 from bot.sync.locks import SharedLock, held
 
 
@@ -101,8 +101,27 @@ async def apply(
         if write.link_to is not None:
             await _create_linked(gh, write, refs, progress, ids)
             continue
+        if write.labels_other is not None:
+            async with held(f"issue:{key}#{write.labels_other}", lock):
+                if await _labelled(gh, owner, repo, write.labels_other, write.data["labels"]):
+                    continue  # another plan's sync labelled it since this one read it
+                result = await _run(gh, write, refs, progress)
+            await _heal_labels(gh, owner, repo, result, progress)
+            continue
         result = await _run(gh, write, refs, progress)
         await _heal_labels(gh, owner, repo, result, progress)
+
+
+async def _labelled(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, wanted: list[str]
+) -> bool:
+    """Whether issue `number` carries every label of `wanted` now (a conditional read: a free 304 when it has
+    not changed since the sync read it)."""
+    try:
+        raw = await gh.getitem(f"/repos/{owner}/{repo}/issues/{number}")
+    except gidgethub.BadRequest:
+        return False  # gone or hidden: the write itself then says so
+    return {w.lower() for w in wanted} <= names(raw.get("labels") if isinstance(raw, dict) else None)
 
 
 async def _create_labels(

@@ -76,6 +76,9 @@ class Write:
     #: A sub-issue created already linked under this parent (number, node id): GraphQL's `createIssue` with
     #: `parentIssueId`, one write; REST's create then link where the host lacks it (bot.sync.apply).
     link_to: tuple[int, str] | None = None
+    #: Another issue this call labels (a conflict target): syncs of other plans naming it may be labelling it
+    #: at the same time, so it is sent under that issue's lock, once a fresh read shows the label missing.
+    labels_other: int | None = None
 
     def resolve_path(self, refs: Refs) -> str:
         """The path with created sub-issues' numbers filled in."""
@@ -470,7 +473,8 @@ def conflict_writes(step: _Step) -> list[Write]:
         assert target.issue is not None
         if flag.lower() not in target.issue.labels:
             writes.append(
-                Write("POST", step.issue(m, "/labels"), {"labels": [flag]}, f"label #{m} {flag}")
+                Write("POST", step.issue(m, "/labels"), {"labels": [flag]}, f"label #{m} {flag}",
+                      labels_other=m)
             )
         if not target.others:  # a renamed conflict label: the old name leaves the flagged issue
             writes += [_unlabel(owner, repo, m, x) for x in desired.stale_labels
