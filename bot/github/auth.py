@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from .client import DEFAULT_BASE_URL, DEFAULT_REQUESTER, ExchangeObserver, GitHubClient
 from .etag import EtagCache, new_etag_cache
 from .pacing import Pacer, default_pacer
+from .paths import api_path
 from .retry import RetryPolicy
 from .stats import ClientStats
 
@@ -141,8 +142,7 @@ class AppAuth:
     async def installation_id(self, session: aiohttp.ClientSession, owner: str, repo: str) -> int:
         """The installation of this App on `owner/repo` (404 if the App is not installed there)."""
         data = await self.app_client(session).getitem(
-            "/repos/{owner}/{repo}/installation", {"owner": owner, "repo": repo}
-        )
+            api_path("/repos/{owner}/{repo}/installation", owner=owner, repo=repo))
         return int(data["id"])
 
     async def installation_token(self, session: aiohttp.ClientSession, installation_id: int) -> str:

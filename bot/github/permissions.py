@@ -10,6 +10,7 @@ import gidgethub.abc
 from cachetools import TTLCache
 
 from bot.conventions import PERMISSION_CACHE_SECONDS, WRITE_PERMISSIONS, is_trusted_association
+from bot.github.paths import api_path
 
 #: (base URL, owner, repo, login), lower case -> the person's highest role (index into ROLE_ORDER, -1: none).
 _CACHE: TTLCache[tuple[str, str, str, str], int] = TTLCache(maxsize=4096, ttl=PERMISSION_CACHE_SECONDS)
@@ -39,10 +40,8 @@ async def has_write(
     if known is not None:
         return known >= need
     try:
-        data = await gh.getitem(
-            "/repos/{owner}/{repo}/collaborators/{username}/permission",
-            {"owner": owner, "repo": repo, "username": login},
-        )
+        data = await gh.getitem(api_path("/repos/{owner}/{repo}/collaborators/{username}/permission",
+                                         owner=owner, repo=repo, username=login))
     except gidgethub.BadRequest as exc:
         if exc.status_code.value not in (403, 404):
             raise

@@ -15,6 +15,7 @@ from bot.conventions import ACTIONS_LOGIN, is_bot_account
 from bot.events import Intake, router
 from bot.events.shapes import shape_problem
 from bot.github.client import GitHubClient
+from bot.github.paths import api_path
 from bot.jobs.handler import perform
 from bot.jobs.request import Accepted, JobRequest
 from bot.local.context import GITHUB_COM_API, LocalError, checkout_config, identity
@@ -90,8 +91,9 @@ async def run_action(env: Mapping[str, str], *, out: TextIO) -> int:
             files = await RepoFiles(gh, owner, repo, patterns=loaded.config.analysis_paths).issues()
             labelled: set[int] = set()
             for label in dict.fromkeys(c.labels.spec("plan")[0] for c in (loaded.config, DEFAULT_CONFIG)):
-                url = "/repos/{owner}/{repo}/issues?labels={label}&state=open&per_page=100"
-                async for i in gh.getiter(url, {"owner": owner, "repo": repo, "label": label}):
+                url = api_path("/repos/{owner}/{repo}/issues?labels={label}&state=open&per_page=100",
+                               owner=owner, repo=repo, label=label)
+                async for i in gh.getiter(url):
                     if not i.get("pull_request"):
                         labelled.add(int(i["number"]))
             numbers = sorted(set(files) | labelled)

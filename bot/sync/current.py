@@ -11,6 +11,7 @@ import gidgethub
 import gidgethub.abc
 
 from bot.conventions import Identity
+from bot.github.paths import api_path
 from bot.sync import markers
 from bot.sync.labels import LABEL_CACHE, STREAM, LabelCache, names
 
@@ -113,9 +114,8 @@ async def read_issue(
 ) -> IssueState | None:
     """One issue, or None when it does not exist (or is not visible)."""
     try:
-        raw = await gh.getitem(
-            "/repos/{owner}/{repo}/issues/{number}", {"owner": owner, "repo": repo, "number": number}
-        )
+        raw = await gh.getitem(api_path("/repos/{owner}/{repo}/issues/{number}", owner=owner, repo=repo,
+                                        number=number))
     except gidgethub.BadRequest as exc:
         if exc.status_code.value in (404, 410):
             return None
@@ -127,8 +127,9 @@ async def read_comments(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int
 ) -> list[dict[str, Any]]:
     """All comments of an issue, oldest first."""
-    url = "/repos/{owner}/{repo}/issues/{number}/comments?per_page=100"
-    return [c async for c in gh.getiter(url, {"owner": owner, "repo": repo, "number": number})]
+    url = api_path("/repos/{owner}/{repo}/issues/{number}/comments?per_page=100", owner=owner, repo=repo,
+                   number=number)
+    return [c async for c in gh.getiter(url)]
 
 
 async def read_blocked_by(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, issue: IssueState) -> set[int]:
@@ -137,9 +138,9 @@ async def read_blocked_by(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, is
     summary = issue.raw.get("issue_dependencies_summary")
     if isinstance(summary, dict) and summary.get("total_blocked_by") == 0:
         return set()
-    number = issue.number
-    url = "/repos/{owner}/{repo}/issues/{number}/dependencies/blocked_by?per_page=100"
-    return {int(i["id"]) async for i in gh.getiter(url, {"owner": owner, "repo": repo, "number": number})}
+    url = api_path("/repos/{owner}/{repo}/issues/{number}/dependencies/blocked_by?per_page=100",
+                   owner=owner, repo=repo, number=issue.number)
+    return {int(i["id"]) async for i in gh.getiter(url)}
 
 
 async def read_repo_labels(
@@ -150,8 +151,8 @@ async def read_repo_labels(
     key = cache.key(gh.base_url, owner, repo)
     known = cache.get(key)
     if known is None or fresh:
-        url = "/repos/{owner}/{repo}/labels?per_page=100"
-        listed = [lab async for lab in gh.getiter(url, {"owner": owner, "repo": repo})]
+        url = api_path("/repos/{owner}/{repo}/labels?per_page=100", owner=owner, repo=repo)
+        listed = [lab async for lab in gh.getiter(url)]
         cache.put(key, {str(lab["name"]) for lab in listed})
         cache.learn_labels(key, listed)
         known = cache.get(key) or set()
@@ -188,10 +189,11 @@ async def read_current(
     state.repo_labels = await read_repo_labels(gh, owner, repo)
     n = parent.number
     state.flagged_by = {of for c in comments if (of := markers.conflict_of(c, me)) is not None and of != n}
-    url = "/repos/{owner}/{repo}/issues/{number}/sub_issues?per_page=100"
+    url = api_path("/repos/{owner}/{repo}/issues/{number}/sub_issues?per_page=100", owner=owner, repo=repo,
+                   number=n)
     wanted = [markers.safe_id(s) for s in stream_ids]
     linked: set[int] = set()
-    async for raw in _sub_issues(gh, url, {"owner": owner, "repo": repo, "number": n}, parent):
+    async for raw in _sub_issues(gh, url, parent):
         state.sub_issue_count += 1
         sub = IssueState.of(raw, me)
         linked.add(sub.number)
@@ -235,14 +237,14 @@ async def read_current(
 
 
 async def _sub_issues(
-    gh: gidgethub.abc.GitHubAPI, url: str, args: dict[str, Any], parent: IssueState
+    gh: gidgethub.abc.GitHubAPI, url: str, parent: IssueState
 ) -> AsyncIterator[dict[str, Any]]:
     """The parent's sub-issues; none asked for when the parent, as just read, says it has none (a new plan's
     first sync: one request less). Where GitHub gives no `sub_issues_summary`, they are listed."""
     summary = parent.raw.get("sub_issues_summary")
     if isinstance(summary, dict) and summary.get("total") == 0:
         return
-    async for raw in gh.getiter(url, args):
+    async for raw in gh.getiter(url):
         yield raw
 
 
@@ -282,7 +284,7 @@ async def _find_recorded(
 async def read_issue_types(gh: gidgethub.abc.GitHubAPI, owner: str, repo: str) -> list[str]:
     """The names of the issue types the repository offers (none where it has no issue types)."""
     try:
-        found = await gh.getitem("/repos/{owner}/{repo}/issue-types", {"owner": owner, "repo": repo})
+        found = await gh.getitem(api_path("/repos/{owner}/{repo}/issue-types", owner=owner, repo=repo))
     except gidgethub.BadRequest as exc:
         if exc.status_code.value in (403, 404):
             return []
@@ -301,13 +303,13 @@ async def _find_unlinked(
     Only issues updated since the parent was created (less a margin for GitHub's clocks) can be its
     sub-issues, so a repository's older streams are not read again for every new plan.
     """
-    url = "/repos/{owner}/{repo}/issues?state=all&labels={label}&per_page=100"
-    args: dict[str, str] = {"owner": owner, "repo": repo, "label": stream_label}
+    url = api_path("/repos/{owner}/{repo}/issues?state=all&labels={label}&per_page=100", owner=owner,
+                   repo=repo, label=stream_label)
     since = _since(state.parent.raw.get("created_at"))
     if since is not None:
-        url = "/repos/{owner}/{repo}/issues?state=all&labels={label}&since={since}&per_page=100"
-        args["since"] = since
-    async for raw in gh.getiter(url, args):
+        url = api_path("/repos/{owner}/{repo}/issues?state=all&labels={label}&since={since}&per_page=100",
+                       owner=owner, repo=repo, label=stream_label, since=since)
+    async for raw in gh.getiter(url):
         if raw.get("pull_request"):
             continue
         sub = IssueState.of(raw, me)

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import gidgethub
 import gidgethub.abc
 
+from bot.github.paths import api_path
 from bot.sync.apply import send
 from bot.sync.labels import DEFAULT_LABELS, LABEL_CACHE, LabelCache, LabelSet
 
@@ -22,9 +23,9 @@ async def prune_label(
     spec = labels.agent(name[len(prefix):]) if name.lower().startswith(prefix.lower()) else None
     if spec is None or spec.name.lower() != name.lower():
         return False
-    args = {"owner": owner, "repo": repo, "name": spec.name}
     try:
-        label = await gh.getitem("/repos/{owner}/{repo}/labels/{name}", args)
+        label = await gh.getitem(api_path("/repos/{owner}/{repo}/labels/{name}", owner=owner, repo=repo,
+                                          name=spec.name))
     except gidgethub.BadRequest as exc:
         if exc.status_code.value == 404:
             cache.discard(cache.key(gh.base_url, owner, repo), spec.name)
@@ -33,8 +34,9 @@ async def prune_label(
     colour, text = str(label.get("color") or "").lower(), label.get("description") or ""
     if colour != spec.color or text != spec.description:
         return False
-    url = "/repos/{owner}/{repo}/issues?state=all&labels={name}&per_page=1"
-    async for _carrier in gh.getiter(url, args):
+    url = api_path("/repos/{owner}/{repo}/issues?state=all&labels={name}&per_page=1", owner=owner, repo=repo,
+                   name=spec.name)
+    async for _carrier in gh.getiter(url):
         return False
     try:
         await send(gh, "DELETE", f"/repos/{owner}/{repo}/labels/{quote(str(label['name']), safe='')}", b"")
