@@ -215,12 +215,14 @@ class Bench:
         with psycopg.connect(dsn) as conn:
             statuses = dict(conn.execute(
                 "SELECT status::text, count(*) FROM procrastinate_jobs GROUP BY status").fetchall())
-        writes = sum(1 for e in sb.log if e.is_write)
-        refused = sum(1 for e in sb.log if e.is_write and e.status == 422)
+        writes = sum(1 for e in sb.log if e.is_content_write)
+        refused = sum(1 for e in sb.log if e.is_content_write and e.status == 422)
+        tokens = sum(1 for e in sb.log if e.is_write and not e.is_content_write)  # minted per worker process
         if statuses or writes < jobs * STREAMS:
             raise RuntimeError(f"jobs did not all succeed: {statuses}; {writes} writes")
         used = sum(cpu_seconds(p.pid) for p in procs) - sum(cpu0)
-        cpu = (f"{writes} writes ({refused} answered 422); CPU in {elapsed:.1f} s: workers {used:.1f} s "
+        cpu = (f"{writes} writes ({refused} answered 422), {tokens} installation tokens; "
+               f"CPU in {elapsed:.1f} s: workers {used:.1f} s "
                f"({used / jobs * 1000:.1f} ms/job), "
                f"local GitHub + this process {cpu_seconds(os.getpid()) - own0:.1f} s")
         await stop_processes(procs, grace=120 if self.wrap else 15)
