@@ -116,6 +116,15 @@ async def test_sub_issues_are_listed_only_when_the_issue_says_it_has_some(sandbo
         assert issue(sandbox.snapshot(REPO), 4)["sub_issues"] == [6, 7, 8, 9]
         again = await sync_issue(gh, OWNER, NAME, 4)
         assert listings(4) == 1 and again.writes == 0
+        # A person unlinks every sub-issue: #4 now says it has none, but the bot recorded its own, so it lists
+        # (and finds, by the record, and links again) rather than trust the count.
+        state = sandbox.state
+        parent = state.issue(state.repo(REPO), 4)
+        for child in list(parent.sub_issues):
+            state.remove_sub_issue(parent, child)
+        relinked = await sync_issue(gh, OWNER, NAME, 4)
+        assert listings(4) == 2 and not relinked.errors
+        assert issue(sandbox.snapshot(REPO), 4)["sub_issues"] == [6, 7, 8, 9]
         # Issue #10, with a person's sub-issue (#11), gets a plan of its own.
         sandbox.create_issue(REPO, "Another feature", "Body.")
         task = sandbox.create_issue(REPO, "A person's task", "Body.")

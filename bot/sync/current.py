@@ -193,7 +193,8 @@ async def read_current(
                    number=n)
     wanted = [markers.safe_id(s) for s in stream_ids]
     linked: set[int] = set()
-    async for raw in _sub_issues(gh, url, parent):
+    recorded = markers.previous_streams(comments, me)
+    async for raw in _sub_issues(gh, url, parent, recorded=bool(recorded)):
         state.sub_issue_count += 1
         sub = IssueState.of(raw, me)
         linked.add(sub.number)
@@ -201,7 +202,7 @@ async def read_current(
         if sid is not None and sid not in state.streams:
             state.streams[sid] = sub
     if structure:
-        await _find_recorded(gh, owner, repo, state, markers.previous_streams(comments, me), linked, me)
+        await _find_recorded(gh, owner, repo, state, recorded, linked, me)
     missing = [s for s in wanted if s not in state.streams]
     if missing and structure:
         await _find_unlinked(gh, owner, repo, n, state, me, stream_label)
@@ -237,12 +238,14 @@ async def read_current(
 
 
 async def _sub_issues(
-    gh: gidgethub.abc.GitHubAPI, url: str, parent: IssueState
+    gh: gidgethub.abc.GitHubAPI, url: str, parent: IssueState, *, recorded: bool
 ) -> AsyncIterator[dict[str, Any]]:
-    """The parent's sub-issues; none asked for when the parent, as just read, says it has none (a new plan's
-    first sync: one request less). Where GitHub gives no `sub_issues_summary`, they are listed."""
+    """The parent's sub-issues. None are asked for when the parent, as just read, says it has none and the bot
+    has recorded no sub-issue of its own for it (a new plan's first sync: one request less); once it has,
+    they are always listed, so a count GitHub were slow to update could never hide them. Where GitHub gives
+    no `sub_issues_summary`, they are listed."""
     summary = parent.raw.get("sub_issues_summary")
-    if isinstance(summary, dict) and summary.get("total") == 0:
+    if not recorded and isinstance(summary, dict) and summary.get("total") == 0:
         return
     async for raw in gh.getiter(url):
         yield raw
