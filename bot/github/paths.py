@@ -12,8 +12,8 @@ def api_path(template: str, **values: str | int) -> str:
     """`template` with each `{name}` replaced by its value, percent-encoded as RFC 6570's simple expansion
     does (everything but letters, digits and `-._~`): the same string gidgethub's uritemplate would make.
 
-    gidgethub expands `url_vars` with uritemplate on every request, which costs a quarter of the client's
-    own work a request; a filled-in path leaves it nothing to do. Only simple `{name}` expressions: a
+    gidgethub expands `url_vars` with uritemplate on every request, a good part of the client's own work
+    a request; a filled-in path leaves it nothing to do. Only simple `{name}` expressions: a
     template with `{+path}` or `{?query}` still goes to gidgethub with its `url_vars`.
     """
     return _VARIABLE.sub(lambda m: quote(str(values[m.group(1)]), safe=""), template)

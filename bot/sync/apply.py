@@ -11,6 +11,7 @@ import gidgethub.abc
 
 from bot.github import graphql
 from bot.github.errors import OutcomeUnknown
+from bot.github.paths import api_path
 from bot.sync.current import read_repo_labels
 from bot.sync.diff import PlannedWrite, Refs, Write
 from bot.sync.labels import LABEL_CACHE, auto_created, names
@@ -118,7 +119,8 @@ async def _labelled(
     """Whether issue `number` carries every label of `wanted` now (a conditional read: a free 304 when it has
     not changed since the sync read it)."""
     try:
-        raw = await gh.getitem(f"/repos/{owner}/{repo}/issues/{number}")
+        raw = await gh.getitem(api_path("/repos/{owner}/{repo}/issues/{number}", owner=owner, repo=repo,
+                                        number=number))
     except gidgethub.BadRequest:
         return False  # gone or hidden: the write itself then says so
     return {w.lower() for w in wanted} <= names(raw.get("labels") if isinstance(raw, dict) else None)
