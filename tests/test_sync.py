@@ -570,6 +570,18 @@ async def test_syncs_of_plans_naming_one_conflict_label_it_once(sandbox: Sandbox
     assert notes == [f"<!-- parallel-work-bot:conflict of=#{n}" for n in (4, 6, 7)]
 
 
+async def test_two_plans_naming_each_other_in_conflicts_with_sync_at_once(sandbox: Sandbox) -> None:
+    """#4's plan flags #5 and #5's flags #4, both syncing at once: each labels the other while holding its
+    own issue, and both finish (the label's lock is not the other issue's sync lock)."""
+    seed_issues(sandbox)
+    sandbox.create_comment(REPO, 5, for_issue(5).replace("`conflicts_with: [5]`", "`conflicts_with: [4]`"))
+    async with client(sandbox) as gh1, client(sandbox) as gh2, asyncio.timeout(30):
+        results = await asyncio.gather(sync_issue(gh1, OWNER, NAME, 4), sync_issue(gh2, OWNER, NAME, 5))
+    assert all(r.found_analysis and not r.errors for r in results)
+    snap = sandbox.snapshot(REPO)
+    assert "plan:conflict" in issue(snap, 4)["labels"] and "plan:conflict" in issue(snap, 5)["labels"]
+
+
 def summary_of(snap: dict[str, Any]) -> dict[str, Any]:
     """The bot's summary comment on #4."""
     comments = issue(snap, 4)["comments"]

@@ -100,7 +100,7 @@ class PgIssueLocks:
     async def _nested(self, outer: _Hold, key: str, name: str) -> AsyncIterator[None]:
         """A lock taken inside another hold of this task, on its connection, and released before it. One that
         may still be held makes the outer hold close its connection (which releases both) when it ends."""
-        outer.clean = False
+        was_clean, outer.clean = outer.clean, False
         try:
             await outer.conn.execute(_LOCK, (name,))
         except (psycopg.Error, OSError) as exc:
@@ -111,7 +111,8 @@ class PgIssueLocks:
             with contextlib.suppress(psycopg.Error, OSError):
                 cur = await outer.conn.execute(_UNLOCK, (name,))
                 row = await cur.fetchone()
-                outer.clean = bool(row and row[0])
+                # Clean again only if this one was released and no earlier one was left held.
+                outer.clean = was_clean and bool(row and row[0])
 
     async def close(self) -> None:
         """Close the kept idle connections."""

@@ -11,8 +11,7 @@ import gidgethub.abc
 
 from bot.github import graphql
 from bot.github.errors import OutcomeUnknown
-from bot.github.paths import api_path
-from bot.sync.current import read_repo_labels
+from bot.sync.current import read_issue_raw, read_repo_labels
 from bot.sync.diff import PlannedWrite, Refs, Write
 from bot.sync.labels import LABEL_CACHE, auto_created, names
 from bot.sync.locks import SharedLock, held
@@ -103,7 +102,10 @@ async def apply(
             await _create_linked(gh, write, refs, progress, ids)
             continue
         if write.labels_other is not None:
-            async with held(f"issue:{key}#{write.labels_other}", lock):
+            # Not the issue's own sync lock ("issue:…", held by a sync of that issue's plan, which may be
+            # waiting to label this one): this lock is taken last and holds no other, so no two syncs wait on
+            # each other.
+            async with held(f"issue-labels:{key}#{write.labels_other}", lock):
                 if await _labelled(gh, owner, repo, write.labels_other, write.data["labels"]):
                     continue  # another plan's sync labelled it since this one read it
                 result = await _run(gh, write, refs, progress)
@@ -116,14 +118,15 @@ async def apply(
 async def _labelled(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, wanted: list[str]
 ) -> bool:
-    """Whether issue `number` carries every label of `wanted` now (a conditional read: a free 304 when it has
-    not changed since the sync read it)."""
+    """Whether issue `number` carries every label of `wanted` now (read again: a free 304 when it has not
+    changed since the sync read it)."""
     try:
-        raw = await gh.getitem(api_path("/repos/{owner}/{repo}/issues/{number}", owner=owner, repo=repo,
-                                        number=number))
+        raw = await read_issue_raw(gh, owner, repo, number)
     except gidgethub.BadRequest:
+        raw = None
+    if raw is None:
         return False  # gone or hidden: the write itself then says so
-    return {w.lower() for w in wanted} <= names(raw.get("labels") if isinstance(raw, dict) else None)
+    return {w.lower() for w in wanted} <= names(raw.get("labels"))
 
 
 async def _create_labels(

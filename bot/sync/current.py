@@ -113,14 +113,23 @@ async def read_issue(
     gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int, me: Identity
 ) -> IssueState | None:
     """One issue, or None when it does not exist (or is not visible)."""
+    raw = await read_issue_raw(gh, owner, repo, number)
+    return IssueState.of(raw, me) if raw is not None else None
+
+
+async def read_issue_raw(
+    gh: gidgethub.abc.GitHubAPI, owner: str, repo: str, number: int
+) -> dict[str, Any] | None:
+    """GitHub's answer for one issue (conditional: a free 304 when unchanged), or None when it does not exist
+    (or is not visible)."""
     try:
-        raw = await gh.getitem(api_path("/repos/{owner}/{repo}/issues/{number}", owner=owner, repo=repo,
-                                        number=number))
+        raw: dict[str, Any] = await gh.getitem(api_path("/repos/{owner}/{repo}/issues/{number}", owner=owner,
+                                                        repo=repo, number=number))
     except gidgethub.BadRequest as exc:
         if exc.status_code.value in (404, 410):
             return None
         raise
-    return IssueState.of(raw, me)
+    return raw
 
 
 async def read_comments(
