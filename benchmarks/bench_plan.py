@@ -83,11 +83,15 @@ def least_pure(text: str) -> int:
 
 def per_pass(fn: Callable[[str], int], docs: list[str], repeat: int) -> float:
     """Best-of-`repeat` seconds for one pass over all documents."""
+    return best_of(lambda: [fn(d) for d in docs], repeat)
+
+
+def best_of(work: Callable[[], object], repeat: int) -> float:
+    """Best-of-`repeat` seconds of `work()`."""
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
-        for d in docs:
-            fn(d)
+        work()
         best = min(best, time.perf_counter() - t0)
     return best
 
@@ -133,6 +137,10 @@ def main() -> None:
         least_pure(d)
     ours = per_pass(full, docs, 7)
     reading = per_pass(read_only, docs, 7)
+    analyses = [a for d in docs if (a := read_analysis(d)) is not None]
+    reports = [check_plan(a) for a in analyses]
+    checking = best_of(lambda: [check_plan(a) for a in analyses], 7)
+    rendering = best_of(lambda: [render_summary(r) for r in reports], 7)
     fair = per_pass(least, docs, 7)
     base = per_pass(baseline, docs, 7)
     pure = per_pass(least_pure, docs, 7)
@@ -140,6 +148,9 @@ def main() -> None:
     print(f"corpus: {n} documents ({sum(map(len, docs)) / 1024:.0f} KiB)")
     print(f"  read+check+render : {n / ours:9.0f} docs/s  {ours / n * 1e6:8.0f} µs/doc")
     print(f"  read alone        : {n / reading:9.0f} docs/s  {reading / n * 1e6:8.0f} µs/doc")
+    print(f"  check alone       : {checking / n * 1e6:26.0f} µs/doc")
+    print(f"  render alone      : {rendering / n * 1e6:26.0f} µs/doc  (per document, as above: "
+          f"{len(analyses)} of the {n} are plans)")
     print(
         f"  baseline (PyYAML frontmatter + markdown-it-py tokenise): "
         f"{n / base:9.0f} docs/s  {base / n * 1e6:8.0f} µs/doc"

@@ -74,6 +74,12 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def valgrind_totals(folder: Path, pattern: str) -> list[int]:
+    """The instruction total of each valgrind log in `folder` matching `pattern` that gives one."""
+    found = (re.search(r"I\s+refs:\s+([\d,]+)", log.read_text()) for log in folder.glob(pattern))
+    return [int(m.group(1).replace(",", "")) for m in found if m is not None]
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -230,26 +236,26 @@ class Bench:
         await sb.stop()
         return jobs / elapsed, rss, cpu
 
-    async def instructions_per_sync(self) -> str:
-        """The worker's user-space instructions a sync, counted by valgrind (cachegrind, no cache simulation):
-        unlike CPU time, the count does not move with the machine's speed. Start-up cancels out: two runs
-        of 24 and 72 syncs (three per installation, as in the timed runs), the difference over 48 syncs."""
+    async def instructions_per_sync(self, workers: int) -> str:
+        """The workers' user-space instructions a sync, counted by valgrind (cachegrind, no cache simulation):
+        unlike CPU time, the count does not move with the machine's speed, nor with how many processes share
+        its cores. Start-up cancels out: two runs of 24 and 72 syncs (three per installation, as in the
+        timed runs), the difference over 48 syncs; with several workers, their counts are added."""
         if shutil.which("valgrind") is None:
             return "not counted: valgrind is not installed (Debian: apt-get install valgrind)"
         counts = []
         with tempfile.TemporaryDirectory() as tmp:
             for jobs in (24, 72):
-                log = Path(tmp) / f"{jobs}.log"
                 self.wrap = ["valgrind", "--tool=cachegrind", "--cache-sim=no",
-                             f"--cachegrind-out-file={tmp}/{jobs}.out", f"--log-file={log}"]
+                             f"--cachegrind-out-file={tmp}/{jobs}.%p.out", f"--log-file={tmp}/{jobs}.%p.log"]
                 try:
-                    await self.jobs_per_second(1, jobs, jobs // 3)
+                    await self.jobs_per_second(workers, jobs, jobs // 3)
                 finally:
                     self.wrap = []
-                found = re.search(r"I\s+refs:\s+([\d,]+)", log.read_text())
-                if found is None:
-                    return f"not counted: valgrind gave no total ({log.read_text()[-200:]!r})"
-                counts.append(int(found.group(1).replace(",", "")))
+                totals = valgrind_totals(Path(tmp), f"{jobs}.*.log")
+                if len(totals) != workers:
+                    return f"not counted: valgrind gave {len(totals)} totals, not {workers}"
+                counts.append(sum(totals))
         per_sync = (counts[1] - counts[0]) / 48
         return (f"{per_sync / 1e6:.1f} M (24 syncs: {counts[0] / 1e9:.2f} G, "
                 f"72 syncs: {counts[1] / 1e9:.2f} G)")
@@ -266,8 +272,9 @@ class Bench:
             if a.only != "web":
                 await self.job_figures(rows)
             if a.instructions:
-                counted = await self.instructions_per_sync()
-                rows.append(("worker instructions a sync (1 worker, valgrind)", counted))
+                for workers in (1, 2):
+                    counted = await self.instructions_per_sync(workers)
+                    rows.append((f"worker instructions a sync ({workers} worker(s), valgrind)", counted))
             print(f"\nbench_scale ({os.cpu_count()} CPUs; PostgreSQL {self.pg.pg_ctl.split('/')[-3]}, "
                   "local GitHub in the benchmark process)")
             width = max(len(k) for k, _ in rows)
@@ -324,7 +331,8 @@ def main() -> None:
     parser.add_argument("--installations", type=int, default=80)
     parser.add_argument("--only", choices=["web", "jobs"], default=None)
     parser.add_argument("--instructions", action="store_true",
-                        help="also count the worker's instructions a sync under valgrind (minutes more)")
+                        help="also count the workers' instructions a sync under valgrind, with 1 and 2 "
+                             "workers (minutes more)")
     asyncio.run(Bench(parser.parse_args()).run())
 
 
