@@ -504,6 +504,25 @@ async def test_a_strangers_newer_plan_is_passed_over(sandbox: Sandbox) -> None:
     ]
 
 
+async def test_a_plan_holding_lone_surrogates_is_synced_with_replacement_characters(sandbox: Sandbox) -> None:
+    """JSON may escape half of a UTF-16 pair (`\\ud800`), which no UTF-8 text can hold: the plan still syncs,
+    each such character shown as U+FFFD, and a re-sync writes nothing."""
+    text = SEED.read_text().replace("Core Setup", "Core \ud800Setup")
+    text = text.replace("convex/schema.ts", "convex/\udcffs.ts")
+    seed_issues(sandbox, analysis=text)
+    async with client(sandbox) as gh:
+        result = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert result.found_analysis and result.writes == SEED_MINIMUM
+    snap = sandbox.snapshot(REPO)
+    assert issue(snap, 6)["title"] == "#4 · Stream A: Core \ufffdSetup & Schema"
+    assert "convex/\ufffds.ts" in issue(snap, 6)["body"]
+    ours = [c["body"] for c in issue(snap, 4)["comments"] if c["user"] == "parallel-work-bot[bot]"]
+    written = ours + [issue(snap, n)["body"] for n in (6, 7, 8, 9)]
+    assert len(ours) == 1 and all(body.encode("utf-8") for body in written)  # (raises on a surrogate left in)
+    assert again.writes == 0
+
+
 async def _anyone(_login: str, _association: object) -> bool:
     return True
 

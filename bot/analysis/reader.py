@@ -35,7 +35,17 @@ _CONFLICTS = [
         re.IGNORECASE,
     ),
 ]
+#: A UTF-16 surrogate: JSON may escape half of a pair ("\\ud800") and json.loads keeps it, but no UTF-8 text
+#: can hold one (a hash, a log line or a write to GitHub of it would fail).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NEGATED = re.compile(r"(?:\bnot?|n['’]t|\bnever|\bwithout)\W+(?:\w+\W+){0,2}$", re.IGNORECASE)
+
+
+def valid_text(text: str) -> str:
+    """`text` with each surrogate made U+FFFD, the replacement character (offsets and lines are unchanged)."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def maybe_analysis(text: str) -> bool:
@@ -179,7 +189,7 @@ def read_analysis(text: str) -> Analysis | None:
             return None
         if text.lstrip().startswith(_BOT_MARKER):
             return None  # the bot's own summary or sub-issue text is never a plan to follow
-        return _build(text)
+        return _build(valid_text(text))
     except Exception as exc:  # a reader bug must not take the bot down
         message = f"the reader failed: {type(exc).__name__}: {exc}"[:300]
         return Analysis(diagnostics=[diagnostics.error("reader-internal", message)])
@@ -190,8 +200,9 @@ def what_is(text: str) -> Kind:
     try:
         if not isinstance(text, str):
             return Kind(None)
-        located = locate(text[:_MAX_CHARS])
-        return classify(located.lines if located is not None else split_lines(text[:_MAX_CHARS]))
+        text = valid_text(text[:_MAX_CHARS])
+        located = locate(text)
+        return classify(located.lines if located is not None else split_lines(text))
     except Exception:  # a classifier bug must not take the bot down
         return Kind(None)
 
@@ -201,7 +212,7 @@ def read_task(text: str) -> Frontmatter | None:
     try:
         if not isinstance(text, str) or "---" not in text[:2000]:
             return None
-        got = read_task_frontmatter(split_lines(text))
+        got = read_task_frontmatter(split_lines(valid_text(text)))
         if got is None:
             return None
         fm, _diags = got
