@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+
+class Objects:
+    """The type of a list whose items are all objects (`repositories_added`): the handlers read each item."""
+
+
 #: For each event: (path, type) pairs that must be present; dicts are walked key by key.
 _REPOSITORY = ((("repository",), dict), (("repository", "owner"), dict),
                (("repository", "owner", "login"), str), (("repository", "name"), str))
@@ -13,14 +18,19 @@ REQUIRED: dict[str, tuple[tuple[tuple[str, ...], type], ...]] = {
     "issues": _REPOSITORY + _ISSUE,
     "push": (*_REPOSITORY, (("ref",), str)),
 }
-#: Optional fields that, when present, must have this type (None allowed).
+#: Optional fields of every event that, when present, must have this type (None allowed).
+COMMON: tuple[tuple[tuple[str, ...], type], ...] = ((("installation",), dict), (("sender",), dict))
+#: Optional fields of one event that, when present, must have this type (None allowed).
 OPTIONAL: dict[str, tuple[tuple[tuple[str, ...], type], ...]] = {
     "issue_comment": ((("comment", "body"), str), (("comment", "user"), dict), (("issue", "body"), str),
-                      (("changes",), dict)),
+                      (("changes",), dict), (("changes", "body"), dict)),
     "issues": ((("issue", "body"), str), (("issue", "user"), dict), (("issue", "labels"), list),
-               (("changes",), dict)),
+               (("changes",), dict), (("changes", "body"), dict)),
     "push": ((("commits",), list), (("after",), str), (("before",), str),
              (("repository", "default_branch"), str)),
+    "installation": ((("installation", "account"), dict), (("repositories",), Objects)),
+    "installation_repositories": ((("repositories_added",), Objects), (("repositories_removed",), Objects)),
+    "ping": ((("hook",), dict),),
 }
 
 
@@ -39,10 +49,17 @@ def shape_problem(event: str, data: dict[str, Any]) -> str | None:
         # bool is an int in Python; GitHub never sends a boolean where a number belongs.
         if not found or not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             return f"{'.'.join(path)} must be {kind.__name__}"
-    for path, kind in OPTIONAL.get(event, ()):
+    for path, kind in COMMON + OPTIONAL.get(event, ()):
         found, value = _walk(data, path)
-        if found and value is not None and not isinstance(value, kind):
-            return f"{'.'.join(path)} must be {kind.__name__} or null"
+        if found and value is not None and not _is(value, kind):
+            what = "a list of objects" if kind is Objects else kind.__name__
+            return f"{'.'.join(path)} must be {what} or null"
     if not isinstance(data.get("action", ""), str):
         return "action must be str"
     return None
+
+
+def _is(value: Any, kind: type) -> bool:
+    if kind is Objects:
+        return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+    return isinstance(value, kind)
