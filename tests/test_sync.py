@@ -488,6 +488,51 @@ async def test_a_bot_label_deleted_behind_the_cache_gets_its_colour_back(sandbox
     assert again.writes == 0
 
 
+def _plan(*streams: str) -> str:
+    """A plan of #4 in CCPM's layout, each stream given as "A" or "A: <its field lines>"."""
+    out = ["---\nissue: 4\ntitle: Generated\n---\n", "# Parallel Work Analysis: Issue #4\n",
+           "## Parallel Streams\n"]
+    for spec in streams:
+        sid, _, fields = spec.partition(": ")
+        out.append(f"### Stream {sid}: Part {sid}\n{fields.replace('; ', chr(10))}\n")
+    return "\n".join(out)
+
+
+async def test_a_finished_streams_new_agent_label_is_neither_made_nor_put_on_it(sandbox: Sandbox) -> None:
+    """A closed stream's labels stay as they are, so a label only it would carry is not made for it (a sync
+    deleted the unused agent label and the next made it again: found by tests/test_sync_properties.py)."""
+    agent = "**Agent Type**: backend-specialist"
+    seed_issues(sandbox, analysis=_plan("A", "B", f"C: {agent}"))
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        await as_person(sandbox, "PATCH", f"/repos/{REPO}/issues/7", {"state": "closed"})  # B, done
+        sandbox.create_comment(REPO, 4, _plan("A", f"B: {agent}", "C"))
+        moved = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    assert "unlabel #8 agent:backend-specialist" in [w.description for w in moved.planned]
+    assert again.writes == 0, [w.description for w in again.planned]
+    snap = sandbox.snapshot(REPO)
+    assert "agent:backend-specialist" not in snap["labels"]  # no issue carries it: deleted, not made again
+    assert issue(snap, 7)["state"] == "closed" and "agent:backend-specialist" not in issue(snap, 7)["labels"]
+
+
+async def test_a_dependency_turned_around_is_removed_before_the_new_one_is_made(sandbox: Sandbox) -> None:
+    """"B after A" edited into "A after B": GitHub refuses a link that closes a cycle with one still there, so
+    the old one goes first (the sync raised: found by tests/test_sync_properties.py)."""
+    seed_issues(sandbox, analysis=_plan("A", "B: **Dependencies**: Stream A"))
+    async with client(sandbox) as gh:
+        await sync_issue(gh, OWNER, NAME, 4)
+        sandbox.create_comment(REPO, 4, _plan("A: **Dependencies**: Stream B", "B"))
+        turned = await sync_issue(gh, OWNER, NAME, 4)
+        again = await sync_issue(gh, OWNER, NAME, 4)
+    done = [w.description for w in turned.planned]
+    gone = f"stream B no longer blocked by issue id {sandbox.issue_json(REPO, 6)['id']}"
+    assert done.index(gone) < done.index("stream A blocked by stream B")
+    snap = sandbox.snapshot(REPO)
+    assert issue(snap, 6)["blocked_by"] == [7] and issue(snap, 7)["blocked_by"] == []
+    assert again.writes == 0
+
+
 async def test_a_strangers_newer_plan_is_passed_over(sandbox: Sandbox) -> None:
     """Only text by people with write access creates structure: a stranger's later plan changes nothing."""
     seed_issues(sandbox)

@@ -66,6 +66,11 @@ class IssueState:
         """True when the issue is closed (for any reason)."""
         return self.state == "closed"
 
+    @property
+    def finished(self) -> bool:
+        """Closed, and not by the bot as a removed stream's: done. It stays closed, its labels as they are."""
+        return self.closed and markers.REMOVED_MARKER not in self.body
+
 
 def _type_name(value: Any) -> str | None:
     return str(value["name"]) if isinstance(value, dict) and value.get("name") else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from bot.analysis.markdown import escape_inline, plain_text
@@ -90,13 +91,18 @@ class DesiredState:
     #: Close the plan's issue now (every stream done, `close_plan_when_done`).
     close_parent: bool = False
 
-    def all_labels(self) -> list[L.LabelSpec]:
-        """Every label this state puts somewhere, each once: they must exist in the repository first."""
+    def all_labels(self, left_as_is: Collection[str] = ()) -> list[L.LabelSpec]:
+        """Every label this state puts somewhere, each once: they must exist in the repository first.
+
+        `left_as_is`: streams whose labels are not touched (their sub-issues are finished): theirs need not.
+        """
         out: dict[str, L.LabelSpec] = {}
         for spec in self.parent_labels:
             out.setdefault(spec.name, spec)
         if self.structure:
             for ds in self.streams:
+                if ds.id in left_as_is:
+                    continue
                 for spec in ds.labels:
                     out.setdefault(spec.name, spec)
             if self.conflicts:
@@ -244,12 +250,7 @@ def build_desired(
                     agent = None
             deps_ids = [markers.safe_id(d) for d in s.depends_on]
             # A blocker is done when closed, unless the bot closed it as removed and it is back (reopened).
-            ready = all(
-                (c := current.streams.get(d)) is not None
-                and c.closed
-                and markers.REMOVED_MARKER not in c.body
-                for d in deps_ids
-            )
+            ready = all((c := current.streams.get(d)) is not None and c.finished for d in deps_ids)
             specs = [labels.stream] + ([agent] if agent else [])
             specs += [labels.ready] if ready and sub.readiness_labels else []
             agents[s.id] = agent.name if agent else None
@@ -395,7 +396,7 @@ def _hand_off(
     cur = current.streams.get(ds.id)
     before = records.handoff.get(ds.id, [])
     done_before = {p.lower() for p in before}
-    if cur is not None and cur.closed and markers.REMOVED_MARKER not in cur.body:
+    if cur is not None and cur.finished:
         if before:
             handed[ds.id] = before  # finished: the summary still says who had it
         return
@@ -439,8 +440,7 @@ def _issue_type(
 def _plan_done(state: DesiredState, current: CurrentState, records: Records) -> None:
     """`close_plan_when_done`: every stream's sub-issue closed -> the plan's issue is closed, once."""
     subs = [current.streams.get(ds.id) for ds in state.streams]
-    done = bool(subs) and all(
-        c is not None and c.closed and markers.REMOVED_MARKER not in c.body for c in subs)
+    done = bool(subs) and all(c is not None and c.finished for c in subs)
     if not done:
         state.done = False
         return

@@ -209,7 +209,8 @@ def diff(
 def label_writes(step: _Step) -> list[Write]:
     """1. Labels the bot uses must exist, with its colour and description, before anything carries them."""
     writes: list[Write] = []
-    for spec in step.desired.all_labels():
+    finished = {ds.id for ds in step.desired.streams if (c := step.current.streams.get(ds.id)) and c.finished}
+    for spec in step.desired.all_labels(left_as_is=finished):
         if spec.name.lower() not in step.current.repo_labels:
             writes.append(
                 Write(
@@ -257,8 +258,7 @@ def stream_writes(step: _Step) -> list[Write]:
         body = markers.replace_region(cur.body, ds.region)
         if body != cur.body:
             patch["body"] = body
-        bot_removed = cur.closed and markers.REMOVED_MARKER in cur.body
-        if bot_removed:
+        if cur.closed and not cur.finished:  # the bot closed it as removed, and the stream is back
             patch.update(state="open", state_reason="reopened")
         typed = bool(ds.issue_type) and (cur.type_name or "").casefold() != (ds.issue_type or "").casefold()
         if typed:
@@ -267,7 +267,7 @@ def stream_writes(step: _Step) -> list[Write]:
             what = ", ".join(sorted(patch))
             writes.append(Write("PATCH", step.issue(cur.number), patch, f"update #{cur.number} ({what})",
                                 tag=f"typed:{ds.id}" if typed else None))
-        if cur.closed and not bot_removed:
+        if cur.finished:
             continue  # a person closed it: it stays closed and its labels stay as they are
         have = cur.labels
         add = [name for name in want_labels if name.lower() not in have]
@@ -378,8 +378,14 @@ def order_writes(step: _Step) -> list[Write]:
 
 
 def dependency_writes(step: _Step) -> list[Write]:
-    """6. "B depends on A" -> B blocked by A; links between our sub-issues the plan no longer has go."""
+    """6. "B depends on A" -> B blocked by A; links between our sub-issues the plan no longer has go.
+
+    Every link that goes is removed before any is added: the plan is free of cycles (else nothing is
+    written), so the links at every moment are part of the old plan's or the new one's, and GitHub never
+    refuses one as circular (a plan turning "B after A" into "A after B" would otherwise be refused).
+    """
     writes: list[Write] = []
+    removals: list[Write] = []
     if not step.desired.config.sub_issues.blocked_by:
         return writes  # switched off: none made, and those made earlier are left as they are
     current = step.current
@@ -406,13 +412,13 @@ def dependency_writes(step: _Step) -> list[Write]:
             )
         if cur is not None:
             for stale in sorted((have_ids & our_ids) - want_ids):
-                writes.append(
+                removals.append(
                     deletion(
                         step.issue(cur.number, f"/dependencies/blocked_by/{stale}"),
                         f"stream {ds.id} no longer blocked by issue id {stale}",
                     )
                 )
-    return writes
+    return removals + writes
 
 
 def parent_writes(step: _Step) -> list[Write]:
