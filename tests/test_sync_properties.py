@@ -1,5 +1,6 @@
 """Property test of the sync against the local GitHub: any plan, any edits by people, another plan, the first
-again; after each, a second sync writes nothing, and no stream ever has two sub-issues."""
+again; after each, a second sync writes nothing, and no stream gets a second sub-issue while the first can
+be found (linked, labelled or recorded in the summary)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from tests.test_sync_support import FAST, NAME, OWNER, REPO, client, forget_labe
 FILES = ["src/a.ts", "src/b.ts", "src/*.ts", "docs/x.md", "lib/**", "a b.py"]
 HOURS = ["1", "2", "1-3", "0.5", "4h", "lots"]
 #: What a person may do between syncs, to the plan's issue or one of its sub-issues.
-ACTIONS = ["close", "reopen", "unlink", "delete summary", "rewrite body", "remove stream label"]
+ACTIONS = ["close", "reopen", "unlink", "delete summary", "rewrite body", "remove stream label", "unblock",
+           "add own sub-issue", "delete stream label", "close the plan's issue"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ async def _person(sb: Sandbox, method: str, path: str, data: dict[str, Any] | No
         gh = GitHubClient(session, base_url=sb.base_url, oauth_token=sb.user_token("octocat"), policy=FAST)
         if method == "PATCH":
             await gh.patch(path, data=data or {})
+        elif method == "POST":
+            await gh.post(path, data=data or {})
         elif data is not None:
             await gh.delete(path, data=data)
         else:
@@ -100,6 +104,14 @@ async def _meddle(sb: Sandbox, steps: list[tuple[str, int]]) -> None:
             for comment in parent["comments"]:
                 if comment["body"].startswith("<!-- parallel-work-bot:summary"):
                     await _person(sb, "DELETE", f"/repos/{REPO}/issues/comments/{comment['id']}")
+        elif action == "add own sub-issue":
+            own = sb.create_issue(REPO, "A person's task", "Not a stream.")
+            await _person(sb, "POST", f"/repos/{REPO}/issues/4/sub_issues", {"sub_issue_id": own["id"]})
+        elif action == "delete stream label":
+            if "stream" in sb.snapshot(REPO)["labels"]:
+                await _person(sb, "DELETE", f"/repos/{REPO}/labels/stream")
+        elif action == "close the plan's issue":
+            await _person(sb, "PATCH", f"/repos/{REPO}/issues/4", {"state": "closed"})
         elif number is None:
             continue
         elif action in ("close", "reopen"):
@@ -107,6 +119,10 @@ async def _meddle(sb: Sandbox, steps: list[tuple[str, int]]) -> None:
         elif action == "unlink":
             issue_id = sb.issue_json(REPO, number)["id"]
             await _person(sb, "DELETE", f"/repos/{REPO}/issues/4/sub_issue", {"sub_issue_id": issue_id})
+        elif action == "unblock":
+            for blocker in issue(sb.snapshot(REPO), number)["blocked_by"][:1]:
+                blocker_id = sb.issue_json(REPO, blocker)["id"]
+                await _person(sb, "DELETE", f"{path}/dependencies/blocked_by/{blocker_id}")
         elif action == "rewrite body":
             await _person(sb, "PATCH", path, {"body": "Rewritten by a person."})
         elif "stream" in issue(sb.snapshot(REPO), number)["labels"]:
@@ -126,6 +142,18 @@ def _sub_issues_by_stream(sb: Sandbox) -> dict[str, list[int]]:
     return found
 
 
+def _untraceable(sb: Sandbox) -> set[int]:
+    """The bot's sub-issues of #4 that people left with no trace the bot finds them by: unlinked, without the
+    `stream` label, and no summary recording them. The bot opens another for their stream (the README names
+    the traces it follows): searching every issue of the repository for its marker would cost every sync."""
+    snap = sb.snapshot(REPO)
+    parent = issue(snap, 4)
+    if any(c["body"].startswith("<!-- parallel-work-bot:summary") for c in parent["comments"]):
+        return set()
+    return {n for numbers in _sub_issues_by_stream(sb).values() for n in numbers
+            if n not in parent["sub_issues"] and "stream" not in issue(snap, n)["labels"]}
+
+
 async def _scenario(keys: AppKeys, first: str, people: list[tuple[str, int]], second: str) -> None:
     forget_labels()
     async with started_sandbox(keys) as sb:
@@ -135,6 +163,7 @@ async def _scenario(keys: AppKeys, first: str, people: list[tuple[str, int]], se
             await sync_issue(gh, OWNER, NAME, 4)
             assert (await sync_issue(gh, OWNER, NAME, 4)).writes == 0
             await _meddle(sb, people)
+            lost = _untraceable(sb)
             await sync_issue(gh, OWNER, NAME, 4)
             again = await sync_issue(gh, OWNER, NAME, 4)
             assert again.writes == 0, [w.description for w in again.planned]
@@ -143,7 +172,8 @@ async def _scenario(keys: AppKeys, first: str, people: list[tuple[str, int]], se
                 await sync_issue(gh, OWNER, NAME, 4)
                 again = await sync_issue(gh, OWNER, NAME, 4)
                 assert again.writes == 0, [w.description for w in again.planned]
-        assert all(len(numbers) == 1 for numbers in _sub_issues_by_stream(sb).values())
+        # One sub-issue a stream, but for those a person took every trace of (see _untraceable).
+        assert all(len(set(numbers) - lost) == 1 for numbers in _sub_issues_by_stream(sb).values())
 
 
 @settings(max_examples=40, deadline=None)
