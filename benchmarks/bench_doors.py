@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from bot.jobs.request import JobRequest
 from bot.local.action import run_action
 from bot.sandbox.payloads import push_payload
 from bot.sync.labels import LABEL_CACHE
+from tests.environment import process_env
 from tests.paths import ROOT, SEED
 
 ANALYSIS = ".claude/epics/convex/4-analysis.md"
@@ -130,8 +130,7 @@ async def install_then_sync() -> dict[str, float]:
             top = Path(tmp) / "checkout"
             (top / ANALYSIS).parent.mkdir(parents=True)
             (top / ANALYSIS).write_text(SEED.read_text(), encoding="utf-8")
-            env = {"GITHUB_TOKEN": runner.sandbox.user_token(DEFAULT_ACTOR),
-                   "PATH": os.environ.get("PATH", ""), "HOME": tmp}
+            env = process_env(tmp, GITHUB_TOKEN=runner.sandbox.user_token(DEFAULT_ACTOR), PYTHONPATH="")
             proc = await asyncio.create_subprocess_exec(
                 str(venv / "bin" / "parallel-work-bot"), "sync", "--repo", REPO, "--api-url",
                 runner.sandbox.base_url, "--login", DEFAULT_ACTOR, cwd=top, env=env,

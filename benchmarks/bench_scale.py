@@ -36,6 +36,7 @@ from bot.jobs.queue import JobQueue  # noqa: E402
 from bot.jobs.request import JobRequest  # noqa: E402
 from bot.sandbox import Sandbox  # noqa: E402
 from bot.sandbox.delivery import dumps, webhook_headers  # noqa: E402
+from tests.environment import process_env  # noqa: E402
 from tests.fixtures.postgres import PgServer, free_port, stop_processes  # noqa: E402
 from tests.fixtures.sandbox import make_keys  # noqa: E402
 from tests.paths import SEED, WEBHOOKS  # noqa: E402
@@ -92,10 +93,10 @@ class Bench:
         self.plan = SEED.read_text()
 
     def env(self, dsn: str, api: str) -> dict[str, str]:
-        inherited = {k: v for k, v in os.environ.items() if k != "LOG_LEVEL"}  # the default level: INFO
-        return {**inherited, "DATABASE_URL": dsn, "GITHUB_APP_ID": "1",
-                "GITHUB_PRIVATE_KEY": self.keys.private_pem, "GITHUB_WEBHOOK_SECRET": SECRET,
-                "GITHUB_API_URL": api, "WRITE_PACING": "0"}
+        # Nothing of the caller's environment: the defaults (LOG_LEVEL INFO included) but for these.
+        return process_env(ROOT, DATABASE_URL=dsn, GITHUB_APP_ID="1",
+                           GITHUB_PRIVATE_KEY=self.keys.private_pem, GITHUB_WEBHOOK_SECRET=SECRET,
+                           GITHUB_API_URL=api, WRITE_PACING="0")
 
     async def spawn(self, dsn: str, api: str, *args: str) -> asyncio.subprocess.Process:
         proc = await asyncio.create_subprocess_exec(

@@ -40,6 +40,7 @@ from benchmarks.client import Sender  # noqa: E402
 from benchmarks.machine import speed_line  # noqa: E402
 from bot.sandbox.auth import generate_keys  # noqa: E402
 from bot.sandbox.delivery import dumps, sign  # noqa: E402
+from tests.environment import process_env  # noqa: E402
 from tests.paths import WEBHOOKS  # noqa: E402
 
 SEED = ROOT / "bot" / "examples" / "4-analysis.md"
@@ -214,9 +215,8 @@ async def main(args: argparse.Namespace) -> None:
     info = json.loads(await sandbox.stdout.readline())
     api, token = info["url"], info["token"]
     port = args.port
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_URL", "LOG_LEVEL"))}
-    env |= {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": private, "GITHUB_WEBHOOK_SECRET": SECRET,
-            "GITHUB_API_URL": api, "PORT": str(port), "WRITE_PACING": "0"}  # default LOG_LEVEL
+    env = process_env(ROOT, GITHUB_APP_ID="1", GITHUB_PRIVATE_KEY=private, GITHUB_WEBHOOK_SECRET=SECRET,
+                      GITHUB_API_URL=api, PORT=str(port), WRITE_PACING="0")  # the default LOG_LEVEL
     web = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--concurrency", str(args.concurrency),
         env=env, cwd=ROOT,

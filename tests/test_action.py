@@ -20,6 +20,7 @@ from bot.local.action import run_action
 from bot.local.context import LocalError
 from bot.local.sync import SyncOptions, sync_checkout
 from bot.sandbox.payloads import push_payload, repository_json
+from tests.environment import process_env
 from tests.fixtures.app import BotApp, real_payload
 from tests.fixtures.sandbox import APP_ID
 from tests.paths import ROOT, SEED, WEBHOOKS
@@ -192,7 +193,7 @@ async def test_the_app_leaves_another_doors_writes_alone(bot_app: BotApp, tmp_pa
 
 async def test_the_action_command_outside_a_workflow(tmp_path: Path) -> None:
     """`parallel-work-bot action` as the composite action runs it, here with no workflow around it."""
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    env = process_env(tmp_path)
     pipe = asyncio.subprocess.PIPE
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "action", cwd=tmp_path, env=env,
                                                 stdout=pipe, stderr=pipe)

@@ -16,7 +16,8 @@ from bot.local.context import LocalError, find_login, find_repo, find_token, par
 from bot.local.sync import SyncOptions, sync_checkout
 from bot.sandbox import Sandbox
 from bot.sync.files import LocalFiles
-from tests.paths import ROOT, SEED
+from tests.environment import process_env
+from tests.paths import SEED
 from tests.test_sync import SEED_MINIMUM
 from tests.test_sync_support import REPO, issue, seed_issues
 
@@ -181,8 +182,7 @@ async def test_the_command_line_runs_the_sync(sandbox: Sandbox, tmp_path: Path) 
     """`parallel-work-bot sync` itself, as a process with the environment this test gives it."""
     seed_issues(sandbox, analysis="Body.")
     top = checkout(tmp_path, {ANALYSIS: SEED.read_text()})
-    env = {"GITHUB_TOKEN": sandbox.user_token(USER), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
-           "HOME": str(tmp_path)}
+    env = process_env(tmp_path, GITHUB_TOKEN=sandbox.user_token(USER))
     args = [sys.executable, "-m", "bot", "sync", "--api-url", sandbox.base_url, "--login", USER]
     pipes = {"stdout": asyncio.subprocess.PIPE, "stderr": asyncio.subprocess.PIPE}
     proc = await asyncio.create_subprocess_exec(*args, "--dry-run", cwd=top, env=env, **pipes)

@@ -15,6 +15,7 @@ import pytest
 
 from bot.sandbox import Sandbox
 from bot.store import PgDeliveries, make_pool
+from tests.environment import process_env
 from tests.fixtures.postgres import PgServer
 from tests.fixtures.sandbox import REPO
 from tests.paths import ROOT
@@ -28,7 +29,7 @@ def empty_database(pg_server: PgServer, name: str) -> str:
 
 def test_db_init_creates_the_schema_and_is_idempotent(pg_server: PgServer) -> None:
     dsn = empty_database(pg_server, f"pwb_init_{os.getpid()}")
-    env = {**os.environ, "DATABASE_URL": dsn}
+    env = process_env(ROOT, DATABASE_URL=dsn)
     outputs = []
     for _ in range(2):
         done = subprocess.run([sys.executable, "-m", "bot", "db", "init"], env=env, cwd=ROOT,
@@ -44,7 +45,7 @@ def test_db_init_creates_the_schema_and_is_idempotent(pg_server: PgServer) -> No
 
 
 def test_db_init_without_a_url_says_so() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = process_env(ROOT)
     done = subprocess.run([sys.executable, "-m", "bot", "db", "init"], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
@@ -139,9 +140,8 @@ async def _run_together(procs: list[asyncio.subprocess.Process]) -> None:
 
 
 def test_worker_without_database_url_says_so(app_keys: Any) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env |= {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": app_keys.private_pem,
-            "GITHUB_WEBHOOK_SECRET": "s" * 20}
+    env = process_env(ROOT, GITHUB_APP_ID="1", GITHUB_PRIVATE_KEY=app_keys.private_pem,
+                      GITHUB_WEBHOOK_SECRET="s" * 20)
     done = subprocess.run([sys.executable, "-m", "bot", "worker"], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
@@ -197,7 +197,7 @@ def test_db_init_upgrades_a_schema_made_by_an_older_procrastinate(pg_server: PgS
             if name <= OLDEST_SUPPORTED:
                 conn.execute(sql)  # type: ignore[call-overload]
     fresh = empty_database(pg_server, f"pwb_fresh_{os.getpid()}")
-    env = {**os.environ, "DATABASE_URL": fresh}
+    env = process_env(ROOT, DATABASE_URL=fresh)
     subprocess.run([sys.executable, "-m", "bot", "db", "init"], env=env, cwd=ROOT, check=True,
                    capture_output=True, timeout=60)
     # The migrations the installed procrastinate has beyond the oldest supported schema (none when the
@@ -207,7 +207,7 @@ def test_db_init_upgrades_a_schema_made_by_an_older_procrastinate(pg_server: PgS
     outputs = []
     for _ in range(2):
         done = subprocess.run([sys.executable, "-m", "bot", "db", "init"],
-                              env={**os.environ, "DATABASE_URL": old}, cwd=ROOT,
+                              env=process_env(ROOT, DATABASE_URL=old), cwd=ROOT,
                               capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)

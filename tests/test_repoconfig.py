@@ -15,6 +15,7 @@ from bot.conventions import LABEL_DEFAULTS
 from bot.repoconfig import DEFAULT_CONFIG, load_config_text
 from bot.repoconfig.model import COPILOT_LOGIN, RepoConfig
 from bot.sync import labels as L
+from tests.environment import process_env
 from tests.paths import ROOT
 
 EXAMPLE = ROOT / "bot" / "examples" / "parallel-work-bot.yml"
@@ -126,7 +127,7 @@ def test_config_check_says_copilot_needs_a_user_token(tmp_path: Path) -> None:
     path = tmp_path / "c.yml"
     path.write_text("handoff:\n  - agent: '*'\n    assignees: ['@Copilot']\n")
     done = subprocess.run([sys.executable, "-m", "bot", "config", "check", str(path)], capture_output=True,
-                          text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+                          text=True, cwd=ROOT, env=process_env(ROOT))
     assert done.returncode == 0, done.stderr
     assert "needs a user token" in done.stdout and "no findings" in done.stdout
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 
 import aiohttp
 
+from tests.environment import process_env
 from tests.paths import OPENAPI, ROOT
 
 
@@ -19,7 +19,7 @@ async def start_cli(*args: str) -> asyncio.subprocess.Process:
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env=process_env(ROOT, PYTHONUNBUFFERED="1"),
     )
     assert proc.stdout is not None
     return proc

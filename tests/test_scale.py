@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import random
 import signal
 import sys
@@ -30,6 +29,7 @@ from bot.github.client import GitHubClient
 from bot.sandbox import Sandbox
 from bot.sandbox.delivery import dumps, webhook_headers
 from bot.sync.engine import sync_issue
+from tests.environment import process_env
 from tests.fixtures.app import _user, real_payload
 from tests.fixtures.postgres import PgServer, free_port, stop_processes
 from tests.fixtures.sandbox import APP_ID, INSTALLATION_ID, MAINTAINER, REPO, AppKeys, started_sandbox
@@ -70,7 +70,7 @@ class Cluster:
 
     def env(self) -> dict[str, str]:
         return {
-            **os.environ,
+            **process_env(self.logs),
             "GITHUB_APP_ID": str(APP_ID), "GITHUB_PRIVATE_KEY": self.sandbox_private_key,
             "GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_API_URL": self.sandbox.base_url,
             "DATABASE_URL": self.dsn,

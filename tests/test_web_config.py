@@ -6,7 +6,6 @@ import asyncio
 import io
 import json
 import logging
-import os
 import socket
 import subprocess
 import sys
@@ -16,16 +15,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.config import ConfigError, given_settings, load_settings
+from bot.config import ConfigError, Settings, given_settings, load_settings
 from bot.conventions import DEFAULT_BOT_LOGIN
 from bot.logs import redact, setup_logging
 from bot.sandbox.delivery import dumps, webhook_headers
+from tests.environment import process_env
 from tests.fixtures.sandbox import AppKeys
 from tests.paths import ROOT, WEBHOOKS
 
-ENV_KEYS = ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET",
-            "GITHUB_API_URL", "PORT", "LOG_LEVEL", "WRITE_PACING", "WEBHOOK_PATH", "LOCAL_MODE",
-            "DATABASE_URL")
+#: Every variable the settings read (one per field), so the caller's values never reach these tests.
+ENV_KEYS = tuple(name.upper() for name in Settings.model_fields)
 
 
 @pytest.fixture
@@ -132,8 +131,7 @@ def _free_port() -> int:
 
 
 def test_serve_refuses_to_start_with_one_line(clean_env: pytest.MonkeyPatch, app_keys: AppKeys) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
-    env |= {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": app_keys.private_pem}
+    env = process_env(ROOT, GITHUB_APP_ID="1", GITHUB_PRIVATE_KEY=app_keys.private_pem)
     proc = subprocess.run([sys.executable, "-m", "bot", "serve"], env=env, capture_output=True, text=True,
                           timeout=60, cwd=ROOT)
     assert proc.returncode == 2
@@ -149,9 +147,8 @@ def test_serve_refuses_to_start_with_one_line(clean_env: pytest.MonkeyPatch, app
 async def test_serve_runs_as_a_process_and_logs_json(app_keys: AppKeys) -> None:
     port = _free_port()
     secret = "serve-secret-123456"
-    env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
-    env |= {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": app_keys.private_pem, "GITHUB_WEBHOOK_SECRET": secret,
-            "PORT": str(port), "GITHUB_API_URL": "http://127.0.0.1:9"}
+    env = process_env(ROOT, GITHUB_APP_ID="1", GITHUB_PRIVATE_KEY=app_keys.private_pem,
+                      GITHUB_WEBHOOK_SECRET=secret, PORT=str(port), GITHUB_API_URL="http://127.0.0.1:9")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", env=env, cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -187,9 +184,10 @@ async def test_serve_runs_as_a_process_and_logs_json(app_keys: AppKeys) -> None:
     assert secret not in err.decode() and "PRIVATE KEY" not in err.decode()
 
 
-def test_given_settings_never_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_given_settings_never_read_the_environment(clean_env: pytest.MonkeyPatch) -> None:
     """Tests and the demo build their settings with given_settings: an operator's exported variables
     (BOT_LOGIN, as the README tells them) must not change what they run."""
+    monkeypatch = clean_env
     monkeypatch.setenv("BOT_LOGIN", "someone-else[bot]")
     monkeypatch.setenv("GITHUB_APP_ID", "77")
     monkeypatch.setenv("DATABASE_URL", "postgresql://nowhere/none")
