@@ -10,8 +10,8 @@ from pathlib import Path
 
 from tests.paths import ROOT
 
-#: Where a test's processes find git, pg_ctl, gh and the like.
-PATH = "/usr/local/bin:/usr/bin:/bin"
+#: Where a test's processes find git, gh, runuser and the like (Debian's PATH for root).
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def process_env(home: Path | str, **settings: str) -> dict[str, str]:
